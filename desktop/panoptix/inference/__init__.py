@@ -1,0 +1,1 @@
+"""Model inference with torch + transformers; imported lazily, never by core, no Qt."""
