@@ -1,0 +1,280 @@
+"""The per-image document: an int32 id map, its segment table, selection and undo history.
+
+One id map means segments can never overlap. Areas are kept exact and updated from each
+patch; boxes are kept as loose supersets and tightened on demand, so an edit never scans
+the whole map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+import numpy as np
+from psygnal import Signal
+
+from panoptix.core.categories import CategorySet
+from panoptix.core.history import Command, History, MapPatch
+from panoptix.core.segment import MAX_SEGMENT_ID, Segment
+from panoptix.core.stats import Box, SegmentStats, segment_stats, tight_box, union_box
+
+
+class DocumentError(ValueError):
+    """A document or an edit that would break the document's rules."""
+
+
+def count_values(values: np.ndarray | int, size: int) -> dict[int, int]:
+    """How many times each id occurs in ``values`` (a scalar stands for ``size`` copies)."""
+    if not isinstance(values, np.ndarray):
+        return {int(values): size}
+    if values.size == 0:
+        return {}
+    first = values.flat[0]
+    if (values == first).all():
+        return {int(first): int(values.size)}
+    top = int(values.max())
+    if top < 1 << 20:
+        counts = np.bincount(values.ravel(), minlength=top + 1)
+        present = np.flatnonzero(counts)
+        return dict(zip(present.tolist(), counts[present].tolist(), strict=True))
+    ids, counts = np.unique(values, return_counts=True)
+    return dict(zip(ids.tolist(), counts.tolist(), strict=True))
+
+
+class Document:
+    """An editable panoptic annotation of one image."""
+
+    map_changed = Signal(tuple)
+    """``(y0, x0, y1, x1)``: the box of the id map that changed."""
+    segments_changed = Signal(frozenset)
+    """Ids whose table entry or area changed (added, removed, relabelled, resized)."""
+    selection_changed = Signal(frozenset)
+    history_changed = Signal()
+
+    def __init__(self, id_map: np.ndarray, segments: Mapping[int, Segment],
+                 categories: CategorySet, history_limit: int = 100) -> None:
+        if id_map.ndim != 2:
+            raise DocumentError(f"an id map must be 2-D, got shape {id_map.shape}")
+        if id_map.size and (int(id_map.min()) < 0 or int(id_map.max()) > MAX_SEGMENT_ID):
+            raise DocumentError("segment ids must lie in 0..2^24-1")
+        self._map = np.ascontiguousarray(id_map, dtype=np.int32).copy()
+        self.categories = categories
+        self.history = History(history_limit)
+        self.revision = 0
+        self._selection: frozenset[int] = frozenset()
+        stats = segment_stats(self._map)
+        missing = sorted(set(stats) - set(segments))
+        if missing:
+            raise DocumentError(f"ids {missing[:10]} are in the map but not in the segment table")
+        for segment_id in stats:
+            if segments[segment_id].category_id not in categories:
+                raise DocumentError(f"segment {segment_id} has unknown category "
+                                    f"{segments[segment_id].category_id}")
+        self._segments: dict[int, Segment] = {i: segments[i] for i in sorted(stats)}
+        self._areas = {i: s.area for i, s in stats.items()}
+        self._boxes: dict[int, Box] = {i: s.box for i, s in stats.items()}
+        self._loose: set[int] = set()
+        self._fuse_duplicate_stuff()
+        self.history.clear()
+
+    @classmethod
+    def blank(cls, height: int, width: int, categories: CategorySet) -> Document:
+        return cls(np.zeros((height, width), np.int32), {}, categories)
+
+    # -- reading --------------------------------------------------------------------
+    @property
+    def id_map(self) -> np.ndarray:
+        """A read-only view of the id map."""
+        view = self._map.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self._map.shape  # type: ignore[return-value]
+
+    @property
+    def segments(self) -> Mapping[int, Segment]:
+        return MappingProxyType(self._segments)
+
+    def area(self, segment_id: int) -> int:
+        return self._areas.get(segment_id, 0)
+
+    def box(self, segment_id: int) -> Box:
+        """The tight ``(y0, x0, y1, x1)`` box of a segment."""
+        if segment_id not in self._boxes:
+            raise DocumentError(f"no segment {segment_id}")
+        if segment_id in self._loose:
+            y0, x0, y1, x1 = self._boxes[segment_id]
+            inner = tight_box(self._map[y0:y1, x0:x1] == segment_id)
+            assert inner is not None, "a segment with area has pixels"
+            self._boxes[segment_id] = (y0 + inner[0], x0 + inner[1], y0 + inner[2],
+                                       x0 + inner[3])
+            self._loose.discard(segment_id)
+        return self._boxes[segment_id]
+
+    def stats(self) -> dict[int, SegmentStats]:
+        return {i: SegmentStats(self._areas[i], self.box(i)) for i in self._segments}
+
+    def region(self, segment_id: int) -> tuple[Box, np.ndarray]:
+        """A segment's box and its mask inside that box."""
+        y0, x0, y1, x1 = box = self.box(segment_id)
+        return box, self._map[y0:y1, x0:x1] == segment_id
+
+    def full_mask(self, segment_id: int) -> np.ndarray:
+        return self._map == segment_id
+
+    def segment_at(self, x: int, y: int) -> int:
+        height, width = self._map.shape
+        if 0 <= x < width and 0 <= y < height:
+            return int(self._map[y, x])
+        return 0
+
+    def stuff_segment(self, category_id: int) -> int | None:
+        """The segment of a stuff category in this image, if any."""
+        for segment_id, segment in self._segments.items():
+            if segment.category_id == category_id:
+                return segment_id
+        return None
+
+    def new_id(self) -> int:
+        new = max(self._segments, default=0) + 1
+        if new > MAX_SEGMENT_ID:
+            raise DocumentError("no segment ids left (2^24 - 1 used)")
+        return new
+
+    def is_thing(self, segment_id: int) -> bool:
+        return self.categories.is_thing(self._segments[segment_id].category_id)
+
+    # -- selection ------------------------------------------------------------------
+    @property
+    def selection(self) -> frozenset[int]:
+        return self._selection
+
+    def select(self, ids: Iterable[int], add: bool = False) -> None:
+        wanted = frozenset(i for i in ids if i in self._segments)
+        selection = self._selection | wanted if add else wanted
+        if selection != self._selection:
+            self._selection = selection
+            self.selection_changed.emit(selection)
+
+    def toggle_selected(self, segment_id: int) -> None:
+        if segment_id in self._selection:
+            self.select(self._selection - {segment_id})
+        else:
+            self.select({segment_id}, add=True)
+
+    # -- changing -------------------------------------------------------------------
+    def execute(self, command: Command) -> Command | None:
+        """Apply a command built against the current state and make it undoable."""
+        for patch in command.patches:
+            self._write_patch(patch, forward=True)
+        return self.commit_applied(command)
+
+    def apply_live(self, patch: MapPatch) -> None:
+        """Write a patch now (a brush dab); the caller commits the whole stroke later."""
+        self._write_patch(patch, forward=True)
+        self.map_changed.emit(patch.box)
+        self.segments_changed.emit(frozenset(self._ids_in(patch)))
+
+    def set_segment_untracked(self, segment_id: int, segment: Segment | None) -> None:
+        """Change the table outside history; only for a command about to record it."""
+        self._set_table({segment_id: segment})
+
+    def commit_applied(self, command: Command) -> Command | None:
+        """Record a command whose patches are already written; drop emptied segments."""
+        self._set_table(command.table_after)
+        emptied = {i: self._segments[i] for i in list(self._segments) if self._areas.get(i, 0) == 0}
+        command.note_table(emptied, dict.fromkeys(emptied))
+        self._set_table(dict.fromkeys(emptied))
+        if command.is_empty:
+            return None
+        self.history.push(command)
+        self._changed(command)
+        return command
+
+    def undo(self) -> bool:
+        if not self.history.can_undo:
+            return False
+        command = self.history.pop_undo()
+        for patch in reversed(command.patches):
+            self._write_patch(patch, forward=False)
+        self._set_table(command.table_before)
+        self._changed(command)
+        return True
+
+    def redo(self) -> bool:
+        if not self.history.can_redo:
+            return False
+        command = self.history.pop_redo()
+        for patch in command.patches:
+            self._write_patch(patch, forward=True)
+        self._set_table(command.table_after)
+        self._changed(command)
+        return True
+
+    # -- internals ------------------------------------------------------------------
+    def _ids_in(self, patch: MapPatch) -> set[int]:
+        size = int(patch.mask.sum())
+        return (set(count_values(patch.old, size)) | set(count_values(patch.new, size))) - {0}
+
+    def _write_patch(self, patch: MapPatch, forward: bool) -> None:
+        size = int(patch.mask.sum())
+        removed = count_values(patch.old if forward else patch.new, size)
+        added = count_values(patch.new if forward else patch.old, size)
+        patch.write(self._map, forward)
+        for segment_id, count in removed.items():
+            if segment_id:
+                self._areas[segment_id] = self._areas.get(segment_id, 0) - count
+                if self._areas[segment_id] <= 0:
+                    self._areas.pop(segment_id)
+                    self._boxes.pop(segment_id, None)
+                    self._loose.discard(segment_id)
+                else:
+                    self._loose.add(segment_id)
+        for segment_id, count in added.items():
+            if segment_id:
+                self._areas[segment_id] = self._areas.get(segment_id, 0) + count
+                grown = union_box(self._boxes.get(segment_id), patch.box)
+                assert grown is not None
+                if grown != self._boxes.get(segment_id):
+                    self._boxes[segment_id] = grown
+                    self._loose.add(segment_id)
+
+    def _set_table(self, entries: Mapping[int, Segment | None]) -> None:
+        for segment_id, segment in entries.items():
+            if segment is None:
+                self._segments.pop(segment_id, None)
+            else:
+                self._segments[segment_id] = segment
+
+    def _changed(self, command: Command) -> None:
+        self.revision += 1
+        box = None
+        ids = set(command.table_after) | set(command.table_before)
+        for patch in command.patches:
+            box = union_box(box, patch.box)
+            ids |= self._ids_in(patch)
+        if box is not None:
+            self.map_changed.emit(box)
+        self.segments_changed.emit(frozenset(ids))
+        pruned = frozenset(i for i in self._selection if i in self._segments)
+        if pruned != self._selection:
+            self._selection = pruned
+            self.selection_changed.emit(pruned)
+        self.history_changed.emit()
+
+    def _fuse_duplicate_stuff(self) -> None:
+        """Enforce one segment per stuff category, keeping the lowest id."""
+        first: dict[int, int] = {}
+        for segment_id in sorted(self._segments):
+            category_id = self._segments[segment_id].category_id
+            if self.categories.is_thing(category_id):
+                continue
+            if category_id not in first:
+                first[category_id] = segment_id
+                continue
+            keep = first[category_id]
+            box, mask = self.region(segment_id)
+            self._write_patch(MapPatch(box, mask, segment_id, keep), forward=True)
+            self._segments.pop(segment_id)
