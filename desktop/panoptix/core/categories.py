@@ -160,11 +160,12 @@ class CategorySet:
         return cls((Category.from_coco(item) for item in data), name=name)
 
     @classmethod
-    def from_labels(cls, id2label: Mapping[int, str], thing_names: Iterable[str] = ()) -> CategorySet:
+    def from_labels(cls, id2label: Mapping[int, str],
+                    thing_names: Iterable[str] = ()) -> CategorySet:
         """Categories for a model without a table: ids are the model's labels + 1.
 
-        ``isthing`` defaults to True except for names in ``thing_names``'s complement
-        being unknown; the user edits it afterwards.
+        Every label is a thing unless ``thing_names`` is given, then only those are; the
+        user edits ``isthing`` afterwards.
         """
         things = {normalize_name(n) for n in thing_names}
         return cls(
