@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import colorsys
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -116,11 +116,22 @@ class CategorySet:
         return self[category_id].isthing
 
     def find(self, name: str) -> Category | None:
-        """The category whose name, or one of whose synonyms, matches ``name``."""
+        """The one category called ``name``; None when none or several match.
+
+        Matching goes by precedence: the full name, then a category's first synonym, then
+        any synonym. ADE20K has both ``stool`` and ``toilet, ..., stool, throne``: the
+        exact name must win, and a tie within one level is ambiguous, not a guess.
+        """
         wanted = normalize_name(name)
-        for category in self._by_id.values():
-            if normalize_name(category.name) == wanted or wanted in category.synonyms:
-                return category
+        levels: tuple[Callable[[Category], bool], ...] = (
+            lambda c: normalize_name(c.name) == wanted,
+            lambda c: c.synonyms[:1] == (wanted,),
+            lambda c: wanted in c.synonyms,
+        )
+        for matches in levels:
+            found = [c for c in self._by_id.values() if matches(c)]
+            if found:
+                return found[0] if len(found) == 1 else None
         return None
 
     # -- edits ----------------------------------------------------------------------
