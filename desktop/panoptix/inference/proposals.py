@@ -1,0 +1,158 @@
+"""Model-assisted editing from kept raw outputs: mask proposals at a click, label guesses.
+
+Numpy and OpenCV only, so it runs in the GUI thread without torch. Everything expensive
+(softmax, sigmoid, per-query confidence) is computed once per image in
+:class:`ProposalIndex`; a click then costs one lookup per query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from panoptix.core.document import Document
+from panoptix.core.edits import add_mask
+from panoptix.inference.raw_outputs import RawOutputs
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One query's mask as a candidate segment, with its best label."""
+
+    query: int
+    label_id: int
+    class_score: float
+    """The label's probability (softmax over labels and "no object")."""
+    mask_confidence: float
+    """Mean mask probability over the mask's own pixels, as Mask2Former scores masks."""
+
+    @property
+    def score(self) -> float:
+        return self.class_score * self.mask_confidence
+
+
+@dataclass(frozen=True)
+class LabelGuess:
+    label_id: int
+    probability: float
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits.astype(np.float32) - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+class ProposalIndex:
+    """Per-image index of the model's mask proposals over its raw outputs."""
+
+    def __init__(self, raw: RawOutputs, min_score: float = 0.02) -> None:
+        self.raw = raw
+        self.min_score = min_score
+        probs = softmax(raw.class_logits)
+        self.label_probs = probs[:, :-1]
+        self.labels = self.label_probs.argmax(axis=1)
+        self.class_scores = self.label_probs.max(axis=1)
+        self.mask_probs = 1.0 / (1.0 + np.exp(-raw.mask_logits.astype(np.float32)))
+        binary = self.mask_probs > 0.5
+        areas = binary.sum(axis=(1, 2))
+        self.mask_confidence = np.where(
+            areas > 0, (self.mask_probs * binary).sum(axis=(1, 2)) / np.maximum(areas, 1), 0.0)
+        self.scores = self.class_scores * self.mask_confidence
+
+    @property
+    def low_size(self) -> tuple[int, int]:
+        return self.mask_probs.shape[1], self.mask_probs.shape[2]
+
+    def _to_low(self, x: float, y: float) -> tuple[int, int]:
+        height, width = self.raw.image_size
+        low_h, low_w = self.low_size
+        return (min(low_h - 1, max(0, int(y * low_h / height))),
+                min(low_w - 1, max(0, int(x * low_w / width))))
+
+    def at(self, x: float, y: float, limit: int = 20) -> list[Proposal]:
+        """Proposals whose mask covers image pixel (x, y), best first."""
+        ly, lx = self._to_low(x, y)
+        covering = np.flatnonzero((self.mask_probs[:, ly, lx] > 0.5)
+                                  & (self.scores >= self.min_score))
+        ranked = covering[np.argsort(-self.scores[covering], kind="stable")][:limit]
+        return [Proposal(int(q), int(self.labels[q]), float(self.class_scores[q]),
+                         float(self.mask_confidence[q])) for q in ranked]
+
+    def mask(self, query: int) -> tuple[Box, np.ndarray] | None:
+        """The query's mask at image resolution, as (box, mask inside the box).
+
+        Only the part of the low-resolution logits around the mask is upsampled, with
+        the same pixel-centre alignment a full-size bilinear resize would use.
+        """
+        height, width = self.raw.image_size
+        low_h, low_w = self.low_size
+        binary = self.mask_probs[query] > 0.5
+        rows, cols = np.flatnonzero(binary.any(axis=1)), np.flatnonzero(binary.any(axis=0))
+        if rows.size == 0:
+            return None
+        sy, sx = height / low_h, width / low_w
+        y0 = max(0, int(np.floor((rows[0] - 1) * sy)))
+        y1 = min(height, int(np.ceil((rows[-1] + 2) * sy)))
+        x0 = max(0, int(np.floor((cols[0] - 1) * sx)))
+        x1 = min(width, int(np.ceil((cols[-1] + 2) * sx)))
+        # image pixel centre (x + 0.5) maps to low-res coordinate (x + 0.5) / s - 0.5
+        map_x = ((np.arange(x0, x1, dtype=np.float32) + 0.5) / sx - 0.5)[None, :]
+        map_y = ((np.arange(y0, y1, dtype=np.float32) + 0.5) / sy - 0.5)[:, None]
+        map_x, map_y = np.broadcast_to(map_x, (y1 - y0, x1 - x0)), np.broadcast_to(
+            map_y, (y1 - y0, x1 - x0))
+        logits = self.raw.mask_logits[query].astype(np.float32)
+        crop = cv2.remap(logits, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y),
+                         cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        mask = crop > 0
+        if not mask.any():
+            return None
+        return (y0, x0, y1, x1), mask
+
+    def label_guesses(self, box: Box, mask: np.ndarray, k: int = 5) -> list[LabelGuess]:
+        """The top-k labels for a segment (given by its box and mask at image resolution).
+
+        Each query votes with its label distribution, weighted by how much of the segment
+        its mask covers and by how sure it is that it found an object at all.
+        """
+        coverage = self._coverage(box, mask)
+        total = float(coverage.sum())
+        if total <= 0:
+            return []
+        overlap = (self.mask_probs * coverage[None]).sum(axis=(1, 2)) / total
+        weights = overlap * self.label_probs.sum(axis=1)
+        if weights.sum() <= 0:
+            return []
+        votes = (weights[:, None] * self.label_probs).sum(axis=0)
+        votes /= votes.sum()
+        top = np.argsort(-votes, kind="stable")[:k]
+        return [LabelGuess(int(label), float(votes[label])) for label in top]
+
+    def _coverage(self, box: Box, mask: np.ndarray) -> np.ndarray:
+        """The segment's share of each low-resolution cell, in 0..1."""
+        height, width = self.raw.image_size
+        low_h, low_w = self.low_size
+        y0, x0, y1, x1 = box
+        ly0, lx0 = int(y0 * low_h / height), int(x0 * low_w / width)
+        ly1 = max(ly0 + 1, min(low_h, int(np.ceil(y1 * low_h / height))))
+        lx1 = max(lx0 + 1, min(low_w, int(np.ceil(x1 * low_w / width))))
+        coverage = np.zeros((low_h, low_w), np.float32)
+        coverage[ly0:ly1, lx0:lx1] = cv2.resize(mask.astype(np.float32), (lx1 - lx0, ly1 - ly0),
+                                                interpolation=cv2.INTER_AREA)
+        return coverage
+
+
+def accept_proposal(doc: Document, index: ProposalIndex, proposal: Proposal,
+                    category_id: int) -> int | None:
+    """Insert a proposal as a segment of ``category_id``, taking its pixels from whatever
+    held them, as one undo step. A stuff category joins its existing segment."""
+    placed = index.mask(proposal.query)
+    if placed is None:
+        return None
+    (y0, x0, _, _), mask = placed
+    return add_mask(doc, mask, category_id, offset=(y0, x0), score=proposal.score,
+                    source="model", label="Accept proposal")
