@@ -1,0 +1,213 @@
+"""The editor: routes canvas input to the current tool and runs edits on the document.
+
+It holds the editing state that is not the document's: the current tool, the category
+new segments get, the brush size. Edits themselves live in ``core.edits``; an
+``EditError`` becomes a status message, never a dialog or a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QKeyEvent
+
+from panoptix.core import edits
+from panoptix.core.document import Document, DocumentError
+from panoptix.gui.canvas import Canvas, PointerEvent
+from panoptix.gui.tools import TOOLS, Tool, single_selected
+
+MIN_BRUSH, MAX_BRUSH = 1, 400
+
+
+class Editor(QObject):
+    """Implements ``tools.ToolHost``; the main window owns one."""
+
+    message = Signal(str)
+    tool_changed = Signal(str)
+    category_changed = Signal(object)
+    brush_size_changed = Signal(int)
+    hover_changed = Signal(str)
+    relabel_requested = Signal()
+    """Ask the window to open the category picker for the selection."""
+
+    def __init__(self, canvas: Canvas, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.canvas = canvas
+        self.brush_size = 15
+        self.protect_labeled = False
+        self._category_id: int | None = None
+        self._document: Document | None = None
+        self.tools: dict[str, Tool] = {name: cls(self) for name, cls in TOOLS.items()}
+        self.tool = self.tools["select"]
+        canvas.pointer_pressed.connect(self._press)
+        canvas.pointer_moved.connect(self._move)
+        canvas.pointer_released.connect(self._release)
+        canvas.pointer_double_clicked.connect(self._double_click)
+        canvas.key_pressed.connect(self._key)
+
+    # -- state ------------------------------------------------------------------------
+    @property
+    def document(self) -> Document | None:
+        return self._document
+
+    @property
+    def category_id(self) -> int | None:
+        return self._category_id
+
+    def set_document(self, doc: Document | None) -> None:
+        self.tool.deactivate()
+        self._document = doc
+        self.canvas.set_document(doc)
+        if doc is not None and self._category_id not in doc.categories:
+            self.set_category(None)
+
+    def set_category(self, category_id: int | None) -> None:
+        if category_id != self._category_id:
+            self._category_id = category_id
+            self.category_changed.emit(category_id)
+
+    def set_tool(self, name: str) -> None:
+        if name == self.tool.name:
+            return
+        self.tool.deactivate()
+        self.tool = self.tools[name]
+        self.tool.activate()
+        self.tool_changed.emit(name)
+
+    def set_brush_size(self, size: int) -> None:
+        size = max(MIN_BRUSH, min(MAX_BRUSH, int(size)))
+        if size != self.brush_size:
+            self.brush_size = size
+            self.tool.brush_size_changed()
+            self.brush_size_changed.emit(size)
+
+    def grow_brush(self, steps: int) -> None:
+        """``]`` and ``[``: about 20% per step, at least one pixel."""
+        factor = 1.2 ** steps
+        size = round(self.brush_size * factor)
+        if size == self.brush_size:
+            size += 1 if steps > 0 else -1
+        self.set_brush_size(size)
+
+    # -- running edits ------------------------------------------------------------------
+    def report(self, message: str) -> None:
+        self.message.emit(message)
+
+    def run(self, edit: Callable[..., object], *args: object, **kwargs: object) -> object:
+        try:
+            return edit(*args, **kwargs)
+        except DocumentError as exc:
+            self.report(str(exc))
+            return None
+
+    def _doc_or_report(self) -> Document | None:
+        if self._document is None:
+            self.report("no image is open")
+        return self._document
+
+    def merge(self) -> None:
+        doc = self._doc_or_report()
+        if doc is not None and self.run(edits.merge, doc, doc.selection) is not None:
+            self.report("merged")
+
+    def split(self) -> None:
+        doc = self._doc_or_report()
+        if doc is None:
+            return
+        target = single_selected(doc)
+        if target is None:
+            self.report("select one segment to split")
+            return
+        parts = self.run(edits.split, doc, target)
+        if isinstance(parts, list):
+            doc.select(parts)
+            self.report(f"split into {len(parts)} parts" if len(parts) > 1
+                        else "the segment is already one connected part")
+
+    def relabel(self, category_id: int) -> None:
+        doc = self._doc_or_report()
+        if doc is not None:
+            kept = self.run(edits.relabel, doc, doc.selection, category_id)
+            if isinstance(kept, list):
+                doc.select(kept)
+
+    def request_relabel(self) -> None:
+        doc = self._doc_or_report()
+        if doc is not None and not doc.selection:
+            self.report("select the segments to relabel first")
+        elif doc is not None:
+            self.relabel_requested.emit()
+
+    def delete(self) -> None:
+        doc = self._doc_or_report()
+        if doc is not None:
+            self.run(edits.delete, doc, doc.selection)
+
+    def undo(self) -> None:
+        self.tool.deactivate()
+        if self._document is not None and not self._document.undo():
+            self.report("nothing to undo")
+
+    def redo(self) -> None:
+        if self._document is not None and not self._document.redo():
+            self.report("nothing to redo")
+
+    def select_all(self) -> None:
+        if self._document is not None:
+            self._document.select(self._document.segments)
+
+    def clear_selection(self) -> None:
+        if self._document is not None:
+            self._document.select([])
+
+    def new_segment(self) -> None:
+        """Start a new segment: clear the selection so the next stroke or polygon makes one."""
+        self.clear_selection()
+        if self.tool.name == "select":
+            self.set_tool("polygon")
+        category = self.category_name()
+        self.report(f"drawing a new {category} segment" if category
+                    else "choose a category, then draw the new segment")
+
+    def category_name(self, category_id: int | None = None) -> str | None:
+        category_id = self._category_id if category_id is None else category_id
+        doc = self._document
+        if doc is None or category_id is None:
+            return None
+        category = doc.categories.get(category_id)
+        return category.name if category is not None else None
+
+    # -- input routing --------------------------------------------------------------------
+    def _press(self, event: PointerEvent) -> None:
+        self.tool.press(event)
+
+    def _move(self, event: PointerEvent) -> None:
+        self.tool.move(event)
+        self.hover_changed.emit(self.describe(*event.pixel))
+
+    def _release(self, event: PointerEvent) -> None:
+        self.tool.release(event)
+
+    def _double_click(self, event: PointerEvent) -> None:
+        self.tool.double_click(event)
+
+    def _key(self, event: QKeyEvent) -> None:
+        if self.tool.key(event):
+            event.accept()
+
+    def describe(self, x: int, y: int) -> str:
+        """What is under the pointer: position, category, score and area."""
+        doc = self._document
+        if doc is None:
+            return ""
+        height, width = doc.shape
+        if not (0 <= x < width and 0 <= y < height):
+            return ""
+        segment_id = doc.segment_at(x, y)
+        if not segment_id:
+            return f"({x}, {y})  unlabeled"
+        segment = doc.segments[segment_id]
+        name = self.category_name(segment.category_id) or f"category {segment.category_id}"
+        score = "" if segment.score is None else f"  score {segment.score:.2f}"
+        return f"({x}, {y})  #{segment_id} {name}{score}  area {doc.area(segment_id):,} px"

@@ -1,0 +1,1 @@
+"""Dock panels: the image list, the segment list and the category picker."""

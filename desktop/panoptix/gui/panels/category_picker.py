@@ -1,0 +1,248 @@
+"""The category picker: type to filter, colours, thing/stuff, and a 'suggested' section.
+
+One widget serves both as the docked panel (the category new segments get; categories can
+be added and edited there) and inside the relabel popup (L). ``set_suggestions`` fills the
+section on top, e.g. with a model's best guesses for the selection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import qtawesome as qta
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QColorDialog,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from panoptix.core.categories import Category, CategoryError, CategorySet, normalize_name
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def swatch(color: tuple[int, int, int], size: int = 14) -> QIcon:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(*color))
+    return QIcon(pixmap)
+
+
+class CategoryPicker(QWidget):
+    """Emits ``category_chosen(id)`` on click, Enter or double-click."""
+
+    category_chosen = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.filter = QLineEdit(placeholderText="Type to filter categories…")
+        self.filter.setClearButtonEnabled(True)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderHidden(True)
+        self.tree.setColumnCount(2)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setIndentation(8)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.header().setSectionResizeMode(0, self.tree.header().ResizeMode.Stretch)
+        self.tree.header().setSectionResizeMode(
+            1, self.tree.header().ResizeMode.ResizeToContents)
+        self._suggested = QTreeWidgetItem(["Suggested"])
+        self._all = QTreeWidgetItem(["All categories"])
+        for header in (self._suggested, self._all):
+            header.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            font = header.font(0)
+            font.setBold(True)
+            header.setFont(0, font)
+            self.tree.addTopLevelItem(header)
+            header.setExpanded(True)
+        self._suggested.setHidden(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.tree)
+        self.categories: CategorySet | None = None
+        self.filter.textChanged.connect(self._apply_filter)
+        self.filter.returnPressed.connect(self.choose_first_visible)
+        self.tree.itemClicked.connect(self._clicked)
+        self.tree.itemActivated.connect(self._clicked)
+        self.filter.installEventFilter(self)
+
+    def set_categories(self, categories: CategorySet | None) -> None:
+        self.categories = categories
+        self._all.takeChildren()
+        for category in categories or ():
+            self._all.addChild(self._item(category))
+        self._apply_filter(self.filter.text())
+
+    def set_suggestions(self, suggestions: Iterable[tuple[int, float | None]]) -> None:
+        """Show categories with an optional score (0..1) in the section on top."""
+        self._suggested.takeChildren()
+        for category_id, score in suggestions:
+            category = self.categories.get(category_id) if self.categories else None
+            if category is not None:
+                self._suggested.addChild(self._item(category, score))
+        self._apply_filter(self.filter.text())
+
+    def set_current(self, category_id: int | None) -> None:
+        for index in range(self._all.childCount()):
+            item = self._all.child(index)
+            if item.data(0, ID_ROLE) == category_id:
+                self.tree.setCurrentItem(item)
+                self.tree.scrollToItem(item)
+                return
+        self.tree.clearSelection()
+
+    def current_id(self) -> int | None:
+        item = self.tree.currentItem()
+        return None if item is None else item.data(0, ID_ROLE)
+
+    def visible_ids(self) -> list[int]:
+        return [item.data(0, ID_ROLE) for item in self._entries() if not item.isHidden()]
+
+    def choose_first_visible(self) -> None:
+        visible = self.visible_ids()
+        if visible:
+            self.category_chosen.emit(visible[0])
+
+    def _item(self, category: Category, score: float | None = None) -> QTreeWidgetItem:
+        kind = "thing" if category.isthing else "stuff"
+        item = QTreeWidgetItem([category.name, kind if score is None else f"{score:.0%}"])
+        item.setIcon(0, swatch(category.color))
+        item.setData(0, ID_ROLE, category.id)
+        item.setToolTip(0, f"{category.name} (id {category.id}, {kind})")
+        item.setForeground(1, QColor(128, 128, 128))
+        return item
+
+    def _entries(self) -> list[QTreeWidgetItem]:
+        return [header.child(i) for header in (self._suggested, self._all)
+                for i in range(header.childCount())]
+
+    def _apply_filter(self, text: str) -> None:
+        wanted = normalize_name(text)
+        for item in self._entries():
+            item.setHidden(bool(wanted) and wanted not in normalize_name(item.text(0)))
+        shown = any(not self._suggested.child(i).isHidden()
+                    for i in range(self._suggested.childCount()))
+        self._suggested.setHidden(not shown)
+
+    def _clicked(self, item: QTreeWidgetItem) -> None:
+        category_id = item.data(0, ID_ROLE)
+        if category_id is not None:
+            self.category_chosen.emit(int(category_id))
+
+    def eventFilter(self, watched: object, event: object) -> bool:  # noqa: N802 - Qt override
+        """Down/Up in the filter box move through the list."""
+        if watched is self.filter and isinstance(event, QKeyEvent) and event.type() == \
+                QKeyEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up):
+            self.tree.setFocus()
+            self.tree.keyPressEvent(event)
+            return True
+        return super().eventFilter(watched, event)  # type: ignore[arg-type]
+
+
+class CategoryDialog(QDialog):
+    """Add a category or edit one: name, thing/stuff, colour, supercategory."""
+
+    def __init__(self, parent: QWidget | None, category: Category | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Edit category" if category else "Add category")
+        self.name = QLineEdit(category.name if category else "")
+        self.supercategory = QLineEdit(category.supercategory if category else "")
+        self.isthing = QCheckBox("Countable thing (instances), not stuff")
+        self.isthing.setChecked(category.isthing if category else True)
+        self.color: tuple[int, int, int] | None = category.color if category else None
+        self.color_button = QPushButton("Choose…")
+        self.color_button.clicked.connect(self._pick_color)
+        self._show_color()
+        form = QFormLayout(self)
+        form.addRow("Name", self.name)
+        form.addRow("Supercategory", self.supercategory)
+        form.addRow("", self.isthing)
+        form.addRow("Colour", self.color_button)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _pick_color(self) -> None:
+        chosen = QColorDialog.getColor(QColor(*(self.color or (128, 128, 128))), self)
+        if chosen.isValid():
+            self.color = (chosen.red(), chosen.green(), chosen.blue())
+            self._show_color()
+
+    def _show_color(self) -> None:
+        if self.color is not None:
+            self.color_button.setIcon(swatch(self.color))
+
+    def apply_to(self, categories: CategorySet, category_id: int | None) -> Category:
+        """Add or update the category in ``categories``; raises ``CategoryError``."""
+        name, isthing = self.name.text(), self.isthing.isChecked()
+        supercategory = self.supercategory.text().strip()
+        if category_id is None:
+            return categories.add(name, isthing, self.color, supercategory)
+        changes: dict[str, object] = {"name": name, "isthing": isthing,
+                                      "supercategory": supercategory}
+        if self.color is not None:
+            changes["color"] = self.color
+        return categories.update(category_id, **changes)
+
+
+class CategoryPanel(QWidget):
+    """The docked picker with add and edit buttons; ``categories_edited`` after a change."""
+
+    categories_edited = Signal()
+    error = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.picker = CategoryPicker()
+        self.add_button = QToolButton(icon=qta.icon("mdi6.plus"), toolTip="Add a category")
+        self.edit_button = QToolButton(icon=qta.icon("mdi6.pencil"),
+                                       toolTip="Rename, recolour or change thing/stuff")
+        self.add_button.clicked.connect(lambda: self.edit_category(None))
+        self.edit_button.clicked.connect(lambda: self.edit_category(self.picker.current_id()))
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.edit_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.picker)
+        layout.addLayout(buttons)
+        self.dialog: CategoryDialog | None = None
+
+    def edit_category(self, category_id: int | None) -> None:
+        categories = self.picker.categories
+        if categories is None:
+            return
+        current = categories.get(category_id) if category_id is not None else None
+        self.dialog = CategoryDialog(self, current)
+        self.dialog.accepted.connect(lambda: self._apply(current.id if current else None))
+        self.dialog.open()
+
+    def _apply(self, category_id: int | None) -> None:
+        categories = self.picker.categories
+        if self.dialog is None or categories is None:
+            return
+        try:
+            category = self.dialog.apply_to(categories, category_id)
+        except CategoryError as exc:
+            self.error.emit(str(exc))
+            return
+        self.picker.set_categories(categories)
+        self.picker.set_current(category.id)
+        self.categories_edited.emit()

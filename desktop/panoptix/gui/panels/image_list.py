@@ -1,0 +1,104 @@
+"""The image list: one row per image with its status, and a line of counts per status."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from enum import Enum
+from typing import Protocol
+
+import qtawesome as qta
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+KEY_ROLE = Qt.ItemDataRole.UserRole
+STATUS_LOOK = {
+    "new": ("mdi6.circle-outline", "#9e9e9e", "new"),
+    "presegmented": ("mdi6.circle-half-full", "#1e88e5", "pre-segmented"),
+    "edited": ("mdi6.pencil-circle", "#fb8c00", "edited"),
+    "done": ("mdi6.check-circle", "#43a047", "done"),
+}
+
+
+class ImageRow(Protocol):
+    """What the list needs of an image entry (``core.project.ImageEntry``)."""
+
+    key: str
+    rel_path: str
+    status: Enum
+
+
+def status_name(status: Enum) -> str:
+    return str(status.value if isinstance(status.value, str) else status.name).lower()
+
+
+class ImageList(QWidget):
+    """Emits ``image_chosen(key)`` when the user picks an image."""
+
+    image_chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.setUniformItemSizes(True)
+        self.counts = QLabel()
+        self.counts.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.list)
+        layout.addWidget(self.counts)
+        self._items: dict[str, QListWidgetItem] = {}
+        self._statuses: dict[str, str] = {}
+        self.list.currentItemChanged.connect(self._current_changed)
+        self._quiet = False
+
+    def set_images(self, images: Iterable[ImageRow]) -> None:
+        self._quiet = True
+        try:
+            self.list.clear()
+            self._items.clear()
+            self._statuses.clear()
+            for entry in images:
+                item = QListWidgetItem(entry.rel_path)
+                item.setData(KEY_ROLE, entry.key)
+                item.setToolTip(entry.rel_path)
+                self.list.addItem(item)
+                self._items[entry.key] = item
+                self.set_status(entry.key, entry.status)
+        finally:
+            self._quiet = False
+
+    def set_status(self, key: str, status: Enum) -> None:
+        item = self._items.get(key)
+        if item is None:
+            return
+        name = status_name(status)
+        icon, color, _label = STATUS_LOOK.get(name, STATUS_LOOK["new"])
+        item.setIcon(qta.icon(icon, color=color))
+        item.setStatusTip(name)
+        self._statuses[key] = name
+        self._update_counts()
+
+    def status_of(self, key: str) -> str | None:
+        return self._statuses.get(key)
+
+    def set_current(self, key: str) -> None:
+        item = self._items.get(key)
+        if item is not None and item is not self.list.currentItem():
+            self._quiet = True
+            try:
+                self.list.setCurrentItem(item)
+            finally:
+                self._quiet = False
+
+    def keys(self) -> list[str]:
+        return [self.list.item(i).data(KEY_ROLE) for i in range(self.list.count())]
+
+    def _update_counts(self) -> None:
+        counts = Counter(self._statuses.values())
+        self.counts.setText("  ·  ".join(f"{counts.get(name, 0)} {label}"
+                                         for name, (_i, _c, label) in STATUS_LOOK.items()))
+
+    def _current_changed(self, item: QListWidgetItem | None) -> None:
+        if item is not None and not self._quiet:
+            self.image_chosen.emit(item.data(KEY_ROLE))

@@ -1,0 +1,162 @@
+"""The segment table, kept in sync with the document's selection both ways."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from superqt.utils import qthrottled
+
+from panoptix.core.document import Document
+
+COLUMNS = ("#", "Category", "Type", "Area", "Score")
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    segment_id: int
+    category: str
+    color: tuple[int, int, int]
+    isthing: bool
+    area: int
+    score: float | None
+
+
+def segment_rows(doc: Document) -> list[SegmentRow]:
+    rows = []
+    for segment_id, segment in sorted(doc.segments.items()):
+        category = doc.categories.get(segment.category_id)
+        rows.append(SegmentRow(
+            segment_id,
+            category.name if category else f"category {segment.category_id}",
+            category.color if category else (128, 128, 128),
+            bool(category and category.isthing), doc.area(segment_id), segment.score))
+    return rows
+
+
+class SegmentTableModel(QAbstractTableModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[SegmentRow] = []
+
+    def set_rows(self, rows: list[SegmentRow]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802,B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802,B008
+        return len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        row = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DecorationRole and column == 0:
+            return QColor(*row.color)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 3, 4):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == SORT_ROLE:
+            values = (row.segment_id, row.category.casefold(), row.isthing, row.area,
+                      -1.0 if row.score is None else row.score)
+            return values[column]
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        texts = (str(row.segment_id), row.category, "thing" if row.isthing else "stuff",
+                 f"{row.area:,}", "" if row.score is None else f"{row.score:.2f}")
+        return texts[column]
+
+
+class SegmentList(QTableView):
+    """Shows the current document's segments; selecting rows selects segments."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model_ = SegmentTableModel()
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model_)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.setModel(self.proxy)
+        self.setSortingEnabled(True)
+        self.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalHeader().hide()
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self._doc: Document | None = None
+        self._syncing = False
+        self.selectionModel().selectionChanged.connect(self._rows_selected)
+        self._refresh_soon = qthrottled(self.refresh, timeout=150, parent=self)
+
+    def set_document(self, doc: Document | None) -> None:
+        if self._doc is not None:
+            self._doc.segments_changed.disconnect(self._on_segments_changed)
+            self._doc.selection_changed.disconnect(self._show_selection)
+        self._doc = doc
+        if doc is not None:
+            doc.segments_changed.connect(self._on_segments_changed)
+            doc.selection_changed.connect(self._show_selection)
+        self.refresh()
+
+    def _on_segments_changed(self, _ids: frozenset[int]) -> None:
+        self._refresh_soon()
+
+    def refresh(self) -> None:
+        """Rebuild the rows from the document (throttled while a brush stroke runs)."""
+        self._syncing = True
+        try:
+            self.model_.set_rows(segment_rows(self._doc) if self._doc is not None else [])
+        finally:
+            self._syncing = False
+        self._show_selection(self._doc.selection if self._doc is not None else frozenset())
+
+    def _show_selection(self, selection: frozenset[int]) -> None:
+        wanted = QItemSelection()
+        first = None
+        for row, item in enumerate(self.model_.rows):
+            if item.segment_id in selection:
+                index = self.proxy.mapFromSource(self.model_.index(row, 0))
+                wanted.select(index, index)
+                first = first or index
+        self._syncing = True
+        try:
+            self.selectionModel().select(
+                wanted, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows)
+        finally:
+            self._syncing = False
+        if first is not None:
+            self.scrollTo(first)
+
+    def _rows_selected(self) -> None:
+        if self._syncing or self._doc is None:
+            return
+        self._doc.select(self.selected_ids())
+
+    def selected_ids(self) -> set[int]:
+        return {self.model_.rows[self.proxy.mapToSource(index).row()].segment_id
+                for index in self.selectionModel().selectedRows()}

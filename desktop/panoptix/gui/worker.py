@@ -1,0 +1,170 @@
+"""The inference worker: one long-lived QObject on its own QThread that owns the model.
+
+Requests arrive by a queued signal (``run``) and carry a job id; answers leave by signals.
+Between stages (load model, read image, preprocess, forward, post-process) the worker looks
+at the job's cancel flag, so cancelling is cooperative. Any exception becomes
+``failed(job_id, message)``. torch and transformers are imported here, on the worker
+thread, the first time a model is needed - never when the window opens.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from panoptix.core.categories import CategorySet
+from panoptix.core.document import Document
+
+if TYPE_CHECKING:
+    from panoptix.inference.engine import Predictor
+    from panoptix.inference.raw_outputs import RawOutputs
+    from panoptix.inference.settings import InferenceSettings
+
+
+class Cancelled(Exception):
+    """Raised between stages when the job's cancel flag is set."""
+
+
+@dataclass(eq=False)
+class Job:
+    """One request: segment an image (or only post-process its stored raw outputs)."""
+
+    job_id: int
+    key: str
+    settings: InferenceSettings
+    categories: CategorySet
+    load_image: Callable[[], np.ndarray]
+    raw_path: Path | None = None
+    postprocess_only: bool = False
+    """Re-use the raw outputs at ``raw_path`` (new thresholds) instead of a forward pass."""
+    background: bool = False
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass(eq=False)
+class JobResult:
+    job_id: int
+    key: str
+    document: Document
+    model_id: str
+    device: str
+    dropped: dict[str, int]
+    seconds: float
+    background: bool
+
+    def summary(self) -> str:
+        text = (f"{len(self.document.segments)} segments from {self.model_id} on {self.device} "
+                f"in {self.seconds:.1f} s")
+        if self.dropped:
+            names = ", ".join(sorted(self.dropped)[:5])
+            text += (f"; dropped {sum(self.dropped.values())} with labels not in the "
+                     f"categories ({names})")
+        return text
+
+
+def error_message(error: BaseException) -> str:
+    """One line for the status bar: our own errors speak for themselves."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if type(error).__module__.startswith("panoptix"):
+        return text or type(error).__name__
+    if isinstance(error, MemoryError):
+        return "out of memory: try a smaller input size (model settings) or another device"
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+class InferenceWorker(QObject):
+    """Lives on the worker thread. Use ``WorkerClient`` from the GUI."""
+
+    stage = Signal(int, str)
+    """(job id, what is happening now)."""
+    model_status = Signal(str)
+    """Loading progress and notices (out-of-memory fallbacks), as one-line messages."""
+    model_ready = Signal(str, str)
+    """(model id, device) once a model is loaded."""
+    finished = Signal(object)
+    """A ``JobResult``."""
+    failed = Signal(int, str)
+    cancelled = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._predictor: Predictor | None = None
+        self._loaded_key: tuple | None = None
+
+    @Slot(object)
+    def run(self, job: Job) -> None:
+        try:
+            self._check(job)
+            started = time.perf_counter()
+            raw = self._raw_outputs(job)
+            self._check(job)
+            self.stage.emit(job.job_id, "post-processing")
+            document, dropped = self._to_document(job, raw)
+            self._check(job)
+            device = self._predictor.device if self._predictor is not None else "cpu"
+            self.finished.emit(JobResult(job.job_id, job.key, document, raw.model_id, device,
+                                         dropped, time.perf_counter() - started, job.background))
+        except Cancelled:
+            self.cancelled.emit(job.job_id)
+        except Exception as error:  # noqa: BLE001 - every failure becomes a message
+            self.failed.emit(job.job_id, error_message(error))
+
+    def _check(self, job: Job) -> None:
+        if job.cancel.is_set():
+            raise Cancelled
+
+    def _raw_outputs(self, job: Job) -> RawOutputs:
+        from panoptix.inference.raw_outputs import RawOutputs
+
+        if job.postprocess_only and job.raw_path is not None and job.raw_path.is_file():
+            return RawOutputs.load(job.raw_path)
+        predictor = self._ensure_model(job)
+        self._check(job)
+        self.stage.emit(job.job_id, "reading image")
+        image = job.load_image()
+        self._check(job)
+        self.stage.emit(job.job_id, "preparing")
+        prepared = predictor.prepare([image], job.settings.resolved_task)
+        self._check(job)
+        self.stage.emit(job.job_id, f"running the model on {predictor.device}")
+        raw = predictor.forward(prepared)[0]
+        if job.raw_path is not None:
+            job.raw_path.parent.mkdir(parents=True, exist_ok=True)
+            raw.save(job.raw_path)
+        return raw
+
+    def _ensure_model(self, job: Job) -> Predictor:
+        settings = job.settings
+        wanted = (settings.model, settings.device, settings.half, settings.allow_pickle)
+        if self._predictor is None or self._loaded_key != wanted:
+            from panoptix.inference.engine import Predictor
+
+            self.stage.emit(job.job_id, f"loading {settings.model}")
+            self.model_status.emit(f"loading {settings.model}…")
+            predictor = Predictor(notify=self.model_status.emit)
+            self._predictor, self._loaded_key = None, None
+            predictor.load(settings.model, settings.device, half=settings.half,
+                           allow_pickle=settings.allow_pickle, progress=self.model_status.emit)
+            self._predictor, self._loaded_key = predictor, wanted
+            self.model_ready.emit(predictor.model_id, predictor.device)
+        self._predictor.shortest_edge = settings.shortest_edge
+        return self._predictor
+
+    def _to_document(self, job: Job, raw: RawOutputs) -> tuple[Document, dict[str, int]]:
+        from panoptix.inference.labels import categories_for_model
+        from panoptix.inference.postprocess import segment
+        from panoptix.inference.to_document import to_document
+
+        settings = job.settings
+        model_categories = categories_for_model(raw.model_id, raw.id2label, job.categories)
+        segmentation = segment(raw, model_categories.thing_labels, settings.threshold,
+                               settings.mask_threshold, settings.overlap_threshold)
+        conversion = to_document(segmentation, model_categories)
+        return conversion.document, conversion.dropped
