@@ -1,0 +1,109 @@
+"""Tiny random-weight Mask2Former and OneFormer checkpoints, saved like a user's model.
+
+Swin backbone with embed_dim 16 and depths [1, 1, 1, 1], hidden size 32, 20 queries:
+about 1.5 MB and a few tens of milliseconds per forward pass on a CPU. OneFormer's
+processor needs a tokenizer; a character-level CLIP tokenizer is built from its own vocab.
+The bench scripts use :func:`build_mask2former` with ``size="swin-t"`` for a model of
+real Swin-T size.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TABLES = REPO / "resources" / "categories"
+
+TINY_SWIN = {"embed_dim": 16, "depths": [1, 1, 1, 1], "num_heads": [1, 1, 2, 2]}
+SWIN_T = {"embed_dim": 96, "depths": [2, 2, 6, 2], "num_heads": [3, 6, 12, 24]}
+TINY_HEADS = {"hidden_dim": 32, "encoder_feedforward_dim": 64, "encoder_layers": 1,
+              "decoder_layers": 2, "num_attention_heads": 2, "dim_feedforward": 64,
+              "num_queries": 20}
+SWIN_T_HEADS = {"hidden_dim": 256, "encoder_feedforward_dim": 1024, "encoder_layers": 6,
+                "decoder_layers": 10, "num_attention_heads": 8, "dim_feedforward": 2048,
+                "num_queries": 100}
+
+
+def table_labels(table: str) -> dict[int, str]:
+    """A bundled table's labels in the order Hugging Face checkpoints use."""
+    data = json.loads((TABLES / f"{table}.id2label.json").read_text(encoding="utf-8"))
+    return {int(k): v for k, v in data.items()}
+
+
+def _swin(size: str):
+    from transformers import SwinConfig
+
+    return SwinConfig(**(SWIN_T if size == "swin-t" else TINY_SWIN), window_size=7,
+                      out_features=["stage1", "stage2", "stage3", "stage4"])
+
+
+def build_mask2former(folder: Path, id2label: dict[int, str], size: str = "tiny",
+                      shortest_edge: int = 128, longest_edge: int = 256, seed: int = 0) -> Path:
+    """Save a random-weight Mask2Former and its image processor to ``folder``."""
+    import torch
+    from transformers import Mask2FormerConfig, Mask2FormerForUniversalSegmentation
+    from transformers.models.mask2former import Mask2FormerImageProcessorPil
+
+    heads = SWIN_T_HEADS if size == "swin-t" else TINY_HEADS
+    dim = heads["hidden_dim"]
+    config = Mask2FormerConfig(backbone_config=_swin(size), feature_size=dim,
+                               mask_feature_size=dim, id2label=id2label,
+                               label2id={v: k for k, v in id2label.items()}, **heads)
+    torch.manual_seed(seed)
+    Mask2FormerForUniversalSegmentation(config).eval().save_pretrained(folder)
+    Mask2FormerImageProcessorPil(
+        size={"shortest_edge": shortest_edge, "longest_edge": longest_edge}
+    ).save_pretrained(folder)
+    return folder
+
+
+def build_tokenizer():
+    """A character-level CLIP tokenizer: every lowercase letter, alone or ending a word."""
+    from transformers import CLIPTokenizer
+
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for letter in "abcdefghijklmnopqrstuvwxyz":
+        vocab[letter] = len(vocab)
+        vocab[f"{letter}</w>"] = len(vocab)
+    return CLIPTokenizer(vocab=vocab, merges=[])
+
+
+def build_oneformer(folder: Path, id2label: dict[int, str], shortest_edge: int = 128,
+                    longest_edge: int = 256, seed: int = 0,
+                    class_info_file: str | None = None) -> Path:
+    """Save a random-weight OneFormer and its processor (image processor + tokenizer)."""
+    import torch
+    from transformers import (
+        OneFormerConfig,
+        OneFormerForUniversalSegmentation,
+        OneFormerProcessor,
+    )
+    from transformers.models.oneformer import OneFormerImageProcessorPil
+
+    heads = {k: v for k, v in TINY_HEADS.items() if k != "hidden_dim"}
+    config = OneFormerConfig(backbone_config=_swin("tiny"), conv_dim=32, mask_dim=32,
+                             hidden_dim=32, text_encoder_width=32, text_encoder_num_layers=1,
+                             text_encoder_vocab_size=64, text_encoder_proj_layers=1,
+                             text_encoder_n_ctx=4, query_dec_layers=1, id2label=id2label,
+                             label2id={v: k for k, v in id2label.items()}, **heads)
+    torch.manual_seed(seed)
+    OneFormerForUniversalSegmentation(config).eval().save_pretrained(folder)
+    image_processor = OneFormerImageProcessorPil(
+        size={"shortest_edge": shortest_edge, "longest_edge": longest_edge})
+    OneFormerProcessor(image_processor=image_processor,
+                       tokenizer=build_tokenizer()).save_pretrained(folder)
+    if class_info_file is not None:
+        _set_processor_option(folder, "class_info_file", class_info_file)
+    return folder
+
+
+def _set_processor_option(folder: Path, key: str, value: object) -> None:
+    """Edit a saved processor config, as a published checkpoint would have it."""
+    for name in ("processor_config.json", "preprocessor_config.json"):
+        path = folder / name
+        if path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            target = data.get("image_processor", data)
+            target[key] = value
+            path.write_text(json.dumps(data, indent=2), encoding="utf-8")
