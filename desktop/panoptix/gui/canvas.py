@@ -8,10 +8,11 @@ so pixels stay exact at any zoom.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QImage,
     QKeyEvent,
@@ -82,6 +83,8 @@ class Canvas(QGraphicsView):
         self._space_held = False
         self._pan_from: QPointF | None = None
         self._doc: Document | None = None
+        self.key_filter: Callable[[QKeyEvent], bool] | None = None
+        """Keys for which it answers True reach the tool even when a shortcut uses them."""
 
     # -- content ----------------------------------------------------------------------
     @property
@@ -218,6 +221,13 @@ class Canvas(QGraphicsView):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         self.pointer_double_clicked.emit(self._pointer(event))
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and self.key_filter is not None \
+                and isinstance(event, QKeyEvent) and self.key_filter(event):
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():

@@ -45,6 +45,7 @@ class Editor(QObject):
         canvas.pointer_released.connect(self._release)
         canvas.pointer_double_clicked.connect(self._double_click)
         canvas.key_pressed.connect(self._key)
+        canvas.key_filter = lambda event: self.tool.wants_key(event)
 
     # -- state ------------------------------------------------------------------------
     @property

@@ -78,6 +78,10 @@ class Tool:
         """Handle a key; return True when it was used."""
         return False
 
+    def wants_key(self, event: QKeyEvent) -> bool:
+        """True to take ``event`` before a window shortcut on the same key (Esc, Backspace)."""
+        return False
+
     def brush_size_changed(self) -> None:
         """The host's brush size changed."""
 
@@ -278,6 +282,10 @@ class PolygonTool(Tool):
 
     def double_click(self, event: PointerEvent) -> None:
         self.close()
+
+    def wants_key(self, event: QKeyEvent) -> bool:
+        return bool(self.points) and event.key() in (
+            Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Backspace, Qt.Key.Key_Escape)
 
     def key(self, event: QKeyEvent) -> bool:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.points:

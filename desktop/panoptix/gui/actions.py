@@ -1,0 +1,139 @@
+"""Every command of the window as a QAction: text, icon, shortcuts and tooltip in one table.
+
+Shortcuts follow what labelme and CVAT users know: D/A next/previous image, N new segment,
+Del delete, Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y) undo/redo, [ and ] brush size. A tooltip
+always names its shortcut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import qtawesome as qta
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QWidget
+
+from panoptix.gui.tools import TOOLS
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    text: str
+    icon: str = ""
+    shortcuts: tuple[str, ...] = ()
+    tip: str = ""
+    checkable: bool = False
+
+
+SPECS: tuple[ActionSpec, ...] = (
+    # File
+    ActionSpec("open_folder", "&Open Folder…", "mdi6.folder-open", ("Ctrl+O",),
+               "Open a folder of images or a project"),
+    ActionSpec("open_images", "Open &Images…", "mdi6.image-multiple", ("Ctrl+Shift+O",),
+               "Open one or more image files"),
+    ActionSpec("export", "&Export…", "mdi6.export", ("Ctrl+E",),
+               "Export COCO panoptic, semantic or instances, and validate"),
+    ActionSpec("quit", "&Quit", "mdi6.exit-to-app", ("Ctrl+Q",), "Save and quit"),
+    # Edit
+    ActionSpec("undo", "&Undo", "mdi6.undo", ("Ctrl+Z",), "Undo the last edit"),
+    ActionSpec("redo", "&Redo", "mdi6.redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo"),
+    ActionSpec("select_all", "Select &All", "mdi6.select-all", ("Ctrl+A",),
+               "Select every segment"),
+    ActionSpec("deselect", "&Deselect", "mdi6.select-off", ("Esc",), "Clear the selection"),
+    ActionSpec("merge", "&Merge", "mdi6.vector-union", ("M",),
+               "Merge the selected segments into one"),
+    ActionSpec("split", "S&plit", "mdi6.vector-difference", ("X",),
+               "Split the selected segment into its connected parts"),
+    ActionSpec("relabel", "&Relabel…", "mdi6.tag-edit", ("L",),
+               "Give the selected segments another category"),
+    ActionSpec("delete", "&Delete", "mdi6.delete", ("Del", "Backspace"),
+               "Delete the selected segments (their pixels become unlabeled)"),
+    ActionSpec("new_segment", "&New Segment", "mdi6.shape-polygon-plus", ("N",),
+               "Start a new segment of the current category"),
+    ActionSpec("protect", "&Protect Labeled Pixels", "mdi6.shield-outline", ("Ctrl+P",),
+               "Brush and polygon only paint unlabeled pixels", checkable=True),
+    ActionSpec("brush_bigger", "Bigger Brush", "mdi6.plus-circle-outline", ("]",),
+               "Make the brush and eraser bigger"),
+    ActionSpec("brush_smaller", "Smaller Brush", "mdi6.minus-circle-outline", ("[",),
+               "Make the brush and eraser smaller"),
+    # View
+    ActionSpec("fit", "&Fit to Window", "mdi6.fit-to-screen", ("Ctrl+F", "F"),
+               "Show the whole image"),
+    ActionSpec("actual", "&Actual Pixels", "mdi6.magnify-scan", ("Ctrl+0",),
+               "One image pixel per screen pixel"),
+    ActionSpec("zoom_in", "Zoom &In", "mdi6.magnify-plus", ("Ctrl++", "Ctrl+="), "Zoom in"),
+    ActionSpec("zoom_out", "Zoom &Out", "mdi6.magnify-minus", ("Ctrl+-",), "Zoom out"),
+    ActionSpec("overlay", "Show &Overlay", "mdi6.layers", ("H",),
+               "Show or hide the segment overlay", checkable=True),
+    ActionSpec("boundaries", "Show &Boundaries", "mdi6.border-outside", ("Shift+B",),
+               "Draw segment boundaries", checkable=True),
+    ActionSpec("unlabeled", "Highlight &Unlabeled", "mdi6.texture-box", ("U",),
+               "Show unlabeled pixels in magenta", checkable=True),
+    # Image
+    ActionSpec("next", "&Next Image", "mdi6.arrow-right-bold", ("D",), "Go to the next image"),
+    ActionSpec("previous", "&Previous Image", "mdi6.arrow-left-bold", ("A",),
+               "Go to the previous image"),
+    ActionSpec("done", "Mark &Done", "mdi6.check-bold", ("Ctrl+Return",),
+               "Mark this image done (again: not done)"),
+    ActionSpec("rerun", "&Re-run Model", "mdi6.robot", ("Ctrl+R",),
+               "Run the model on this image again (replaces its segments)"),
+    ActionSpec("presegment", "Pre-segment &All New Images", "mdi6.robot-outline",
+               ("Ctrl+Shift+R",), "Run the model on every new image in the background"),
+    ActionSpec("cancel_background", "&Cancel Background Work", "mdi6.stop-circle-outline", (),
+               "Stop pre-segmenting the rest of the folder"),
+    ActionSpec("model_settings", "&Model Settings…", "mdi6.tune", ("Ctrl+,",),
+               "Model, device, task and thresholds"),
+    # Help
+    ActionSpec("shortcuts", "&Keyboard Shortcuts", "mdi6.keyboard", ("F1",),
+               "List every shortcut"),
+)
+
+
+def tool_specs() -> list[ActionSpec]:
+    """One checkable action per registered tool."""
+    return [ActionSpec(f"tool:{tool.name}", tool.text, tool.icon,
+                       (tool.shortcut,) if tool.shortcut else (), tool.tip, checkable=True)
+            for tool in TOOLS.values()]
+
+
+def tooltip(spec: ActionSpec) -> str:
+    text = spec.text.replace("&", "").rstrip("…")
+    keys = ", ".join(QKeySequence(s).toString(QKeySequence.SequenceFormat.NativeText)
+                     for s in spec.shortcuts)
+    detail = f"{spec.tip}" if spec.tip else ""
+    return f"<b>{text}</b>" + (f" ({keys})" if keys else "") + (f"<br>{detail}" if detail else "")
+
+
+class Actions:
+    """Builds the QActions on ``parent``; ``actions[name]`` looks one up."""
+
+    def __init__(self, parent: QWidget, handlers: dict[str, Callable[..., object]]) -> None:
+        self.actions: dict[str, QAction] = {}
+        self.tools = QActionGroup(parent)
+        self.tools.setExclusive(True)
+        for spec in (*SPECS, *tool_specs()):
+            action = QAction(spec.text, parent)
+            if spec.icon:
+                action.setIcon(qta.icon(spec.icon))
+            action.setShortcuts([QKeySequence(s) for s in spec.shortcuts])
+            action.setToolTip(tooltip(spec))
+            action.setStatusTip(spec.tip)
+            action.setCheckable(spec.checkable)
+            parent.addAction(action)
+            handler = handlers.get(spec.name)
+            if handler is not None:
+                (action.toggled if spec.checkable else action.triggered).connect(handler)
+            if spec.name.startswith("tool:"):
+                self.tools.addAction(action)
+            self.actions[spec.name] = action
+
+    def __getitem__(self, name: str) -> QAction:
+        return self.actions[name]
+
+    def shortcut_table(self) -> list[tuple[str, str]]:
+        return [(a.text().replace("&", "").rstrip("…"),
+                 ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText)
+                           for s in a.shortcuts()))
+                for a in self.actions.values() if a.shortcuts()]

@@ -1,0 +1,138 @@
+"""Model settings: model (registry list, hub id or local folder), device, task, thresholds.
+
+Threshold changes are announced live (``thresholds_changed``, debounced) so the window can
+re-run only the post-processing of the image in view from its kept raw outputs; the
+model, device and task take effect when the dialog is accepted.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+from superqt import QLabeledDoubleSlider
+from superqt.utils import qdebounced
+
+from panoptix.inference.registry import MODELS
+from panoptix.inference.settings import DEVICES, InferenceSettings, SettingsError
+
+TASK_CHOICES = ("auto", "panoptic", "semantic", "instance")
+THRESHOLDS = (("threshold", "Score threshold",
+               "Queries whose class score is below this are dropped"),
+              ("mask_threshold", "Mask threshold",
+               "Mask probability above which a pixel belongs to a query"),
+              ("overlap_threshold", "Overlap threshold",
+               "A segment is kept only if this share of its mask stays visible"))
+
+
+class SettingsDialog(QDialog):
+    thresholds_changed = Signal(object)
+    """An ``InferenceSettings`` with the new thresholds (and the old model/device/task)."""
+
+    def __init__(self, settings: InferenceSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Model settings")
+        self._initial = settings
+        self.model = QComboBox(editable=True)
+        self.model.setMinimumContentsLength(40)
+        for info in MODELS:
+            self.model.addItem(info.title, info.model_id)
+            self.model.setItemData(self.model.count() - 1, info.model_id,
+                                   Qt.ItemDataRole.ToolTipRole)
+        self.model.setEditText(settings.model)
+        self.model.activated.connect(self._model_picked)
+        self.model.setToolTip("A model from the list, any Hugging Face hub id, or a local folder")
+        browse = QPushButton("Folder…")
+        browse.clicked.connect(self._browse)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(browse)
+        self.device = QComboBox()
+        self.device.addItems(DEVICES)
+        self.device.setEditable(True)
+        self.device.setCurrentText(settings.device)
+        self.task = QComboBox()
+        self.task.addItems(TASK_CHOICES)
+        self.task.setCurrentText(settings.task or "auto")
+        self.sliders: dict[str, QLabeledDoubleSlider] = {}
+        form = QFormLayout(self)
+        form.addRow("Model", model_row)
+        form.addRow("Device", self.device)
+        form.addRow("Task", self.task)
+        for name, label, tip in THRESHOLDS:
+            slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+            slider.setRange(0.0, 1.0)
+            slider.setDecimals(2)
+            slider.setSingleStep(0.05)
+            slider.setValue(getattr(settings, name))
+            slider.setToolTip(tip)
+            slider.valueChanged.connect(self._announce_thresholds)
+            self.sliders[name] = slider
+            form.addRow(label, slider)
+        self.shortest_edge = QSpinBox(minimum=0, maximum=4096, singleStep=32,
+                                      specialValueText="model default")
+        self.shortest_edge.setValue(settings.shortest_edge or 0)
+        self.half = QCheckBox("Half precision (CUDA only)")
+        self.half.setChecked(settings.half)
+        self.allow_pickle = QCheckBox("Allow pickle (.bin) weights - they can run code")
+        self.allow_pickle.setChecked(settings.allow_pickle)
+        form.addRow("Input shortest edge", self.shortest_edge)
+        form.addRow("", self.half)
+        form.addRow("", self.allow_pickle)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #d32f2f")
+        form.addRow(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.result_settings: InferenceSettings | None = None
+
+    def _model_picked(self, index: int) -> None:
+        self.model.setEditText(self.model.itemData(index))
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Model folder")
+        if folder:
+            self.model.setEditText(folder)
+
+    def thresholds(self) -> dict[str, float]:
+        return {name: round(slider.value(), 4) for name, slider in self.sliders.items()}
+
+    def settings(self) -> InferenceSettings:
+        """The settings as shown; raises ``SettingsError``."""
+        task = self.task.currentText()
+        return InferenceSettings(
+            model=self.model.currentText().strip(), device=self.device.currentText().strip(),
+            task=None if task == "auto" else task, shortest_edge=self.shortest_edge.value() or None,
+            half=self.half.isChecked(), allow_pickle=self.allow_pickle.isChecked(),
+            **self.thresholds())
+
+    @qdebounced(timeout=250)
+    def _announce_thresholds(self, _value: float = 0.0) -> None:
+        try:
+            self.thresholds_changed.emit(self._initial.with_changes(**self.thresholds()))
+        except SettingsError as exc:
+            self.error.setText(str(exc))
+
+    def _accept(self) -> None:
+        try:
+            self.result_settings = self.settings()
+        except SettingsError as exc:
+            self.error.setText(str(exc))
+            return
+        self.accept()
+
+
