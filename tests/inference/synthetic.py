@@ -45,11 +45,11 @@ def synthetic_raw(queries: list[Query], image_size: tuple[int, int], num_labels:
 
 def street_scene(image_size: tuple[int, int] = (270, 480),
                  low: tuple[int, int] = (68, 120)) -> RawOutputs:
-    """Sky, a building, road split over two queries (fused), three people and a car cut
+    """Sky, a wall, road split over two queries (fused), three people and a car cut
     out of the stuff, and queries that must be dropped: an unsure dog, a "no object" and a
     car hidden behind a person."""
     h, w = low
-    sky, building, road, person, car, dog = 119, 112, 100, 0, 2, 16
+    sky, wall, road, person, car, dog = 119, 112, 100, 0, 2, 16
     things = [Query(person, ellipse(low, h * 0.55, w * 0.2, h * 0.2, w * 0.05), 12.0),
               Query(person, ellipse(low, h * 0.6, w * 0.45, h * 0.18, w * 0.04), 11.0),
               Query(person, ellipse(low, h * 0.6, w * 0.53, h * 0.18, w * 0.04), 10.0),
@@ -57,7 +57,7 @@ def street_scene(image_size: tuple[int, int] = (270, 480),
     holes = -np.max([q.logits for q in things], axis=0)
     columns = np.arange(w, dtype=np.float32)
     stuff = [Query(sky, band(low, -50, h * 0.3)),
-             Query(building, band(low, h * 0.3, h * 0.6)),
+             Query(wall, band(low, h * 0.3, h * 0.6)),
              Query(road, np.minimum(band(low, h * 0.6, h + 50), 0.4 * (w * 0.5 - columns))),
              Query(road, np.minimum(band(low, h * 0.6, h + 50), 0.4 * (columns - w * 0.5)))]
     dropped = [Query(dog, ellipse(low, h * 0.8, w * 0.1, h * 0.08, w * 0.05), 1.0),

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,7 +77,7 @@ class RawOutputs:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 meta = json.loads(str(npz["meta"]))
                 class_logits, mask_logits = npz["class_logits"], npz["mask_logits"]
-        except (OSError, ValueError, KeyError, EOFError) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise RawOutputsError(f"not a raw-outputs file: {exc}") from exc
         if meta.get("version") != FORMAT_VERSION:
             raise RawOutputsError(f"raw-outputs format {meta.get('version')} is not supported")

@@ -1,0 +1,67 @@
+"""Model settings as stored in a project manifest: which model, where, and how to threshold."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from panoptix.inference.raw_outputs import TASKS
+from panoptix.inference.registry import DEFAULT_MODEL_ID, default_task
+
+DEVICES = ("auto", "cuda", "mps", "cpu")
+
+
+class SettingsError(ValueError):
+    """A setting out of its range."""
+
+
+@dataclass(frozen=True)
+class InferenceSettings:
+    model: str = DEFAULT_MODEL_ID
+    """A Hugging Face hub id or a local folder."""
+    device: str = "auto"
+    """``auto`` (CUDA, then MPS, then CPU), ``cpu``, ``mps``, ``cuda`` or ``cuda:N``."""
+    task: str | None = None
+    """None: the checkpoint's own task (panoptic when unknown)."""
+    threshold: float = 0.8
+    mask_threshold: float = 0.5
+    overlap_threshold: float = 0.8
+    shortest_edge: int | None = None
+    """None: the checkpoint's processor setting."""
+    half: bool = False
+    """float16 weights on CUDA."""
+    allow_pickle: bool = False
+    """Accept pickle (``.bin``) weights, which can run code when loaded."""
+
+    def __post_init__(self) -> None:
+        if not self.model.strip():
+            raise SettingsError("no model given")
+        if self.device.split(":")[0] not in DEVICES:
+            raise SettingsError(f"unknown device {self.device!r}; use one of {', '.join(DEVICES)}")
+        if self.task is not None and self.task not in TASKS:
+            raise SettingsError(f"unknown task {self.task!r}; use one of {', '.join(TASKS)}")
+        for name in ("threshold", "mask_threshold", "overlap_threshold"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise SettingsError(f"{name.replace('_', ' ')} {value} is not between 0 and 1")
+        if self.shortest_edge is not None and self.shortest_edge < 32:
+            raise SettingsError(f"shortest edge {self.shortest_edge} is below 32 pixels")
+
+    @property
+    def resolved_task(self) -> str:
+        return self.task or default_task(self.model)
+
+    def with_changes(self, **changes: Any) -> InferenceSettings:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InferenceSettings:
+        """Settings from a manifest; unknown keys (a newer version's) are ignored."""
+        known = {f.name for f in fields(cls)}
+        try:
+            return cls(**{k: v for k, v in data.items() if k in known})
+        except TypeError as exc:
+            raise SettingsError(f"bad inference settings: {exc}") from exc
