@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from conftest_coco import MAP_A, ids_to_rgb, read_json, write_dataset, write_json
@@ -80,6 +81,10 @@ def _not_a_png(_: dict, png_dir: Path) -> None:
     (png_dir / "a.png").write_bytes(b"not an image at all")
 
 
+def _sixteen_bit(_: dict, png_dir: Path) -> None:
+    cv2.imwrite(str(png_dir / "a.png"), ids_to_rgb(MAP_A).astype(np.uint16))
+
+
 def _bigger_map() -> np.ndarray:
     return np.pad(MAP_A, ((0, 1), (0, 0)))
 
@@ -101,7 +106,7 @@ CASES: dict[str, tuple[str, Mutation]] = {
     "category id repeated": ("duplicate", _repeat_category),
     "two annotations share a PNG": ("duplicate", _same_png_twice),
     "annotation of no image": ("image-ref", _set(("annotations", 0, "image_id"), 99)),
-    "image without annotation": ("image-ref", _unannotated_image),
+    "image without annotation": ("no-annotation", _unannotated_image),
     "segment id repeated": ("segment-id", _repeat_segment),
     "unknown category": ("unknown-category",
                          _set(("annotations", 0, "segments_info", 1, "category_id"), 99)),
@@ -111,6 +116,7 @@ CASES: dict[str, tuple[str, Mutation]] = {
     "PNG unreadable": ("png-missing", _not_a_png),
     "PNG is grayscale": ("png-mode", _png(MAP_A, "L")),
     "PNG has alpha": ("png-mode", _png(MAP_A, "RGBA")),
+    "PNG is 16-bit": ("png-mode", _sixteen_bit),
     "PNG of another size": ("png-size", _png(_bigger_map())),
     "segment in PNG, not JSON": ("png-not-json", _drop_segment),
     "segment in JSON, not PNG": ("json-not-png", _add_segment),

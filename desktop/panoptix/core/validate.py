@@ -7,7 +7,6 @@ format takes for granted; :data:`RULES` lists them. Problems are one line each.
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from PIL import Image
 
+from panoptix.core.atomic import StoreError
 from panoptix.core.categories import Category, CategorySet, default_color
+from panoptix.core.panoptic_png import PanopticPngError, read_panoptic_png
 from panoptix.core.paths import UnsafePathError, check_relative_name, resolve_inside
 from panoptix.core.segment import MAX_SEGMENT_ID
 
@@ -28,7 +28,8 @@ RULES: dict[str, str] = {
     "field": "each entry has its keys with COCO's types and ranges",
     "path": "file names are relative and stay inside their folder",
     "duplicate": "image ids, category ids and PNG names are unique",
-    "image-ref": "each annotation names a listed image; each image has exactly one annotation",
+    "image-ref": "each annotation names a listed image, and no image has two annotations",
+    "no-annotation": "each image has an annotation",
     "segment-id": "segment ids are 1..2^24-1 (0 is unlabeled) and unique within an image",
     "unknown-category": "each segment's category is listed in categories",
     "isthing": "a stuff category has at most one segment per image and is never a crowd",
@@ -42,6 +43,8 @@ RULES: dict[str, str] = {
 }
 MAX_INT = 2**63 - 1
 MAX_SIDE = 2**31 - 1
+PNG_DEPTH_OFFSET = 24
+"""Where a PNG's bit depth lies: 8 signature bytes, the IHDR chunk's length, type, size."""
 Box = tuple[int, int, int, int]
 
 
@@ -254,7 +257,8 @@ class _Parser:
                                                  where)
         for image_id, image in images.items():
             if image_id not in claimed:
-                self.add("image-ref", f"image {image_id} ({image.file_name})", "no annotation")
+                self.add("no-annotation", f"image {image_id} ({image.file_name})",
+                         "has no annotation")
         return list(kept.values())
 
     def annotation(self, image: ImageInfo, file_name: str, items: list,
@@ -326,11 +330,11 @@ def check_png(annotation: Annotation, png_dir: Path) -> list[Problem]:
     image = annotation.image
     where = f"image {image.id} ({image.file_name})"
     try:
-        rgb = read_rgb_png(resolve_inside(png_dir, annotation.file_name), image)
+        id_map = read_png(resolve_inside(png_dir, annotation.file_name), image)
     except (UnsafePathError, PngError) as exc:
         rule = exc.rule if isinstance(exc, PngError) else "path"
         return [Problem(rule, where, str(exc))]
-    ids, areas, boxes = region_stats(rgb_to_ids(rgb))
+    ids, areas, boxes = region_stats(id_map)
     found = {int(i): (int(a), _coco_box(b)) for i, a, b in zip(ids, areas, boxes, strict=True)}
     problems = []
     listed = {s.id for s in annotation.segments} | annotation.unusable_ids
@@ -361,32 +365,28 @@ class PngError(ValueError):
         self.rule = rule
 
 
-def read_rgb_png(path: Path, image: ImageInfo) -> np.ndarray:
-    """The ``H x W x 3`` RGB pixels of a panoptic PNG, after checking its mode and size."""
+def read_png(path: Path, image: ImageInfo) -> np.ndarray:
+    """A panoptic PNG's id map, after checking its mode and size from the header."""
     try:
-        data = path.read_bytes()
-        with Image.open(io.BytesIO(data)) as header:
+        with open(path, "rb") as stream:
+            depth = stream.read(PNG_DEPTH_OFFSET + 1)[PNG_DEPTH_OFFSET:]
+        with Image.open(path) as header:
             kind, mode, size = header.format, header.mode, header.size
     except FileNotFoundError:
         raise PngError("png-missing", f"PNG {path.name!r} is missing") from None
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise PngError("png-missing", f"cannot read PNG {path.name!r}: {exc}") from None
-    if kind != "PNG" or mode != "RGB":
-        raise PngError("png-mode", f"{path.name!r} is {kind} mode {mode}, not an RGB PNG")
+    if kind != "PNG" or mode != "RGB" or depth != b"\x08":
+        bits = f"{depth[0]}-bit " if kind == "PNG" and depth else ""
+        raise PngError("png-mode", f"{path.name!r} is {bits}{kind} mode {mode}, "
+                       "not an 8-bit RGB PNG")
     if size != (image.width, image.height):
         raise PngError("png-size", f"PNG is {size[0]}x{size[1]}, the image "
                        f"{image.width}x{image.height}")
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if bgr is None or bgr.dtype != np.uint8 or bgr.shape != (image.height, image.width, 3):
-        raise PngError("png-mode", f"{path.name!r} is not 8-bit RGB")
-    return bgr[..., ::-1]
-
-
-def rgb_to_ids(rgb: np.ndarray) -> np.ndarray:
-    """``R + 256 G + 256^2 B`` as a ``uint32`` map, through one 4-byte little-endian view."""
-    padded = np.zeros((*rgb.shape[:2], 4), np.uint8)
-    padded[..., :3] = rgb
-    return padded.view("<u4")[..., 0]
+    try:
+        return read_panoptic_png(path)
+    except (StoreError, PanopticPngError) as exc:
+        raise PngError("png-missing", str(exc)) from None
 
 
 def region_stats(id_map: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
