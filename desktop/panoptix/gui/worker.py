@@ -45,6 +45,8 @@ class Job:
     postprocess_only: bool = False
     """Re-use the raw outputs at ``raw_path`` (new thresholds) instead of a forward pass."""
     background: bool = False
+    save: Callable[[Document, str], bool] | None = None
+    """Called on the worker thread with the document and model id; True if it saved."""
     cancel: threading.Event = field(default_factory=threading.Event)
 
 
@@ -58,6 +60,7 @@ class JobResult:
     dropped: dict[str, int]
     seconds: float
     background: bool
+    saved: bool = False
 
     def summary(self) -> str:
         text = (f"{len(self.document.segments)} segments from {self.model_id} on {self.device} "
@@ -108,9 +111,11 @@ class InferenceWorker(QObject):
             self.stage.emit(job.job_id, "post-processing")
             document, dropped = self._to_document(job, raw)
             self._check(job)
+            saved = job.save(document, raw.model_id) if job.save is not None else False
             device = self._predictor.device if self._predictor is not None else "cpu"
             self.finished.emit(JobResult(job.job_id, job.key, document, raw.model_id, device,
-                                         dropped, time.perf_counter() - started, job.background))
+                                         dropped, time.perf_counter() - started, job.background,
+                                         saved))
         except Cancelled:
             self.cancelled.emit(job.job_id)
         except Exception as error:  # noqa: BLE001 - every failure becomes a message

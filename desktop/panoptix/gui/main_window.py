@@ -1,0 +1,369 @@
+"""The main window: puts the canvas, panels, actions and status bar together and wires them.
+
+Behaviour lives elsewhere: editing in ``editor.py`` and ``tools.py``, the project and the
+model requests in ``session.py``, the worker thread in ``worker_client.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSlider,
+    QSpinBox,
+    QToolBar,
+    QWidget,
+)
+
+from panoptix.core.document import Document
+from panoptix.gui.actions import Actions
+from panoptix.gui.canvas import Canvas
+from panoptix.gui.dialogs import RelabelPopup, show_shortcuts
+from panoptix.gui.editor import MAX_BRUSH, MIN_BRUSH, Editor
+from panoptix.gui.export_dialog import ExportDialog
+from panoptix.gui.panels.category_picker import CategoryPanel
+from panoptix.gui.panels.image_list import ImageList
+from panoptix.gui.panels.segment_list import SegmentList
+from panoptix.gui.prefs import Prefs
+from panoptix.gui.session import Session
+from panoptix.gui.settings_dialog import SettingsDialog
+from panoptix.gui.status import StatusBar
+from panoptix.gui.worker_client import WorkerClient
+from panoptix.inference.settings import InferenceSettings
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, prefs: Prefs | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Panoptix")
+        self.setAcceptDrops(True)
+        self.prefs = prefs or Prefs()
+        self.canvas = Canvas()
+        self.setCentralWidget(self.canvas)
+        self.editor = Editor(self.canvas, self)
+        self.client = WorkerClient(self)
+        self.session = Session(self.client, self)
+        self.images = ImageList()
+        self.segments = SegmentList()
+        self.categories = CategoryPanel()
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+        self._dock("Images", self.images, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Segments", self.segments, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("Categories", self.categories, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.actions = Actions(self, self._handlers())
+        self.relabel_popup = RelabelPopup(self)
+        self.settings_dialog: SettingsDialog | None = None
+        self.export_dialog: ExportDialog | None = None
+        self._build_menus()
+        self._build_toolbars()
+        self._connect()
+        self._restore_prefs()
+        self._enable_for_document(None)
+
+    # -- construction -----------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _handlers(self) -> dict:
+        editor, session = self.editor, self.session
+        handlers = {
+            "open_folder": self.choose_folder, "open_images": self.choose_images,
+            "export": self.show_export, "quit": self.close,
+            "undo": editor.undo, "redo": editor.redo, "select_all": editor.select_all,
+            "deselect": editor.clear_selection, "merge": editor.merge, "split": editor.split,
+            "relabel": editor.request_relabel, "delete": editor.delete,
+            "new_segment": editor.new_segment,
+            "protect": lambda on: setattr(editor, "protect_labeled", on),
+            "brush_bigger": lambda: editor.grow_brush(1),
+            "brush_smaller": lambda: editor.grow_brush(-1),
+            "fit": self.canvas.fit, "actual": self.canvas.actual_pixels,
+            "zoom_in": lambda: self.canvas.zoom_by(1.25),
+            "zoom_out": lambda: self.canvas.zoom_by(0.8),
+            "overlay": self.canvas.set_overlay_visible,
+            "boundaries": self._set_boundaries, "unlabeled": self._set_unlabeled,
+            "next": lambda: session.step(1), "previous": lambda: session.step(-1),
+            "done": session.mark_done, "rerun": self.rerun,
+            "presegment": session.presegment_rest,
+            "cancel_background": self.client.cancel_background,
+            "model_settings": self.show_settings,
+            "shortcuts": lambda: show_shortcuts(self, self.actions.shortcut_table()),
+        }
+        for name in self.editor.tools:
+            handlers[f"tool:{name}"] = (
+                lambda on, tool=name: self.editor.set_tool(tool) if on else None)
+        return handlers
+
+    def _build_menus(self) -> None:
+        a = self.actions
+        menus = {
+            "&File": ["open_folder", "open_images", None, "recent", None, "export", None,
+                      "quit"],
+            "&Edit": ["undo", "redo", None, "select_all", "deselect", None, "merge", "split",
+                      "relabel", "delete", "new_segment", None, "protect"],
+            "&Tools": [*(f"tool:{n}" for n in self.editor.tools), None, "brush_bigger",
+                       "brush_smaller"],
+            "&View": ["fit", "actual", "zoom_in", "zoom_out", None, "overlay", "boundaries",
+                      "unlabeled", None, "docks"],
+            "&Image": ["next", "previous", "done", None, "rerun", "presegment",
+                       "cancel_background"],
+            "&Model": ["model_settings"],
+            "&Help": ["shortcuts"],
+        }
+        for title, names in menus.items():
+            menu = self.menuBar().addMenu(title)
+            for name in names:
+                if name is None:
+                    menu.addSeparator()
+                elif name == "recent":
+                    self.recent_menu = menu.addMenu("Open &Recent")
+                    self.recent_menu.aboutToShow.connect(self._fill_recent)
+                elif name == "docks":
+                    for dock in self.findChildren(QDockWidget):
+                        menu.addAction(dock.toggleViewAction())
+                else:
+                    menu.addAction(a[name])
+
+    def _build_toolbars(self) -> None:
+        a = self.actions
+        main = QToolBar("Main", self)
+        main.setObjectName("toolbar_main")
+        for name in ("open_folder", "export", None, "undo", "redo", None,
+                     *(f"tool:{n}" for n in self.editor.tools), None, "merge", "split",
+                     "relabel", "delete", None, "previous", "next", "done", "rerun"):
+            if name is None:
+                main.addSeparator()
+            else:
+                main.addAction(a[name])
+        self.addToolBar(main)
+        view = QToolBar("View", self)
+        view.setObjectName("toolbar_view")
+        view.addWidget(QLabel(" Opacity "))
+        self.opacity = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100)
+        self.opacity.setMaximumWidth(120)
+        self.opacity.setToolTip("Overlay opacity")
+        view.addWidget(self.opacity)
+        for name in ("overlay", "boundaries", "unlabeled", "fit"):
+            view.addAction(a[name])
+        view.addSeparator()
+        view.addWidget(QLabel(" Brush "))
+        self.brush = QSpinBox(minimum=MIN_BRUSH, maximum=MAX_BRUSH, suffix=" px")
+        self.brush.setToolTip("Brush and eraser diameter ([ and ])")
+        view.addWidget(self.brush)
+        view.addAction(a["protect"])
+        self.addToolBar(view)
+
+    def _connect(self) -> None:
+        editor, session, status = self.editor, self.session, self.status
+        editor.message.connect(status.message)
+        editor.hover_changed.connect(status.hover.setText)
+        editor.tool_changed.connect(lambda name: self.actions[f"tool:{name}"].setChecked(True))
+        editor.brush_size_changed.connect(self.brush.setValue)
+        editor.category_changed.connect(self.categories.picker.set_current)
+        editor.relabel_requested.connect(self.open_relabel_popup)
+        self.actions["tool:select"].setChecked(True)
+        self.brush.valueChanged.connect(editor.set_brush_size)
+        self.opacity.valueChanged.connect(lambda v: self.canvas.set_overlay_opacity(v / 100))
+        self.categories.picker.category_chosen.connect(editor.set_category)
+        self.categories.categories_edited.connect(self._categories_edited)
+        self.categories.error.connect(status.error)
+        self.relabel_popup.picker.category_chosen.connect(self._relabel_chosen)
+        self.images.image_chosen.connect(session.go_to)
+        session.project_opened.connect(self._project_opened)
+        session.image_opened.connect(self._image_opened)
+        session.document_replaced.connect(self._show_document)
+        session.status_changed.connect(self.images.set_status)
+        session.message.connect(status.message)
+        session.error.connect(status.error)
+        self.client.stage.connect(status.set_stage)
+        self.client.busy_changed.connect(lambda busy: busy or status.set_stage(""))
+        self.client.model_status.connect(status.set_stage)
+        self.client.model_ready.connect(
+            lambda model, device: status.model.setText(f"model: {model} on {device}"))
+        self.client.background_progress.connect(status.set_background)
+        status.cancel.clicked.connect(self.client.cancel_background)
+
+    def _restore_prefs(self) -> None:
+        p, a = self.prefs, self.actions
+        self.opacity.setValue(p.get_int("view/opacity"))
+        self.canvas.set_overlay_opacity(self.opacity.value() / 100)
+        for name in ("overlay", "boundaries", "unlabeled"):
+            a[name].setChecked(p.get_bool(f"view/{name}"))
+            a[name].toggled.emit(a[name].isChecked())
+        a["protect"].setChecked(p.get_bool("edit/protect_labeled"))
+        self.editor.set_brush_size(p.get_int("edit/brush_size"))
+        self.brush.setValue(self.editor.brush_size)
+        geometry, state = p.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        if state is not None:
+            self.restoreState(state)
+
+    def _save_prefs(self) -> None:
+        p, a = self.prefs, self.actions
+        p.set("view/opacity", self.opacity.value())
+        for name in ("overlay", "boundaries", "unlabeled"):
+            p.set(f"view/{name}", a[name].isChecked())
+        p.set("edit/protect_labeled", a["protect"].isChecked())
+        p.set("edit/brush_size", self.editor.brush_size)
+        p.save_window_state(self.saveGeometry(), self.saveState())
+
+    # -- session events ------------------------------------------------------------------------
+    def _project_opened(self, project: object) -> None:
+        self.images.set_images(project.images)  # type: ignore[attr-defined]
+        categories = project.categories  # type: ignore[attr-defined]
+        self.categories.picker.set_categories(categories)
+        if self.editor.category_id is None and len(categories):
+            self.editor.set_category(next(iter(categories)).id)
+        self.prefs.add_recent(project.folder)  # type: ignore[attr-defined]
+        self.setWindowTitle(f"Panoptix — {project.folder}")  # type: ignore[attr-defined]
+
+    def _image_opened(self, key: str, image: object, document: Document | None) -> None:
+        self.images.set_current(key)
+        self.canvas.set_image(image)  # type: ignore[arg-type]
+        self._show_document(document)
+
+    def _show_document(self, document: Document | None) -> None:
+        self.editor.set_document(document)
+        self.segments.set_document(document)
+        self._enable_for_document(document)
+        if document is not None:
+            document.history_changed.connect(lambda: self._update_undo(document))
+        self._update_undo(document)
+
+    def _enable_for_document(self, document: Document | None) -> None:
+        for name in ("merge", "split", "relabel", "delete", "new_segment", "select_all",
+                     "done", "rerun", "export"):
+            self.actions[name].setEnabled(document is not None)
+        self._update_undo(document)
+
+    def _update_undo(self, document: Document | None) -> None:
+        if document is not self.editor.document:
+            return
+        history = document.history if document is not None else None
+        for name, can, label in (("undo", history and history.can_undo,
+                                  history and history.undo_label),
+                                 ("redo", history and history.can_redo,
+                                  history and history.redo_label)):
+            self.actions[name].setEnabled(bool(can))
+            self.actions[name].setText(f"&{name.title()} {label}" if label else f"&{name.title()}")
+
+    def _categories_edited(self) -> None:
+        if self.session.project is not None:
+            self.session.project.save_manifest()
+        self.canvas.redraw_overlay()
+        self.segments.refresh()
+
+    # -- commands ----------------------------------------------------------------------------
+    def open_path(self, path: str | Path, model: str | None = None,
+                  device: str | None = None) -> bool:
+        return self.session.open(path, model, device)
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of images or a project")
+        if folder:
+            self.open_path(folder)
+
+    def choose_images(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Open images", "", "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")")
+        if files:
+            self.open_path(files[0] if len(files) == 1 else str(Path(files[0]).parent))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.prefs.recent():
+            self.recent_menu.addAction(path, lambda p=path: self.open_path(p))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def open_relabel_popup(self) -> None:
+        doc = self.editor.document
+        if doc is None:
+            return
+        self.relabel_popup.show_for(doc, self.canvas)
+
+    def _relabel_chosen(self, category_id: int) -> None:
+        self.relabel_popup.hide()
+        self.editor.relabel(category_id)
+
+    def rerun(self) -> None:
+        doc = self.editor.document
+        if doc is not None and doc.history.can_undo and QMessageBox.question(
+                self, "Re-run the model",
+                "Re-running the model replaces the segments of this image, edits included.",
+                QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel,
+        ) != QMessageBox.StandardButton.Ok:
+            return
+        self.session.run_model()
+
+    def show_settings(self) -> None:
+        if self.session.project is None:
+            self.status.error("open images first: model settings are kept per project")
+            return
+        dialog = SettingsDialog(self.session.settings, self)
+        dialog.thresholds_changed.connect(self._thresholds_changed)
+        dialog.accepted.connect(lambda: self._settings_accepted(dialog))
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _thresholds_changed(self, settings: InferenceSettings) -> None:
+        if self.editor.document is not None and not self.editor.document.history.can_undo:
+            self.session.run_model(postprocess_only=True, settings=settings)
+
+    def _settings_accepted(self, dialog: SettingsDialog) -> None:
+        if dialog.result_settings is not None:
+            self.session.set_settings(dialog.result_settings)
+            self.status.message("model settings saved")
+
+    def show_export(self) -> None:
+        if self.session.project is None:
+            return
+        self.session.flush()
+        self.export_dialog = ExportDialog(self.session.project, self)
+        self.export_dialog.open()
+
+    def _set_boundaries(self, on: bool) -> None:
+        self.canvas.renderer.show_boundaries = on
+        self.canvas.redraw_overlay()
+
+    def _set_unlabeled(self, on: bool) -> None:
+        self.canvas.renderer.highlight_unlabeled = on
+        self.canvas.redraw_overlay()
+
+    # -- Qt events ---------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if not paths:
+            return
+        event.acceptProposedAction()
+        target = paths[0]
+        if len(paths) > 1 and target.is_file():
+            target = target.parent
+        self.open_path(target)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.editor.tool.deactivate()
+        self.session.shutdown()
+        self.client.shutdown()
+        self._save_prefs()
+        super().closeEvent(event)

@@ -1,0 +1,258 @@
+"""The open project as the window sees it: which image is in view, its document, autosave,
+and the inference requests for it and for the rest of the folder.
+
+No widgets here: the window listens to the signals and shows what they carry.
+
+Autosave: each edit restarts a short timer; when it fires, the document is copied on this
+thread (``DocumentSnapshot.of``) and written on a saver thread, so PNG encoding never
+stalls the window. ``flush`` writes whatever is pending and waits for it.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from panoptix.core.annotation_file import DocumentSnapshot
+from panoptix.core.document import Document
+from panoptix.core.project import ImageStatus, Project
+from panoptix.gui.worker import Job, JobResult
+from panoptix.gui.worker_client import WorkerClient
+from panoptix.inference.settings import InferenceSettings, SettingsError
+
+AUTOSAVE_DELAY_MS = 1000
+SETTINGS_KEY = "inference"
+
+
+class Session(QObject):
+    project_opened = Signal(object)
+    image_opened = Signal(str, object, object)
+    """(key, RGB array or None when unreadable, Document or None)."""
+    document_replaced = Signal(object)
+    """The image in view got a new document (a model result)."""
+    status_changed = Signal(str, object)
+    message = Signal(str)
+    error = Signal(str)
+    saved = Signal(str)
+    """An autosave of this image's key finished."""
+
+    def __init__(self, client: WorkerClient, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.project: Project | None = None
+        self.key: str | None = None
+        self.document: Document | None = None
+        self.auto_presegment = True
+        self._overrides: dict[str, str] = {}
+        self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-save")
+        self._pending_save: Future | None = None
+        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
+        self._autosave.timeout.connect(self._save_now)
+        client.result.connect(self._result)
+        client.failed.connect(self._failed)
+
+    # -- project --------------------------------------------------------------------------
+    def open(self, path: str | Path | list[str], model: str | None = None,
+             device: str | None = None) -> bool:
+        """Open images, a folder of images or a project; False (and an error) if not."""
+        self.close()
+        try:
+            project = Project.open_or_create_for_images(path)
+        except Exception as exc:  # noqa: BLE001 - any failure is a message, never a crash
+            self.error.emit(f"cannot open {path}: {exc}")
+            return False
+        self.project = project
+        self._overrides = {k: v for k, v in (("model", model), ("device", device)) if v}
+        self.project_opened.emit(project)
+        if project.images:
+            self.go_to(project.images[0].key)
+            if self.auto_presegment:
+                self.presegment_rest()
+        return True
+
+    def close(self) -> None:
+        """Save what is pending, stop the project's background work, release the folder."""
+        self.client.cancel_background()
+        self.client.drop_view()
+        self.flush()
+        if self.project is not None:
+            project, self.project = self.project, None
+            try:
+                project.save_manifest()
+            finally:
+                project.close()
+        self.key = self.document = None
+
+    def shutdown(self) -> None:
+        self.close()
+        self._saver.shutdown(wait=True)
+
+    def keys(self) -> list[str]:
+        return [entry.key for entry in self.project.images] if self.project else []
+
+    def status(self, key: str) -> ImageStatus | None:
+        return self.project.entry(key).status if self.project is not None else None
+
+    # -- settings -----------------------------------------------------------------------
+    @property
+    def settings(self) -> InferenceSettings:
+        stored = dict(self.project.settings.get(SETTINGS_KEY, {})) if self.project else {}
+        stored.update(self._overrides)
+        try:
+            return InferenceSettings.from_dict(stored)
+        except SettingsError as exc:
+            self.error.emit(f"model settings ignored: {exc}")
+            return InferenceSettings()
+
+    def set_settings(self, settings: InferenceSettings) -> None:
+        if self.project is None:
+            return
+        self._overrides.clear()
+        self.project.settings[SETTINGS_KEY] = settings.to_dict()
+        self.project.save_manifest()
+
+    # -- images -------------------------------------------------------------------------
+    def go_to(self, key: str) -> None:
+        if self.project is None or key == self.key:
+            return
+        self.client.drop_view()
+        self.flush()
+        self.key = key
+        try:
+            image = self.project.load_image(key)
+            document = self.project.load_document(key)
+        except Exception as exc:  # noqa: BLE001 - a bad image must not stop the session
+            self.document = None
+            self.image_opened.emit(key, None, None)
+            self.error.emit(str(exc))
+            return
+        self._show(key, image, document)
+        if self.auto_presegment and self.status(key) == ImageStatus.NEW:
+            self.run_model()
+
+    def step(self, delta: int) -> None:
+        keys = self.keys()
+        if keys:
+            index = keys.index(self.key) if self.key in keys else -1
+            self.go_to(keys[max(0, min(len(keys) - 1, index + delta))])
+
+    def _show(self, key: str, image: np.ndarray | None, document: Document) -> None:
+        """Make ``document`` current; ``image`` None keeps the image in view."""
+        self.document = document
+        document.history_changed.connect(self._edited)
+        if image is None:
+            self.document_replaced.emit(document)
+        else:
+            self.image_opened.emit(key, image, document)
+
+    def _edited(self) -> None:
+        if self.key is None:
+            return
+        self._autosave.start()
+        if self.status(self.key) in (ImageStatus.NEW, ImageStatus.PRESEGMENTED):
+            self.status_changed.emit(self.key, ImageStatus.EDITED)
+
+    def _save_now(self, status: ImageStatus | None = None) -> None:
+        """Copy the document here and write it on the saver thread."""
+        self._autosave.stop()
+        if self.project is None or self.key is None or self.document is None:
+            return
+        project, key = self.project, self.key
+        snapshot = DocumentSnapshot.of(self.document)
+        self._wait_for_save()
+        self._pending_save = self._saver.submit(project.save_snapshot, key, snapshot, status)
+        self._pending_save.add_done_callback(lambda _future: self.saved.emit(key))
+
+    def _wait_for_save(self) -> None:
+        pending, self._pending_save = self._pending_save, None
+        if pending is not None:
+            try:
+                pending.result()
+            except Exception as exc:  # noqa: BLE001 - a failed save is reported, not raised
+                self.error.emit(f"could not save: {exc}")
+
+    def flush(self) -> None:
+        """Write a pending autosave now and wait until it is on disk."""
+        if self._autosave.isActive():
+            self._save_now()
+        self._wait_for_save()
+
+    def mark_done(self) -> None:
+        if self.key is None or self.document is None:
+            return
+        done = self.status(self.key) != ImageStatus.DONE
+        status = ImageStatus.DONE if done else ImageStatus.EDITED
+        self._save_now(status)
+        self._wait_for_save()
+        self.status_changed.emit(self.key, status)
+        self.message.emit("marked done" if done else "marked not done")
+
+    # -- inference ------------------------------------------------------------------------
+    def _job(self, job_id: int, key: str, settings: InferenceSettings,
+             postprocess_only: bool = False) -> Job:
+        assert self.project is not None
+        project = self.project
+        return Job(job_id, key, settings, project.categories,
+                   lambda: project.load_image(key), project.raw_outputs_path(key),
+                   postprocess_only=postprocess_only)
+
+    def run_model(self, postprocess_only: bool = False,
+                  settings: InferenceSettings | None = None) -> None:
+        """Segment the image in view (or only post-process its kept raw outputs)."""
+        if self.project is None or self.key is None:
+            return
+        key, settings = self.key, settings or self.settings
+        self.client.submit_view(lambda job_id: self._job(job_id, key, settings,
+                                                         postprocess_only))
+
+    def presegment_rest(self) -> None:
+        """Queue every new image but the one in view for background pre-segmentation.
+
+        The worker saves each result itself, and only while the image is still new, so a
+        background result never overwrites the user's edits.
+        """
+        if self.project is None:
+            return
+        project, queued, settings = self.project, self.client.background_keys(), self.settings
+        jobs = []
+        for entry in project.images:
+            if entry.status != ImageStatus.NEW or entry.key == self.key or entry.key in queued:
+                continue
+            job = self._job(self.client.next_id(), entry.key, settings)
+            job.save = (lambda doc, model, key=entry.key: project.save_document(
+                key, doc, status=ImageStatus.PRESEGMENTED, model=model,
+                if_status={ImageStatus.NEW}))
+            jobs.append(job)
+        if jobs:
+            self.client.submit_background(jobs)
+
+    def _result(self, result: JobResult) -> None:
+        if self.project is None:
+            return
+        if result.key == self.key and (not result.background or self._unedited()):
+            self._replace_current(result)
+        elif result.saved:
+            self.status_changed.emit(result.key, ImageStatus.PRESEGMENTED)
+
+    def _unedited(self) -> bool:
+        return self.document is None or not self.document.history.can_undo
+
+    def _replace_current(self, result: JobResult) -> None:
+        assert self.project is not None and self.key is not None
+        self._autosave.stop()
+        self._wait_for_save()
+        self.project.save_document(self.key, result.document, status=ImageStatus.PRESEGMENTED,
+                                   model=result.model_id)
+        self.status_changed.emit(self.key, ImageStatus.PRESEGMENTED)
+        self._show(self.key, None, result.document)
+        self.message.emit(result.summary())
+
+    def _failed(self, key: str, message: str, background: bool) -> None:
+        if background:
+            self.client.cancel_background()
+            self.error.emit(f"background pre-segmentation stopped: {message}")
+        else:
+            self.error.emit(f"model: {message}")

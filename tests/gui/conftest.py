@@ -1,0 +1,70 @@
+"""GUI test fixtures: isolated QSettings, sample image folders, a tiny model, the window."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from panoptix.core.categories import RESOURCES_DIR, load_table
+from panoptix.core.project import Project
+from panoptix.gui.prefs import Prefs
+from tiny_models import build_mask2former, table_labels
+
+SAMPLES = RESOURCES_DIR / "samples"
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path) -> None:
+    """Every test gets its own QSettings folder, never the user's."""
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                      str(tmp_path / "settings"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_mask2former(tmp_path_factory.mktemp("gui-model") / "m2f",
+                             table_labels("coco_panoptic"))
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for name in ("street_01.jpg", "park_01.jpg", "shapes_01.jpg"):
+        shutil.copy2(SAMPLES / name, folder / name)
+    return folder
+
+
+def configure_project(images: Path, model: Path | None, **thresholds: float) -> None:
+    """Make the project for ``images`` up front, with model settings already in it."""
+    project = Project.open_or_create_for_images(images, categories=load_table("coco_panoptic"))
+    if model is not None:
+        project.settings["inference"] = {"model": str(model), "device": "cpu",
+                                         "threshold": 0.0, "overlap_threshold": 0.0,
+                                         **thresholds}
+    project.save_manifest()
+    project.close()
+
+
+@pytest.fixture
+def make_window(qtbot) -> Iterator:  # noqa: ANN001
+    """A factory for real main windows, closed (and their threads stopped) at teardown."""
+    from panoptix.gui.main_window import MainWindow
+
+    windows = []
+
+    def make() -> MainWindow:
+        window = MainWindow(Prefs(QSettings()))
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
