@@ -69,6 +69,10 @@ def _unannotated_image(data: dict, _: Path) -> None:
     data["images"].append({"id": 3, "file_name": "c.jpg", "width": 2, "height": 2})
 
 
+def _second_annotation(data: dict, _: Path) -> None:
+    data["annotations"].append(dict(data["annotations"][0], file_name="other.png"))
+
+
 def _same_png_twice(data: dict, _: Path) -> None:
     data["annotations"][1]["file_name"] = "A.png"
 
@@ -105,7 +109,7 @@ CASES: dict[str, tuple[str, Mutation]] = {
     "image id repeated": ("duplicate", _repeat_image),
     "category id repeated": ("duplicate", _repeat_category),
     "two annotations share a PNG": ("duplicate", _same_png_twice),
-    "annotation of no image": ("image-ref", _set(("annotations", 0, "image_id"), 99)),
+    "image with two annotations": ("image-ref", _second_annotation),
     "image without annotation": ("no-annotation", _unannotated_image),
     "segment id repeated": ("segment-id", _repeat_segment),
     "unknown category": ("unknown-category",
@@ -132,6 +136,8 @@ CASES: dict[str, tuple[str, Mutation]] = {
 
 CASCADES: dict[str, tuple[set[str], Mutation]] = {
     "image id is a bool": ({"field", "image-ref"}, _set(("images", 0, "id"), True)),
+    "annotation of no image": ({"image-ref", "no-annotation"},
+                               _set(("annotations", 0, "image_id"), 99)),
     "segment id 0 in JSON": ({"segment-id", "png-not-json"},
                              _set(("annotations", 0, "segments_info", 1, "id"), 0)),
     "segment id too big": ({"segment-id", "png-not-json"},
