@@ -45,7 +45,8 @@ def configure_project(images: Path, model: Path | None, **thresholds: float) -> 
     project = Project.open_or_create_for_images(images, categories=load_table("coco_panoptic"))
     if model is not None:
         project.settings["inference"] = {"model": str(model), "device": "cpu",
-                                         "threshold": 0.0, "overlap_threshold": 0.0,
+                                         "threshold": 0.0, "mask_threshold": 0.0,
+                                         "overlap_threshold": 0.0,
                                          **thresholds}
     project.save_manifest()
     project.close()

@@ -6,7 +6,6 @@ result is always validated before success is reported.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,10 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import create_worker
 
+from panoptix.core.coco_export import ExportResult, export_panoptic
+from panoptix.core.instances_export import export_instances
 from panoptix.core.project import Project
+from panoptix.core.semantic_export import export_semantic
 from panoptix.core.validate import validate_panoptic
 
 
@@ -34,21 +36,13 @@ from panoptix.core.validate import validate_panoptic
 class ExportFormat:
     key: str
     title: str
-    module: str
-    function: str
-    """``function(project, out_dir, only_done=...) -> Path`` of the written JSON."""
-
-    def exporter(self) -> Callable[..., Path]:
-        return getattr(importlib.import_module(self.module), self.function)
+    export: Callable[..., ExportResult]
 
 
 FORMATS = (
-    ExportFormat("panoptic", "COCO panoptic (JSON + PNGs)", "panoptix.core.coco_export",
-                 "export_panoptic"),
-    ExportFormat("semantic", "Semantic masks (PNG per image)", "panoptix.core.semantic_export",
-                 "export_semantic"),
-    ExportFormat("instances", "COCO instances (JSON, RLE masks)",
-                 "panoptix.core.instances_export", "export_instances"),
+    ExportFormat("panoptic", "COCO panoptic (JSON + PNGs)", export_panoptic),
+    ExportFormat("semantic", "Semantic masks (JSON + PNGs)", export_semantic),
+    ExportFormat("instances", "COCO instances (JSON, RLE masks)", export_instances),
 )
 
 
@@ -57,10 +51,14 @@ def run_export(project: Project, out_dir: Path, formats: list[ExportFormat],
     """Export and validate; returns report lines. Runs on a worker thread."""
     lines = []
     for fmt in formats:
-        path = fmt.exporter()(project, out_dir, only_done=only_done)
-        lines.append(f"{fmt.title}: {path}")
-        if fmt.key == "panoptic":
-            problems = validate_panoptic(Path(path))
+        result = fmt.export(project, out_dir, only_done=only_done)
+        lines.append(f"{fmt.title}: {result.images} images, {result.segments} segments")
+        lines.extend(f"  {path}" for path in result.paths)
+        if result.skipped:
+            lines.append(f"  skipped (not annotated yet): {', '.join(result.skipped[:10])}")
+        json_path = next((p for p in result.paths if p.suffix == ".json"), None)
+        if fmt.key == "panoptic" and json_path is not None:
+            problems = validate_panoptic(json_path)
             if problems:
                 lines.append(f"  validation FAILED: {len(problems)} problems")
                 lines.extend(f"  - {problem}" for problem in problems[:50])

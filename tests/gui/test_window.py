@@ -1,0 +1,150 @@
+"""The real window, offscreen: open a folder, pre-segment with a tiny random-weight model
+through the worker, edit, undo, autosave, export and validate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from conftest import configure_project
+from panoptix.core.project import ImageStatus, Project
+
+
+def wait_presegmented(qtbot, window) -> None:  # noqa: ANN001
+    qtbot.waitUntil(lambda: window.session.key is not None and window.session.status(
+        window.session.key) == ImageStatus.PRESEGMENTED, timeout=60_000)
+
+
+def test_window_opens_before_torch_is_imported(tmp_path: Path, image_folder: Path):
+    script = (
+        "import sys\n"
+        "from panoptix.gui.app import create_window\n"
+        f"window = create_window({str(image_folder)!r})\n"
+        "assert window.isVisible()\n"
+        "print('torch' in sys.modules, 'transformers' in sys.modules)\n"
+        "window.close()\n")
+    env = {"QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "PATH": "/usr/bin:/bin",
+           "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=env, timeout=60, check=True)
+    assert out.stdout.split()[-2:] == ["False", "False"]
+
+
+def test_presegment_edit_undo_and_autosave(qtbot, make_window, image_folder, tiny_model):
+    configure_project(image_folder, tiny_model)
+    window = make_window()
+    assert window.open_path(image_folder)
+    wait_presegmented(qtbot, window)
+    doc = window.editor.document
+    assert doc is not None and len(doc.segments) >= 2
+    assert window.segments.model_.rowCount() == len(doc.segments)
+    # the rest of the folder is pre-segmented in the background
+    qtbot.waitUntil(lambda: all(window.session.status(k) == ImageStatus.PRESEGMENTED
+                                for k in window.session.keys()), timeout=60_000)
+    assert window.images.counts.text().startswith("0 new")
+
+    # select two segments by clicking them on the canvas, then merge (M)
+    ids = sorted(doc.segments, key=doc.area, reverse=True)[:2]
+    canvas = window.canvas
+    for index, segment_id in enumerate(ids):
+        _box, mask = doc.region(segment_id)
+        y0, x0 = doc.box(segment_id)[:2]
+        ys, xs = np.nonzero(mask)
+        point = canvas.mapFromScene(QPointF(x0 + xs[0] + 0.5, y0 + ys[0] + 0.5))
+        modifier = Qt.KeyboardModifier.ShiftModifier if index else Qt.KeyboardModifier.NoModifier
+        qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, modifier, point)
+    assert doc.selection == set(ids)
+    assert window.segments.selected_ids() == set(ids)
+    count = len(doc.segments)
+    window.actions["merge"].trigger()
+    assert len(doc.segments) == count - 1
+
+    # relabel (L) through the popup's picker: type to filter, Enter picks
+    window.actions["relabel"].trigger()
+    assert window.relabel_popup.isVisible()
+    qtbot.keyClicks(window.relabel_popup.picker.filter, "bicycle")
+    qtbot.keyClick(window.relabel_popup.picker.filter, Qt.Key.Key_Return)
+    (kept,) = doc.selection
+    assert doc.categories[doc.segments[kept].category_id].name == "bicycle"
+
+    # paint a new segment with the brush, then undo it
+    window.editor.set_category(doc.categories.find("person").id)
+    window.actions["deselect"].trigger()
+    window.actions["tool:brush"].trigger()
+    before = len(doc.segments)
+    point = canvas.mapFromScene(QPointF(5.5, 5.5))
+    qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert doc.segments[doc.segment_at(5, 5)].category_id == doc.categories.find("person").id
+    window.actions["undo"].trigger()
+    window.actions["redo"].trigger()
+    window.actions["undo"].trigger()
+    assert len(doc.segments) == before
+    assert window.session.status(window.session.key) in (ImageStatus.PRESEGMENTED,
+                                                         ImageStatus.EDITED)
+    with qtbot.waitSignal(window.session.saved, timeout=10_000):
+        pass
+    key, saved_map = window.session.key, doc.id_map.copy()
+
+    # next image (D) and back (A) keeps the edits; close and reopen restores them
+    window.actions["next"].trigger()
+    assert window.session.key != key
+    window.actions["previous"].trigger()
+    assert np.array_equal(window.editor.document.id_map, saved_map)
+    window.actions["done"].trigger()
+    window.close()
+    with Project.open(image_folder.parent / "images.panoptix") as project:
+        assert project.entry(key).status == ImageStatus.DONE
+        assert np.array_equal(project.load_document(key).id_map, saved_map)
+
+
+def test_model_error_is_a_message_and_manual_annotation_goes_on(qtbot, make_window,
+                                                                  image_folder, tmp_path):
+    configure_project(image_folder, tmp_path / "no-such-model")
+    window = make_window()
+    with qtbot.waitSignal(window.session.error, timeout=60_000) as blocker:
+        window.open_path(image_folder)
+    assert "model" in blocker.args[0]
+    doc = window.editor.document
+    assert doc is not None and not doc.segments
+    window.editor.set_tool("polygon")
+    window.editor.tools["polygon"].points = [(1, 1), (40, 1), (40, 40)]
+    window.editor.tools["polygon"].close()
+    assert len(doc.segments) == 1
+
+
+def test_thresholds_rerun_only_postprocessing(qtbot, make_window, image_folder, tiny_model):
+    configure_project(image_folder, tiny_model)
+    window = make_window()
+    window.session.auto_presegment = True
+    window.open_path(image_folder)
+    wait_presegmented(qtbot, window)
+    raw = window.session.project.raw_outputs_path(window.session.key)
+    assert raw.is_file()
+    many = len(window.editor.document.segments)
+    window.show_settings()
+    dialog = window.settings_dialog
+    with qtbot.waitSignal(window.session.document_replaced, timeout=30_000):
+        dialog.sliders["threshold"].setValue(1.0)
+    assert len(window.editor.document.segments) <= many
+    dialog.reject()
+
+
+def test_export_reports_validation(qtbot, make_window, image_folder, tiny_model):
+    pytest.importorskip("panoptix.core.coco_export")
+    configure_project(image_folder, tiny_model)
+    window = make_window()
+    window.open_path(image_folder)
+    wait_presegmented(qtbot, window)
+    window.show_export()
+    dialog = window.export_dialog
+    for check in dialog.checks.values():
+        check.setChecked(True)
+    with qtbot.waitSignal(dialog.finished_export, timeout=60_000) as blocker:
+        dialog.start()
+    assert blocker.args == [True], dialog.report.toPlainText()
+    assert "validated: no problems" in dialog.report.toPlainText()
