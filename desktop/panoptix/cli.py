@@ -1,0 +1,202 @@
+"""The ``panoptix`` command.
+
+``panoptix [PATH] [--model M] [--device D]`` opens the window; the subcommands work without
+it: ``presegment``, ``export``, ``import`` and ``validate``. Everything heavy (Qt, torch,
+numpy and the core) is imported inside the command that needs it, so ``--help`` is quick.
+
+Exit status: 0 done, 1 failed (one line per problem, or one line saying why), 2 bad
+arguments, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from panoptix import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+FORMATS = ("coco-panoptic", "semantic", "coco-instances")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] in COMMANDS:
+            parsed = command_parser(args[0]).parse_args(args)
+            return int(parsed.run(parsed))
+        parsed = window_parser().parse_args(args)
+        from panoptix.gui.app import run
+
+        return run(parsed.path, model=parsed.model, device=parsed.device)
+    except KeyboardInterrupt:
+        _error("interrupted; nothing was left half-written")
+        return EXIT_INTERRUPTED
+
+
+def window_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="panoptix", epilog=_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Annotate images for panoptic segmentation: a model pre-segments, you "
+                    "correct, Panoptix exports COCO panoptic.")
+    parser.add_argument("path", nargs="?", metavar="PATH",
+                        help="a folder of images or a project folder "
+                             "(default: the bundled samples)")
+    parser.add_argument("--model", metavar="M", help="hub id or local model folder")
+    parser.add_argument("--device", metavar="D", help="auto, cpu, mps, cuda or cuda:N")
+    parser.add_argument("--version", action="version", version=f"panoptix {__version__}")
+    return parser
+
+
+def command_parser(selected: str) -> argparse.ArgumentParser:
+    """The subcommands' parser; only ``selected`` gets its arguments, so that building it
+    imports nothing another command needs (``presegment`` brings in the model code)."""
+    parser = argparse.ArgumentParser(prog="panoptix")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, (summary, configure) in COMMANDS.items():
+        sub = commands.add_parser(name, help=summary, description=summary)
+        if name == selected:
+            configure(sub)
+    return parser
+
+
+def _presegment_arguments(parser: argparse.ArgumentParser) -> None:
+    from panoptix.inference.presegment import add_presegment_arguments, run_presegment
+
+    add_presegment_arguments(parser)
+    parser.set_defaults(run=run_presegment)
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", metavar="PROJECT", type=Path, help="the project folder")
+    parser.add_argument("--out", required=True, metavar="DIR", type=Path,
+                        help="folder to write into (made if needed)")
+    parser.add_argument("--name", metavar="NAME",
+                        help="gives panoptic_NAME.json (semantic_NAME.json, "
+                             "instances_NAME.json); default: the project's name")
+    parser.add_argument("--only-done", action="store_true", help="only images marked done")
+    parser.add_argument("--format", choices=FORMATS, default="coco-panoptic")
+    parser.set_defaults(run=run_export)
+
+
+def _import_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("json", metavar="PANOPTIC_JSON", type=Path)
+    parser.add_argument("--png-dir", metavar="DIR", type=Path,
+                        help="the PNG folder (default: the JSON's path without .json)")
+    parser.add_argument("--images", required=True, metavar="DIR", type=Path,
+                        help="the folder images[].file_name is relative to")
+    parser.add_argument("--out", required=True, metavar="PROJECT", type=Path,
+                        help="the new project folder (absent or empty)")
+    parser.set_defaults(run=run_import)
+
+
+def _validate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("json", metavar="PANOPTIC_JSON", type=Path)
+    parser.add_argument("png_dir", nargs="?", metavar="PNG_DIR", type=Path,
+                        help="default: the JSON's path without .json")
+    parser.set_defaults(run=run_validate)
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "presegment": ("pre-segment images into a project, without the window",
+                   _presegment_arguments),
+    "export": ("write a project as COCO panoptic, semantic or COCO instances",
+               _export_arguments),
+    "import": ("make a project from a COCO panoptic dataset", _import_arguments),
+    "validate": ("check a COCO panoptic dataset; exit 1 with one line per problem",
+                 _validate_arguments),
+}
+
+
+def _epilog() -> str:
+    lines = [f"  {name:<11s}  {summary}" for name, (summary, _) in COMMANDS.items()]
+    return "\n".join(["commands (panoptix COMMAND --help for each):", *lines, "",
+                      "A PATH named like a command opens as ./NAME."])
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from panoptix.core.atomic import StoreError
+    from panoptix.core.coco_export import ExportError, export_panoptic
+    from panoptix.core.instances_export import export_instances
+    from panoptix.core.manifest import ProjectError
+    from panoptix.core.project import Project
+    from panoptix.core.semantic_export import export_semantic
+
+    exporter = {"coco-panoptic": export_panoptic, "semantic": export_semantic,
+                "coco-instances": export_instances}[args.format]
+    try:
+        with Project.open(args.project) as project, _progress("export") as progress:
+            result = exporter(project, args.out, args.name, only_done=args.only_done,
+                              progress=progress)
+    except ExportError as exc:
+        for problem in exc.problems:
+            print(problem)
+        return _error(str(exc))
+    except (ProjectError, StoreError) as exc:
+        return _error(f"cannot open project {args.project}: {exc}")
+    print(f"exported {result.images} images, {result.segments} segments ({args.format}, "
+          "checked):")
+    for path in result.paths:
+        print(f"  {path}")
+    if result.skipped:
+        print(f"skipped {len(result.skipped)} images not annotated yet: "
+              f"{', '.join(result.skipped[:5])}{' ...' if len(result.skipped) > 5 else ''}")
+    return EXIT_OK
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from panoptix.core.coco_import import DatasetImportError, import_panoptic
+
+    png_dir = args.png_dir if args.png_dir is not None else args.json.with_suffix("")
+    try:
+        with _progress("import") as progress:
+            result = import_panoptic(args.json, png_dir, args.images, args.out,
+                                     progress=progress)
+    except DatasetImportError as exc:
+        for problem in exc.problems:
+            print(problem)
+        return _error(str(exc))
+    for problem in result.repaired:
+        print(f"repaired: {problem}")
+    print(f"imported {result.images} images ({result.annotated} annotated, "
+          f"{result.segments} segments) into {result.project_folder}")
+    return EXIT_OK
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from panoptix.core.validate import validate_panoptic
+
+    problems = validate_panoptic(args.json, args.png_dir)
+    for problem in problems:
+        print(problem)
+    if problems:
+        _error(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in {args.json}")
+        return EXIT_FAILED
+    print(f"{args.json}: valid COCO panoptic")
+    return EXIT_OK
+
+
+@contextmanager
+def _progress(what: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr when it is a terminal."""
+    from tqdm import tqdm
+
+    with tqdm(desc=what, unit="img", file=sys.stderr, disable=None, leave=False) as bar:
+        def update(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        yield update
+
+
+def _error(message: str) -> int:
+    print(f"panoptix: error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,278 @@
+"""COCO panoptic export: ``panoptic_<name>.json`` plus the ``panoptic_<name>/`` PNG folder.
+
+Export gathers what the project stores: each image's panoptic PNG is copied as it is, and
+``segments_info`` comes from the areas and boxes saved beside it, so nothing is decoded or
+re-encoded except to validate. Everything is written into a hidden folder beside the
+target, validated (:mod:`panoptix.core.validate`), then renamed into place; a failure
+leaves any earlier export as it was.
+
+Layout: ``images[].file_name`` is the image's path relative to the image root; the
+annotation's ``file_name`` is its PNG, named by :func:`panoptix.core.paths.png_names`
+(the image's stem, unless two images share one). Image ids are 1..N in project order,
+or the ids a dataset had when it was imported (:data:`IMAGE_IDS_SETTING`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from panoptix.core import atomic
+from panoptix.core.annotation_file import AnnotationRecord, DocumentSnapshot
+from panoptix.core.manifest import ImageEntry, ImageStatus, ProjectError
+from panoptix.core.panoptic_png import read_panoptic_png, write_panoptic_png
+from panoptix.core.paths import png_names
+from panoptix.core.project import Project
+from panoptix.core.validate import Problem, validate_panoptic
+
+IMAGE_IDS_SETTING = "coco_image_ids"
+"""Project setting ``{key: image id}`` kept from an imported dataset."""
+NAME_PATTERN = re.compile(r"[\w][\w.\-]*")
+Progress = Callable[[int, int], None]
+"""Called with (images done, images in all)."""
+
+
+class ExportError(Exception):
+    """An export that did not happen; one line. ``problems`` lists a failed validation."""
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    paths: list[Path]
+    """What the export wrote into the output folder (a JSON and a folder)."""
+    images: int
+    segments: int
+    skipped: list[str] = field(default_factory=list)
+    """Images left out because nothing was annotated yet (relative paths)."""
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """One image to export: its entry, COCO image id and saved annotation."""
+
+    entry: ImageEntry
+    image_id: int
+    record: AnnotationRecord
+
+
+def check_name(name: str) -> str:
+    """An export name usable in ``panoptic_<name>.json``: letters, digits, ``_ . -``."""
+    if not NAME_PATTERN.fullmatch(name) or name.endswith(".json"):
+        raise ExportError(f"export name {name!r} must be letters, digits, '_', '.' or '-' "
+                          "(not starting with '.', not ending in .json)")
+    return name
+
+
+def default_name(project: Project) -> str:
+    stem = project.folder.name.removesuffix(".panoptix")
+    cleaned = re.sub(r"[^\w.\-]+", "_", stem).strip("._-")
+    return cleaned or "export"
+
+
+def image_ids(project: Project) -> dict[str, int]:
+    """A unique COCO image id per image key: an imported dataset's own where known, then
+    counting on from the largest."""
+    stored = project.settings.get(IMAGE_IDS_SETTING)
+    stored = stored if isinstance(stored, dict) else {}
+    ids: dict[str, int] = {}
+    used: set[int] = set()
+    for entry in project.images:
+        value = stored.get(entry.key)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0 \
+                and value not in used:
+            ids[entry.key] = value
+            used.add(value)
+    next_id = max(used, default=0) + 1
+    for entry in project.images:
+        if entry.key not in ids:
+            ids[entry.key] = next_id
+            next_id += 1
+    return ids
+
+
+def select_items(project: Project, only_done: bool) -> tuple[list[ExportItem], list[str]]:
+    """The images to export with their records, and those skipped for having none."""
+    ids = image_ids(project)
+    items: list[ExportItem] = []
+    skipped: list[str] = []
+    for entry in project.images:
+        if only_done and entry.status != ImageStatus.DONE:
+            continue
+        record = project.read_annotation(entry.key)
+        if record is None:
+            skipped.append(entry.rel_path)
+        else:
+            items.append(ExportItem(entry, ids[entry.key], record))
+    return items, skipped
+
+
+def export_panoptic(project: Project, out_dir: Path, name: str | None = None, *,
+                    only_done: bool = False, workers: int | None = None,
+                    progress: Progress | None = None) -> ExportResult:
+    """Write the project as a validated COCO panoptic dataset into ``out_dir``."""
+    name = check_name(name or default_name(project))
+    json_name, folder_name = f"panoptic_{name}.json", f"panoptic_{name}"
+    with staged(out_dir, name) as stage:
+        try:
+            items, skipped = select_items(project, only_done)
+        except (ProjectError, atomic.StoreError) as exc:
+            raise ExportError(f"export failed: {exc}") from exc
+        pngs = png_names([item.entry.rel_path for item in items])
+        png_dir = stage / folder_name
+        try:
+            png_dir.mkdir()
+            annotations: list[dict] = []
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for annotation in pool.map(lambda i, p: gather_png(project, i, png_dir, p),
+                                           items, pngs):
+                    annotations.append(annotation)
+                    if progress is not None:
+                        progress(len(annotations), len(items))
+            data = {"info": export_info(project), "licenses": [],
+                    "images": [image_json(item) for item in items],
+                    "annotations": annotations,
+                    "categories": project.categories.to_coco()}
+            atomic.write_json(stage / json_name, data, sync=False)
+        except (OSError, ProjectError, atomic.StoreError) as exc:
+            raise ExportError(f"export failed: {one_line(exc, out_dir)}") from exc
+        problems = validate_panoptic(stage / json_name, png_dir, workers)
+        if problems:
+            raise ExportError(f"export failed validation ({len(problems)} problems), "
+                              f"first: {problems[0]}", problems)
+        publish(stage, out_dir, [json_name, folder_name])
+    return ExportResult([out_dir / json_name, out_dir / folder_name], len(items),
+                        sum(len(a["segments_info"]) for a in annotations), skipped)
+
+
+def gather_png(project: Project, item: ExportItem, png_dir: Path, png: str) -> dict:
+    """Copy one image's PNG to ``png_dir/png``; its COCO annotation from the saved record.
+
+    A record with a repeated stuff category or a stuff crowd (possible when a category
+    became stuff after the save) is re-encoded from its document, which joins them.
+    """
+    target = png_dir / png
+    target.parent.mkdir(parents=True, exist_ok=True)
+    key = item.entry.key
+    with project.locked(key):
+        record = project.read_annotation(key)
+        if record is None:
+            raise ProjectError(f"the annotation of {item.entry.rel_path} vanished")
+        if stuff_is_consistent(project, record):
+            shutil.copyfile(project.annotation_paths(key)[0], target)
+            segments = [segment_json(s.id, s.segment.category_id, s.area, s.bbox,
+                                     s.segment.iscrowd)
+                        for s in record.segments.values() if s.area > 0]
+        else:
+            segments = reencode(project, key, target)
+    return {"image_id": item.image_id, "file_name": png, "segments_info": segments}
+
+
+def read_stored(project: Project, item: ExportItem) -> tuple[AnnotationRecord, np.ndarray]:
+    """An image's saved record and id map, read together under the image's lock."""
+    with project.locked(item.entry.key):
+        record = project.read_annotation(item.entry.key)
+        if record is None:
+            raise ProjectError(f"the annotation of {item.entry.rel_path} vanished")
+        return record, read_panoptic_png(project.annotation_paths(item.entry.key)[0])
+
+
+def segment_json(segment_id: int, category_id: int, area: int, bbox: Sequence[int],
+                 iscrowd: bool) -> dict:
+    return {"id": segment_id, "category_id": category_id, "area": area, "bbox": list(bbox),
+            "iscrowd": int(iscrowd)}
+
+
+def stuff_is_consistent(project: Project, record: AnnotationRecord) -> bool:
+    """Whether each stuff category has at most one segment, none of them a crowd."""
+    seen: set[int] = set()
+    for saved in record.segments.values():
+        category_id = saved.segment.category_id
+        if saved.area > 0 and not project.categories.is_thing(category_id):
+            if category_id in seen or saved.segment.iscrowd:
+                return False
+            seen.add(category_id)
+    return True
+
+
+def reencode(project: Project, key: str, target: Path) -> list[dict]:
+    """Write the document's PNG afresh (stuff joined, stuff never a crowd)."""
+    doc = project.load_document(key)
+    snapshot = DocumentSnapshot.of(doc)
+    write_panoptic_png(target, snapshot.id_map, sync=False)
+    return [segment_json(i, s.category_id, snapshot.stats[i].area,
+                         snapshot.stats[i].coco_bbox,
+                         s.iscrowd and project.categories.is_thing(s.category_id))
+            for i, s in snapshot.segments.items()]
+
+
+def image_json(item: ExportItem) -> dict:
+    return {"id": item.image_id, "file_name": item.entry.rel_path,
+            "width": item.record.width, "height": item.record.height}
+
+
+def export_info(project: Project) -> dict:
+    return {"description": f"{project.folder.name}, exported by Panoptix",
+            "date_created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")}
+
+
+@contextmanager
+def staged(out_dir: Path, name: str) -> Iterator[Path]:
+    """A hidden folder inside ``out_dir`` to build an export in; removed afterwards."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".panoptix-export-{name}-", dir=out_dir))
+    except OSError as exc:
+        raise ExportError(f"export failed: {atomic.os_error(exc, 'write into', out_dir)}"
+                          ) from exc
+    try:
+        yield stage
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def publish(stage: Path, out_dir: Path, names: Sequence[str]) -> None:
+    """Move ``names`` from ``stage`` into ``out_dir``, replacing what was there; if a move
+    fails, the earlier files are put back."""
+    previous = stage / ".previous"
+    moved_aside: list[str] = []
+    placed: list[str] = []
+    try:
+        previous.mkdir()
+        for name in names:
+            target = out_dir / name
+            if target.exists() or target.is_symlink():
+                os.replace(target, previous / name)
+                moved_aside.append(name)
+            os.replace(stage / name, target)
+            placed.append(name)
+    except OSError as exc:
+        with suppress(OSError):
+            for name in reversed(placed):
+                os.replace(out_dir / name, stage / name)
+            for name in reversed(moved_aside):
+                os.replace(previous / name, out_dir / name)
+        raise ExportError(f"export failed: {one_line(exc, out_dir)}") from exc
+
+
+def one_line(exc: BaseException, out_dir: Path) -> str:
+    """An error as one line; an OS error names its file and whether reading or writing it
+    failed (the files inside ``out_dir`` are the ones written)."""
+    if isinstance(exc, OSError) and exc.filename:
+        path = Path(os.fsdecode(exc.filename))
+        action = "write" if path.is_relative_to(out_dir) else "read"
+        return str(atomic.os_error(exc, action, path))
+    return " ".join(str(exc).split()) or type(exc).__name__

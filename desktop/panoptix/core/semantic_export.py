@@ -1,0 +1,147 @@
+"""Semantic export: one PNG per image whose pixels are category ids.
+
+Unlabeled pixels get 255 in an 8-bit PNG when every category id is below 255, else 65535
+in a 16-bit PNG: ADE20K's ids start at 0, so 0 cannot mean unlabeled. ``semantic_<name>.json``
+beside the ``semantic_<name>/`` folder says which value is unlabeled, the PNG type, the
+categories and which PNG belongs to which image. PNG names follow the panoptic export's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from panoptix.core import atomic
+from panoptix.core.categories import CategorySet
+from panoptix.core.coco_export import (
+    ExportError,
+    ExportItem,
+    ExportResult,
+    Progress,
+    check_name,
+    default_name,
+    image_json,
+    one_line,
+    publish,
+    read_stored,
+    select_items,
+    staged,
+)
+from panoptix.core.manifest import ProjectError
+from panoptix.core.panoptic_png import PanopticPngError
+from panoptix.core.paths import png_names
+from panoptix.core.project import Project
+from panoptix.core.validate import Problem
+
+
+def pixel_type(categories: CategorySet) -> tuple[np.dtype, int]:
+    """``(dtype, unlabeled value)``: uint8 with 255 if every id is below 255, else uint16
+    with 65535."""
+    top = max(categories.ids, default=0)
+    if top < 255:
+        return np.dtype(np.uint8), 255
+    if top < 65535:
+        return np.dtype(np.uint16), 65535
+    raise ExportError(f"semantic export needs category ids below 65535; {top} is not")
+
+
+def semantic_map(id_map: np.ndarray, categories_of: dict[int, int], dtype: np.dtype,
+                 unlabeled: int) -> np.ndarray:
+    """Each pixel's category id (``unlabeled`` where no segment is), through a lookup table
+    over segment ids."""
+    top = max(int(id_map.max(initial=0)), max(categories_of, default=0))
+    lookup = np.full(top + 1, unlabeled, dtype)
+    for segment_id, category_id in categories_of.items():
+        lookup[segment_id] = category_id
+    return lookup[id_map]
+
+
+def export_semantic(project: Project, out_dir: Path, name: str | None = None, *,
+                    only_done: bool = False, workers: int | None = None,
+                    progress: Progress | None = None) -> ExportResult:
+    """Write ``semantic_<name>.json`` and ``semantic_<name>/`` into ``out_dir``, checked."""
+    name = check_name(name or default_name(project))
+    json_name, folder_name = f"semantic_{name}.json", f"semantic_{name}"
+    dtype, unlabeled = pixel_type(project.categories)
+    with staged(out_dir, name) as stage:
+        try:
+            items, skipped = select_items(project, only_done)
+            pngs = png_names([item.entry.rel_path for item in items])
+            folder = stage / folder_name
+            folder.mkdir()
+
+            def write(item: ExportItem, png: str) -> dict[int, int]:
+                record, id_map = read_stored(project, item)
+                categories_of = {i: s.segment.category_id for i, s in record.segments.items()}
+                pixels = semantic_map(id_map, categories_of, dtype, unlabeled)
+                (folder / png).parent.mkdir(parents=True, exist_ok=True)
+                write_gray_png(folder / png, pixels)
+                expected: Counter[int] = Counter()
+                for saved in record.segments.values():
+                    if saved.area > 0:
+                        expected[saved.segment.category_id] += saved.area
+                return dict(expected)
+
+            counts: list[dict[int, int]] = []
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for found in pool.map(write, items, pngs):
+                    counts.append(found)
+                    if progress is not None:
+                        progress(len(counts), len(items))
+            images = [dict(image_json(item), semantic_file_name=png)
+                      for item, png in zip(items, pngs, strict=True)]
+            atomic.write_json(stage / json_name, {
+                "format": "semantic", "dtype": dtype.name, "unlabeled": unlabeled,
+                "categories": project.categories.to_coco(), "images": images}, sync=False)
+        except (OSError, ProjectError, atomic.StoreError, PanopticPngError) as exc:
+            raise ExportError(f"export failed: {one_line(exc, out_dir)}") from exc
+        problems = check_semantic(folder, images, counts, project.categories, dtype, unlabeled)
+        if problems:
+            raise ExportError(f"export failed its check ({len(problems)} problems), first: "
+                              f"{problems[0]}", problems)
+        publish(stage, out_dir, [json_name, folder_name])
+    return ExportResult([out_dir / json_name, out_dir / folder_name], len(items),
+                        sum(len(c) for c in counts), skipped)
+
+
+def write_gray_png(path: Path, pixels: np.ndarray) -> None:
+    ok, encoded = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise atomic.StoreError(f"cannot write {path}: PNG encoding failed")
+    atomic.write_bytes(path, encoded.data, sync=False)
+
+
+def pixel_counts(pixels: np.ndarray, unlabeled: int) -> dict[int, int]:
+    """Pixels per category id, unlabeled left out."""
+    counts = np.bincount(pixels.ravel(), minlength=unlabeled + 1)
+    present = np.flatnonzero(counts[:unlabeled])
+    return dict(zip(present.tolist(), counts[present].tolist(), strict=True))
+
+
+def check_semantic(folder: Path, images: list[dict], expected: list[dict[int, int]],
+                   categories: CategorySet, dtype: np.dtype, unlabeled: int) -> list[Problem]:
+    """Read every written PNG back: its type and size, and its pixels per category must
+    equal the areas the project saved, with no value that is neither a category nor
+    unlabeled."""
+    problems: list[Problem] = []
+    for image, counts in zip(images, expected, strict=True):
+        where = f"image {image['id']} ({image['file_name']})"
+        pixels = cv2.imread(str(folder / image["semantic_file_name"]), cv2.IMREAD_UNCHANGED)
+        if pixels is None or pixels.dtype != dtype or pixels.shape != (image["height"],
+                                                                        image["width"]):
+            problems.append(Problem("png-mode", where, "semantic PNG unreadable or of the "
+                                    "wrong type or size"))
+            continue
+        found = pixel_counts(pixels, unlabeled)
+        unknown = sorted(set(found) - set(categories.ids))
+        if unknown:
+            problems.append(Problem("unknown-category", where, f"values {unknown[:10]} are "
+                                    "neither categories nor unlabeled"))
+        elif found != counts:
+            problems.append(Problem("area", where, "pixels per category differ from the "
+                                    "saved segment areas"))
+    return problems
