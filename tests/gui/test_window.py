@@ -45,7 +45,8 @@ def test_presegment_edit_undo_and_autosave(qtbot, make_window, image_folder, tin
     assert window.segments.model_.rowCount() == len(doc.segments)
     # the rest of the folder is pre-segmented in the background
     qtbot.waitUntil(lambda: all(window.session.status(k) == ImageStatus.PRESEGMENTED
-                                for k in window.session.keys()), timeout=60_000)
+                                for k in window.session.keys()),  # noqa: SIM118
+                    timeout=60_000)
     assert window.images.counts.text().startswith("0 new")
 
     # select two segments by clicking them on the canvas, then merge (M)
