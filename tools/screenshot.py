@@ -43,7 +43,7 @@ def main() -> None:
         images.mkdir()
         for name in ("street_01.jpg", "street_02.jpg", "park_01.jpg", "shapes_01.jpg"):
             shutil.copy2(REPO / "resources" / "samples" / name, images / name)
-        app = application()
+        application()
         window = MainWindow()
         window.session.auto_presegment = False
         window.resize(1500, 860)
