@@ -9,6 +9,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from panoptix.core.categories import CategorySet
+from panoptix.core.document import Document
+from panoptix.core.manifest import ImageStatus
+from panoptix.core.project import Project
+from panoptix.core.segment import Segment
+
 CATEGORIES = [
     {"id": 0, "name": "wall", "supercategory": "structure", "isthing": 0, "color": [120, 120, 120]},
     {"id": 1, "name": "person", "supercategory": "person", "isthing": 1, "color": [220, 20, 60]},
@@ -87,3 +93,32 @@ def write_blank_images(folder: Path, images: list[dict]) -> None:
         path = folder / image["file_name"]
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.new("RGB", (image["width"], image["height"])).save(path)
+
+
+def coco_categories() -> CategorySet:
+    return CategorySet.from_coco(CATEGORIES, name="test")
+
+
+def make_project(folder: Path, annotated: dict[str, tuple[np.ndarray, dict, ImageStatus]],
+                 blank: tuple[str, ...] = (), categories: CategorySet | None = None) -> Project:
+    """An open project over black images in ``folder/photos``: each ``annotated`` image saved
+    with its map, segments ``{id: (category_id, iscrowd)}`` and status; ``blank`` images
+    get no annotation."""
+    photos = folder / "photos"
+    sizes = {name: id_map.shape for name, (id_map, _, _) in annotated.items()}
+    sizes.update({name: (4, 6) for name in blank})
+    for name, (height, width) in sizes.items():
+        (photos / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (width, height)).save(photos / name)
+    categories = categories or coco_categories()
+    project = Project.create(folder / "photos.panoptix", photos,
+                             [photos / name for name in sizes], categories)
+    keys = {entry.rel_path: entry.key for entry in project.images}
+    for name, (id_map, segments, status) in annotated.items():
+        table = {i: Segment(c, bool(crowd)) for i, (c, crowd) in segments.items()}
+        project.save_document(keys[name], Document(id_map, table, categories), status=status)
+    return project
+
+
+def key_of(project: Project, rel_path: str) -> str:
+    return next(entry.key for entry in project.images if entry.rel_path == rel_path)

@@ -260,11 +260,11 @@ def publish(stage: Path, out_dir: Path, names: Sequence[str]) -> None:
             os.replace(stage / name, target)
             placed.append(name)
     except OSError as exc:
-        with suppress(OSError):
-            for name in reversed(placed):
-                os.replace(out_dir / name, stage / name)
-            for name in reversed(moved_aside):
-                os.replace(previous / name, out_dir / name)
+        undo = [(out_dir / n, stage / n) for n in reversed(placed)] + [
+            (previous / n, out_dir / n) for n in reversed(moved_aside)]
+        for source, target in undo:
+            with suppress(OSError):
+                os.replace(source, target)
         raise ExportError(f"export failed: {one_line(exc, out_dir)}") from exc
 
 
