@@ -82,3 +82,19 @@ def test_refine_edge_refuses_a_mismatched_image():
     doc, image, _ = _disc_scene(0)
     with pytest.raises(EditError):
         refine_edge(doc, image[:10], 1)
+
+
+def test_a_category_turned_stuff_is_fused_into_one_segment_in_one_undo_step():
+    from panoptix.core.categories import CategorySet
+    from panoptix.core.edits import fuse_stuff
+
+    cats = CategorySet.from_labels({0: "tree", 1: "car"})
+    id_map = np.zeros((6, 6), np.int32)
+    id_map[:, :2], id_map[:, 2:4], id_map[:, 4:] = 1, 2, 3
+    doc = Document(id_map, {1: Segment(1), 2: Segment(1), 3: Segment(2)}, cats)
+    assert not fuse_stuff(doc)  # all things: nothing to do
+    cats.update(1, isthing=False)
+    assert fuse_stuff(doc)
+    assert sorted(doc.segments) == [1, 3] and doc.area(1) == 24
+    doc.undo()
+    assert sorted(doc.segments) == [1, 2, 3] and doc.area(2) == 12

@@ -264,17 +264,25 @@ class Document:
             self.selection_changed.emit(pruned)
         self.history_changed.emit()
 
-    def _fuse_duplicate_stuff(self) -> None:
-        """Enforce one segment per stuff category, keeping the lowest id."""
+    def duplicate_stuff(self) -> dict[int, list[int]]:
+        """Stuff categories with more than one segment: lowest id -> the other ids.
+
+        Arises when a category changes from thing to stuff, or in imported data."""
         first: dict[int, int] = {}
+        duplicates: dict[int, list[int]] = {}
         for segment_id in sorted(self._segments):
             category_id = self._segments[segment_id].category_id
             if self.categories.is_thing(category_id):
                 continue
-            if category_id not in first:
-                first[category_id] = segment_id
-                continue
-            keep = first[category_id]
-            box, mask = self.region(segment_id)
-            self._write_patch(MapPatch(box, mask, segment_id, keep), forward=True)
-            self._segments.pop(segment_id)
+            keep = first.setdefault(category_id, segment_id)
+            if keep != segment_id:
+                duplicates.setdefault(keep, []).append(segment_id)
+        return duplicates
+
+    def _fuse_duplicate_stuff(self) -> None:
+        """Enforce one segment per stuff category on load, keeping the lowest id."""
+        for keep, others in self.duplicate_stuff().items():
+            for segment_id in others:
+                box, mask = self.region(segment_id)
+                self._write_patch(MapPatch(box, mask, segment_id, keep), forward=True)
+                self._segments.pop(segment_id)

@@ -57,6 +57,16 @@ def merge(doc: Document, ids: Iterable[int], label: str = "Merge") -> int:
     return target
 
 
+def fuse_stuff(doc: Document) -> bool:
+    """Join every stuff category's segments into one (after a category became stuff)."""
+    duplicates = doc.duplicate_stuff()
+    command = Command("Fuse stuff")
+    for keep, others in duplicates.items():
+        command.patches += [_move_patch(doc, other, keep) for other in others]
+        command.note_table({i: doc.segments[i] for i in others}, dict.fromkeys(others))
+    return doc.execute(command) is not None
+
+
 def relabel(doc: Document, ids: Iterable[int], category_id: int) -> list[int]:
     """Give segments a new category. Relabelling to a stuff category joins them into that
     category's one segment; relabelling to a thing keeps each segment separate."""

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from panoptix.core.document import Document
+from panoptix.core.edits import fuse_stuff
 from panoptix.gui.actions import Actions
 from panoptix.gui.canvas import Canvas
 from panoptix.gui.dialogs import RelabelPopup, show_shortcuts
@@ -266,6 +267,8 @@ class MainWindow(QMainWindow):
     def _categories_edited(self) -> None:
         if self.session.project is not None:
             self.session.project.save_manifest()
+        if self.session.document is not None:
+            fuse_stuff(self.session.document)  # a category that became stuff: one segment
         self.canvas.redraw_overlay()
         self.segments.refresh()
 
