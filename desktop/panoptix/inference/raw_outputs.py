@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from panoptix.core.atomic import write_bytes
 
 TASKS = ("panoptic", "semantic", "instance")
 FORMAT_VERSION = 1
@@ -86,8 +87,10 @@ class RawOutputs:
                    meta["task"], meta["model_id"])
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write atomically: a temporary file beside ``path``, then ``os.replace``."""
-        write_atomic(Path(path), self.to_bytes())
+        """Write atomically (a killed process leaves the old file or none, never half of one);
+        failures raise :class:`panoptix.core.atomic.StoreError`."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        write_bytes(path, self.to_bytes())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> RawOutputs:
@@ -96,17 +99,3 @@ class RawOutputs:
         except OSError as exc:
             raise RawOutputsError(f"cannot read raw outputs {path}: {exc}") from exc
         return cls.from_bytes(data)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
