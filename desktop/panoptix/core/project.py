@@ -1,0 +1,481 @@
+"""The project store: a folder with ``project.json`` and one annotation per image.
+
+Layout (``photos.panoptix/`` beside ``photos/`` by default)::
+
+    project.json                 manifest: image root, images + status, categories, settings
+    .lock                        held while open (see folder_lock)
+    annotations/<key>.json       segments (id, category, iscrowd, score, source, area, bbox),
+                                 status, model, and the name of its PNG
+    annotations/<key>@<rev>.png  COCO panoptic PNG
+    raw/<key>.npz                raw model outputs, written by the inference layer
+    quarantine/<time>-<key>/     damaged annotations, moved aside, never deleted
+
+Threads: saves of different images run in parallel; saves, loads and status changes of
+one image are serialised by a per-image lock (:meth:`Project.locked`); the manifest has
+its own lock and is always written whole and atomically. The status in the manifest is
+what lists show; the one in an annotation JSON is written first, so after a crash it wins
+when the image is next read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from platformdirs import user_data_path
+
+from panoptix.core import annotation_file as files
+from panoptix.core import atomic, imageio
+from panoptix.core.annotation_file import AnnotationError, AnnotationRecord, DocumentSnapshot
+from panoptix.core.atomic import StoreError
+from panoptix.core.categories import CategorySet, load_table
+from panoptix.core.document import Document
+from panoptix.core.folder_lock import FolderLock
+from panoptix.core.imageio import PROJECT_SUFFIX
+from panoptix.core.manifest import (
+    ImageEntry,
+    ImageStatus,
+    Manifest,
+    ProjectError,
+    make_key,
+    safe_rel_path,
+)
+from panoptix.core.panoptic_png import PanopticPngError, read_panoptic_png
+
+__all__ = ["AnnotationError", "AnnotationRecord", "ImageEntry", "ImageStatus", "Project",
+           "ProjectError", "StoreError"]
+
+MANIFEST_NAME = "project.json"
+ANNOTATIONS = "annotations"
+RAW = "raw"
+QUARANTINE = "quarantine"
+DEFAULT_CATEGORIES = "coco_panoptic"
+
+_log = logging.getLogger(__name__)
+_NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def default_project_folder(image_root: str | os.PathLike[str]) -> Path:
+    """``<image folder>.panoptix`` beside the image folder."""
+    root = Path(os.path.abspath(image_root))
+    return root.with_name(root.name + PROJECT_SUFFIX)
+
+
+def fallback_project_folder(image_root: str | os.PathLike[str]) -> Path:
+    """Where a project goes when the image folder's parent cannot be written."""
+    root = os.path.abspath(image_root)
+    digest = hashlib.sha1(root.encode("utf-8")).hexdigest()[:10]
+    name = Path(root).name or "root"
+    return user_data_path("panoptix", appauthor=False) / "projects" / (
+        f"{name}-{digest}{PROJECT_SUFFIX}")
+
+
+class Project:
+    """An open project. Use :meth:`create`, :meth:`open` or
+    :meth:`open_or_create_for_images`, and :meth:`close` it (or use ``with``)."""
+
+    def __init__(self, folder: Path, manifest: Manifest, lock: FolderLock | None) -> None:
+        self.folder = folder
+        self._manifest = manifest
+        self._lock = lock
+        self.image_root = Path(os.path.normpath(folder / manifest.image_root))
+        self._entries = {entry.key: entry for entry in manifest.images}
+        self._taken = {key.casefold() for key in self._entries}
+        self._paths = {entry.rel_path for entry in manifest.images}
+        self._manifest_lock = threading.RLock()
+        self._manifest_dirty = False
+        self._key_locks: dict[str, threading.RLock] = {}
+        self._key_locks_guard = threading.Lock()
+
+    # -- opening ------------------------------------------------------------------------
+    @classmethod
+    def create(cls, folder: str | os.PathLike[str], image_root: str | os.PathLike[str],
+               image_paths: Iterable[str | os.PathLike[str]], categories: CategorySet, *,
+               settings: dict | None = None) -> Project:
+        """A new project in ``folder`` (made if needed) for images under ``image_root``."""
+        folder = Path(os.path.abspath(folder))
+        if (folder / MANIFEST_NAME).exists():
+            raise ProjectError(f"{folder} already holds a project; open it instead")
+        try:
+            (folder / ANNOTATIONS).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise atomic.os_error(exc, "create project folder", folder) from exc
+        root = os.path.abspath(image_root)
+        try:
+            stored_root = os.path.relpath(root, folder)
+        except ValueError:  # another drive (Windows)
+            stored_root = root
+        project = cls(folder, Manifest(stored_root, [], categories, dict(settings or {})),
+                      FolderLock.acquire(folder))
+        try:
+            project._add(image_paths)
+            project.save_manifest()
+        except BaseException:
+            project.close(save=False)
+            raise
+        return project
+
+    @classmethod
+    def open(cls, folder: str | os.PathLike[str]) -> Project:
+        """Open a project, cleaning up after a crash. A folder that cannot be written
+        opens read-only (:attr:`read_only`); saving then fails with a clear StoreError."""
+        folder = Path(os.path.abspath(folder))
+        manifest_path = folder / MANIFEST_NAME
+        try:
+            raw = manifest_path.read_bytes()
+        except FileNotFoundError:
+            raise ProjectError(f"no Panoptix project in {folder} ({MANIFEST_NAME} "
+                               "is missing)") from None
+        except OSError as exc:
+            raise atomic.os_error(exc, "read", manifest_path) from exc
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise ProjectError(f"{manifest_path} is damaged: {' '.join(str(exc).split())}"
+                               ) from exc
+        try:
+            manifest = Manifest.from_json(data)
+        except ProjectError as exc:
+            raise ProjectError(f"{manifest_path}: {exc}") from None
+        project = cls(folder, manifest, FolderLock.acquire(folder))
+        if not project.read_only:
+            project._recover()
+        return project
+
+    @classmethod
+    def open_or_create_for_images(
+            cls, path: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
+            project_folder: str | os.PathLike[str] | None = None,
+            categories: CategorySet | None = None, recursive: bool = True) -> Project:
+        """The project for a folder of images or a list of image files.
+
+        A project folder given directly is opened. Otherwise the project lives in
+        ``project_folder`` if given, else beside the images (:func:`default_project_folder`)
+        or, when that cannot be written, in the user data folder
+        (:func:`fallback_project_folder`). An existing project gains the images it lacks;
+        a new one gets ``categories`` (default: COCO panoptic).
+        """
+        paths = [path] if isinstance(path, str | os.PathLike) else list(path)
+        if len(paths) == 1 and Path(paths[0]).is_dir():
+            root = Path(os.path.abspath(paths[0]))
+            if (root / MANIFEST_NAME).is_file():
+                return cls.open(root)
+            excluded = [project_folder] if project_folder is not None else []
+            images: list[Path] = imageio.find_images(root, recursive, exclude=excluded)
+        elif paths:
+            images = [Path(os.path.abspath(p)) for p in paths]
+            root = Path(os.path.commonpath([p.parent for p in images]))
+        else:
+            raise ProjectError("no images given")
+        candidates = ([Path(project_folder)] if project_folder is not None
+                      else [default_project_folder(root), fallback_project_folder(root)])
+        for candidate in candidates:
+            if (candidate / MANIFEST_NAME).is_file():
+                project = cls.open(candidate)
+                if os.path.normcase(project.image_root) != os.path.normcase(root):
+                    project.close(save=False)
+                    raise ProjectError(f"{candidate} belongs to images in "
+                                       f"{project.image_root}, not {root}")
+                project.add_images(images)
+                return project
+        if not images:
+            raise ProjectError(f"no images found in {root}")
+        categories = categories or load_table(DEFAULT_CATEGORIES)
+        try:
+            return cls.create(candidates[0], root, images, categories)
+        except StoreError as exc:
+            if len(candidates) == 1 or exc.errno not in _NOT_WRITABLE:
+                raise
+            _log.warning("%s; keeping the project in %s instead", exc, candidates[1])
+            return cls.create(candidates[1], root, images, categories)
+
+    def close(self, save: bool = True) -> None:
+        """Write pending manifest changes (image sizes) and release the folder."""
+        try:
+            if save and self._manifest_dirty and not self.read_only:
+                self.save_manifest()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def read_only(self) -> bool:
+        return self._lock is None
+
+    # -- images ---------------------------------------------------------------------------
+    @property
+    def images(self) -> list[ImageEntry]:
+        with self._manifest_lock:
+            return list(self._entries.values())
+
+    def entry(self, key: str) -> ImageEntry:
+        with self._manifest_lock:
+            try:
+                return self._entries[key]
+            except KeyError:
+                raise ProjectError(f"no image with key {key!r} in this project") from None
+
+    def image_path(self, key: str) -> Path:
+        return self.image_root / self.entry(key).rel_path
+
+    def add_images(self, paths: Iterable[str | os.PathLike[str]]) -> list[ImageEntry]:
+        """Add image files (absolute, or relative to the image root); returns the new
+        entries. Files already listed, missing, or not images are skipped; a file
+        outside the image root is refused."""
+        with self._manifest_lock:
+            added = self._add(paths)
+            if added:
+                self.save_manifest()
+            return added
+
+    def load_image(self, key: str) -> np.ndarray:
+        """The image as read-only ``HxWx3`` RGB uint8, in displayed orientation."""
+        image = imageio.load_image(self.image_path(key))
+        self._note_size(key, image.shape[1], image.shape[0])
+        return image
+
+    def set_status(self, key: str, status: ImageStatus) -> None:
+        status = ImageStatus(status)
+        with self.locked(key):
+            record = self._read_record_or_quarantine(key)
+            if record is not None and record.status != status:
+                files.rewrite_record(self._annotations, replace(record, status=status))
+            self._update_entry(key, status=status)
+
+    # -- annotations ----------------------------------------------------------------------
+    @contextmanager
+    def locked(self, key: str) -> Iterator[None]:
+        """Hold ``key``'s lock: no save or load of that image runs meanwhile (e.g. while
+        an export copies its PNG)."""
+        self.entry(key)
+        with self._key_locks_guard:
+            lock = self._key_locks.setdefault(key, threading.RLock())
+        with lock:
+            yield
+
+    def has_annotation(self, key: str) -> bool:
+        return (self._annotations / files.json_name(self.entry(key).key)).is_file()
+
+    def annotation_paths(self, key: str) -> tuple[Path, Path]:
+        """``(png, json)`` of the saved annotation; the PNG's name changes with each save,
+        so hold :meth:`locked` while using them."""
+        record = self.read_annotation(key)
+        if record is None:
+            raise ProjectError(f"{self.entry(key).rel_path} has no saved annotation")
+        return self._annotations / record.png, self._annotations / files.json_name(key)
+
+    def read_annotation(self, key: str) -> AnnotationRecord | None:
+        """The saved segments (with area and bbox), status and model, without the PNG."""
+        with self.locked(key):
+            record = self._read_record_or_quarantine(key)
+            if record is not None:
+                self._reconcile_status(key, record)
+            return record
+
+    def load_document(self, key: str) -> Document:
+        """The saved document, or a blank one of the image's displayed size.
+
+        A damaged annotation is moved to ``quarantine/`` and reported by an
+        AnnotationError; loading again then gives a blank document.
+        """
+        with self.locked(key):
+            record = self._read_record_or_quarantine(key)
+            if record is None:
+                width, height = self._image_size(key, required=True)  # type: ignore[misc]
+                return Document.blank(height, width, self.categories)
+            size = self._image_size(key)
+            if size is not None and size != (record.width, record.height):
+                raise ProjectError(
+                    f"{self.entry(key).rel_path} is now {size[0]}x{size[1]} but its "
+                    f"annotation is {record.width}x{record.height}")
+            try:
+                id_map = read_panoptic_png(self._annotations / record.png)
+                doc = files.to_document(record, id_map, self.categories)
+            except (PanopticPngError, AnnotationError) as exc:
+                raise self._quarantine(key, str(exc)) from exc
+            except StoreError as exc:
+                if exc.errno != errno.ENOENT:
+                    raise
+                raise self._quarantine(key, f"its PNG {record.png} is missing") from exc
+            self._reconcile_status(key, record)
+            return doc
+
+    def save_document(self, key: str, doc: Document, status: ImageStatus | None = None,
+                      model: str | None = None, *, uncertainty: float | None = None,
+                      if_status: Collection[ImageStatus] | None = None) -> bool:
+        """Save atomically; call on the thread that edits ``doc``. See :meth:`save_snapshot`."""
+        return self.save_snapshot(key, DocumentSnapshot.of(doc), status, model,
+                                  uncertainty=uncertainty, if_status=if_status)
+
+    def save_snapshot(self, key: str, snapshot: DocumentSnapshot,
+                      status: ImageStatus | None = None, model: str | None = None, *,
+                      uncertainty: float | None = None,
+                      if_status: Collection[ImageStatus] | None = None) -> bool:
+        """Save a snapshot (any thread). ``status=None`` moves NEW and PRESEGMENTED to
+        EDITED and keeps the others; ``model=None`` keeps the saved model. With
+        ``if_status``, nothing is written (returns False) unless the image's status is one
+        of those: a background pre-segmentation passes ``{NEW}`` so it never overwrites
+        the user's edits."""
+        with self.locked(key):
+            entry = self.entry(key)
+            if if_status is not None and entry.status not in if_status:
+                return False
+            size = self._image_size(key)
+            if size is not None and size != (snapshot.shape[1], snapshot.shape[0]):
+                raise ProjectError(f"cannot save a {snapshot.shape[1]}x{snapshot.shape[0]} "
+                                   f"annotation for {entry.rel_path}, which is "
+                                   f"{size[0]}x{size[1]}")
+            try:
+                previous = files.read_record(self._annotations, key)
+            except AnnotationError as exc:
+                moved = files.quarantine(self._annotations, key, self.folder / QUARANTINE)
+                _log.warning("annotation of %s was damaged (%s); moved to %s before saving",
+                             entry.rel_path, exc, moved)
+                previous = None
+            if status is None:
+                status = (ImageStatus.EDITED if entry.status in (
+                    ImageStatus.NEW, ImageStatus.PRESEGMENTED) else entry.status)
+            if model is None and previous is not None:
+                model = previous.model
+            files.write_annotation(self._annotations, key, entry.rel_path, snapshot,
+                                   ImageStatus(status), model, previous)
+            changes: dict = {"status": ImageStatus(status)}
+            if uncertainty is not None:
+                changes["uncertainty"] = float(uncertainty)
+            self._update_entry(key, **changes)
+            return True
+
+    def raw_outputs_path(self, key: str) -> Path:
+        """Where the inference layer keeps this image's raw outputs (folder made here)."""
+        folder = self.folder / RAW
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise atomic.os_error(exc, "create", folder) from exc
+        return folder / f"{self.entry(key).key}.npz"
+
+    # -- categories and settings ----------------------------------------------------------
+    @property
+    def categories(self) -> CategorySet:
+        """Edit in place (``add``/``update``), then :meth:`save_manifest`. Categories are
+        never removed, so saved segments always keep a valid category."""
+        return self._manifest.categories
+
+    @property
+    def settings(self) -> dict:
+        """Model and inference settings (JSON values); :meth:`save_manifest` after edits."""
+        return self._manifest.settings
+
+    def save_manifest(self) -> None:
+        with self._manifest_lock:
+            self._manifest.images = list(self._entries.values())
+            atomic.write_json(self.folder / MANIFEST_NAME, self._manifest.to_json(), indent=1)
+            self._manifest_dirty = False
+
+    # -- internals ------------------------------------------------------------------------
+    @property
+    def _annotations(self) -> Path:
+        return self.folder / ANNOTATIONS
+
+    def _add(self, paths: Iterable[str | os.PathLike[str]]) -> list[ImageEntry]:
+        root = os.path.abspath(self.image_root)
+        added: list[ImageEntry] = []
+        with self._manifest_lock:
+            for path in paths:
+                full = os.path.abspath(os.path.join(root, path))
+                relative = os.path.relpath(full, root) if _same_drive(full, root) else full
+                if os.path.isabs(relative) or relative.split(os.sep)[0] == os.pardir:
+                    raise ProjectError(f"{full} is outside the image folder {root}")
+                rel_path = safe_rel_path(Path(relative).as_posix())
+                if (rel_path in self._paths or not imageio.is_image_file(full)
+                        or not os.path.isfile(full)):
+                    continue
+                entry = ImageEntry(make_key(rel_path, self._taken), rel_path)
+                self._entries[entry.key] = entry
+                self._paths.add(rel_path)
+                added.append(entry)
+        return added
+
+    def _update_entry(self, key: str, **changes: object) -> None:
+        with self._manifest_lock:
+            current = self._entries[key]
+            updated = replace(current, **changes)
+            if updated != current:
+                self._entries[key] = updated
+                self._manifest_dirty = True
+                self.save_manifest()
+
+    def _image_size(self, key: str, required: bool = False) -> tuple[int, int] | None:
+        """The image's displayed size, read from its header once; None if unreadable,
+        unless ``required`` (then the ImageLoadError says why)."""
+        entry = self.entry(key)
+        if entry.width is not None and entry.height is not None:
+            return entry.width, entry.height
+        try:
+            width, height = imageio.image_size(self.image_path(key))
+        except imageio.ImageLoadError:
+            if required:
+                raise
+            return None
+        self._note_size(key, width, height)
+        return width, height
+
+    def _note_size(self, key: str, width: int, height: int) -> None:
+        with self._manifest_lock:
+            current = self._entries[key]
+            if (current.width, current.height) != (width, height):
+                self._entries[key] = replace(current, width=width, height=height)
+                self._manifest_dirty = True
+
+    def _read_record_or_quarantine(self, key: str) -> AnnotationRecord | None:
+        try:
+            return files.read_record(self._annotations, key)
+        except AnnotationError as exc:
+            raise self._quarantine(key, str(exc)) from exc
+
+    def _quarantine(self, key: str, reason: str) -> AnnotationError:
+        """Move a damaged annotation aside; the error to raise says what happened."""
+        name = self.entry(key).rel_path
+        try:
+            moved = files.quarantine(self._annotations, key, self.folder / QUARANTINE)
+        except StoreError as exc:
+            return AnnotationError(f"annotation of {name} is damaged ({reason}) and could not "
+                                   f"be moved aside ({exc})")
+        self._update_entry(key, status=ImageStatus.NEW)
+        return AnnotationError(f"annotation of {name} was damaged ({reason}); moved to "
+                               f"{moved}, the image starts blank")
+
+    def _reconcile_status(self, key: str, record: AnnotationRecord) -> None:
+        if self.entry(key).status != record.status and not self.read_only:
+            self._update_entry(key, status=record.status)
+
+    def _recover(self) -> None:
+        """Remove what a killed writer left: temp files and PNGs no JSON names."""
+        with contextlib.suppress(OSError):  # a save reports it if this really fails
+            self._annotations.mkdir(exist_ok=True)
+        for folder in (self.folder, self._annotations, self.folder / RAW):
+            atomic.remove_temp_files(folder)
+        removed = files.remove_orphans(self._annotations)
+        if removed:
+            _log.info("removed %d unfinished annotation file(s) in %s", removed, self.folder)
+
+
+def _same_drive(a: str, b: str) -> bool:
+    return os.path.splitdrive(a)[0].casefold() == os.path.splitdrive(b)[0].casefold()
