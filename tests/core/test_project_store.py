@@ -266,3 +266,13 @@ def test_unknown_key_is_a_clear_error(project: Project) -> None:
         project.load_document("nope")
     with pytest.raises(ProjectError, match="no saved annotation"):
         project.annotation_paths(project.images[0].key)
+
+
+def test_a_read_only_project_still_opens_for_its_folder(photos: Path, make_read_only) -> None:
+    Project.open_or_create_for_images(photos).close()
+    Image.new("RGB", (8, 8)).save(photos / "later.png")
+    make_read_only(photos.with_name("photos.panoptix"))
+    with Project.open_or_create_for_images(photos) as project:
+        assert len(project.images) == 4
+    with Project.open(photos.with_name("photos.panoptix")):
+        pass  # the first one released the folder

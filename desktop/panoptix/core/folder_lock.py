@@ -48,6 +48,8 @@ class FolderLock:
     @classmethod
     def acquire(cls, folder: Path) -> FolderLock | None:
         """The lock, or None when the folder cannot be written at all (read-only)."""
+        if not os.access(folder, os.W_OK):
+            return None
         path = folder / LOCK_NAME
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)

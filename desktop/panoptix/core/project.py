@@ -162,8 +162,8 @@ class Project:
         A project folder given directly is opened. Otherwise the project lives in
         ``project_folder`` if given, else beside the images (:func:`default_project_folder`)
         or, when that cannot be written, in the user data folder
-        (:func:`fallback_project_folder`). An existing project gains the images it lacks;
-        a new one gets ``categories`` (default: COCO panoptic).
+        (:func:`fallback_project_folder`). An existing project gains the images it lacks
+        (unless it is read-only); a new one gets ``categories`` (default: COCO panoptic).
         """
         paths = [path] if isinstance(path, str | os.PathLike) else list(path)
         if len(paths) == 1 and Path(paths[0]).is_dir():
@@ -182,11 +182,15 @@ class Project:
         for candidate in candidates:
             if (candidate / MANIFEST_NAME).is_file():
                 project = cls.open(candidate)
-                if os.path.normcase(project.image_root) != os.path.normcase(root):
+                try:
+                    if os.path.normcase(project.image_root) != os.path.normcase(root):
+                        raise ProjectError(f"{candidate} belongs to images in "
+                                           f"{project.image_root}, not {root}")
+                    if not project.read_only:  # a read-only project still opens, as it is
+                        project.add_images(images)
+                except BaseException:
                     project.close(save=False)
-                    raise ProjectError(f"{candidate} belongs to images in "
-                                       f"{project.image_root}, not {root}")
-                project.add_images(images)
+                    raise
                 return project
         if not images:
             raise ProjectError(f"no images found in {root}")
