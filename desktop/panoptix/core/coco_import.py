@@ -160,7 +160,7 @@ def build_project(folder: Path, dataset: PanopticDataset, images_dir: Path,
             return len(doc.segments)
 
         counts: list[int] = []
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with ThreadPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
             for count in pool.map(save, dataset.annotations):
                 counts.append(count)
                 if progress is not None:

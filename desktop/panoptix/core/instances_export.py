@@ -13,6 +13,7 @@ the count two before it, from the fourth on) in 5-bit groups, low first, written
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -155,7 +156,7 @@ def export_instances(project: Project, out_dir: Path, name: str | None = None, *
                 return found
 
             annotations: list[dict] = []
-            with ThreadPoolExecutor(max_workers=workers) as pool:
+            with ThreadPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
                 for done, found in enumerate(pool.map(encode, items), start=1):
                     annotations += found
                     if progress is not None:

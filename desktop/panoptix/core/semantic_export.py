@@ -8,6 +8,7 @@ categories and which PNG belongs to which image. PNG names follow the panoptic e
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -87,7 +88,7 @@ def export_semantic(project: Project, out_dir: Path, name: str | None = None, *,
                 return dict(expected)
 
             counts: list[dict[int, int]] = []
-            with ThreadPoolExecutor(max_workers=workers) as pool:
+            with ThreadPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
                 for found in pool.map(write, items, pngs):
                     counts.append(found)
                     if progress is not None:

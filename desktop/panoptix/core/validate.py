@@ -8,6 +8,7 @@ format takes for granted; :data:`RULES` lists them. Problems are one line each.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -321,7 +322,7 @@ class _Parser:
 def check_pngs(dataset: PanopticDataset, png_dir: Path,
                workers: int | None = None) -> list[Problem]:
     """The PNG rules for every annotation, read in a thread pool."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
         results = pool.map(lambda a: check_png(a, png_dir), dataset.annotations)
         return [problem for found in results for problem in found]
 
