@@ -56,6 +56,7 @@ class ExportResult:
     """What the export wrote into the output folder (a JSON and a folder)."""
     images: int
     segments: int
+    """Segments written (semantic export: category regions, one per category per image)."""
     skipped: list[str] = field(default_factory=list)
     """Images left out because nothing was annotated yet (relative paths)."""
 
@@ -127,13 +128,10 @@ def export_panoptic(project: Project, out_dir: Path, name: str | None = None, *,
     name = check_name(name or default_name(project))
     json_name, folder_name = f"panoptic_{name}.json", f"panoptic_{name}"
     with staged(out_dir, name) as stage:
-        try:
-            items, skipped = select_items(project, only_done)
-        except (ProjectError, atomic.StoreError) as exc:
-            raise ExportError(f"export failed: {exc}") from exc
-        pngs = png_names([item.entry.rel_path for item in items])
         png_dir = stage / folder_name
         try:
+            items, skipped = select_items(project, only_done)
+            pngs = png_names([item.entry.rel_path for item in items])
             png_dir.mkdir()
             annotations: list[dict] = []
             with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -168,9 +166,7 @@ def gather_png(project: Project, item: ExportItem, png_dir: Path, png: str) -> d
     target.parent.mkdir(parents=True, exist_ok=True)
     key = item.entry.key
     with project.locked(key):
-        record = project.read_annotation(key)
-        if record is None:
-            raise ProjectError(f"the annotation of {item.entry.rel_path} vanished")
+        record = current_record(project, item)
         if stuff_is_consistent(project, record):
             shutil.copyfile(project.annotation_paths(key)[0], target)
             segments = [segment_json(s.id, s.segment.category_id, s.area, s.bbox,
@@ -181,12 +177,18 @@ def gather_png(project: Project, item: ExportItem, png_dir: Path, png: str) -> d
     return {"image_id": item.image_id, "file_name": png, "segments_info": segments}
 
 
+def current_record(project: Project, item: ExportItem) -> AnnotationRecord:
+    """The image's record as saved now (an autosave may have come since selection)."""
+    record = project.read_annotation(item.entry.key)
+    if record is None:
+        raise ProjectError(f"the annotation of {item.entry.rel_path} vanished")
+    return record
+
+
 def read_stored(project: Project, item: ExportItem) -> tuple[AnnotationRecord, np.ndarray]:
     """An image's saved record and id map, read together under the image's lock."""
     with project.locked(item.entry.key):
-        record = project.read_annotation(item.entry.key)
-        if record is None:
-            raise ProjectError(f"the annotation of {item.entry.rel_path} vanished")
+        record = current_record(project, item)
         return record, read_panoptic_png(project.annotation_paths(item.entry.key)[0])
 
 
