@@ -82,3 +82,10 @@ def test_bad_tables_give_clear_errors(tmp_path):
         load_table(str(bad))
     with pytest.raises(CategoryError, match="no category table"):
         load_table("nonexistent_table")
+
+
+def test_a_category_id_cannot_be_changed_under_its_segments():
+    cats = load_table("cityscapes_panoptic")
+    with pytest.raises(CategoryError, match="id"):
+        cats.update(7, id=8)
+    assert cats[7].name == "road"

@@ -150,6 +150,8 @@ class CategorySet:
     def update(self, category_id: int, **changes) -> Category:
         """Rename, recolour or change ``isthing``/``supercategory`` of one category."""
         current = self[category_id]
+        if "id" in changes:
+            raise CategoryError("a category's id cannot change: segments refer to it")
         if "name" in changes:
             name = str(changes["name"]).strip()
             other = self.find(name) if name else None
