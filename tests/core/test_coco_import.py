@@ -232,3 +232,15 @@ def test_a_failure_while_building_leaves_no_project(tmp_path, monkeypatch):
                         tmp_path / "project")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "images", "panoptic_val", "panoptic_val.json"]
+
+
+def test_a_read_only_destination_is_a_clear_error(tmp_path, make_read_only):
+    json_path = write_dataset(tmp_path)
+    write_blank_images(tmp_path / "images", read_json(json_path)["images"])
+    (tmp_path / "locked").mkdir()
+    make_read_only(tmp_path / "locked")
+    with pytest.raises(DatasetImportError, match="permission denied|read-only") as failure:
+        import_panoptic(json_path, tmp_path / "panoptic_val", tmp_path / "images",
+                        tmp_path / "locked" / "project")
+    assert "\n" not in str(failure.value)
+    assert list((tmp_path / "locked").iterdir()) == []
