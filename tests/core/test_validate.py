@@ -12,7 +12,8 @@ import pytest
 from conftest_coco import MAP_A, ids_to_rgb, read_json, write_dataset, write_json
 from PIL import Image
 
-from panoptix.core.validate import RULES, Problem, region_stats, validate_panoptic
+from panoptix.core.stats import region_stats
+from panoptix.core.validate import RULES, Problem, validate_panoptic
 
 SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "panopticapi_sample"
 SAMPLE_JSON = SAMPLE / "panoptic_examples.json"

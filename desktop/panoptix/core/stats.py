@@ -22,37 +22,38 @@ class SegmentStats:
         return [x0, y0, x1 - x0, y1 - y0]
 
 
-def segment_stats(id_map: np.ndarray) -> dict[int, SegmentStats]:
-    """Area and tight box of every non-zero id.
+def region_stats(id_map: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each id of the map (0 included), its pixel count and its ``(y0, x0, y1, x1)`` box.
 
-    Ids are compacted to 0..K-1, then one ``bincount`` over ``row*K + label`` (and one over
-    columns) gives each id's rows and columns: no per-id scan of the whole map.
+    Works on horizontal runs: one comparison per pixel finds where runs start, the rest is
+    per run, so it costs little more than reading the map (no array sized by the largest
+    id, which for imported COCO ids can be 2^24).
     """
-    if id_map.size == 0:
-        return {}
-    flat = id_map.ravel()
-    max_id = int(flat.max())
-    if max_id <= 0:
-        return {}
-    areas = np.bincount(flat, minlength=max_id + 1)
-    ids = np.flatnonzero(areas)
-    ids = ids[ids != 0]
-    lookup = np.zeros(max_id + 1, dtype=np.int64)
-    lookup[ids] = np.arange(1, len(ids) + 1)
-    compact = lookup[id_map]  # 0 for unlabeled, 1..K otherwise
-    k = len(ids) + 1
     height, width = id_map.shape
-    rows = np.bincount((np.arange(height)[:, None] * k + compact).ravel(),
-                       minlength=height * k).reshape(height, k) > 0
-    cols = np.bincount((np.arange(width)[None, :] * k + compact).ravel(),
-                       minlength=width * k).reshape(width, k) > 0
-    result: dict[int, SegmentStats] = {}
-    for index, segment_id in enumerate(ids, start=1):
-        ys = np.flatnonzero(rows[:, index])
-        xs = np.flatnonzero(cols[:, index])
-        result[int(segment_id)] = SegmentStats(
-            int(areas[segment_id]), (int(ys[0]), int(xs[0]), int(ys[-1]) + 1, int(xs[-1]) + 1))
-    return result
+    if id_map.size == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros((0, 4), np.int64)
+    starts = np.ones((height, width), bool)
+    np.not_equal(id_map[:, 1:], id_map[:, :-1], out=starts[:, 1:])
+    flat = np.flatnonzero(starts)
+    lengths = np.diff(np.append(flat, height * width))
+    rows, cols = np.divmod(flat, width)
+    ids, inverse = np.unique(id_map.ravel()[flat], return_inverse=True)
+    areas = np.bincount(inverse, weights=lengths, minlength=len(ids)).astype(np.int64)
+    order = np.argsort(inverse, kind="stable")
+    groups = np.flatnonzero(np.r_[True, np.diff(inverse[order]) != 0])
+    boxes = np.stack([np.minimum.reduceat(rows[order], groups),
+                      np.minimum.reduceat(cols[order], groups),
+                      np.maximum.reduceat(rows[order], groups) + 1,
+                      np.maximum.reduceat((cols + lengths)[order], groups)], axis=1)
+    return ids, areas, boxes
+
+
+def segment_stats(id_map: np.ndarray) -> dict[int, SegmentStats]:
+    """Area and tight box of every non-zero id."""
+    ids, areas, boxes = region_stats(id_map)
+    return {int(i): SegmentStats(int(a), tuple(int(v) for v in b))  # type: ignore[misc]
+            for i, a, b in zip(ids, areas, boxes, strict=True) if i != 0}
 
 
 def tight_box(mask: np.ndarray) -> Box | None:

@@ -23,6 +23,7 @@ from panoptix.core.categories import Category, CategorySet, default_color
 from panoptix.core.panoptic_png import PanopticPngError, read_panoptic_png
 from panoptix.core.paths import UnsafePathError, check_relative_name, resolve_inside
 from panoptix.core.segment import MAX_SEGMENT_ID
+from panoptix.core.stats import region_stats
 
 RULES: dict[str, str] = {
     "json": "the file is readable JSON: an object with images, annotations, categories lists",
@@ -388,29 +389,6 @@ def read_png(path: Path, image: ImageInfo) -> np.ndarray:
         return read_panoptic_png(path)
     except (StoreError, PanopticPngError) as exc:
         raise PngError("png-missing", str(exc)) from None
-
-
-def region_stats(id_map: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each id of the map (0 included), its pixel count and its ``(y0, x0, y1, x1)`` box.
-
-    Works on horizontal runs: one comparison per pixel finds where runs start, the rest is
-    per run, so it costs little more than reading the map.
-    """
-    height, width = id_map.shape
-    starts = np.ones((height, width), bool)
-    np.not_equal(id_map[:, 1:], id_map[:, :-1], out=starts[:, 1:])
-    flat = np.flatnonzero(starts)
-    lengths = np.diff(np.append(flat, height * width))
-    rows, cols = np.divmod(flat, width)
-    ids, inverse = np.unique(id_map.ravel()[flat], return_inverse=True)
-    areas = np.bincount(inverse, weights=lengths, minlength=len(ids)).astype(np.int64)
-    order = np.argsort(inverse, kind="stable")
-    groups = np.flatnonzero(np.r_[True, np.diff(inverse[order]) != 0])
-    boxes = np.stack([np.minimum.reduceat(rows[order], groups),
-                      np.minimum.reduceat(cols[order], groups),
-                      np.maximum.reduceat(rows[order], groups) + 1,
-                      np.maximum.reduceat((cols + lengths)[order], groups)], axis=1)
-    return ids, areas, boxes
 
 
 def _coco_box(box: Iterable[int]) -> list[int]:
