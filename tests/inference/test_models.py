@@ -168,6 +168,8 @@ def test_out_of_memory_retries_at_a_smaller_size(mask2former_dir: Path,
     raw = predictor.predict(IMAGE)
     assert [s for _, s in sizes] == [640, 480, 352]
     assert predictor.shortest_edge == 352 and raw.image_size == (150, 260)
+    predictor.shortest_edge = 640  # a caller repeating its setting keeps what worked
+    assert predictor.shortest_edge == 352
     assert notices == ["out of memory on cpu at shortest edge 640; retrying at 480",
                        "out of memory on cpu at shortest edge 480; retrying at 352"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from panoptix.inference.raw_outputs import RawOutputs, RawOutputsError
+from panoptix.inference.raw_outputs import RawOutputs, RawOutputsError, round_mask_logits
 from panoptix.inference.registry import DEFAULT_MODEL_ID
 from panoptix.inference.settings import InferenceSettings, SettingsError
 
@@ -37,11 +37,12 @@ def test_raw_outputs_round_trip_compact_and_atomic(scene: RawOutputs, tmp_path: 
     assert [p.name for p in path.parent.iterdir()] == ["image.npz"]  # no temp file left
     loaded = RawOutputs.load(path)
     assert np.array_equal(loaded.class_logits, scene.class_logits)
-    assert np.array_equal(loaded.mask_logits, scene.mask_logits)
     assert loaded.mask_logits.dtype == np.float16
+    assert np.allclose(loaded.mask_logits, scene.mask_logits, rtol=1 / 128, atol=0)
+    assert np.array_equal(loaded.mask_logits, round_mask_logits(loaded.mask_logits))
     assert (loaded.image_size, loaded.id2label, loaded.task, loaded.model_id) == (
         scene.image_size, scene.id2label, scene.task, scene.model_id)
-    assert path.stat().st_size < scene.nbytes
+    assert path.stat().st_size < scene.nbytes / 3
 
 
 def test_truncated_raw_outputs_are_refused(scene: RawOutputs, tmp_path: Path) -> None:

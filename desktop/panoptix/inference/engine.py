@@ -16,7 +16,7 @@ import numpy as np
 
 from panoptix.inference.device import choose_device, is_out_of_memory
 from panoptix.inference.loading import LoadedModel, Progress, load_model
-from panoptix.inference.raw_outputs import TASKS, RawOutputs
+from panoptix.inference.raw_outputs import TASKS, RawOutputs, round_mask_logits
 
 MIN_SHORTEST_EDGE = 320
 """Below this an out-of-memory retry moves to the CPU instead of shrinking the input."""
@@ -106,8 +106,11 @@ class Predictor:
 
     @shortest_edge.setter
     def shortest_edge(self, value: int | None) -> None:
-        """None restores the checkpoint's own setting."""
-        self._requested_edge = self._shortest_edge = None if value is None else int(value)
+        """None restores the checkpoint's own setting. Setting the value already requested
+        keeps a smaller edge an out-of-memory retry settled on."""
+        value = None if value is None else int(value)
+        if value != self._requested_edge:
+            self._requested_edge = self._shortest_edge = value
 
     def _size(self, shortest_edge: int) -> dict[str, int] | None:
         if shortest_edge == self.default_shortest_edge:
@@ -175,7 +178,8 @@ class Predictor:
             valid_w = int(pixel_mask[index].any(dim=0).sum())
             crop_h = min(mask_h, math.ceil(valid_h * mask_h / padded_h))
             crop_w = min(mask_w, math.ceil(valid_w * mask_w / padded_w))
-            mask_logits = masks[index, :, :crop_h, :crop_w].to(torch.float16).cpu().numpy()
+            mask_logits = round_mask_logits(
+                masks[index, :, :crop_h, :crop_w].to(torch.float16).cpu().numpy())
             results.append(RawOutputs(class_logits[index], mask_logits, image.shape[:2],
                                       dict(self.loaded.id2label), prepared.task,
                                       self.loaded.model_id))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from panoptix.inference.grid import Grid, upsampled_area_at_least, upsampled_argmax
 from panoptix.inference.raw_outputs import RawOutputs
 
 WORKING_SIZE = 1024
@@ -54,7 +55,19 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
+def _float16_sigmoid_table() -> np.ndarray:
+    every_float16 = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (1.0 / (1.0 + np.exp(-every_float16.astype(np.float32)))).astype(np.float32)
+
+
+_SIGMOID_FLOAT16 = _float16_sigmoid_table()
+"""Sigmoid of each of the 65536 float16 values: a lookup is twice as fast as computing it."""
+
+
 def sigmoid(logits: np.ndarray) -> np.ndarray:
+    if logits.dtype == np.float16:
+        return np.take(_SIGMOID_FLOAT16, logits.view(np.uint16))
     with np.errstate(over="ignore"):  # exp overflows to inf for logits below -88: still 0
         return 1.0 / (1.0 + np.exp(-logits.astype(np.float32)))
 
@@ -146,13 +159,11 @@ def panoptic_segmentation(raw: RawOutputs, label_isthing: ThingLabels,
     kept = np.flatnonzero((labels != raw.num_labels) & (scores > threshold))
     if kept.size == 0:
         return empty(raw)
-    shape = working_shape(raw.image_size, working_size)
-    low = sigmoid(raw.mask_logits[kept]) * scores[kept, None, None]
-    weighted = resize_stack(np.ascontiguousarray(low.transpose(1, 2, 0)), shape)
-    weighted = weighted.reshape(shape[0], shape[1], kept.size)
-    winner = weighted.argmax(axis=2)
+    grid = Grid(raw.mask_logits.shape[1:], working_shape(raw.image_size, working_size))
+    weighted = sigmoid(raw.mask_logits[kept]) * scores[kept, None, None]
+    winner = upsampled_argmax(grid, weighted)
     won_area = np.bincount(winner.ravel(), minlength=kept.size)
-    own_area = (weighted >= mask_threshold).sum(axis=(0, 1))
+    own_area = upsampled_area_at_least(grid, weighted, mask_threshold)
     table = SegmentTable(label_isthing)
     lookup = np.zeros(kept.size, np.int32)
     for k, query in enumerate(kept.tolist()):
