@@ -163,13 +163,9 @@ class InferenceWorker(QObject):
         return self._predictor
 
     def _to_document(self, job: Job, raw: RawOutputs) -> tuple[Document, dict[str, int]]:
+        from panoptix.inference.assist import postprocess_document
         from panoptix.inference.labels import categories_for_model
-        from panoptix.inference.postprocess import segment
-        from panoptix.inference.to_document import to_document
 
-        settings = job.settings
         model_categories = categories_for_model(raw.model_id, raw.id2label, job.categories)
-        segmentation = segment(raw, model_categories.thing_labels, settings.threshold,
-                               settings.mask_threshold, settings.overlap_threshold)
-        conversion = to_document(segmentation, model_categories)
+        conversion = postprocess_document(raw, model_categories, job.settings)
         return conversion.document, conversion.dropped

@@ -1,0 +1,130 @@
+"""Model-assisted editing without Qt: one image's kept outputs turned into what the annotator
+is offered - proposals at a click, category guesses, a re-run at new thresholds.
+
+Everything is in *categories*, not model labels: a label maps to a category by name
+(:mod:`panoptix.inference.labels`), and a label without a category is never offered.
+
+Top-k guesses come from :meth:`ProposalIndex.label_guesses` (queries vote with their class
+probabilities, weighted by how much of the segment their masks cover) for every segment,
+model-made or not. The queries that formed a segment (``Conversion.query_indices``) are
+neither saved with the annotation nor meaningful once the segment was edited, so a
+query-based ranking would only hold until the first save or brush stroke; on an unedited
+segment those queries cover it almost entirely and dominate the vote anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from panoptix.core.categories import CategorySet
+from panoptix.core.document import Document
+from panoptix.inference.labels import ModelCategories, categories_for_model
+from panoptix.inference.postprocess import segment
+from panoptix.inference.proposals import Box, Proposal, ProposalIndex
+from panoptix.inference.raw_outputs import RawOutputs
+from panoptix.inference.settings import InferenceSettings
+from panoptix.inference.to_document import Conversion, to_document
+
+TOP_K = 5
+
+Guess = tuple[int, float]
+"""(category id, probability)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A proposal as offered at a click: its mask's query and the category it would get."""
+
+    proposal: Proposal
+    """Its ``label_id``/``class_score`` are those of the best label that has a category."""
+    category_id: int
+
+    @property
+    def score(self) -> float:
+        return self.proposal.score
+
+
+def postprocess_document(raw: RawOutputs, model_categories: ModelCategories,
+                         settings: InferenceSettings) -> Conversion:
+    """The document the model's outputs give at ``settings``' thresholds (what a fresh
+    pre-segmentation with those settings produces)."""
+    segmentation = segment(raw, model_categories.thing_labels, settings.threshold,
+                           settings.mask_threshold, settings.overlap_threshold)
+    return to_document(segmentation, model_categories)
+
+
+class AssistContext:
+    """One image's raw outputs with their proposal index, in categories.
+
+    Built once per image (the index costs one pass over all masks); every click, guess
+    and re-run then reads it. A category's probability is the sum over the labels that
+    map to it (ADE20K-style synonyms can give one category several labels).
+    """
+
+    def __init__(self, raw: RawOutputs, model_categories: ModelCategories) -> None:
+        self.raw = raw
+        self.model_categories = model_categories
+        self.index = ProposalIndex(raw)
+        lookup = model_categories.match.label_to_category
+        self.category_ids = np.array(sorted(set(lookup.values())), np.int64)
+        """The categories some label maps to; columns of :attr:`category_probs`."""
+        self.label_to_column = np.zeros((raw.num_labels, self.category_ids.size), np.float32)
+        for label, category in lookup.items():
+            if 0 <= label < raw.num_labels:
+                column = int(np.searchsorted(self.category_ids, category))
+                self.label_to_column[label, column] = 1.0
+        self.category_probs = self.index.label_probs @ self.label_to_column
+        """(Q, categories): each query's probability per category."""
+
+    @classmethod
+    def load(cls, path: str | Path, categories: CategorySet) -> AssistContext:
+        """Read raw outputs (raises ``RawOutputsError``) and map their labels onto
+        ``categories``."""
+        raw = RawOutputs.load(path)
+        return cls(raw, categories_for_model(raw.model_id, raw.id2label, categories))
+
+    def candidates_at(self, x: float, y: float, limit: int = 20) -> list[Candidate]:
+        """Proposals covering image pixel (x, y), each with its most probable category,
+        best first by that category's probability x mask confidence."""
+        index = self.index
+        candidates = []
+        for proposal in index.at(x, y, limit=index.raw.num_queries):
+            if self.category_ids.size == 0:
+                break
+            column = int(self.category_probs[proposal.query].argmax())
+            probability = float(self.category_probs[proposal.query, column])
+            labels = self.label_to_column[:, column] > 0
+            label = int(np.where(labels, index.label_probs[proposal.query], -1.0).argmax())
+            offered = replace(proposal, label_id=label, class_score=probability)
+            if probability > 0 and offered.score >= index.min_score:
+                candidates.append(Candidate(offered, int(self.category_ids[column])))
+        candidates.sort(key=lambda c: -c.score)
+        return candidates[:limit]
+
+    def query_guesses(self, query: int, k: int = TOP_K) -> list[Guess]:
+        """One proposal's own top-k categories (its query's class probabilities)."""
+        return self._top(self.category_probs[query], k)
+
+    def segment_guesses(self, doc: Document, ids: set[int] | frozenset[int],
+                        k: int = TOP_K) -> list[Guess]:
+        """Top-k categories for the union of segments ``ids``, best first."""
+        present = [i for i in ids if i in doc.segments]
+        if not present:
+            return []
+        boxes = [doc.box(i) for i in present]
+        box: Box = (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                    max(b[2] for b in boxes), max(b[3] for b in boxes))
+        y0, x0, y1, x1 = box
+        mask = np.isin(doc.id_map[y0:y1, x0:x1], present)
+        votes = np.zeros(self.raw.num_labels, np.float32)
+        for guess in self.index.label_guesses(box, mask, k=self.raw.num_labels):
+            votes[guess.label_id] = guess.probability
+        return self._top(votes @ self.label_to_column, k)
+
+    def _top(self, category_probs: np.ndarray, k: int) -> list[Guess]:
+        order = np.argsort(-category_probs, kind="stable")[:k]
+        return [(int(self.category_ids[i]), float(category_probs[i])) for i in order
+                if category_probs[i] > 0]
