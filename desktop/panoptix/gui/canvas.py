@@ -84,7 +84,11 @@ class Canvas(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._doc: Document | None = None
         self.key_filter: Callable[[QKeyEvent], bool] | None = None
-        """Keys for which it answers True reach the tool even when a shortcut uses them."""
+        """Keys for which it answers True reach the tool even when a shortcut (or Tab focus
+        navigation) uses them."""
+        self.wheel_filter: Callable[[float], bool] | None = None
+        """Called with the wheel's steps (positive: away from the user) unless Ctrl is held;
+        True means a tool used them, so the view does not zoom."""
 
     # -- content ----------------------------------------------------------------------
     @property
@@ -171,6 +175,21 @@ class Canvas(QGraphicsView):
     def actual_pixels(self) -> None:
         self.zoom_by(1.0 / self.scale_factor)
 
+    def reveal(self, box: tuple[int, int, int, int]) -> None:
+        """Bring the image box (y0, x0, y1, x1) into view: centre on it, and zoom out if it
+        does not fit."""
+        y0, x0, y1, x1 = box
+        rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        if rect.width() > visible.width() or rect.height() > visible.height():
+            margin = 0.1 * max(rect.width(), rect.height())
+            self.fitInView(rect.adjusted(-margin, -margin, margin, margin),
+                           Qt.AspectRatioMode.KeepAspectRatio)
+            self._fitted = False
+            self.zoom_changed.emit(self.scale_factor)
+        elif not visible.contains(rect):
+            self.centerOn(rect.center())
+
     def add_item(self, item) -> None:  # noqa: ANN001 - any QGraphicsItem
         """Add a tool preview above the overlay."""
         item.setZValue(10)
@@ -188,7 +207,9 @@ class Canvas(QGraphicsView):
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
         steps = event.angleDelta().y() / 120.0
-        if steps:
+        tool_may_use = not event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        if steps and not (tool_may_use and self.wheel_filter is not None
+                          and self.wheel_filter(steps)):
             self.zoom_by(WHEEL_STEP ** steps)
         event.accept()
 
@@ -226,6 +247,11 @@ class Canvas(QGraphicsView):
         if event.type() == QEvent.Type.ShortcutOverride and self.key_filter is not None \
                 and isinstance(event, QKeyEvent) and self.key_filter(event):
             event.accept()
+            return True
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
+                and event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) \
+                and self.key_filter is not None and self.key_filter(event):
+            self.keyPressEvent(event)  # before QWidget moves the focus on
             return True
         return super().event(event)
 

@@ -46,6 +46,7 @@ class Editor(QObject):
         canvas.pointer_double_clicked.connect(self._double_click)
         canvas.key_pressed.connect(self._key)
         canvas.key_filter = lambda event: self.tool.wants_key(event)
+        canvas.wheel_filter = lambda steps: self.tool.wheel(steps)
 
     # -- state ------------------------------------------------------------------------
     @property

@@ -2,8 +2,8 @@
 
 A tool receives pointer events in image coordinates and key presses from the canvas, and
 reaches the document, the current category and the brush size through its host (the
-``Editor``). New tools - e.g. a click-to-propose tool - subclass :class:`Tool`, decorate
-the class with :func:`register_tool`, and appear in the Tools menu and toolbar.
+``Editor``). New tools (e.g. ``proposal_tool.ProposalTool``) subclass :class:`Tool`,
+decorate the class with :func:`register_tool`, and appear in the Tools menu and toolbar.
 """
 
 from __future__ import annotations
@@ -79,7 +79,13 @@ class Tool:
         return False
 
     def wants_key(self, event: QKeyEvent) -> bool:
-        """True to take ``event`` before a window shortcut on the same key (Esc, Backspace)."""
+        """True to take ``event`` before a window shortcut on the same key (Esc, Backspace)
+        or before Tab moves the focus."""
+        return False
+
+    def wheel(self, steps: float) -> bool:
+        """The mouse wheel turned ``steps`` notches (positive: away from the user); return
+        True when used, else the view zooms."""
         return False
 
     def brush_size_changed(self) -> None:
