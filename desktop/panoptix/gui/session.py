@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from panoptix.core.annotation_file import DocumentSnapshot
 from panoptix.core.document import Document
 from panoptix.core.project import ImageStatus, Project
+from panoptix.core.review import image_uncertainty
 from panoptix.gui.worker import Job, JobResult
 from panoptix.gui.worker_client import WorkerClient
 from panoptix.inference.settings import InferenceSettings, SettingsError
@@ -38,6 +39,8 @@ class Session(QObject):
     error = Signal(str)
     saved = Signal(str)
     """An autosave of this image's key finished."""
+    uncertainty_changed = Signal(str, float)
+    """(key, share of the image still in doubt), computed on pre-segmentation and save."""
 
     def __init__(self, client: WorkerClient, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -162,9 +165,12 @@ class Session(QObject):
             return
         project, key = self.project, self.key
         snapshot = DocumentSnapshot.of(self.document)
+        uncertainty = image_uncertainty(self.document)
         self._wait_for_save()
-        self._pending_save = self._saver.submit(project.save_snapshot, key, snapshot, status)
+        self._pending_save = self._saver.submit(project.save_snapshot, key, snapshot, status,
+                                                uncertainty=uncertainty)
         self._pending_save.add_done_callback(lambda _future: self.saved.emit(key))
+        self.uncertainty_changed.emit(key, uncertainty)
 
     def _wait_for_save(self) -> None:
         pending, self._pending_save = self._pending_save, None
@@ -224,7 +230,7 @@ class Session(QObject):
             job = self._job(self.client.next_id(), entry.key, settings)
             job.save = (lambda doc, model, key=entry.key: project.save_document(
                 key, doc, status=ImageStatus.PRESEGMENTED, model=model,
-                if_status={ImageStatus.NEW}))
+                uncertainty=image_uncertainty(doc), if_status={ImageStatus.NEW}))
             jobs.append(job)
         if jobs:
             self.client.submit_background(jobs)
@@ -236,6 +242,15 @@ class Session(QObject):
             self._replace_current(result)
         elif result.saved:
             self.status_changed.emit(result.key, ImageStatus.PRESEGMENTED)
+            uncertainty = self.project.entry(result.key).uncertainty
+            if uncertainty is not None:
+                self.uncertainty_changed.emit(result.key, uncertainty)
+
+    def replace_with(self, result: JobResult) -> None:
+        """Show a result computed outside the worker (a threshold re-run from kept outputs)
+        if its image is still in view; it replaces the document like a model result."""
+        if self.project is not None and result.key == self.key:
+            self._replace_current(result)
 
     def _unedited(self) -> bool:
         return self.document is None or not self.document.history.can_undo
@@ -244,9 +259,11 @@ class Session(QObject):
         assert self.project is not None and self.key is not None
         self._autosave.stop()
         self._wait_for_save()
+        uncertainty = image_uncertainty(result.document)
         self.project.save_document(self.key, result.document, status=ImageStatus.PRESEGMENTED,
-                                   model=result.model_id)
+                                   model=result.model_id, uncertainty=uncertainty)
         self.status_changed.emit(self.key, ImageStatus.PRESEGMENTED)
+        self.uncertainty_changed.emit(self.key, uncertainty)
         self._show(self.key, None, result.document)
         self.message.emit(result.summary())
 

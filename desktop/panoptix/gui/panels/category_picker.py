@@ -2,7 +2,8 @@
 
 One widget serves both as the docked panel (the category new segments get; categories can
 be added and edited there) and inside the relabel popup (L). ``set_suggestions`` fills the
-section on top, e.g. with a model's best guesses for the selection.
+section on top, e.g. with a model's best guesses for the selection; digit keys 1-5 pick
+the first five suggestions while the filter is empty.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 from panoptix.core.categories import Category, CategoryError, CategorySet, normalize_name
 
 ID_ROLE = Qt.ItemDataRole.UserRole
+DIGIT_KEYS = {Qt.Key.Key_1: 0, Qt.Key.Key_2: 1, Qt.Key.Key_3: 2, Qt.Key.Key_4: 3, Qt.Key.Key_5: 4}
 
 
 def swatch(color: tuple[int, int, int], size: int = 14) -> QIcon:
@@ -79,6 +81,7 @@ class CategoryPicker(QWidget):
         self.tree.itemClicked.connect(self._clicked)
         self.tree.itemActivated.connect(self._clicked)
         self.filter.installEventFilter(self)
+        self.tree.installEventFilter(self)
 
     def set_categories(self, categories: CategorySet | None) -> None:
         self.categories = categories
@@ -93,8 +96,16 @@ class CategoryPicker(QWidget):
         for category_id, score in suggestions:
             category = self.categories.get(category_id) if self.categories else None
             if category is not None:
-                self._suggested.addChild(self._item(category, score))
+                item = self._item(category, score)
+                number = self._suggested.childCount() + 1
+                if number <= len(DIGIT_KEYS):
+                    item.setText(0, f"{number}  {category.name}")
+                self._suggested.addChild(item)
         self._apply_filter(self.filter.text())
+
+    def suggested_ids(self) -> list[int]:
+        return [self._suggested.child(i).data(0, ID_ROLE)
+                for i in range(self._suggested.childCount())]
 
     def set_current(self, category_id: int | None) -> None:
         for index in range(self._all.childCount()):
@@ -144,11 +155,18 @@ class CategoryPicker(QWidget):
             self.category_chosen.emit(int(category_id))
 
     def eventFilter(self, watched: object, event: object) -> bool:  # noqa: N802 - Qt override
-        """Down/Up in the filter box move through the list."""
-        if watched is self.filter and isinstance(event, QKeyEvent) and event.type() == \
-                QKeyEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up):
+        """Down/Up in the filter box move through the list; 1-5 pick a suggestion."""
+        if not isinstance(event, QKeyEvent) or event.type() != QKeyEvent.Type.KeyPress:
+            return super().eventFilter(watched, event)  # type: ignore[arg-type]
+        if watched is self.filter and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up):
             self.tree.setFocus()
             self.tree.keyPressEvent(event)
+            return True
+        position = DIGIT_KEYS.get(Qt.Key(event.key()))
+        suggested = self.suggested_ids()
+        if position is not None and position < len(suggested) and not self.filter.text() \
+                and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            self.category_chosen.emit(int(suggested[position]))
             return True
         return super().eventFilter(watched, event)  # type: ignore[arg-type]
 

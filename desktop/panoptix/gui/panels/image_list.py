@@ -1,4 +1,6 @@
-"""The image list: one row per image with its status, and a line of counts per status."""
+"""The image list: one row per image with its status and how unsure the model is about it
+(the share of the image still in doubt, ``core.review.image_uncertainty``), and a line of
+counts per status."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
+PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+UNCERTAINTY_ROLE = Qt.ItemDataRole.UserRole + 2
 STATUS_LOOK = {
     "new": ("mdi6.circle-outline", "#9e9e9e", "new"),
     "presegmented": ("mdi6.circle-half-full", "#1e88e5", "pre-segmented"),
@@ -26,6 +30,7 @@ class ImageRow(Protocol):
     key: str
     rel_path: str
     status: Enum
+    uncertainty: float | None
 
 
 def status_name(status: Enum) -> str:
@@ -61,10 +66,13 @@ class ImageList(QWidget):
             for entry in images:
                 item = QListWidgetItem(entry.rel_path)
                 item.setData(KEY_ROLE, entry.key)
+                item.setData(PATH_ROLE, entry.rel_path)
                 item.setToolTip(entry.rel_path)
                 self.list.addItem(item)
                 self._items[entry.key] = item
                 self.set_status(entry.key, entry.status)
+                if entry.uncertainty is not None:
+                    self.set_uncertainty(entry.key, entry.uncertainty)
         finally:
             self._quiet = False
 
@@ -78,6 +86,21 @@ class ImageList(QWidget):
         item.setStatusTip(name)
         self._statuses[key] = name
         self._update_counts()
+
+    def set_uncertainty(self, key: str, uncertainty: float) -> None:
+        """Show how much of the image is still in doubt, e.g. ``street.jpg   12% unsure``."""
+        item = self._items.get(key)
+        if item is None:
+            return
+        path = item.data(PATH_ROLE)
+        item.setText(f"{path}   {uncertainty:.0%} unsure")
+        item.setData(UNCERTAINTY_ROLE, float(uncertainty))
+        item.setToolTip(f"{path}\n{uncertainty:.0%} of the image is unlabeled or has segments "
+                        "the model was unsure of")
+
+    def uncertainty_of(self, key: str) -> float | None:
+        item = self._items.get(key)
+        return None if item is None else item.data(UNCERTAINTY_ROLE)
 
     def status_of(self, key: str) -> str | None:
         return self._statuses.get(key)

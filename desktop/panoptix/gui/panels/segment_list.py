@@ -1,4 +1,8 @@
-"""The segment table, kept in sync with the document's selection both ways."""
+"""The segment table, kept in sync with the document's selection both ways.
+
+Sorting by score ascending is the review order ("least confident first"): segments without
+a score (made by hand) sort above every score, so they come last.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,9 @@ from superqt.utils import qthrottled
 from panoptix.core.document import Document
 
 COLUMNS = ("#", "Category", "Type", "Area", "Score")
+SCORE_COLUMN = 4
+NO_SCORE = 2.0
+"""Sort value of a segment without a score: above any probability."""
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -77,7 +84,7 @@ class SegmentTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == SORT_ROLE:
             values = (row.segment_id, row.category.casefold(), row.isthing, row.area,
-                      -1.0 if row.score is None else row.score)
+                      NO_SCORE if row.score is None else row.score)
             return values[column]
         if role != Qt.ItemDataRole.DisplayRole:
             return None
@@ -121,6 +128,10 @@ class SegmentList(QTableView):
             doc.segments_changed.connect(self._on_segments_changed)
             doc.selection_changed.connect(self._show_selection)
         self.refresh()
+
+    def set_least_confident_first(self, on: bool) -> None:
+        """Sort by score, lowest first (on), or back by segment number (off)."""
+        self.sortByColumn(SCORE_COLUMN if on else 0, Qt.SortOrder.AscendingOrder)
 
     def _on_segments_changed(self, _ids: frozenset[int]) -> None:
         self._refresh_soon()
