@@ -1,8 +1,9 @@
 """Every command of the window as a QAction: text, icon, shortcuts and tooltip in one table.
 
 Shortcuts follow what labelme and CVAT users know: D/A next/previous image, N new segment,
-Del delete, Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y) undo/redo, [ and ] brush size. A tooltip
-always names its shortcut.
+Del delete, Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y) undo/redo, [ and ] brush size. Model-assisted
+editing adds R (refine edge), . and , (next / previous least confident segment) and the
+proposal tool's C. A tooltip always names its shortcut.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ SPECS: tuple[ActionSpec, ...] = (
                "Delete the selected segments (their pixels become unlabeled)"),
     ActionSpec("new_segment", "&New Segment", "mdi6.shape-polygon-plus", ("N",),
                "Start a new segment of the current category"),
+    ActionSpec("refine_edge", "Re&fine Edge", "mdi6.vector-curve", ("R",),
+               "Snap the selected segment's boundary to image edges nearby (GrabCut)"),
     ActionSpec("protect", "&Protect Labeled Pixels", "mdi6.shield-outline", ("Ctrl+P",),
                "Brush and polygon only paint unlabeled pixels", checkable=True),
     ActionSpec("brush_bigger", "Bigger Brush", "mdi6.plus-circle-outline", ("]",),
@@ -85,6 +88,13 @@ SPECS: tuple[ActionSpec, ...] = (
                "Stop pre-segmenting the rest of the folder"),
     ActionSpec("model_settings", "&Model Settings…", "mdi6.tune", ("Ctrl+,",),
                "Model, device, task and thresholds"),
+    # Review
+    ActionSpec("review_sort", "&Least Confident First", "mdi6.sort-ascending", (),
+               "Sort the segment list by the model's score, lowest first", checkable=True),
+    ActionSpec("review_next", "&Next Unsure Segment", "mdi6.skip-next", (".",),
+               "Select the next segment in least-confident-first order"),
+    ActionSpec("review_previous", "&Previous Unsure Segment", "mdi6.skip-previous", (",",),
+               "Select the previous segment in least-confident-first order"),
     # Help
     ActionSpec("shortcuts", "&Keyboard Shortcuts", "mdi6.keyboard", ("F1",),
                "List every shortcut"),

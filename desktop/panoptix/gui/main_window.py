@@ -1,7 +1,8 @@
 """The main window: puts the canvas, panels, actions and status bar together and wires them.
 
 Behaviour lives elsewhere: editing in ``editor.py`` and ``tools.py``, the project and the
-model requests in ``session.py``, the worker thread in ``worker_client.py``.
+model requests in ``session.py``, the worker thread in ``worker_client.py``, model-assisted
+editing (proposals, guesses, thresholds, review, refine) in ``assist.py``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from panoptix.core.document import Document
 from panoptix.core.edits import fuse_stuff
 from panoptix.gui.actions import Actions
+from panoptix.gui.assist import AssistController
 from panoptix.gui.canvas import Canvas
 from panoptix.gui.dialogs import RelabelPopup, show_shortcuts
 from panoptix.gui.editor import MAX_BRUSH, MIN_BRUSH, Editor
@@ -36,8 +38,8 @@ from panoptix.gui.prefs import Prefs
 from panoptix.gui.session import Session
 from panoptix.gui.settings_dialog import SettingsDialog
 from panoptix.gui.status import StatusBar
+from panoptix.gui.threshold_panel import ThresholdPanel
 from panoptix.gui.worker_client import WorkerClient
-from panoptix.inference.settings import InferenceSettings
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
@@ -56,13 +58,17 @@ class MainWindow(QMainWindow):
         self.images = ImageList()
         self.segments = SegmentList()
         self.categories = CategoryPanel()
+        self.thresholds = ThresholdPanel()
         self.status = StatusBar()
         self.setStatusBar(self.status)
         self._dock("Images", self.images, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Thresholds", self.thresholds, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Segments", self.segments, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Categories", self.categories, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.assist = AssistController(self.session, self.editor, self, self)
         self.actions = Actions(self, self._handlers())
         self.relabel_popup = RelabelPopup(self)
+        self.relabel_popup.suggest = self.assist.suggester(self.relabel_popup.suggest)
         self.settings_dialog: SettingsDialog | None = None
         self.export_dialog: ExportDialog | None = None
         self._build_menus()
@@ -87,7 +93,10 @@ class MainWindow(QMainWindow):
             "undo": editor.undo, "redo": editor.redo, "select_all": editor.select_all,
             "deselect": editor.clear_selection, "merge": editor.merge, "split": editor.split,
             "relabel": editor.request_relabel, "delete": editor.delete,
-            "new_segment": editor.new_segment,
+            "new_segment": editor.new_segment, "refine_edge": self.assist.refine,
+            "review_sort": self.segments.set_least_confident_first,
+            "review_next": lambda: self.assist.step(True),
+            "review_previous": lambda: self.assist.step(False),
             "protect": lambda on: setattr(editor, "protect_labeled", on),
             "brush_bigger": lambda: editor.grow_brush(1),
             "brush_smaller": lambda: editor.grow_brush(-1),
@@ -114,13 +123,14 @@ class MainWindow(QMainWindow):
             "&File": ["open_folder", "open_images", None, "recent", None, "export", None,
                       "quit"],
             "&Edit": ["undo", "redo", None, "select_all", "deselect", None, "merge", "split",
-                      "relabel", "delete", "new_segment", None, "protect"],
+                      "relabel", "delete", "new_segment", "refine_edge", None, "protect"],
             "&Tools": [*(f"tool:{n}" for n in self.editor.tools), None, "brush_bigger",
                        "brush_smaller"],
             "&View": ["fit", "actual", "zoom_in", "zoom_out", None, "overlay", "boundaries",
                       "unlabeled", None, "docks"],
             "&Image": ["next", "previous", "done", None, "rerun", "presegment",
                        "cancel_background"],
+            "&Review": ["review_sort", "review_next", "review_previous"],
             "&Model": ["model_settings"],
             "&Help": ["shortcuts"],
         }
@@ -144,7 +154,8 @@ class MainWindow(QMainWindow):
         main.setObjectName("toolbar_main")
         for name in ("open_folder", "export", None, "undo", "redo", None,
                      *(f"tool:{n}" for n in self.editor.tools), None, "merge", "split",
-                     "relabel", "delete", None, "previous", "next", "done", "rerun"):
+                     "relabel", "delete", "refine_edge", None, "review_previous",
+                     "review_next", None, "previous", "next", "done", "rerun"):
             if name is None:
                 main.addSeparator()
             else:
@@ -187,6 +198,9 @@ class MainWindow(QMainWindow):
         session.image_opened.connect(self._image_opened)
         session.document_replaced.connect(self._show_document)
         session.status_changed.connect(self.images.set_status)
+        session.uncertainty_changed.connect(self.images.set_uncertainty)
+        self.thresholds.thresholds_changed.connect(self.assist.thresholds_moved)
+        self.assist.note.connect(self.thresholds.status.setText)
         session.message.connect(status.message)
         session.error.connect(status.error)
         self.client.stage.connect(status.set_stage)
@@ -227,6 +241,7 @@ class MainWindow(QMainWindow):
     # -- session events ------------------------------------------------------------------------
     def _project_opened(self, project: object) -> None:
         self.images.set_images(project.images)  # type: ignore[attr-defined]
+        self.thresholds.show_settings(self.session.settings)
         categories = project.categories  # type: ignore[attr-defined]
         self.categories.picker.set_categories(categories)
         if self.editor.category_id is None and len(categories):
@@ -249,7 +264,8 @@ class MainWindow(QMainWindow):
 
     def _enable_for_document(self, document: Document | None) -> None:
         for name in ("merge", "split", "relabel", "delete", "new_segment", "select_all",
-                     "done", "rerun", "export"):
+                     "done", "rerun", "export", "refine_edge", "review_next",
+                     "review_previous"):
             self.actions[name].setEnabled(document is not None)
         self._update_undo(document)
 
@@ -320,18 +336,15 @@ class MainWindow(QMainWindow):
             self.status.error("open images first: model settings are kept per project")
             return
         dialog = SettingsDialog(self.session.settings, self)
-        dialog.thresholds_changed.connect(self._thresholds_changed)
+        dialog.thresholds_changed.connect(self.assist.rerun)
         dialog.accepted.connect(lambda: self._settings_accepted(dialog))
         self.settings_dialog = dialog
         dialog.open()
 
-    def _thresholds_changed(self, settings: InferenceSettings) -> None:
-        if self.editor.document is not None and not self.editor.document.history.can_undo:
-            self.session.run_model(postprocess_only=True, settings=settings)
-
     def _settings_accepted(self, dialog: SettingsDialog) -> None:
         if dialog.result_settings is not None:
             self.session.set_settings(dialog.result_settings)
+            self.thresholds.show_settings(dialog.result_settings)
             self.status.message("model settings saved")
 
     def show_export(self) -> None:
@@ -366,6 +379,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.editor.tool.deactivate()
+        self.assist.shutdown()
         self.session.shutdown()
         self.client.shutdown()
         self._save_prefs()

@@ -1,0 +1,278 @@
+"""Model-assisted editing in the window: proposals at a click, top-k category guesses,
+live thresholds, review order and refine edge, glued to the session and the editor.
+
+The expensive part of every feature is the image's :class:`AssistContext` (raw outputs
+read from the project, the proposal index built over them). It is built once per image on
+a helper thread as soon as the image (or a new model result for it) is shown, and cached
+by the raw file's size and modification time; a click only waits for it if it is still
+being built. Threshold re-runs run on that same thread; a result arrives back here by a
+queued signal and is dropped when a newer request was made or the image changed meanwhile.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from panoptix.core.document import Document
+from panoptix.core.project import ImageStatus
+from panoptix.core.refine import refine_edge
+from panoptix.core.review import review_order, step_review
+from panoptix.gui.dialogs import RelabelPopup, Suggest
+from panoptix.gui.editor import Editor
+from panoptix.gui.proposal_tool import ProposalTool
+from panoptix.gui.session import Session
+from panoptix.gui.tools import single_selected
+from panoptix.gui.worker import JobResult, error_message
+from panoptix.inference.assist import AssistContext, Guess, postprocess_document
+from panoptix.inference.settings import InferenceSettings
+from panoptix.inference.to_document import Conversion
+
+CACHED_IMAGES = 3
+"""Assist contexts kept: the image in view and the last ones visited (a few MB each)."""
+
+Confirm = Callable[[str, str], bool]
+"""(title, question) -> True to go ahead."""
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _timed_rerun(context: AssistContext,
+                 settings: InferenceSettings) -> tuple[Conversion, float]:
+    started = time.perf_counter()
+    conversion = postprocess_document(context.raw, context.model_categories, settings)
+    return conversion, time.perf_counter() - started
+
+
+class AssistController(QObject):
+    """Implements ``proposal_tool.ProposalSource``; the main window owns one."""
+
+    note = Signal(str)
+    """A line about the last threshold re-run, for the threshold panel."""
+    _rerun_done = Signal(object, object)
+    """(request, future) from the helper thread."""
+
+    def __init__(self, session: Session, editor: Editor, popup_parent: QWidget,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.editor = editor
+        self.confirm: Confirm = self._ask
+        self._parent_widget = popup_parent
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-assist")
+        self._contexts: OrderedDict[Path, tuple[tuple[int, int], Future[AssistContext]]] = (
+            OrderedDict())
+        self._image: np.ndarray | None = None
+        self._generation = 0
+        self._chosen: Callable[[int], None] | None = None
+        self._closed = False
+        self.picker = RelabelPopup(popup_parent)
+        """The category picker that Shift+Enter opens on a proposal."""
+        self.picker.picker.category_chosen.connect(self._picked)
+        tool = editor.tools[ProposalTool.name]
+        assert isinstance(tool, ProposalTool)
+        tool.source = self
+        session.image_opened.connect(self._image_opened)
+        session.document_replaced.connect(lambda _doc: self.prefetch())
+        self._rerun_done.connect(self._finish_rerun)
+
+    def shutdown(self) -> None:
+        """Drop pending work and stop the helper thread (the window is closing)."""
+        self._closed = True
+        self._generation += 1
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    # -- the image's context ---------------------------------------------------------------
+    def _raw_path(self) -> Path | None:
+        project, key = self.session.project, self.session.key
+        if project is None or key is None:
+            return None
+        try:
+            return project.raw_outputs_path(key)
+        except Exception:  # noqa: BLE001 - an unwritable project folder: no proposals
+            return None
+
+    def _future(self) -> Future[AssistContext] | None:
+        """The current image's context, being built or ready; None without raw outputs."""
+        path = self._raw_path()
+        project = self.session.project
+        stamp = _stamp(path) if path is not None else None
+        if path is None or stamp is None or project is None or self._closed:
+            return None
+        cached = self._contexts.get(path)
+        if cached is not None and cached[0] == stamp:
+            self._contexts.move_to_end(path)
+            return cached[1]
+        future = self._executor.submit(AssistContext.load, path, project.categories)
+        self._contexts[path] = (stamp, future)
+        while len(self._contexts) > CACHED_IMAGES:
+            self._contexts.popitem(last=False)
+        return future
+
+    def prefetch(self) -> None:
+        """Start building the current image's context so the first click finds it ready."""
+        self._future()
+
+    def context(self, quiet: bool = False) -> AssistContext | None:
+        """The current image's context (waits while it is built); None, with a message
+        unless ``quiet``, when the image has no usable raw outputs."""
+        future = self._future()
+        if future is None:
+            if not quiet:
+                self.editor.report("no kept model outputs for this image: run the model "
+                                   "first (Ctrl+R)")
+            return None
+        try:
+            context = future.result()
+        except Exception as exc:  # noqa: BLE001 - a damaged raw file is a message
+            if not quiet:
+                self.editor.report(f"cannot use the kept model outputs: {error_message(exc)}")
+            return None
+        doc = self.session.document
+        if doc is not None and context.raw.image_size != doc.shape:
+            if not quiet:
+                self.editor.report("the kept model outputs are for another image size; "
+                                   "re-run the model (Ctrl+R)")
+            return None
+        return context
+
+    def _image_opened(self, _key: str, image: np.ndarray | None, _doc: object) -> None:
+        self._image = image
+        self.prefetch()
+
+    # -- category guesses --------------------------------------------------------------------
+    def suggester(self, fallback: Suggest) -> Suggest:
+        """A relabel-popup suggestion function: the model's top-5 categories for the
+        selection with their probabilities, else ``fallback`` (recent categories)."""
+
+        def suggest(doc: Document) -> list[tuple[int, float | None]]:
+            context = self.context(quiet=True) if doc.selection else None
+            guesses = context.segment_guesses(doc, doc.selection) if context else []
+            return list(guesses) or fallback(doc)
+
+        return suggest
+
+    def pick_category(self, suggestions: list[Guess], chosen: Callable[[int], None]) -> None:
+        doc = self.editor.document
+        if doc is None:
+            return
+        self._chosen = chosen
+        self.picker.suggest = lambda _doc: list(suggestions)
+        self.picker.show_for(doc, self.editor.canvas)
+
+    def _picked(self, category_id: int) -> None:
+        self.picker.hide()
+        chosen, self._chosen = self._chosen, None
+        if chosen is not None:
+            chosen(category_id)
+
+    # -- live thresholds ---------------------------------------------------------------------
+    def thresholds_moved(self, values: dict[str, float]) -> None:
+        """The threshold panel moved: keep the thresholds for the project (new
+        pre-segmentations use them) and re-run the image in view."""
+        if self.session.project is None:
+            return
+        settings = self.session.settings.with_changes(**values)
+        self.session.set_settings(settings)
+        self.rerun(settings)
+
+    def rerun(self, settings: InferenceSettings) -> None:
+        """Post-process the image in view again from its kept outputs at ``settings``'
+        thresholds; asks first when that would replace edits made by hand."""
+        session, doc, key = self.session, self.session.document, self.session.key
+        if doc is None or key is None:
+            return
+        context = self.context(quiet=True)
+        if context is None:
+            self.note.emit("no kept model outputs for this image: the thresholds apply "
+                           "when the model runs")
+            return
+        edited = doc.history.can_undo or session.status(key) in (ImageStatus.EDITED,
+                                                                 ImageStatus.DONE)
+        if edited and not self.confirm(
+                "Replace your edits?",
+                "This image was edited by hand. Re-running the model's post-processing at "
+                "the new thresholds replaces all of its segments, your changes included."):
+            self.note.emit("kept your edits; the new thresholds apply to images not yet "
+                           "edited")
+            return
+        self._generation += 1
+        request = (self._generation, key, doc, doc.revision, context)
+        future = self._executor.submit(_timed_rerun, context, settings)
+        future.add_done_callback(lambda done: self._rerun_done.emit(request, done))
+
+    def _finish_rerun(self, request: tuple, future: Future) -> None:
+        generation, key, doc, revision, context = request
+        if generation != self._generation:
+            return  # a newer threshold is on its way
+        session = self.session
+        if session.key != key or session.document is not doc or doc.revision != revision:
+            self.note.emit("the image changed meanwhile; not replaced")
+            return
+        try:
+            conversion, seconds = future.result()
+        except Exception as exc:  # noqa: BLE001 - any failure is a message
+            session.error.emit(f"re-running post-processing failed: {error_message(exc)}")
+            return
+        session.replace_with(JobResult(0, key, conversion.document, context.raw.model_id, "cpu",
+                                       conversion.dropped, seconds, background=False))
+        self.note.emit(f"{len(conversion.document.segments)} segments, post-processed again "
+                       f"in {seconds * 1000:.0f} ms")
+
+    def _ask(self, title: str, question: str) -> bool:
+        answer = QMessageBox.question(
+            self._parent_widget, title, question,
+            QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Ok
+
+    # -- review order and refine edge ------------------------------------------------------
+    def step(self, forward: bool = True) -> None:
+        """Select the next (previous) least confident model segment and bring it into view."""
+        doc = self.editor.document
+        if doc is None:
+            return
+        target = step_review(doc, single_selected(doc), forward)
+        if target is None:
+            self.editor.report("no model-made segments left to review")
+            return
+        doc.select([target])
+        self.editor.canvas.reveal(doc.box(target))
+        order = review_order(doc)
+        segment = doc.segments[target]
+        self.editor.report(
+            f"least confident {order.index(target) + 1} of {len(order)}: #{target} "
+            f"{self.editor.category_name(segment.category_id)}, score {segment.score:.2f}")
+
+    def refine(self) -> None:
+        """Snap the selected segment's boundary to image edges (one undo step)."""
+        doc = self.editor.document
+        if doc is None:
+            return
+        target = single_selected(doc)
+        if target is None:
+            self.editor.report("select one segment to refine its edge")
+            return
+        if self._image is None:
+            self.editor.report("the image could not be read")
+            return
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            moved = self.editor.run(refine_edge, doc, self._image, target)
+        finally:
+            QApplication.restoreOverrideCursor()
+        if moved is not None:
+            self.editor.report("edge refined" if moved else "the edge already follows the image")

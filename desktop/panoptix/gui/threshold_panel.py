@@ -1,0 +1,59 @@
+"""The threshold panel (a dock): class-score, mask and overlap thresholds as live sliders.
+
+Moving a slider announces the three values once it rests for ``DEBOUNCE_MS``; the
+``AssistController`` then post-processes the image in view again from its kept outputs
+(asking first on an image edited by hand) and keeps the values for the project.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
+from superqt import QLabeledDoubleSlider
+from superqt.utils import qdebounced
+
+from panoptix.gui.settings_dialog import THRESHOLDS
+from panoptix.inference.settings import InferenceSettings
+
+DEBOUNCE_MS = 200
+
+
+class ThresholdPanel(QWidget):
+    thresholds_changed = Signal(dict)
+    """``{"threshold": t, "mask_threshold": m, "overlap_threshold": o}`` after a change."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.sliders: dict[str, QLabeledDoubleSlider] = {}
+        form = QFormLayout(self)
+        form.setContentsMargins(4, 4, 4, 4)
+        for name, label, tip in THRESHOLDS:
+            slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+            slider.setRange(0.0, 1.0)
+            slider.setDecimals(2)
+            slider.setSingleStep(0.01)
+            slider.setToolTip(tip)
+            slider.valueChanged.connect(self._announce)
+            self.sliders[name] = slider
+            form.addRow(label.replace(" threshold", ""), slider)
+        self.status = QLabel("Moving a slider post-processes this image again")
+        self.status.setWordWrap(True)
+        self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing())
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        form.addRow(self.status)
+
+    def values(self) -> dict[str, float]:
+        return {name: round(slider.value(), 4) for name, slider in self.sliders.items()}
+
+    def show_settings(self, settings: InferenceSettings) -> None:
+        """Show the project's thresholds without announcing a change."""
+        for name, slider in self.sliders.items():
+            slider.blockSignals(True)
+            try:
+                slider.setValue(getattr(settings, name))
+            finally:
+                slider.blockSignals(False)
+
+    @qdebounced(timeout=DEBOUNCE_MS)
+    def _announce(self, _value: float = 0.0) -> None:
+        self.thresholds_changed.emit(self.values())

@@ -1,0 +1,251 @@
+"""Model-assisted editing in the real window, on synthetic raw outputs kept for an image:
+proposals at a click, the picker's top-5 guesses, live thresholds, review order, refine
+edge, and each image's uncertainty in the image list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from inference.synthetic import street_scene
+from panoptix.core.categories import load_table
+from panoptix.core.project import ImageStatus, Project
+from panoptix.core.review import image_uncertainty, review_order
+from panoptix.inference.assist import AssistContext, postprocess_document
+from panoptix.inference.labels import categories_for_model
+from panoptix.inference.settings import InferenceSettings
+
+SETTINGS = InferenceSettings(threshold=0.8, mask_threshold=0.5, overlap_threshold=0.8)
+GROWN_PX = 4
+"""The people in the photo are this much larger than the model's masks of them."""
+
+
+def make_project(tmp_path: Path) -> tuple[Path, np.ndarray]:
+    """A one-image project pre-segmented from ``street_scene`` outputs kept on disk; the
+    photo is painted from the segmentation, with every person a little larger."""
+    raw = street_scene()
+    categories = load_table("coco_panoptic")
+    model_categories = categories_for_model(raw.model_id, raw.id2label, categories)
+    doc = postprocess_document(raw, model_categories, SETTINGS).document
+    person = categories.find("person").id
+    colours = np.random.default_rng(0).integers(40, 215, (max(doc.segments) + 1, 3))
+    image = colours[doc.id_map].astype(np.uint8)
+    people = np.isin(doc.id_map, [i for i, s in doc.segments.items()
+                                  if s.category_id == person]).astype(np.uint8)
+    grown = cv2.dilate(people, np.ones((2 * GROWN_PX + 1,) * 2, np.uint8)).astype(bool)
+    image[grown] = (230, 60, 60)
+    folder = tmp_path / "images"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "street.png"), image[:, :, ::-1])
+    with Project.open_or_create_for_images(folder, categories=categories) as project:
+        key = project.images[0].key
+        raw.save(project.raw_outputs_path(key))
+        project.save_document(key, doc, ImageStatus.PRESEGMENTED, "synthetic",
+                              uncertainty=image_uncertainty(doc))
+    return folder, image
+
+
+@pytest.fixture
+def window(qtbot, make_window, tmp_path):  # noqa: ANN001, ANN201
+    folder, _image = make_project(tmp_path)
+    window = make_window()
+    window.session.auto_presegment = False
+    assert window.open_path(folder)
+    window.canvas.resize(960, 540)
+    window.canvas.fit()
+    window.canvas.setFocus()
+    return window
+
+
+def context_of(window) -> AssistContext:  # noqa: ANN001
+    context = window.assist.context()
+    assert context is not None
+    return context
+
+
+def click(qtbot, window, x: float, y: float) -> None:  # noqa: ANN001
+    canvas = window.canvas
+    qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton,
+                     pos=canvas.mapFromScene(QPointF(x, y)))
+
+
+def wheel(canvas, steps: int) -> None:  # noqa: ANN001
+    centre = QPointF(canvas.viewport().rect().center())
+    event = QWheelEvent(centre, canvas.mapToGlobal(centre), QPoint(), QPoint(0, 120 * steps),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(canvas.viewport(), event)
+
+
+def test_click_lists_outlined_proposals_tab_and_wheel_cycle_enter_accepts_undo_restores(
+        qtbot, window):
+    doc, tool = window.editor.document, window.editor.tools["propose"]
+    before = doc.id_map.copy()
+    window.actions["tool:propose"].trigger()
+    x, y = 0.2 * 480, 0.55 * 270  # the first person, inside the wall
+    click(qtbot, window, x, y)
+    expected = context_of(window).candidates_at(int(x), int(y))
+    assert len(expected) >= 2
+    assert [c.proposal.query for c in tool.candidates] == [c.proposal.query for c in expected]
+    scores = [c.score for c in tool.candidates]
+    assert scores == sorted(scores, reverse=True)
+    assert tool._outline.isVisible() and not tool._outline.path().isEmpty()
+    assert tool._outline.path().boundingRect().contains(QPointF(x, y))
+    assert tool._list.isVisible() and "person" in tool._list.toPlainText()
+
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Tab)
+    assert tool.current == 1 and window.canvas.hasFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert tool.current == 0
+    scale = window.canvas.scale_factor
+    wheel(window.canvas, -1)  # towards the user: next, and no zoom
+    assert tool.current == 1 and window.canvas.scale_factor == scale
+    wheel(window.canvas, 1)
+    assert tool.current == 0
+
+    chosen = tool.candidate
+    history = len(doc.history)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
+    (new,) = doc.selection
+    assert doc.segments[new].category_id == chosen.category_id
+    assert doc.segments[new].source == "model"
+    assert doc.segment_at(int(x), int(y)) == new
+    assert len(doc.history) == history + 1 and not tool.candidates
+    assert not tool._outline.isVisible() and not tool._list.isVisible()
+    window.actions["undo"].trigger()
+    assert np.array_equal(doc.id_map, before)
+
+
+def test_shift_enter_accepts_with_the_label_picked_by_digit(qtbot, window):
+    doc, tool = window.editor.document, window.editor.tools["propose"]
+    window.editor.set_tool("propose")
+    x, y = 0.8 * 480, 0.75 * 270  # the car
+    click(qtbot, window, x, y)
+    query = tool.candidate.proposal.query
+    guesses = context_of(window).query_guesses(query)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    popup = window.assist.picker
+    assert popup.isVisible()
+    assert popup.picker.suggested_ids() == [category for category, _p in guesses]
+    qtbot.keyClick(popup.picker.filter, Qt.Key.Key_2)
+    (new,) = doc.selection
+    assert doc.segments[new].category_id == guesses[1][0]
+    assert not popup.isVisible() and len(doc.history) == 1
+
+
+def test_picker_offers_the_models_top_5_with_probabilities_and_digits_pick(qtbot, window):
+    doc = window.editor.document
+    person = doc.categories.find("person").id
+    target = next(i for i, s in doc.segments.items() if s.category_id == person)
+    doc.select([target])
+    window.actions["relabel"].trigger()
+    picker = window.relabel_popup.picker
+    guesses = context_of(window).segment_guesses(doc, {target})
+    assert picker.suggested_ids() == [category for category, _p in guesses]
+    assert len(guesses) == 5 and guesses[0][0] == person
+    probabilities = [p for _c, p in guesses]
+    assert probabilities == sorted(probabilities, reverse=True) and probabilities[0] > 0.5
+    first = picker._suggested.child(0)
+    assert first.text(0) == "1  person" and first.text(1) == f"{probabilities[0]:.0%}"
+    qtbot.keyClick(picker.filter, Qt.Key.Key_3)
+    (relabelled,) = doc.selection  # a stuff category joins its one segment
+    assert doc.segments[relabelled].category_id == guesses[2][0]
+    assert not window.relabel_popup.isVisible()
+
+
+def test_threshold_slider_reruns_postprocessing_equal_to_a_fresh_one(qtbot, window):
+    panel = window.thresholds
+    assert panel.values() == {"threshold": 0.8, "mask_threshold": 0.5,
+                              "overlap_threshold": 0.8}
+    before = len(window.editor.document.segments)
+    with qtbot.waitSignal(window.session.document_replaced, timeout=10_000):
+        panel.sliders["threshold"].setValue(0.999)
+    doc = window.editor.document
+    fresh = postprocess_document(
+        context_of(window).raw, context_of(window).model_categories,
+        SETTINGS.with_changes(threshold=0.999)).document
+    assert np.array_equal(doc.id_map, fresh.id_map)
+    assert dict(doc.segments) == dict(fresh.segments)
+    assert len(doc.segments) < before
+    assert window.session.settings.threshold == 0.999  # kept for the project
+    assert "post-processed again" in panel.status.text()
+    assert window.session.status(window.session.key) == ImageStatus.PRESEGMENTED
+
+
+def test_thresholds_ask_before_replacing_an_edited_image(qtbot, window):
+    doc = window.editor.document
+    asked = []
+    window.assist.confirm = lambda title, text: asked.append(title) or False
+    doc.select([next(iter(doc.segments))])
+    window.actions["delete"].trigger()
+    edited = doc.id_map.copy()
+    with qtbot.waitSignal(window.assist.note, timeout=10_000):
+        window.thresholds.sliders["overlap_threshold"].setValue(0.5)
+    assert asked and window.editor.document is doc
+    assert np.array_equal(doc.id_map, edited)
+    window.assist.confirm = lambda title, text: True
+    with qtbot.waitSignal(window.session.document_replaced, timeout=10_000):
+        window.thresholds.sliders["overlap_threshold"].setValue(0.6)
+    assert window.editor.document is not doc
+
+
+def test_review_keys_walk_least_confident_first_and_the_list_sorts_so(qtbot, window):
+    doc = window.editor.document
+    order = review_order(doc)
+    assert len(order) >= 3
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5_000)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Period)
+    assert doc.selection == {order[0]}
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Period)
+    assert doc.selection == {order[1]}
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Comma)
+    assert doc.selection == {order[0]}
+    assert "least confident 1 of" in window.status.currentMessage()
+    window.actions["review_sort"].trigger()
+    table = window.segments
+    shown = [int(table.proxy.index(row, 0).data()) for row in range(table.proxy.rowCount())]
+    assert shown[:len(order)] == order
+
+
+def test_refine_edge_snaps_to_the_photo_in_one_undo_step(qtbot, window):
+    doc = window.editor.document
+    person = doc.categories.find("person").id
+    target = max((i for i, s in doc.segments.items() if s.category_id == person), key=doc.area)
+    doc.select([target])
+    before, area = doc.id_map.copy(), doc.area(target)
+    window.actions["refine_edge"].trigger()
+    assert doc.area(target) > area  # grew towards the larger person in the photo
+    assert window.status.currentMessage() == "edge refined"
+    window.actions["undo"].trigger()
+    assert np.array_equal(doc.id_map, before)
+
+
+def test_image_list_shows_uncertainty_from_presegmentation_and_after_a_save(qtbot, window):
+    key = window.session.key
+    doc = window.editor.document
+    shown = window.images.uncertainty_of(key)
+    assert shown == pytest.approx(image_uncertainty(doc))
+    assert f"{shown:.0%} unsure" in window.images._items[key].text()
+    doc.select([review_order(doc)[0]])
+    window.actions["delete"].trigger()  # its pixels become unlabeled: more doubt
+    with qtbot.waitSignal(window.session.saved, timeout=10_000):
+        pass
+    assert window.images.uncertainty_of(key) == pytest.approx(image_uncertainty(doc))
+    assert window.images.uncertainty_of(key) > shown
+    assert window.session.project.entry(key).uncertainty == pytest.approx(
+        image_uncertainty(doc))
+
+
+def test_without_kept_outputs_the_tool_says_so(qtbot, window):
+    Path(window.session.project.raw_outputs_path(window.session.key)).unlink()
+    window.editor.set_tool("propose")
+    click(qtbot, window, 100.5, 100.5)
+    assert not window.editor.tools["propose"].candidates
+    assert "run the model" in window.status.currentMessage()
