@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from conftest import configure_project
 from inference.synthetic import street_scene
 from panoptix.core.categories import load_table
 from panoptix.core.project import ImageStatus, Project
@@ -249,3 +250,27 @@ def test_without_kept_outputs_the_tool_says_so(qtbot, window):
     click(qtbot, window, 100.5, 100.5)
     assert not window.editor.tools["propose"].candidates
     assert "run the model" in window.status.currentMessage()
+
+
+def test_with_a_tiny_model_outputs_kept_by_the_worker_feed_the_context_once_per_image(
+        qtbot, make_window, image_folder, tiny_model):
+    configure_project(image_folder, tiny_model)
+    window = make_window()
+    assert window.open_path(image_folder)
+    session, keys = window.session, window.session.keys()
+    qtbot.waitUntil(lambda: all(window.images.uncertainty_of(k) is not None for k in keys),
+                    timeout=60_000)
+    key = session.key
+    assert window.images.uncertainty_of(key) == pytest.approx(
+        image_uncertainty(window.editor.document))
+    context = window.assist.context()
+    assert context is not None and context.raw.num_queries == 20
+    assert context.raw.image_size == window.editor.document.shape
+    assert window.assist.context() is context  # built once, not per click
+    window.editor.set_tool("propose")
+    click(qtbot, window, 10.5, 10.5)
+    tool = window.editor.tools["propose"]
+    assert [c.proposal.query for c in tool.candidates] == [
+        c.proposal.query for c in context.candidates_at(10, 10)]
+    window.actions["next"].trigger()
+    assert session.key != key and window.assist.context() is not context
