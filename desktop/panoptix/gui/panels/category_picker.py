@@ -130,7 +130,8 @@ class CategoryPicker(QWidget):
 
     def _item(self, category: Category, score: float | None = None) -> QTreeWidgetItem:
         kind = "thing" if category.isthing else "stuff"
-        item = QTreeWidgetItem([category.name, kind if score is None else f"{score:.0%}"])
+        odds = "" if score is None else "<1%" if 0 < score < 0.005 else f"{score:.0%}"
+        item = QTreeWidgetItem([category.name, kind if score is None else odds])
         item.setIcon(0, swatch(category.color))
         item.setData(0, ID_ROLE, category.id)
         item.setToolTip(0, f"{category.name} (id {category.id}, {kind})")

@@ -1,0 +1,223 @@
+"""Take the README screenshot of the proposal picker: the real window, the proposal tool
+clicked on a car that post-processing left out, its proposals outlined and listed.
+
+    QT_QPA_PLATFORM=offscreen python tools/screenshot_proposals.py [docs/proposals.png]
+
+No model is needed. The bundled street samples are copied to a temporary project with raw
+outputs made for them the way Mask2Former lays them out (100 queries, 133 COCO labels +
+"no object", mask logits at 1/4 of a 384-pixel input): one query per object of the scene,
+whose shapes come from ``resources/samples/make_samples.py`` itself, rival queries on the
+same pixels (a truck, a car merged with its neighbour, a motorcycle on half a car), and
+"no object" queries. The left car's own query scores 0.78, under the 0.8 threshold, so the
+pre-segmentation gives its pixels to the road; a click with the proposal tool offers it back.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QPointF, QSettings, Qt  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "resources" / "samples"
+LABELS = {int(k): v for k, v in json.loads(
+    (REPO / "resources" / "categories" / "coco_panoptic.id2label.json").read_text()).items()}
+LABEL = {name: label for label, name in LABELS.items()}
+NUM_QUERIES = 100
+LOW = (96, 128)
+"""Mask logits of a 480x640 image: a 384x512 input, masks at 1/4 of it."""
+
+
+def _make_samples():  # noqa: ANN202 - the sample generator, loaded from its file
+    spec = importlib.util.spec_from_file_location("make_samples", SAMPLES / "make_samples.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def street_objects(seed: int) -> list[tuple[str, np.ndarray]]:
+    """(label, mask) of every object ``make_samples.street(seed)`` draws, in drawing order.
+
+    The same random draws in the same order give the same geometry; each object is drawn
+    with the sample's own drawing function onto an empty mask.
+    """
+    samples = _make_samples()
+    height, width, horizon = samples.HEIGHT, samples.WIDTH, 300
+    rng = np.random.default_rng(seed)
+
+    def drawn(draw: Callable[[np.ndarray], object]) -> np.ndarray:
+        mask = np.zeros((height, width, 3), np.uint8)
+        draw(mask)
+        return mask.any(axis=2)
+
+    objects = [("sky-other-merged", np.ones((height, width), bool))]
+    for i in range(5):
+        x0 = i * 130 + int(rng.integers(-10, 10))
+        top = int(rng.integers(80, 200))
+        rng.integers(120, 190)  # the building's shade
+        objects.append(("building-other-merged", drawn(
+            lambda m, x0=x0, top=top: cv2.rectangle(m, (x0, top), (x0 + 120, horizon),
+                                                    (255, 255, 255), -1))))
+    road = np.zeros((height, width), bool)
+    road[horizon:] = True
+    pavement = np.zeros((height, width), bool)
+    pavement[horizon:horizon + 19] = True
+    objects += [("road", road), ("pavement-merged", pavement)]
+    white = (255, 255, 255)
+    for i in range(int(rng.integers(2, 4))):
+        x = 40 + i * 210 + int(rng.integers(0, 40))
+        y, w = int(rng.integers(370, 450)), int(rng.integers(120, 170))
+        rng.integers(5)  # colour
+        objects.append(("car", drawn(lambda m, x=x, y=y, w=w: samples.draw_car(m, x, y, w,
+                                                                              white))))
+    for _ in range(int(rng.integers(1, 4))):
+        x = int(rng.integers(30, 610))
+        rng.integers(5)
+        objects.append(("person", drawn(lambda m, x=x: samples.draw_person(
+            m, x, horizon + 16, 70, white))))
+    x = int(rng.integers(20, 620))
+    objects.append(("tree-merged", drawn(lambda m: samples.draw_tree(m, x, horizon + 10, 110))))
+    return objects
+
+
+def visible_masks(objects: list[tuple[str, np.ndarray]]) -> list[tuple[str, np.ndarray]]:
+    """What is left of each object once the later ones are drawn over it."""
+    ids = np.zeros(objects[0][1].shape, np.int32)
+    for index, (_label, mask) in enumerate(objects, start=1):
+        ids[mask] = index
+    return [(label, ids == index) for index, (label, _m) in enumerate(objects, start=1)]
+
+
+def mask_logits(mask: np.ndarray) -> np.ndarray:
+    share = cv2.resize(mask.astype(np.float32), (LOW[1], LOW[0]), interpolation=cv2.INTER_AREA)
+    return np.clip(14.0 * (share - 0.5), -12, 12)
+
+
+def class_row(probabilities: dict[str, float]) -> np.ndarray:
+    """Class logits whose softmax gives these label probabilities; the rest is spread over
+    the other labels and "no object"."""
+    row = np.zeros(len(LABELS) + 1, np.float32)
+    rest = (1.0 - sum(probabilities.values())) / (len(LABELS) + 1 - len(probabilities))
+    for name, probability in probabilities.items():
+        row[LABEL[name]] = np.log(probability / rest)
+    return row
+
+
+def street_outputs(seed: int, image_size: tuple[int, int], left_car_score: float):  # noqa: ANN201
+    from panoptix.inference.raw_outputs import RawOutputs
+
+    rng = np.random.default_rng(seed)
+    parts = visible_masks(street_objects(seed))
+    rows, masks = [], []
+    cars = [mask for label, mask in parts if label == "car"]
+    for label, mask in parts:
+        if not mask.any():
+            continue
+        left_car = label == "car" and mask is cars[0]
+        probability = left_car_score if left_car else float(rng.uniform(0.86, 0.99))
+        rival = {"car": "truck", "person": "bicycle", "tree-merged": "grass-merged"}.get(
+            label, "wall-other-merged")
+        rows.append(class_row({label: probability, rival: (1 - probability) * 0.6}))
+        masks.append(mask_logits(mask))
+    # rivals on the left car: a truck, two cars merged, a motorcycle on its front half
+    first, second = cars[0], cars[1]
+    front = first.copy()
+    columns = np.flatnonzero(first.any(axis=0))
+    front[:, (columns[0] + columns[-1]) // 2:] = False
+    for probabilities, mask in (({"truck": 0.62, "car": 0.3}, cv2.dilate(
+            first.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)),
+                                ({"car": 0.55, "truck": 0.2}, first | second),
+                                ({"motorcycle": 0.41, "bicycle": 0.3}, front)):
+        rows.append(class_row(probabilities))
+        masks.append(mask_logits(mask))
+    yy, xx = np.mgrid[0:LOW[0], 0:LOW[1]].astype(np.float32)
+    while len(rows) < NUM_QUERIES:  # "no object" queries with loose blobs
+        row = rng.normal(0, 1, len(LABELS) + 1).astype(np.float32)
+        row[-1] = 9.0
+        cy, cx, r = rng.uniform(0, LOW[0]), rng.uniform(0, LOW[1]), rng.uniform(5, 30)
+        rows.append(row)
+        masks.append(np.clip(r - np.hypot(yy - cy, xx - cx), -12, 12))
+    return RawOutputs(np.stack(rows), np.stack(masks).astype(np.float16), image_size, LABELS,
+                      "panoptic", "facebook/mask2former-swin-large-coco-panoptic")
+
+
+def presegment(project, key: str, seed: int, left_car_score: float) -> None:  # noqa: ANN001
+    from panoptix.core.project import ImageStatus
+    from panoptix.core.review import image_uncertainty
+    from panoptix.inference.assist import postprocess_document
+    from panoptix.inference.labels import categories_for_model
+    from panoptix.inference.settings import InferenceSettings
+
+    image = project.load_image(key)
+    raw = street_outputs(seed, image.shape[:2], left_car_score)
+    raw.save(project.raw_outputs_path(key))
+    model_categories = categories_for_model(raw.model_id, raw.id2label, project.categories)
+    doc = postprocess_document(raw, model_categories, InferenceSettings()).document
+    project.save_document(key, doc, ImageStatus.PRESEGMENTED, raw.model_id,
+                          uncertainty=image_uncertainty(doc))
+
+
+def main() -> None:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "proposals.png"
+    with tempfile.TemporaryDirectory() as tmp:
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
+        from PySide6.QtTest import QTest
+
+        from panoptix.core.project import Project
+        from panoptix.gui.app import application
+        from panoptix.gui.main_window import MainWindow
+
+        images = Path(tmp) / "street"
+        images.mkdir()
+        for name in ("street_01.jpg", "street_02.jpg", "park_01.jpg"):
+            shutil.copy2(SAMPLES / name, images / name)
+        with Project.open_or_create_for_images(images) as project:
+            presegment(project, "street_01.jpg", 1, left_car_score=0.78)
+            presegment(project, "street_02.jpg", 7, left_car_score=0.93)
+        application()
+        window = MainWindow()
+        window.session.auto_presegment = False
+        window.resize(1500, 900)
+        window.show()
+        window.open_path(images, model="facebook/mask2former-swin-large-coco-panoptic")
+        window.session.go_to("street_01.jpg")
+        window.actions["review_sort"].trigger()
+        window.actions["tool:propose"].trigger()
+        canvas = window.canvas
+        canvas.fit()
+        settle(200)
+        x, y = 95, 395  # the left car
+        QTest.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton,
+                         Qt.KeyboardModifier.NoModifier, canvas.mapFromScene(QPointF(x, y)))
+        window.status.hover.setText(window.editor.describe(x, y))
+        settle(400)  # let the throttled segment list catch up
+        out.parent.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(out))
+        window.close()
+    print(f"wrote {out}")
+
+
+def settle(ms: int) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+if __name__ == "__main__":
+    main()
