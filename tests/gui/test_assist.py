@@ -13,7 +13,6 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from conftest import configure_project
 from inference.synthetic import street_scene
 from panoptix.core.categories import load_table
 from panoptix.core.project import ImageStatus, Project
@@ -254,7 +253,11 @@ def test_without_kept_outputs_the_tool_says_so(qtbot, window):
 
 def test_with_a_tiny_model_outputs_kept_by_the_worker_feed_the_context_once_per_image(
         qtbot, make_window, image_folder, tiny_model):
-    configure_project(image_folder, tiny_model)
+    with Project.open_or_create_for_images(image_folder) as project:
+        project.settings["inference"] = {"model": str(tiny_model), "device": "cpu",
+                                         "threshold": 0.0, "mask_threshold": 0.0,
+                                         "overlap_threshold": 0.0}
+        project.save_manifest()
     window = make_window()
     assert window.open_path(image_folder)
     session, keys = window.session, window.session.keys()
