@@ -68,6 +68,21 @@ def test_refine_edge_snaps_a_too_small_or_too_large_segment_to_the_image_edge(of
     assert _iou(doc.id_map == 1, truth) == before
 
 
+@pytest.mark.parametrize("offset", [-6, 6])
+def test_refine_edge_on_a_big_segment_works_at_a_reduced_scale_within_two_pixels(offset):
+    image = np.full((700, 700, 3), 30, np.uint8)
+    cv2.circle(image, (350, 350), 300, (230, 210, 40), -1)
+    truth = np.zeros((700, 700), np.uint8)
+    cv2.circle(truth, (350, 350), 300, 1, -1)
+    id_map = np.zeros((700, 700), np.int32)
+    cv2.circle(id_map, (350, 350), 300 + offset, 1, -1)
+    doc = Document(id_map, {1: Segment(1)}, COCO)
+    assert refine_edge(doc, image, 1, band=10, work_pixels=100_000)  # ~1/2 scale
+    wrong = int(((doc.id_map == 1) != truth.astype(bool)).sum())
+    assert wrong < 2 * 2 * np.pi * 300  # under 2 px along the whole boundary
+    assert wrong < abs(offset) * 2 * np.pi * 300 / 2
+
+
 def test_refine_edge_gives_lost_pixels_to_the_neighbour_not_to_a_hole():
     image = np.zeros((100, 100, 3), np.uint8)
     image[:, 50:] = 255

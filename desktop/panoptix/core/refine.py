@@ -9,16 +9,21 @@ from panoptix.core.document import Document
 from panoptix.core.edits import EditError
 from panoptix.core.history import Command, MapPatch
 
+WORK_PIXELS = 1_000_000
+"""GrabCut runs on at most this many pixels; larger crops are cut at a reduced scale."""
+
 
 def refine_edge(doc: Document, image_rgb: np.ndarray, segment_id: int, band: int = 6,
-                iterations: int = 3) -> bool:
+                iterations: int = 3, work_pixels: int = WORK_PIXELS) -> bool:
     """Move ``segment_id``'s boundary by at most ``band`` pixels towards image edges.
 
     GrabCut starts from the segment: its interior (eroded by ``band``) is certain
     foreground, everything beyond the dilated band certain background, the band itself
     "probably" one or the other. Pixels the segment gives up go to the nearest neighbouring
     segment (or stay unlabeled), so adjacent segments don't open gaps. One undo step;
-    returns False when nothing moved.
+    returns False when nothing moved. GrabCut's cost grows with the crop, so a crop over
+    ``work_pixels`` is cut at a reduced scale and the result upsampled; it can still move
+    pixels only inside the full-resolution band.
     """
     if segment_id not in doc.segments:
         raise EditError("select a segment to refine")
@@ -39,13 +44,8 @@ def refine_edge(doc: Document, image_rgb: np.ndarray, segment_id: int, band: int
     labels[inside] = cv2.GC_PR_FGD
     labels[inner] = cv2.GC_FGD
     crop = np.ascontiguousarray(image_rgb[y0:y1, x0:x1, ::-1])
-    background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    try:
-        cv2.grabCut(crop, labels, None, background, foreground, iterations,
-                    cv2.GC_INIT_WITH_MASK)
-    except cv2.error as exc:  # e.g. a segment too thin to hold certain foreground
-        raise EditError(f"cannot refine this segment: {exc.err}") from exc
-    refined = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+    refined = _grabcut(crop, labels, iterations, work_pixels)
+    refined = (refined | inner) & outer
     after = before.copy()
     after[refined & ~inside] = segment_id
     lost = inside & ~refined
@@ -56,6 +56,29 @@ def refine_edge(doc: Document, image_rgb: np.ndarray, segment_id: int, band: int
         return False
     doc.execute(Command("Refine edge", [patch]))
     return True
+
+
+def _grabcut(crop_bgr: np.ndarray, labels: np.ndarray, iterations: int,
+             work_pixels: int) -> np.ndarray:
+    """GrabCut's foreground for ``labels`` (initial GC_* classes), at full size."""
+    height, width = labels.shape
+    scale = min(1.0, float(np.sqrt(work_pixels / (height * width))))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    work_labels = labels if scale == 1.0 else cv2.resize(labels, size,
+                                                          interpolation=cv2.INTER_NEAREST)
+    work_image = crop_bgr if scale == 1.0 else cv2.resize(crop_bgr, size,
+                                                          interpolation=cv2.INTER_AREA)
+    background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(work_image, work_labels, None, background, foreground, iterations,
+                    cv2.GC_INIT_WITH_MASK)
+    except cv2.error as exc:  # e.g. a segment too thin to hold certain foreground
+        raise EditError(f"cannot refine this segment: {exc.err}") from exc
+    chosen = (work_labels == cv2.GC_FGD) | (work_labels == cv2.GC_PR_FGD)
+    if scale == 1.0:
+        return chosen
+    return cv2.resize(chosen.astype(np.float32), (width, height),
+                      interpolation=cv2.INTER_LINEAR) > 0.5
 
 
 def _nearest_other(ids: np.ndarray, lost: np.ndarray) -> np.ndarray:
