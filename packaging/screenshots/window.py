@@ -1,6 +1,6 @@
 """Take the README screenshot: the real window on a bundled sample, annotated as a user would.
 
-    QT_QPA_PLATFORM=offscreen python tools/screenshot.py [docs/screenshot.png]
+    QT_QPA_PLATFORM=offscreen python packaging/screenshots/window.py [packaging/screenshots/window.png]
 
 The sample is copied to a temporary folder; segments are drawn with the same edits the
 polygon and brush tools make (no model is needed), one car is selected and the pointer
@@ -31,7 +31,7 @@ SCENE = [  # (category, polygon in (x, y)) traced over resources/samples/street_
 
 
 def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshot.png"
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "packaging" / "screenshots" / "window.png"
     with tempfile.TemporaryDirectory() as tmp:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)

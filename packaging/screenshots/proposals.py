@@ -1,7 +1,7 @@
 """Take the README screenshot of the proposal picker: the real window, the proposal tool
 clicked on a car that post-processing left out, its proposals outlined and listed.
 
-    QT_QPA_PLATFORM=offscreen python tools/screenshot_proposals.py [docs/proposals.png]
+    QT_QPA_PLATFORM=offscreen python packaging/screenshots/proposals.py [packaging/screenshots/proposals.png]
 
 No model is needed. The bundled street samples are copied to a temporary project with raw
 outputs made for them the way Mask2Former lays them out (100 queries, 133 COCO labels +
@@ -171,7 +171,7 @@ def presegment(project, key: str, seed: int, left_car_score: float) -> None:  # 
 
 
 def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "proposals.png"
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "packaging" / "screenshots" / "proposals.png"
     with tempfile.TemporaryDirectory() as tmp:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
