@@ -27,14 +27,32 @@ def refine_edge(doc: Document, image_rgb: np.ndarray, segment_id: int, band: int
     """
     if segment_id not in doc.segments:
         raise EditError("select a segment to refine")
-    if image_rgb.shape[:2] != doc.shape:
+    patch = refine_patch(doc.id_map, image_rgb, segment_id, doc.box(segment_id), band,
+                         iterations, work_pixels)
+    return apply_refine(doc, patch)
+
+
+def apply_refine(doc: Document, patch: MapPatch | None) -> bool:
+    """Record a patch from :func:`refine_patch` as one undo step."""
+    if patch is None:
+        return False
+    doc.execute(Command("Refine edge", [patch]))
+    return True
+
+
+def refine_patch(id_map: np.ndarray, image_rgb: np.ndarray, segment_id: int,
+                 box: tuple[int, int, int, int], band: int = 6, iterations: int = 3,
+                 work_pixels: int = WORK_PIXELS) -> MapPatch | None:
+    """The change :func:`refine_edge` would make, computed from arrays alone (a copy of the
+    map can be refined on another thread while the document stays editable)."""
+    if image_rgb.shape[:2] != id_map.shape:
         raise EditError("the image and the annotation differ in size")
-    height, width = doc.shape
-    y0, x0, y1, x1 = doc.box(segment_id)
+    height, width = id_map.shape
+    y0, x0, y1, x1 = box
     margin = 3 * band
     y0, x0 = max(0, y0 - margin), max(0, x0 - margin)
     y1, x1 = min(height, y1 + margin), min(width, x1 + margin)
-    before = doc.id_map[y0:y1, x0:x1]
+    before = id_map[y0:y1, x0:x1]
     inside = before == segment_id
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
     inner = cv2.erode(inside.astype(np.uint8), kernel).astype(bool)
@@ -51,11 +69,7 @@ def refine_edge(doc: Document, image_rgb: np.ndarray, segment_id: int, band: int
     lost = inside & ~refined
     if lost.any():
         after[lost] = _nearest_other(after, lost)
-    patch = MapPatch.from_change((y0, x0, y1, x1), before, after)
-    if patch is None:
-        return False
-    doc.execute(Command("Refine edge", [patch]))
-    return True
+    return MapPatch.from_change((y0, x0, y1, x1), before, after)
 
 
 def _grabcut(crop_bgr: np.ndarray, labels: np.ndarray, iterations: int,
