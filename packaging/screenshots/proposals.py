@@ -30,7 +30,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QPointF, QSettings, Qt  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "resources" / "samples"
 LABELS = {int(k): v for k, v in json.loads(
     (REPO / "resources" / "categories" / "coco_panoptic.id2label.json").read_text()).items()}

@@ -19,7 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCENE = [  # (category, polygon in (x, y)) traced over resources/samples/street_01.jpg
     ("sky-other-merged", [(0, 0), (640, 0), (640, 300), (0, 300)]),
     ("road", [(0, 318), (640, 318), (640, 480), (0, 480)]),
