@@ -43,11 +43,13 @@ def test_presegment_edit_undo_and_autosave(qtbot, make_window, image_folder, tin
     doc = window.editor.document
     assert doc is not None and len(doc.segments) >= 2
     assert window.segments.model_.rowCount() == len(doc.segments)
-    # the rest of the folder is pre-segmented in the background
-    qtbot.waitUntil(lambda: all(window.session.status(k) == ImageStatus.PRESEGMENTED
-                                for k in window.session.keys()),  # noqa: SIM118
+    # the rest of the folder is pre-segmented in the background: wait for what the user
+    # sees (the project's statuses change on the worker thread, before the list hears)
+    keys = window.images.keys()
+    qtbot.waitUntil(lambda: all(window.images.status_of(k) == "presegmented" for k in keys),
                     timeout=60_000)
     assert window.images.counts.text().startswith("0 new")
+    assert all(window.session.status(k) == ImageStatus.PRESEGMENTED for k in keys)
 
     # select two segments by clicking them on the canvas, then merge (M)
     ids = sorted(doc.segments, key=doc.area, reverse=True)[:2]
