@@ -15,8 +15,11 @@ from PySide6.QtWidgets import QApplication
 
 from inference.synthetic import street_scene
 from panoptix.core.categories import load_table
+from panoptix.core.edits import EditError
+from panoptix.core.history import MapPatch
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty, review_order
+from panoptix.gui import assist as assist_module
 from panoptix.inference.assist import AssistContext, postprocess_document
 from panoptix.inference.labels import categories_for_model
 from panoptix.inference.settings import InferenceSettings
@@ -214,17 +217,68 @@ def test_review_keys_walk_least_confident_first_and_the_list_sorts_so(qtbot, win
     assert shown[:len(order)] == order
 
 
-def test_refine_edge_snaps_to_the_photo_in_one_undo_step(qtbot, window):
-    doc = window.editor.document
+def largest_person(doc) -> int:  # noqa: ANN001
     person = doc.categories.find("person").id
-    target = max((i for i, s in doc.segments.items() if s.category_id == person), key=doc.area)
+    return max((i for i, s in doc.segments.items() if s.category_id == person), key=doc.area)
+
+
+def test_refine_edge_runs_off_the_gui_thread_and_snaps_to_the_photo_in_one_undo_step(
+        qtbot, window):
+    doc = window.editor.document
+    target = largest_person(doc)
     doc.select([target])
-    before, area = doc.id_map.copy(), doc.area(target)
+    before, area, history = doc.id_map.copy(), doc.area(target), len(doc.history)
     window.actions["refine_edge"].trigger()
+    # not computed yet: GrabCut runs on its own thread, the status bar says so
+    assert np.array_equal(doc.id_map, before) and len(doc.history) == history
+    assert window.status.busy.text() == "Refining edge…"
+    qtbot.waitUntil(lambda: window.status.currentMessage() == "edge refined", timeout=10_000)
     assert doc.area(target) > area  # grew towards the larger person in the photo
-    assert window.status.currentMessage() == "edge refined"
+    assert len(doc.history) == history + 1 and window.status.busy.text() == ""
     window.actions["undo"].trigger()
     assert np.array_equal(doc.id_map, before)
+
+
+def test_refine_edge_result_is_dropped_when_the_annotation_changed_meanwhile(qtbot, window):
+    doc = window.editor.document
+    target = largest_person(doc)
+    other = next(i for i in doc.segments if i != target)
+    doc.select([target])
+    window.actions["refine_edge"].trigger()
+    doc.select([other])
+    window.actions["delete"].trigger()  # an edit before the result is back
+    edited = doc.id_map.copy()
+    qtbot.waitUntil(lambda: "edge not refined" in window.status.currentMessage(),
+                    timeout=10_000)
+    assert np.array_equal(doc.id_map, edited) and window.status.busy.text() == ""
+
+    # a stroke in progress changes pixels before it changes the revision: erase the ring
+    # just outside the person, where refining would grow it
+    doc.select([target])
+    window.actions["refine_edge"].trigger()
+    revision = doc.revision
+    (y0, x0, y1, x1), inside = doc.region(target)
+    y0, x0, y1, x1 = y0 - 3, x0 - 3, y1 + 3, x1 + 3
+    inside = np.pad(inside, 3).astype(np.uint8)
+    ring = cv2.dilate(inside, np.ones((5, 5), np.uint8)).astype(bool) & ~inside.astype(bool)
+    ring &= doc.id_map[y0:y1, x0:x1] != 0
+    doc.apply_live(MapPatch((y0, x0, y1, x1), ring, doc.id_map[y0:y1, x0:x1][ring], 0))
+    qtbot.waitUntil(lambda: window.status.busy.text() == "", timeout=10_000)
+    assert doc.revision == revision
+    assert "edge not refined" in window.status.currentMessage()
+
+
+def test_refine_edge_errors_are_status_messages(qtbot, window, monkeypatch):
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise EditError("cannot refine this segment: too thin")
+
+    monkeypatch.setattr(assist_module, "refine_patch", fail)
+    doc = window.editor.document
+    doc.select([largest_person(doc)])
+    window.actions["refine_edge"].trigger()
+    qtbot.waitUntil(lambda: window.status.currentMessage() == (
+        "cannot refine this segment: too thin"), timeout=10_000)
+    assert window.status.busy.text() == ""
 
 
 def test_image_list_shows_uncertainty_from_presegmentation_and_after_a_save(qtbot, window):

@@ -7,6 +7,10 @@ a helper thread as soon as the image (or a new model result for it) is shown, an
 by the raw file's size and modification time; a click only waits for it if it is still
 being built. Threshold re-runs run on that same thread; a result arrives back here by a
 queued signal and is dropped when a newer request was made or the image changed meanwhile.
+
+Refine edge (GrabCut, up to a second on a large segment) runs on a thread of its own, on a
+copy of the id map; its change is applied here, as one undo step, only if the document
+was not edited meanwhile.
 """
 
 from __future__ import annotations
@@ -15,15 +19,17 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
 
-from panoptix.core.document import Document
+from panoptix.core.document import Document, DocumentError
+from panoptix.core.history import MapPatch
 from panoptix.core.project import ImageStatus
-from panoptix.core.refine import refine_edge
+from panoptix.core.refine import apply_refine, refine_patch
 from panoptix.core.review import review_order, step_review
 from panoptix.gui.dialogs import RelabelPopup, Suggest
 from panoptix.gui.editor import Editor
@@ -38,8 +44,18 @@ from panoptix.inference.to_document import Conversion
 CACHED_IMAGES = 3
 """Assist contexts kept: the image in view and the last ones visited (a few MB each)."""
 
+REFINING = "refine"
+"""The ``busy`` task name of a refine edge in progress."""
+
 Confirm = Callable[[str, str], bool]
 """(title, question) -> True to go ahead."""
+
+
+@dataclass(frozen=True, eq=False)
+class _RefineRequest:
+    doc: Document
+    revision: int
+    segment_id: int
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -62,8 +78,12 @@ class AssistController(QObject):
 
     note = Signal(str)
     """A line about the last threshold re-run, for the threshold panel."""
+    busy = Signal(str, str)
+    """(task, what runs; empty when it ended) for the status bar."""
     _rerun_done = Signal(object, object)
     """(request, future) from the helper thread."""
+    _refine_done = Signal(object, object)
+    """(request, future) from the refine thread."""
 
     def __init__(self, session: Session, editor: Editor, popup_parent: QWidget,
                  parent: QObject | None = None) -> None:
@@ -73,6 +93,8 @@ class AssistController(QObject):
         self.confirm: Confirm = self._ask
         self._parent_widget = popup_parent
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-assist")
+        self._refiner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-refine")
+        self._refining: _RefineRequest | None = None
         self._contexts: OrderedDict[Path, tuple[tuple[int, int], Future[AssistContext]]] = (
             OrderedDict())
         self._image: np.ndarray | None = None
@@ -88,12 +110,14 @@ class AssistController(QObject):
         session.image_opened.connect(self._image_opened)
         session.document_replaced.connect(lambda _doc: self.prefetch())
         self._rerun_done.connect(self._finish_rerun)
+        self._refine_done.connect(self._finish_refine)
 
     def shutdown(self) -> None:
         """Drop pending work and stop the helper thread (the window is closing)."""
         self._closed = True
         self._generation += 1
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self._refiner.shutdown(wait=True, cancel_futures=True)
 
     # -- the image's context ---------------------------------------------------------------
     def _raw_path(self) -> Path | None:
@@ -258,7 +282,8 @@ class AssistController(QObject):
             f"{self.editor.category_name(segment.category_id)}, score {segment.score:.2f}")
 
     def refine(self) -> None:
-        """Snap the selected segment's boundary to image edges (one undo step)."""
+        """Snap the selected segment's boundary to image edges (one undo step), computed
+        on the refine thread; the window stays usable meanwhile."""
         doc = self.editor.document
         if doc is None:
             return
@@ -269,10 +294,42 @@ class AssistController(QObject):
         if self._image is None:
             self.editor.report("the image could not be read")
             return
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        if self._refining is not None:
+            self.editor.report("still refining the last edge")
+            return
+        request = _RefineRequest(doc, doc.revision, target)
+        self._refining = request
+        self.busy.emit(REFINING, "Refining edge…")
+        future = self._refiner.submit(refine_patch, doc.id_map.copy(), self._image, target,
+                                      doc.box(target))
+        future.add_done_callback(lambda done: self._refine_done.emit(request, done))
+
+    def _finish_refine(self, request: _RefineRequest, future: Future) -> None:
+        self._refining = None
+        self.busy.emit(REFINING, "")
+        if self._closed or future.cancelled():
+            return
         try:
-            moved = self.editor.run(refine_edge, doc, self._image, target)
-        finally:
-            QApplication.restoreOverrideCursor()
-        if moved is not None:
-            self.editor.report("edge refined" if moved else "the edge already follows the image")
+            patch = future.result()
+        except DocumentError as exc:  # EditError: e.g. a segment too thin for GrabCut
+            self.editor.report(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure is a message
+            self.editor.report(f"refine edge failed: {error_message(exc)}")
+            return
+        doc = request.doc
+        if (self.session.document is not doc or doc.revision != request.revision
+                or not _still_applies(doc, patch)):
+            self.editor.report("the annotation changed while refining; edge not refined")
+            return
+        moved = apply_refine(doc, patch)
+        self.editor.report("edge refined" if moved else "the edge already follows the image")
+
+
+def _still_applies(doc: Document, patch: MapPatch | None) -> bool:
+    """True if the pixels ``patch`` changes still hold the ids it was computed from (a
+    brush stroke in progress changes the map before it changes the revision)."""
+    if patch is None:
+        return True
+    y0, x0, y1, x1 = patch.box
+    return bool(np.all(doc.id_map[y0:y1, x0:x1][patch.mask] == patch.old))

@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
         session.uncertainty_changed.connect(self.images.set_uncertainty)
         self.thresholds.thresholds_changed.connect(self.assist.thresholds_moved)
         self.assist.note.connect(self.thresholds.status.setText)
+        self.assist.busy.connect(status.set_busy)
         session.message.connect(status.message)
         session.error.connect(status.error)
         self.client.stage.connect(status.set_stage)
