@@ -4,6 +4,7 @@ edge, and each image's uncertainty in the image list."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import cv2
@@ -179,6 +180,24 @@ def test_threshold_slider_reruns_postprocessing_equal_to_a_fresh_one(qtbot, wind
     assert window.session.settings.threshold == 0.999  # kept for the project
     assert "post-processed again" in panel.status.text()
     assert window.session.status(window.session.key) == ImageStatus.PRESEGMENTED
+
+
+def test_a_threshold_rerun_is_saved_on_the_saver_thread(qtbot, window, monkeypatch):
+    threads = []
+    save_snapshot = Project.save_snapshot
+
+    def recording(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        threads.append(threading.current_thread())
+        return save_snapshot(self, *args, **kwargs)
+
+    monkeypatch.setattr(Project, "save_snapshot", recording)
+    with qtbot.waitSignal(window.session.saved, timeout=10_000):
+        window.thresholds.sliders["threshold"].setValue(0.999)
+    assert threads and threading.main_thread() not in threads
+    session = window.session
+    assert np.array_equal(session.project.load_document(session.key).id_map,
+                          window.editor.document.id_map)
+    assert session.project.entry(session.key).status == ImageStatus.PRESEGMENTED
 
 
 def test_thresholds_ask_before_replacing_an_edited_image(qtbot, window):

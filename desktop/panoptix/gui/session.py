@@ -3,14 +3,16 @@ and the inference requests for it and for the rest of the folder.
 
 No widgets here: the window listens to the signals and shows what they carry.
 
-Autosave: each edit restarts a short timer; when it fires, the document is copied on this
-thread (``DocumentSnapshot.of``) and written on a saver thread, so PNG encoding never
-stalls the window. ``flush`` writes whatever is pending and waits for it.
+Saving: each edit restarts a short autosave timer; when it fires, the document is copied on
+this thread (``DocumentSnapshot.of``) and written on a saver thread, so PNG encoding never
+stalls the window. A new model result for the image in view (a threshold re-run too) is
+saved the same way. Saves run one at a time, in order; ``flush`` waits for them. While a
+save is on its way, :meth:`Session.status` already answers with the status it writes.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,7 @@ from panoptix.core.annotation_file import DocumentSnapshot
 from panoptix.core.document import Document
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
-from panoptix.gui.worker import Job, JobResult
+from panoptix.gui.worker import Job, JobResult, error_message
 from panoptix.gui.worker_client import WorkerClient
 from panoptix.inference.settings import InferenceSettings, SettingsError
 
@@ -52,6 +54,8 @@ class Session(QObject):
         self._overrides: dict[str, str] = {}
         self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-save")
         self._pending_save: Future | None = None
+        self._saving: tuple[str, ImageStatus] | None = None
+        """(key, status) that the pending save writes."""
         self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
         self._autosave.timeout.connect(self._save_now)
         client.result.connect(self._result)
@@ -97,7 +101,13 @@ class Session(QObject):
         return [entry.key for entry in self.project.images] if self.project else []
 
     def status(self, key: str) -> ImageStatus | None:
-        return self.project.entry(key).status if self.project is not None else None
+        if self.project is None:
+            return None
+        pending, saving = self._pending_save, self._saving
+        if pending is not None and saving is not None and saving[0] == key \
+                and not pending.done():
+            return saving[1]
+        return self.project.entry(key).status
 
     # -- settings -----------------------------------------------------------------------
     @property
@@ -158,33 +168,39 @@ class Session(QObject):
         if self.status(self.key) in (ImageStatus.NEW, ImageStatus.PRESEGMENTED):
             self.status_changed.emit(self.key, ImageStatus.EDITED)
 
-    def _save_now(self, status: ImageStatus | None = None) -> None:
-        """Copy the document here and write it on the saver thread."""
+    def _save_now(self, status: ImageStatus | None = None, model: str | None = None) -> None:
+        """Copy the document here and write it on the saver thread. ``status=None``: an
+        edit, so NEW and PRESEGMENTED become EDITED (as ``Project.save_snapshot`` does)."""
         self._autosave.stop()
         if self.project is None or self.key is None or self.document is None:
             return
         project, key = self.project, self.key
+        if status is None:
+            current = self.status(key)
+            status = (ImageStatus.EDITED if current in (ImageStatus.NEW,
+                                                        ImageStatus.PRESEGMENTED) else current)
         snapshot = DocumentSnapshot.of(self.document)
         uncertainty = image_uncertainty(self.document)
-        self._wait_for_save()
-        self._pending_save = self._saver.submit(project.save_snapshot, key, snapshot, status,
-                                                uncertainty=uncertainty)
-        self._pending_save.add_done_callback(lambda _future: self.saved.emit(key))
+        future = self._saver.submit(project.save_snapshot, key, snapshot, status, model,
+                                    uncertainty=uncertainty)
+        self._pending_save, self._saving = future, (key, ImageStatus(status))
+        future.add_done_callback(lambda done: self._saved(key, done))
         self.uncertainty_changed.emit(key, uncertainty)
 
-    def _wait_for_save(self) -> None:
-        pending, self._pending_save = self._pending_save, None
-        if pending is not None:
-            try:
-                pending.result()
-            except Exception as exc:  # noqa: BLE001 - a failed save is reported, not raised
-                self.error.emit(f"could not save: {exc}")
+    def _saved(self, key: str, future: Future) -> None:
+        """On the saver thread: report the outcome (the signals are queued to the GUI)."""
+        error = future.exception()
+        if error is None:
+            self.saved.emit(key)
+        else:
+            self.error.emit(f"could not save: {error_message(error)}")
 
     def flush(self) -> None:
-        """Write a pending autosave now and wait until it is on disk."""
+        """Write a pending autosave now and wait until every save is on disk."""
         if self._autosave.isActive():
             self._save_now()
-        self._wait_for_save()
+        if self._pending_save is not None:
+            wait([self._pending_save])
 
     def mark_done(self) -> None:
         if self.key is None or self.document is None:
@@ -192,7 +208,6 @@ class Session(QObject):
         done = self.status(self.key) != ImageStatus.DONE
         status = ImageStatus.DONE if done else ImageStatus.EDITED
         self._save_now(status)
-        self._wait_for_save()
         self.status_changed.emit(self.key, status)
         self.message.emit("marked done" if done else "marked not done")
 
@@ -256,15 +271,13 @@ class Session(QObject):
         return self.document is None or not self.document.history.can_undo
 
     def _replace_current(self, result: JobResult) -> None:
+        """Show a new document for the image in view and save it on the saver thread
+        (edits still waiting for autosave are replaced with the rest)."""
         assert self.project is not None and self.key is not None
         self._autosave.stop()
-        self._wait_for_save()
-        uncertainty = image_uncertainty(result.document)
-        self.project.save_document(self.key, result.document, status=ImageStatus.PRESEGMENTED,
-                                   model=result.model_id, uncertainty=uncertainty)
-        self.status_changed.emit(self.key, ImageStatus.PRESEGMENTED)
-        self.uncertainty_changed.emit(self.key, uncertainty)
         self._show(self.key, None, result.document)
+        self._save_now(ImageStatus.PRESEGMENTED, result.model_id)
+        self.status_changed.emit(self.key, ImageStatus.PRESEGMENTED)
         self.message.emit(result.summary())
 
     def _failed(self, key: str, message: str, background: bool) -> None:
