@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -190,3 +192,16 @@ def test_out_of_memory_is_recognised() -> None:
     assert is_out_of_memory(torch.cuda.OutOfMemoryError("CUDA out of memory"))
     assert is_out_of_memory(RuntimeError("MPS backend out of memory (MPS allocated: 1 GB)"))
     assert not is_out_of_memory(RuntimeError("shape mismatch"))
+
+
+def test_inference_modules_import_without_torch() -> None:
+    """The GUI lists models and settings before any model is needed: no torch yet."""
+    modules = ["registry", "settings", "engine", "postprocess", "to_document", "labels",
+               "loading", "device", "batch", "presegment", "raw_outputs"]
+    code = ("import sys\n"
+            + "".join(f"import panoptix.inference.{m}\n" for m in modules)
+            + "print(sorted({'torch', 'transformers'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
+

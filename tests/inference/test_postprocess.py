@@ -83,6 +83,30 @@ def test_panoptic_fuses_stuff_into_one_segment_listing_every_query(scene: RawOut
     assert [s.id for s in ours.segments] == list(range(1, len(ours.segments) + 1))
 
 
+def test_segments_after_a_fused_query_keep_their_own_ids() -> None:
+    """transformers numbers the segment after a fused query from the fused segment's id,
+    so it repeats the id of another segment; here the person would share the sky's."""
+    low, size = (40, 60), (80, 120)
+    columns = np.arange(low[1], dtype=np.float32)
+    left, right = 0.5 * (25 - columns), 0.5 * (columns - 35)
+    rows = np.arange(low[0], dtype=np.float32)[:, None] * np.ones((1, low[1]), np.float32)
+    person = ellipse(low, 28, 30, 6, 4)
+    sky = np.minimum(0.5 * (15 - rows), -person)
+    road_left = np.minimum(np.minimum(0.5 * (rows - 15), left), -person)
+    road_right = np.minimum(np.minimum(0.5 * (rows - 15), right), -person)
+    middle = np.minimum(np.minimum(0.5 * (rows - 15), -left), -right)
+    middle = np.minimum(middle, -person)
+    raw = synthetic_raw([Query(100, road_left), Query(119, sky), Query(100, road_right),
+                         Query(0, person, 12.0), Query(100, middle)], size)
+    reference = _reference_panoptic(raw, threshold=0.8)
+    ids = {info["label_id"]: info["id"] for info in reference["segments_info"]}
+    assert ids[0] == ids[119]  # transformers: person and sky share an id
+    ours = panoptic_segmentation(raw, COCO_THINGS)
+    assert sorted((s.label_id, s.query_indices) for s in ours.segments) == [
+        (0, (3,)), (100, (0, 2, 4)), (119, (1,))]
+    assert len({s.id for s in ours.segments}) == 3
+
+
 def test_panoptic_drops_unsure_no_object_and_hidden_queries(scene: RawOutputs) -> None:
     ours = panoptic_segmentation(scene, COCO_THINGS)
     used = {q for s in ours.segments for q in s.query_indices}

@@ -23,7 +23,7 @@ from panoptix.inference.batch import BatchPresegmenter, BatchReport
 from panoptix.inference.device import DeviceError
 from panoptix.inference.engine import Predictor, PredictorError
 from panoptix.inference.labels import categories_for_model
-from panoptix.inference.loading import ModelLoadError
+from panoptix.inference.loading import ModelLoadError, is_local_spec
 from panoptix.inference.raw_outputs import TASKS
 from panoptix.inference.registry import DEFAULT_MODEL_ID
 from panoptix.inference.settings import InferenceSettings, SettingsError
@@ -162,7 +162,10 @@ def _all_files(files: list[Path], folders: list[Path]) -> list[Path]:
 def _settings(args: argparse.Namespace, stored: dict) -> InferenceSettings:
     """The project's settings (if any), with the options given on the command line."""
     base = InferenceSettings.from_dict(stored) if stored else InferenceSettings()
-    given = {"model": args.model, "device": args.device, "task": args.task,
+    model = args.model
+    if model is not None and is_local_spec(model):  # a folder: found again from anywhere
+        model = os.path.abspath(os.path.expanduser(model))
+    given = {"model": model, "device": args.device, "task": args.task,
              "threshold": args.threshold, "mask_threshold": args.mask_threshold,
              "overlap_threshold": args.overlap_threshold,
              "shortest_edge": args.shortest_edge,
