@@ -1,7 +1,9 @@
 """Take the README screenshot of the proposal picker: the real window, the proposal tool
 clicked on a car that post-processing left out, its proposals outlined and listed.
 
-    QT_QPA_PLATFORM=offscreen python packaging/screenshots/proposals.py [packaging/screenshots/proposals.png]
+    QT_QPA_PLATFORM=offscreen python packaging/screenshots/proposals.py [OUT.png]
+
+Writes (by default) packaging/screenshots/proposals.png.
 
 No model is needed. The bundled street samples are copied to a temporary project with raw
 outputs made for them the way Mask2Former lays them out (100 queries, 133 COCO labels +
@@ -171,7 +173,7 @@ def presegment(project, key: str, seed: int, left_car_score: float) -> None:  # 
 
 
 def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "packaging" / "screenshots" / "proposals.png"
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_suffix(".png")
     with tempfile.TemporaryDirectory() as tmp:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
@@ -194,7 +196,7 @@ def main() -> None:
         window.resize(1500, 900)
         window.show()
         window.open_path(images, model="facebook/mask2former-swin-large-coco-panoptic")
-        window.session.go_to("street_01.jpg")
+        show_image(window, "street_01.jpg")
         window.actions["review_sort"].trigger()
         window.actions["tool:propose"].trigger()
         canvas = window.canvas
@@ -209,6 +211,17 @@ def main() -> None:
         window.grab().save(str(out))
         window.close()
     print(f"wrote {out}")
+
+
+def show_image(window, key: str) -> None:  # noqa: ANN001
+    """Go to ``key`` and wait until it is shown (images are read on a loader thread)."""
+    from PySide6.QtCore import QEventLoop
+
+    loop = QEventLoop()
+    window.session.image_opened.connect(lambda shown, *_: shown == key and loop.quit())
+    window.session.go_to(key)
+    if window.session.key != key:
+        loop.exec()
 
 
 def settle(ms: int) -> None:

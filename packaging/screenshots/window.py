@@ -1,6 +1,8 @@
 """Take the README screenshot: the real window on a bundled sample, annotated as a user would.
 
-    QT_QPA_PLATFORM=offscreen python packaging/screenshots/window.py [packaging/screenshots/window.png]
+    QT_QPA_PLATFORM=offscreen python packaging/screenshots/window.py [OUT.png]
+
+Writes (by default) packaging/screenshots/window.png.
 
 The sample is copied to a temporary folder; segments are drawn with the same edits the
 polygon and brush tools make (no model is needed), one car is selected and the pointer
@@ -31,7 +33,7 @@ SCENE = [  # (category, polygon in (x, y)) traced over resources/samples/street_
 
 
 def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "packaging" / "screenshots" / "window.png"
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_suffix(".png")
     with tempfile.TemporaryDirectory() as tmp:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
@@ -49,7 +51,7 @@ def main() -> None:
         window.resize(1500, 860)
         window.show()
         window.open_path(images, model="local-model-not-needed")
-        window.session.go_to("street_01.jpg")
+        show_image(window, "street_01.jpg")
         doc = window.editor.document
         for name, polygon in SCENE:
             edits.fill_polygon(doc, polygon, doc.categories.find(name).id)
@@ -66,6 +68,17 @@ def main() -> None:
         window.grab().save(str(out))
         window.close()
     print(f"wrote {out}")
+
+
+def show_image(window, key: str) -> None:  # noqa: ANN001
+    """Go to ``key`` and wait until it is shown (images are read on a loader thread)."""
+    from PySide6.QtCore import QEventLoop
+
+    loop = QEventLoop()
+    window.session.image_opened.connect(lambda shown, *_: shown == key and loop.quit())
+    window.session.go_to(key)
+    if window.session.key != key:
+        loop.exec()
 
 
 def settle(ms: int) -> None:

@@ -60,7 +60,8 @@ def window(qtbot, make_window, tmp_path):  # noqa: ANN001, ANN201
     folder, _image = make_project(tmp_path)
     window = make_window()
     window.session.auto_presegment = False
-    assert window.open_path(folder)
+    with qtbot.waitSignal(window.session.image_opened, timeout=10_000):
+        assert window.open_path(folder)
     window.canvas.resize(960, 540)
     window.canvas.fit()
     window.canvas.setFocus()
@@ -348,5 +349,6 @@ def test_with_a_tiny_model_outputs_kept_by_the_worker_feed_the_context_once_per_
     tool = window.editor.tools["propose"]
     assert [c.proposal.query for c in tool.candidates] == [
         c.proposal.query for c in context.candidates_at(10, 10)]
-    window.actions["next"].trigger()
+    with qtbot.waitSignal(session.image_opened, timeout=10_000):
+        window.actions["next"].trigger()
     assert session.key != key and window.assist.context() is not context

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from PySide6.QtCore import QPointF, Qt
 
 from conftest import configure_project
 from panoptix.core.project import ImageStatus, Project
+from panoptix.gui.panels.image_list import KEY_ROLE
 
 
 def wait_presegmented(qtbot, window) -> None:  # noqa: ANN001
@@ -94,9 +96,11 @@ def test_presegment_edit_undo_and_autosave(qtbot, make_window, image_folder, tin
     key, saved_map = window.session.key, doc.id_map.copy()
 
     # next image (D) and back (A) keeps the edits; close and reopen restores them
-    window.actions["next"].trigger()
+    with qtbot.waitSignal(window.session.image_opened, timeout=10_000):
+        window.actions["next"].trigger()
     assert window.session.key != key
-    window.actions["previous"].trigger()
+    with qtbot.waitSignal(window.session.image_opened, timeout=10_000):
+        window.actions["previous"].trigger()
     assert np.array_equal(window.editor.document.id_map, saved_map)
     window.actions["done"].trigger()
     window.close()
@@ -151,3 +155,54 @@ def test_export_reports_validation(qtbot, make_window, image_folder, tiny_model)
         dialog.start()
     assert blocker.args == [True], dialog.report.toPlainText()
     assert "validated: no problems" in dialog.report.toPlainText()
+
+
+def open_window(qtbot, make_window, folder: Path):  # noqa: ANN001, ANN201
+    """A window on ``folder`` without the model, once its first image is shown."""
+    window = make_window()
+    window.session.auto_presegment = False
+    with qtbot.waitSignal(window.session.image_opened, timeout=10_000):
+        assert window.open_path(folder)
+    return window
+
+
+def current_row(window) -> str:  # noqa: ANN001
+    return window.images.list.currentItem().data(KEY_ROLE)
+
+
+def test_switching_images_reads_them_off_the_gui_thread_and_drops_the_ones_left(
+        qtbot, make_window, image_folder, monkeypatch):
+    threads = []
+    load_image = Project.load_image
+
+    def recording(self, key):  # noqa: ANN001, ANN202
+        threads.append(threading.current_thread())
+        return load_image(self, key)
+
+    monkeypatch.setattr(Project, "load_image", recording)
+    configure_project(image_folder, None)
+    window = open_window(qtbot, make_window, image_folder)
+    session, keys = window.session, window.images.keys()
+    assert session.key == keys[0]
+    opened = []
+    session.image_opened.connect(lambda key, _image, _doc: opened.append(key))
+
+    window.actions["next"].trigger()
+    window.actions["next"].trigger()  # D twice: the second image is left before it shows
+    assert session.key == keys[0] and window.editor.document is session.document
+    assert session.target == current_row(window) == keys[2]
+    assert window.status.busy.text() == f"Loading {keys[2]}…"
+    qtbot.waitUntil(lambda: session.key == keys[2], timeout=10_000)
+    assert opened == [keys[2]] and window.status.busy.text() == ""
+    assert window.editor.document.shape == window.canvas.sceneRect().size().toTuple()[::-1]
+    assert threads and threading.main_thread() not in threads
+
+    # away and back before the other image arrives: the one in view stays
+    window.actions["previous"].trigger()
+    window.actions["next"].trigger()
+    assert session.target == current_row(window) == keys[2]
+    assert window.status.busy.text() == ""
+    with qtbot.waitSignal(session.image_opened, timeout=10_000):
+        window.actions["previous"].trigger()
+    assert opened == [keys[2], keys[1]]  # the dropped read of keys[1] was not shown
+

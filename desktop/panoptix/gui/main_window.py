@@ -105,7 +105,8 @@ class MainWindow(QMainWindow):
             "zoom_out": lambda: self.canvas.zoom_by(0.8),
             "overlay": self.canvas.set_overlay_visible,
             "boundaries": self._set_boundaries, "unlabeled": self._set_unlabeled,
-            "next": lambda: session.step(1), "previous": lambda: session.step(-1),
+            "next": lambda: session.step(1, self.images.keys()),
+            "previous": lambda: session.step(-1, self.images.keys()),
             "done": session.mark_done, "rerun": self.rerun,
             "presegment": session.presegment_rest,
             "cancel_background": self.client.cancel_background,
@@ -195,7 +196,9 @@ class MainWindow(QMainWindow):
         self.relabel_popup.picker.category_chosen.connect(self._relabel_chosen)
         self.images.image_chosen.connect(session.go_to)
         session.project_opened.connect(self._project_opened)
+        session.image_requested.connect(self.images.set_current)
         session.image_opened.connect(self._image_opened)
+        session.busy.connect(status.set_busy)
         session.document_replaced.connect(self._show_document)
         session.status_changed.connect(self.images.set_status)
         session.uncertainty_changed.connect(self.images.set_uncertainty)

@@ -3,6 +3,11 @@ and the inference requests for it and for the rest of the folder.
 
 No widgets here: the window listens to the signals and shows what they carry.
 
+Switching images: the image and its document are read on a loader thread (decoding a 12 MP
+photo takes a few hundred ms) while the image in view stays on screen and editable. The
+new one replaces it when it arrives, unless the user asked for another meanwhile; then it
+is dropped.
+
 Saving: each edit restarts a short autosave timer; when it fires, the document is copied on
 this thread (``DocumentSnapshot.of``) and written on a saver thread, so PNG encoding never
 stalls the window. A new model result for the image in view (a threshold re-run too) is
@@ -13,10 +18,11 @@ save is on its way, :meth:`Session.status` already answers with the status it wr
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from panoptix.core.annotation_file import DocumentSnapshot
 from panoptix.core.document import Document
@@ -28,10 +34,30 @@ from panoptix.inference.settings import InferenceSettings, SettingsError
 
 AUTOSAVE_DELAY_MS = 1000
 SETTINGS_KEY = "inference"
+LOADING = "load"
+"""The ``busy`` task name of an image being read."""
+
+
+@dataclass(eq=False)
+class _Loading:
+    """An image being read on the loader thread."""
+
+    key: str
+    future: Future[tuple[np.ndarray, Document]]
+    arrived: JobResult | None = None
+    """A background pre-segmentation of this image saved while it was read: the document
+    read may predate it."""
+
+
+def _read(project: Project, key: str) -> tuple[np.ndarray, Document]:
+    """On the loader thread: the image and its saved (or a blank) document."""
+    return project.load_image(key), project.load_document(key)
 
 
 class Session(QObject):
     project_opened = Signal(object)
+    image_requested = Signal(str)
+    """(key) the image the user asked for; ``image_opened`` follows once it is read."""
     image_opened = Signal(str, object, object)
     """(key, RGB array or None when unreadable, Document or None)."""
     document_replaced = Signal(object)
@@ -43,6 +69,10 @@ class Session(QObject):
     """An autosave of this image's key finished."""
     uncertainty_changed = Signal(str, float)
     """(key, share of the image still in doubt), computed on pre-segmentation and save."""
+    busy = Signal(str, str)
+    """(task, what runs; empty when it ended) for the status bar."""
+    _loaded = Signal(object)
+    """A ``_Loading`` whose reading ended (from the loader thread)."""
 
     def __init__(self, client: WorkerClient, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +88,12 @@ class Session(QObject):
         """(key, status) that the pending save writes."""
         self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
         self._autosave.timeout.connect(self._save_now)
+        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-load")
+        self._loading: _Loading | None = None
+        self._presegment_when_shown = False
+        """Queue the rest of the folder once the first image is shown (its job first)."""
+        # queued even when emitted here (a cancelled or already finished read)
+        self._loaded.connect(self._finish_load, Qt.ConnectionType.QueuedConnection)
         client.result.connect(self._result)
         client.failed.connect(self._failed)
 
@@ -75,15 +111,20 @@ class Session(QObject):
         self._overrides = {k: v for k, v in (("model", model), ("device", device)) if v}
         self.project_opened.emit(project)
         if project.images:
+            self._presegment_when_shown = self.auto_presegment
             self.go_to(project.images[0].key)
-            if self.auto_presegment:
-                self.presegment_rest()
         return True
 
     def close(self) -> None:
         """Save what is pending, stop the project's background work, release the folder."""
         self.client.cancel_background()
         self.client.drop_view()
+        self._presegment_when_shown = False
+        loading, self._loading = self._loading, None
+        if loading is not None:
+            loading.future.cancel()
+            wait([loading.future])  # it reads from the project about to close
+            self.busy.emit(LOADING, "")
         self.flush()
         if self.project is not None:
             project, self.project = self.project, None
@@ -95,6 +136,7 @@ class Session(QObject):
 
     def shutdown(self) -> None:
         self.close()
+        self._loader.shutdown(wait=True)
         self._saver.shutdown(wait=True)
 
     def keys(self) -> list[str]:
@@ -128,28 +170,59 @@ class Session(QObject):
         self.project.save_manifest()
 
     # -- images -------------------------------------------------------------------------
+    @property
+    def target(self) -> str | None:
+        """The image being read, else the one in view."""
+        return self._loading.key if self._loading is not None else self.key
+
     def go_to(self, key: str) -> None:
-        if self.project is None or key == self.key:
+        """Show another image: it is read on the loader thread, then replaces the one in
+        view (``image_opened``), unless another was asked for meanwhile."""
+        if self.project is None or key == self.target:
             return
+        loading, self._loading = self._loading, None
+        if loading is not None:
+            loading.future.cancel()
+        self.image_requested.emit(key)
+        if key == self.key:  # back to the image still in view
+            self.busy.emit(LOADING, "")
+            return
+        if self._autosave.isActive():
+            self._save_now()  # the edits so far, written while the next image is read
+        project = self.project
+        self.busy.emit(LOADING, f"Loading {project.entry(key).rel_path}…")
+        loading = self._loading = _Loading(key, self._loader.submit(_read, project, key))
+        loading.future.add_done_callback(lambda _done: self._loaded.emit(loading))
+
+    def _finish_load(self, loading: _Loading) -> None:
+        if loading is not self._loading:
+            return  # the user moved on, or the project closed
+        self._loading = None
+        self.busy.emit(LOADING, "")
         self.client.drop_view()
         self.flush()
-        self.key = key
+        key = self.key = loading.key
         try:
-            image = self.project.load_image(key)
-            document = self.project.load_document(key)
+            image, document = loading.future.result()
         except Exception as exc:  # noqa: BLE001 - a bad image must not stop the session
             self.document = None
             self.image_opened.emit(key, None, None)
-            self.error.emit(str(exc))
-            return
-        self._show(key, image, document)
-        if self.auto_presegment and self.status(key) == ImageStatus.NEW:
-            self.run_model()
+            self.error.emit(error_message(exc))
+        else:
+            if loading.arrived is not None:
+                document = loading.arrived.document
+            self._show(key, image, document)
+            if self.auto_presegment and self.status(key) == ImageStatus.NEW:
+                self.run_model()
+        if self._presegment_when_shown:
+            self._presegment_when_shown = False
+            self.presegment_rest()
 
-    def step(self, delta: int) -> None:
-        keys = self.keys()
+    def step(self, delta: int, keys: list[str]) -> None:
+        """Go ``delta`` images on from the one being read or in view, in the order of
+        ``keys`` (the order the image list shows)."""
         if keys:
-            index = keys.index(self.key) if self.key in keys else -1
+            index = keys.index(self.target) if self.target in keys else -1
             self.go_to(keys[max(0, min(len(keys) - 1, index + delta))])
 
     def _show(self, key: str, image: np.ndarray | None, document: Document) -> None:
@@ -240,7 +313,7 @@ class Session(QObject):
         project, queued, settings = self.project, self.client.background_keys(), self.settings
         jobs = []
         for entry in project.images:
-            if entry.status != ImageStatus.NEW or entry.key == self.key or entry.key in queued:
+            if entry.status != ImageStatus.NEW or entry.key == self.target or entry.key in queued:
                 continue
             job = self._job(self.client.next_id(), entry.key, settings)
             job.save = (lambda doc, model, key=entry.key: project.save_document(
@@ -256,6 +329,8 @@ class Session(QObject):
         if result.key == self.key and (not result.background or self._unedited()):
             self._replace_current(result)
         elif result.saved:
+            if self._loading is not None and self._loading.key == result.key:
+                self._loading.arrived = result
             self.status_changed.emit(result.key, ImageStatus.PRESEGMENTED)
             uncertainty = self.project.entry(result.key).uncertainty
             if uncertainty is not None:
