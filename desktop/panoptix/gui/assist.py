@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from panoptix.core.document import Document, DocumentError
@@ -110,7 +110,8 @@ class AssistController(QObject):
         session.image_opened.connect(self._image_opened)
         session.document_replaced.connect(lambda _doc: self.prefetch())
         self._rerun_done.connect(self._finish_rerun)
-        self._refine_done.connect(self._finish_refine)
+        # queued even when emitted here (GrabCut done before its callback was added)
+        self._refine_done.connect(self._finish_refine, Qt.ConnectionType.QueuedConnection)
 
     def shutdown(self) -> None:
         """Drop pending work and stop the helper thread (the window is closing)."""
