@@ -13,6 +13,8 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from conftest import configure_project
+from panoptix.core import edits
+from panoptix.core.document import Document
 from panoptix.core.project import ImageStatus, Project
 from panoptix.gui.panels.image_list import KEY_ROLE
 
@@ -206,3 +208,43 @@ def test_switching_images_reads_them_off_the_gui_thread_and_drops_the_ones_left(
         window.actions["previous"].trigger()
     assert opened == [keys[2], keys[1]]  # the dropped read of keys[1] was not shown
 
+
+def test_images_least_confident_first_orders_the_list_and_d_a_follow_it(
+        qtbot, make_window, image_folder):
+    configure_project(image_folder, None)
+    with Project.open(image_folder.parent / "images.panoptix") as project:
+        park, shapes, street = (entry.key for entry in project.images)
+        for key, figure in ((park, 0.1), (street, 0.5)):  # shapes: no figure yet
+            height, width = project.load_image(key).shape[:2]
+            project.save_document(key, Document.blank(height, width, project.categories),
+                                  ImageStatus.PRESEGMENTED, uncertainty=figure)
+    window = open_window(qtbot, make_window, image_folder)
+    session, images = window.session, window.images
+    assert images.keys() == [park, shapes, street] and session.key == park
+
+    window.actions["review_images_sort"].trigger()
+    assert images.keys() == [street, park, shapes]
+    assert current_row(window) == park
+    for action, expected in (("next", shapes), ("previous", park), ("previous", street)):
+        with qtbot.waitSignal(session.image_opened, timeout=10_000):
+            window.actions[action].trigger()
+        assert session.key == expected
+
+    # the image in view keeps its place while its figure drops (a person labels it all),
+    # also when another image's figure arrives (background pre-segmentation) and the list
+    # sorts again; so D goes on to the next one, and the image left moves then
+    doc = window.editor.document
+    height, width = doc.shape
+    edits.fill_polygon(doc, [(0, 0), (width, 0), (width, height), (0, height)],
+                       doc.categories.find("road").id)
+    session.flush()
+    assert images.uncertainty_of(street) == 0.0
+    images.set_uncertainty(shapes, 0.3)
+    qtbot.waitUntil(lambda: images.keys() == [street, shapes, park], timeout=5_000)
+    with qtbot.waitSignal(session.image_opened, timeout=10_000):
+        window.actions["next"].trigger()
+    assert session.key == shapes
+    qtbot.waitUntil(lambda: images.keys() == [shapes, park, street], timeout=5_000)
+
+    window.actions["review_images_sort"].trigger()
+    assert images.keys() == [park, shapes, street]

@@ -89,8 +89,12 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("model_settings", "&Model Settings…", "mdi6.tune", ("Ctrl+,",),
                "Model, device, task and thresholds"),
     # Review
-    ActionSpec("review_sort", "&Least Confident First", "mdi6.sort-ascending", (),
+    ActionSpec("review_sort", "&Segments: Least Confident First", "mdi6.sort-ascending", (),
                "Sort the segment list by the model's score, lowest first", checkable=True),
+    ActionSpec("review_images_sort", "&Images: Least Confident First",
+               "mdi6.sort-descending", (),
+               "Sort the image list by how unsure the model is, most unsure first (images "
+               "without a figure last); D and A follow the list", checkable=True),
     ActionSpec("review_next", "&Next Unsure Segment", "mdi6.skip-next", (".",),
                "Select the next segment in least-confident-first order"),
     ActionSpec("review_previous", "&Previous Unsure Segment", "mdi6.skip-previous", (",",),

@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
             "relabel": editor.request_relabel, "delete": editor.delete,
             "new_segment": editor.new_segment, "refine_edge": self.assist.refine,
             "review_sort": self.segments.set_least_confident_first,
+            "review_images_sort": self.images.set_least_confident_first,
             "review_next": lambda: self.assist.step(True),
             "review_previous": lambda: self.assist.step(False),
             "protect": lambda on: setattr(editor, "protect_labeled", on),
@@ -131,7 +132,8 @@ class MainWindow(QMainWindow):
                       "unlabeled", None, "docks"],
             "&Image": ["next", "previous", "done", None, "rerun", "presegment",
                        "cancel_background"],
-            "&Review": ["review_sort", "review_next", "review_previous"],
+            "&Review": ["review_sort", "review_images_sort", None, "review_next",
+                        "review_previous"],
             "&Model": ["model_settings"],
             "&Help": ["shortcuts"],
         }

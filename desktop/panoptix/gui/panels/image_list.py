@@ -1,6 +1,12 @@
 """The image list: one row per image with its status and how unsure the model is about it
 (the share of the image still in doubt, ``core.review.image_uncertainty``), and a line of
-counts per status."""
+counts per status.
+
+The rows follow the project's order, or, with "least confident first", the uncertainty,
+highest first, images without a figure last. The current image keeps its place while it is
+current, so stepping on from it (D / A follow this list) does not skip the images its own
+new figure would move it past; it takes its new place when the user moves on.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from enum import Enum
 from typing import Protocol
 
 import qtawesome as qta
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
@@ -22,6 +28,15 @@ STATUS_LOOK = {
     "edited": ("mdi6.pencil-circle", "#fb8c00", "edited"),
     "done": ("mdi6.check-circle", "#43a047", "done"),
 }
+
+
+class _Item(QListWidgetItem):
+    """A row that sorts by ``rank``, which the list sets before sorting."""
+
+    rank: tuple = ()
+
+    def __lt__(self, other: QListWidgetItem) -> bool:
+        return self.rank < getattr(other, "rank", ())
 
 
 class ImageRow(Protocol):
@@ -52,8 +67,15 @@ class ImageList(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.list)
         layout.addWidget(self.counts)
-        self._items: dict[str, QListWidgetItem] = {}
+        self._items: dict[str, _Item] = {}
         self._statuses: dict[str, str] = {}
+        self._order: dict[str, int] = {}
+        """Each key's place in the project."""
+        self._figures: dict[str, float] = {}
+        """The uncertainty each row sorts by (the current row's may be older than shown)."""
+        self.least_confident_first = False
+        self._resort = QTimer(self, singleShot=True, interval=0)
+        self._resort.timeout.connect(self._sort)
         self.list.currentItemChanged.connect(self._current_changed)
         self._quiet = False
 
@@ -63,16 +85,20 @@ class ImageList(QWidget):
             self.list.clear()
             self._items.clear()
             self._statuses.clear()
+            self._order.clear()
+            self._figures.clear()
             for entry in images:
-                item = QListWidgetItem(entry.rel_path)
+                item = _Item(entry.rel_path)
                 item.setData(KEY_ROLE, entry.key)
                 item.setData(PATH_ROLE, entry.rel_path)
                 item.setToolTip(entry.rel_path)
                 self.list.addItem(item)
                 self._items[entry.key] = item
+                self._order[entry.key] = len(self._order)
                 self.set_status(entry.key, entry.status)
                 if entry.uncertainty is not None:
                     self.set_uncertainty(entry.key, entry.uncertainty)
+            self._sort()
         finally:
             self._quiet = False
 
@@ -97,6 +123,31 @@ class ImageList(QWidget):
         item.setData(UNCERTAINTY_ROLE, float(uncertainty))
         item.setToolTip(f"{path}\n{uncertainty:.0%} of the image is unlabeled or has segments "
                         "the model was unsure of")
+        if item is not self.list.currentItem():
+            self._figures[key] = float(uncertainty)
+            if self.least_confident_first:
+                self._resort.start()
+
+    def set_least_confident_first(self, on: bool) -> None:
+        """Sort by uncertainty, most unsure first (on), or in the project's order (off)."""
+        self.least_confident_first = on
+        self._settle(self.list.currentItem())
+        self._sort()
+
+    def _settle(self, item: QListWidgetItem | None) -> None:
+        """Let ``item`` sort by the figure it shows."""
+        if item is not None and item.data(UNCERTAINTY_ROLE) is not None:
+            self._figures[item.data(KEY_ROLE)] = item.data(UNCERTAINTY_ROLE)
+
+    def _sort(self) -> None:
+        self._resort.stop()
+        for key, item in self._items.items():
+            figure = self._figures.get(key) if self.least_confident_first else None
+            item.rank = (figure is None, -(figure or 0.0), self._order[key])
+        self.list.sortItems()
+        current = self.list.currentItem()
+        if current is not None:
+            self.list.scrollToItem(current)
 
     def uncertainty_of(self, key: str) -> float | None:
         item = self._items.get(key)
@@ -122,6 +173,10 @@ class ImageList(QWidget):
         self.counts.setText("  ·  ".join(f"{counts.get(name, 0)} {label}"
                                          for name, (_i, _c, label) in STATUS_LOOK.items()))
 
-    def _current_changed(self, item: QListWidgetItem | None) -> None:
+    def _current_changed(self, item: QListWidgetItem | None,
+                         previous: QListWidgetItem | None) -> None:
+        self._settle(previous)  # the image left takes the place its figure gives it
+        if self.least_confident_first:
+            self._resort.start()
         if item is not None and not self._quiet:
             self.image_chosen.emit(item.data(KEY_ROLE))
