@@ -182,6 +182,7 @@ def main() -> None:
         from panoptix.core.project import Project
         from panoptix.gui.app import application
         from panoptix.gui.main_window import MainWindow
+        from panoptix.gui.prefs import Prefs
 
         images = Path(tmp) / "street"
         images.mkdir()
@@ -191,7 +192,7 @@ def main() -> None:
             presegment(project, "street_01.jpg", 1, left_car_score=0.78)
             presegment(project, "street_02.jpg", 7, left_car_score=0.93)
         application()
-        window = MainWindow()
+        window = MainWindow(Prefs(QSettings()))  # the settings in tmp, not the user's
         window.session.auto_presegment = False
         window.resize(1500, 900)
         window.show()

@@ -40,13 +40,14 @@ def main() -> None:
         from panoptix.core import edits
         from panoptix.gui.app import application
         from panoptix.gui.main_window import MainWindow
+        from panoptix.gui.prefs import Prefs
 
         images = Path(tmp) / "street"
         images.mkdir()
         for name in ("street_01.jpg", "street_02.jpg", "park_01.jpg", "shapes_01.jpg"):
             shutil.copy2(REPO / "resources" / "samples" / name, images / name)
         application()
-        window = MainWindow()
+        window = MainWindow(Prefs(QSettings()))  # the settings in tmp, not the user's
         window.session.auto_presegment = False
         window.resize(1500, 860)
         window.show()
