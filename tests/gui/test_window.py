@@ -11,12 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QHeaderView
 
 from conftest import configure_project
 from panoptix.core import edits
 from panoptix.core.document import Document
 from panoptix.core.project import ImageStatus, Project
 from panoptix.gui.panels.image_list import KEY_ROLE
+from panoptix.gui.panels.segment_list import CATEGORY_COLUMN
 
 
 def wait_presegmented(qtbot, window) -> None:  # noqa: ANN001
@@ -52,7 +54,7 @@ def test_presegment_edit_undo_and_autosave(qtbot, make_window, image_folder, tin
     keys = window.images.keys()
     qtbot.waitUntil(lambda: all(window.images.status_of(k) == "presegmented" for k in keys),
                     timeout=60_000)
-    assert window.images.counts.text().startswith("0 new")
+    assert window.images.counts.text().startswith("0\N{NO-BREAK SPACE}new")
     assert all(window.session.status(k) == ImageStatus.PRESEGMENTED for k in keys)
 
     # select two segments by clicking them on the canvas, then merge (M)
@@ -248,3 +250,21 @@ def test_images_least_confident_first_orders_the_list_and_d_a_follow_it(
 
     window.actions["review_images_sort"].trigger()
     assert images.keys() == [park, shapes, street]
+
+
+def test_the_segment_table_shows_category_names_in_full_by_default(qtbot, make_window,
+                                                                   image_folder):
+    configure_project(image_folder, None)
+    window = open_window(qtbot, make_window, image_folder)
+    doc = window.editor.document
+    for name, polygon in (("building-other-merged", [(0, 0), (200, 0), (200, 100)]),
+                          ("person", [(0, 200), (50, 200), (50, 300)])):
+        edits.fill_polygon(doc, polygon, doc.categories.find(name).id)
+    table = window.segments
+    qtbot.waitUntil(lambda: table.model().rowCount() == 2, timeout=5_000)
+    header = table.horizontalHeader()
+    assert header.sectionResizeMode(CATEGORY_COLUMN) == QHeaderView.ResizeMode.Stretch
+    assert all(header.sectionResizeMode(column) == QHeaderView.ResizeMode.ResizeToContents
+               for column in range(header.count()) if column != CATEGORY_COLUMN)
+    needed = table.fontMetrics().horizontalAdvance("building-other-merged")
+    assert table.columnWidth(CATEGORY_COLUMN) > needed

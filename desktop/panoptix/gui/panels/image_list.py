@@ -170,7 +170,8 @@ class ImageList(QWidget):
 
     def _update_counts(self) -> None:
         counts = Counter(self._statuses.values())
-        self.counts.setText("  ·  ".join(f"{counts.get(name, 0)} {label}"
+        # a narrow dock wraps the line between statuses, never inside "1 done"
+        self.counts.setText("  ·  ".join(f"{counts.get(name, 0)}\N{NO-BREAK SPACE}{label}"
                                          for name, (_i, _c, label) in STATUS_LOOK.items()))
 
     def _current_changed(self, item: QListWidgetItem | None,

@@ -14,17 +14,20 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
+    QSize,
     QSortFilterProxyModel,
     Qt,
 )
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
 from superqt.utils import qthrottled
 
 from panoptix.core.document import Document
 
 COLUMNS = ("#", "Category", "Type", "Area", "Score")
-SCORE_COLUMN = 4
+TYPICAL_ROW = ("12", "building-other-merged", "thing", "1,234,567", "0.00")
+"""A row the table is wide enough for by default (its dock takes this width)."""
+CATEGORY_COLUMN, SCORE_COLUMN = 1, 4
 NO_SCORE = 2.0
 """Sort value of a segment without a score: above any probability."""
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -82,6 +85,8 @@ class SegmentTableModel(QAbstractTableModel):
             return QColor(*row.color)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 3, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and column == 1:
+            return row.category  # in full, should the column be too narrow
         if role == SORT_ROLE:
             values = (row.segment_id, row.category.casefold(), row.isthing, row.area,
                       NO_SCORE if row.score is None else row.score)
@@ -108,16 +113,29 @@ class SegmentList(QTableView):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.verticalHeader().hide()
+        rows = self.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
+        # the category takes what the number columns leave
         header = self.horizontalHeader()
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(CATEGORY_COLUMN, QHeaderView.ResizeMode.Stretch)
         self._doc: Document | None = None
         self._syncing = False
         self.selectionModel().selectionChanged.connect(self._rows_selected)
         self._refresh_soon = qthrottled(self.refresh, timeout=150, parent=self)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        padding = 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 12
+        swatch = self.iconSize().width() if self.iconSize().isValid() else 16
+        width = sum(self.fontMetrics().horizontalAdvance(text) + padding
+                    for text in TYPICAL_ROW) + swatch
+        width += self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
+        return QSize(width, super().sizeHint().height())
 
     def set_document(self, doc: Document | None) -> None:
         if self._doc is not None:
