@@ -103,9 +103,12 @@ def test_click_lists_outlined_proposals_tab_and_wheel_cycle_enter_accepts_undo_r
     assert tool._outline.isVisible() and not tool._outline.path().isEmpty()
     assert tool._outline.path().boundingRect().contains(QPointF(x, y))
     assert tool._list.isVisible() and "person" in tool._list.toPlainText()
+    placed = tool._list.sceneBoundingRect()
+    assert not placed.intersects(tool._outline.path().boundingRect())  # beside it
 
     qtbot.keyClick(window.canvas, Qt.Key.Key_Tab)
     assert tool.current == 1 and window.canvas.hasFocus()
+    assert tool._list.sceneBoundingRect().topLeft() == placed.topLeft()  # it stays put
     qtbot.keyClick(window.canvas, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
     assert tool.current == 0
     scale = window.canvas.scale_factor

@@ -17,7 +17,7 @@ from typing import Protocol
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -37,7 +37,7 @@ OUTLINE = QColor("#ffd400")
 LIST_ROWS = 8
 """Rows of the list shown at once; it scrolls with the current proposal."""
 LIST_OFFSET = 18
-"""Screen pixels between the click and the list."""
+"""Screen pixels between the outlined proposal and the list."""
 HINT = "Tab / wheel: next · Enter: accept · Shift+Enter: label… · Esc"
 
 
@@ -265,18 +265,25 @@ class ProposalTool(Tool):
             "<tr style='color:#9e9e9e'><td>#</td><td>label</td><td>p</td><td>score</td></tr>"
             f"{''.join(rows)}</table>"
             f"<div style='color:#9e9e9e; font-size:small'>{escape(HINT)}</div>")
-        self._place_list()
+        if not self._list.isVisible():  # placed once per click: cycling does not move it
+            self._place_list()
         self._list.setVisible(True)
 
     def _place_list(self) -> None:
-        """Beside the click, flipped left or up where the view would cut it off."""
+        """Right of the outlined proposal at the click's height, else left of it, so the
+        list does not hide what it outlines; over it only when neither side has room."""
         canvas = self.host.canvas
         size = self._list.boundingRect().size()
-        anchor = canvas.mapFromScene(self._click)
+        click = canvas.mapFromScene(self._click)
+        shape = self._outline.path().boundingRect()
+        box = (canvas.mapFromScene(shape).boundingRect() if not shape.isEmpty()
+               else QRect(click, click))
         view = canvas.viewport().rect()
-        x, y = anchor.x() + LIST_OFFSET, anchor.y() + LIST_OFFSET
-        if x + size.width() > view.right():
-            x = anchor.x() - LIST_OFFSET - size.width()
-        if y + size.height() > view.bottom():
-            y = anchor.y() - LIST_OFFSET - size.height()
+        if box.right() + LIST_OFFSET + size.width() <= view.right():
+            x = box.right() + LIST_OFFSET
+        elif box.left() - LIST_OFFSET - size.width() >= view.left():
+            x = box.left() - LIST_OFFSET - size.width()
+        else:
+            x = min(click.x() + LIST_OFFSET, view.right() - size.width())
+        y = min(click.y() - size.height() / 2, view.bottom() - size.height())
         self._list.setPos(canvas.mapToScene(QPoint(max(0, round(x)), max(0, round(y)))))
