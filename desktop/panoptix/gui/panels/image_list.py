@@ -108,7 +108,7 @@ class ImageList(QWidget):
             return
         name = status_name(status)
         icon, color, _label = STATUS_LOOK.get(name, STATUS_LOOK["new"])
-        item.setIcon(qta.icon(icon, color=color))
+        item.setIcon(qta.icon(icon, color=color, color_selected="#ffffff"))  # on the highlight
         item.setStatusTip(name)
         self._statuses[key] = name
         self._update_counts()

@@ -85,8 +85,10 @@ class SegmentTableModel(QAbstractTableModel):
             return QColor(*row.color)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 3, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and column == 1:
+        if role == Qt.ItemDataRole.ToolTipRole and column == CATEGORY_COLUMN:
             return row.category  # in full, should the column be too narrow
+        if role == Qt.ItemDataRole.ToolTipRole and column == SCORE_COLUMN and row.score is None:
+            return "no model score: made by hand"
         if role == SORT_ROLE:
             values = (row.segment_id, row.category.casefold(), row.isthing, row.area,
                       NO_SCORE if row.score is None else row.score)
@@ -94,7 +96,7 @@ class SegmentTableModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         texts = (str(row.segment_id), row.category, "thing" if row.isthing else "stuff",
-                 f"{row.area:,}", "" if row.score is None else f"{row.score:.2f}")
+                 f"{row.area:,}", "–" if row.score is None else f"{row.score:.2f}")
         return texts[column]
 
 
