@@ -199,6 +199,7 @@ def main() -> None:
         window.open_path(images, model="facebook/mask2former-swin-large-coco-panoptic")
         show_image(window, "street_01.jpg")
         window.actions["review_sort"].trigger()
+        window.actions["review_images_sort"].trigger()
         window.actions["tool:propose"].trigger()
         canvas = window.canvas
         canvas.fit()
