@@ -138,6 +138,24 @@ def test_device_choice() -> None:
             choose_device("cuda")
 
 
+def test_a_model_too_big_for_the_gpu_runs_on_the_cpu(mask2former_dir: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    real_to = torch.nn.Module.to
+
+    def to(module, *args, **kwargs):
+        if args and args[0] == "cuda":
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 4 GiB")
+        return real_to(module, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.Module, "to", to)
+    monkeypatch.setattr("panoptix.inference.engine.choose_device", lambda device: "cuda")
+    notices: list[str] = []
+    predictor = Predictor(notify=notices.append)
+    predictor.load(str(mask2former_dir), device="cuda")
+    assert predictor.device == "cpu" and "does not fit" in notices[0]
+    assert predictor.predict(IMAGE).mask_logits.size
+
+
 def test_half_precision_is_for_cuda_only(mask2former_dir: Path) -> None:
     notices: list[str] = []
     predictor = Predictor(notify=notices.append)

@@ -67,9 +67,17 @@ class Predictor:
             half = False
         if progress is not None and target != "cpu":
             progress(f"moving {model_spec} to {target}")
-        loaded.model.to(target)
-        if half:
-            loaded.model.half()
+        try:
+            loaded.model.to(target)
+            if half:
+                loaded.model.half()
+        except Exception as error:
+            if not is_out_of_memory(error):
+                raise
+            loaded.model.float().to("cpu")
+            self._empty_cache(target)
+            self._tell(f"{model_spec} does not fit in the memory of {target}; running on the CPU")
+            target, half = "cpu", False
         self._loaded, self.device, self.half = loaded, target, half
 
     @property
@@ -201,12 +209,13 @@ class Predictor:
         self.loaded.model.float().to("cpu")
         self.device, self.half, self._shortest_edge = "cpu", False, self._requested_edge
 
-    def _empty_cache(self) -> None:
+    def _empty_cache(self, device: str | None = None) -> None:
         import torch
 
-        if self.device.startswith("cuda"):
+        device = device or self.device
+        if device.startswith("cuda"):
             torch.cuda.empty_cache()
-        elif self.device == "mps":
+        elif device == "mps":
             torch.mps.empty_cache()
 
     def _tell(self, message: str) -> None:
