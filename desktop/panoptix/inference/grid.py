@@ -81,17 +81,28 @@ class Grid:
         return np.outer(self.rows.count, self.cols.count)
 
     def pixels(self, cell_y: np.ndarray, cell_x: np.ndarray) -> CellPixels:
-        """Every output pixel of the cells ``(cell_y, cell_x)``."""
+        """Every output pixel of the cells ``(cell_y, cell_x)``.
+
+        Cells come in a handful of block sizes (the scale rounded down or up), so each
+        size is enumerated as one dense block array.
+        """
         rows, cols = self.rows, self.cols
         height, width = rows.count[cell_y], cols.count[cell_x]
-        dy = np.arange(int(rows.count.max(initial=0)))[None, :, None]
-        dx = np.arange(int(cols.count.max(initial=0)))[None, None, :]
-        valid = (dy < height[:, None, None]) & (dx < width[:, None, None])
-        y = np.broadcast_to(rows.start[cell_y][:, None, None] + dy, valid.shape)[valid]
-        x = np.broadcast_to(cols.start[cell_x][:, None, None] + dx, valid.shape)[valid]
-        cell = np.broadcast_to(np.arange(cell_y.size)[:, None, None], valid.shape)[valid]
+        size_key = height * (int(width.max(initial=0)) + 1) + width
+        cells, ys, xs = [], [], []
+        for key in np.unique(size_key):
+            chosen = np.flatnonzero(size_key == key)
+            block = (chosen.size, int(height[chosen[0]]), int(width[chosen[0]]))
+            y = rows.start[cell_y[chosen]][:, None, None] + np.arange(block[1])[:, None]
+            x = cols.start[cell_x[chosen]][:, None, None] + np.arange(block[2])
+            cells.append(np.repeat(chosen, block[1] * block[2]))
+            ys.append(np.broadcast_to(y, block).ravel())
+            xs.append(np.broadcast_to(x, block).ravel())
+        cell, y, x = (np.concatenate(parts) if parts else np.zeros(0, np.intp)
+                      for parts in (cells, ys, xs))
         fy, fx = rows.frac[y], cols.frac[x]
-        weights = np.stack([(1 - fy) * (1 - fx), fy * (1 - fx), (1 - fy) * fx, fy * fx], axis=1)
+        gy, gx = 1 - fy, 1 - fx
+        weights = np.stack([gy * gx, fy * gx, gy * fx, fy * fx], axis=1)
         return CellPixels(cell, y, x, weights)
 
 
@@ -144,9 +155,10 @@ def upsampled_argmax(grid: Grid, maps: np.ndarray) -> np.ndarray:
 def upsampled_area_at_least(grid: Grid, maps: np.ndarray, threshold: float) -> np.ndarray:
     """(K,) how many output pixels of each upsampled map are at least ``threshold``."""
     count = corners_true(maps >= threshold)
-    everywhere = (count == 4).reshape(len(maps), -1).astype(np.float32)
-    areas = np.rint(everywhere @ grid.pixels_per_cell().ravel().astype(np.float32))
-    areas = areas.astype(np.int64)
+    cells = count[0].size
+    full = np.flatnonzero(count == 4)
+    areas = np.bincount(full // cells, weights=grid.pixels_per_cell().ravel()[full % cells],
+                        minlength=len(maps)).astype(np.int64)
     index, cell_y, cell_x = np.unravel_index(np.flatnonzero((count > 0) & (count < 4)),
                                              count.shape)
     if index.size:
