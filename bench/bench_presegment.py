@@ -31,12 +31,11 @@ from PIL import Image  # noqa: E402
 
 from panoptix.core.project import ImageStatus, Project  # noqa: E402
 from panoptix.core.review import image_uncertainty  # noqa: E402
+from panoptix.inference.assist import postprocess_document  # noqa: E402
 from panoptix.inference.batch import BatchPresegmenter  # noqa: E402
 from panoptix.inference.engine import Predictor  # noqa: E402
 from panoptix.inference.labels import ModelCategories, categories_for_model  # noqa: E402
-from panoptix.inference.postprocess import segment  # noqa: E402
 from panoptix.inference.settings import InferenceSettings  # noqa: E402
-from panoptix.inference.to_document import to_document  # noqa: E402
 
 GOAL = 1.15
 
@@ -90,9 +89,7 @@ def side_work(project: Project, predictor: Predictor, settings: InferenceSetting
         total += time.perf_counter() - start
         raw = predictor.forward(prepared)[0]
         start = time.perf_counter()
-        conversion = to_document(segment(raw, mapped.thing_labels, settings.threshold,
-                                         settings.mask_threshold, settings.overlap_threshold),
-                                 mapped)
+        conversion = postprocess_document(raw, mapped, settings)
         raw.save(project.raw_outputs_path(entry.key))
         project.save_document(entry.key, conversion.document, ImageStatus.PRESEGMENTED,
                               settings.model, uncertainty=image_uncertainty(conversion.document))

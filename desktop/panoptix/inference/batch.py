@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
+from panoptix.inference.assist import postprocess_document
 from panoptix.inference.engine import Predictor, Prepared
 from panoptix.inference.labels import ModelCategories
-from panoptix.inference.postprocess import segment
 from panoptix.inference.raw_outputs import RawOutputs
 from panoptix.inference.settings import InferenceSettings
-from panoptix.inference.to_document import to_document
 
 MAX_PENDING_WRITES = 2
 """Batches waiting to be saved before the model waits for the writer (bounds memory)."""
@@ -141,9 +140,7 @@ class BatchPresegmenter:
 
     def _save(self, key: str, raw: RawOutputs) -> None:
         settings = self.settings
-        segmentation = segment(raw, self.model_categories.thing_labels, settings.threshold,
-                               settings.mask_threshold, settings.overlap_threshold)
-        conversion = to_document(segmentation, self.model_categories)
+        conversion = postprocess_document(raw, self.model_categories, settings)
         if self.save_raw:
             raw.save(self.project.raw_outputs_path(key))
         document = conversion.document
