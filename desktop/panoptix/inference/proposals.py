@@ -14,6 +14,7 @@ import numpy as np
 
 from panoptix.core.document import Document
 from panoptix.core.edits import add_mask
+from panoptix.inference.postprocess import sigmoid, softmax
 from panoptix.inference.raw_outputs import RawOutputs
 
 Box = tuple[int, int, int, int]
@@ -41,12 +42,6 @@ class LabelGuess:
     probability: float
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits.astype(np.float32) - logits.max(axis=-1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=-1, keepdims=True)
-
-
 class ProposalIndex:
     """Per-image index of the model's mask proposals over its raw outputs."""
 
@@ -57,7 +52,7 @@ class ProposalIndex:
         self.label_probs = probs[:, :-1]
         self.labels = self.label_probs.argmax(axis=1)
         self.class_scores = self.label_probs.max(axis=1)
-        self.mask_probs = 1.0 / (1.0 + np.exp(-raw.mask_logits.astype(np.float32)))
+        self.mask_probs = sigmoid(raw.mask_logits)
         binary = self.mask_probs > 0.5
         areas = binary.sum(axis=(1, 2))
         self.mask_confidence = np.where(
