@@ -223,3 +223,16 @@ def test_inference_modules_import_without_torch() -> None:
                             check=True)
     assert result.stdout.strip() == "[]"
 
+
+
+def test_an_unreachable_hub_is_reported_at_once_not_after_retries(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    from huggingface_hub import constants
+
+    from panoptix.inference import loading
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # discard port: closed
+    with pytest.raises(ModelUnavailableError, match="cannot be reached"):
+        loading.load_model("someone/not-cached", cache_dir=str(tmp_path))
+    assert not loading.hub_reachable("http://127.0.0.1:9", timeout_s=1.0)

@@ -8,10 +8,12 @@ model loads offline without waiting on the network.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 SUPPORTED_TYPES = ("mask2former", "oneformer")
 PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
@@ -139,6 +141,8 @@ def _hub_fetch(spec: str, loader: Callable[..., Any], source: str, **kwargs: Any
         if constants.HF_HUB_OFFLINE:
             raise ModelUnavailableError(_unavailable_message(spec, offline=True)) from error
         log.info("%s is not fully cached (%s); trying the hub", spec, _first_line(error))
+    if not hub_reachable(constants.ENDPOINT):
+        raise ModelUnavailableError(_unavailable_message(spec, offline=False))
     try:
         return loader(source, **kwargs)
     except OSError as error:
@@ -152,6 +156,18 @@ def _hub_fetch(spec: str, loader: Callable[..., Any], source: str, **kwargs: Any
         raise ModelLoadError(f"cannot load {spec}: {_first_line(error)}") from error
     except ValueError as error:
         raise ModelLoadError(f"cannot load {spec}: {_first_line(error)}") from error
+
+
+def hub_reachable(endpoint: str, timeout_s: float = 3.0) -> bool:
+    """Whether the hub's host answers at all. huggingface_hub retries a dead connection with
+    back-off for about 25 s; a user without network should hear so at once."""
+    url = urlsplit(endpoint)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "", port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
 
 
 def _unavailable_message(spec: str, offline: bool) -> str:
