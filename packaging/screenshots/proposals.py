@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -27,13 +25,18 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PySide6.QtCore import QPointF, Qt
+from shot import (
+    REPO,
+    SAMPLES,
+    copy_samples,
+    open_window,
+    save,
+    settle,
+    show_image,
+    use_temporary_settings,
+)
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from PySide6.QtCore import QPointF, QSettings, Qt  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO / "resources" / "samples"
 LABELS = {int(k): v for k, v in json.loads(
     (REPO / "resources" / "categories" / "coco_panoptic.id2label.json").read_text()).items()}
 LABEL = {name: label for label, name in LABELS.items()}
@@ -175,28 +178,17 @@ def presegment(project, key: str, seed: int, left_car_score: float) -> None:  # 
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_suffix(".png")
     with tempfile.TemporaryDirectory() as tmp:
-        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
+        use_temporary_settings(tmp)
         from PySide6.QtTest import QTest
 
         from panoptix.core.project import Project
-        from panoptix.gui.app import application
-        from panoptix.gui.main_window import MainWindow
-        from panoptix.gui.prefs import Prefs
 
-        images = Path(tmp) / "street"
-        images.mkdir()
-        for name in ("street_01.jpg", "street_02.jpg", "park_01.jpg"):
-            shutil.copy2(SAMPLES / name, images / name)
+        images = copy_samples(Path(tmp), ("street_01.jpg", "street_02.jpg", "park_01.jpg"))
         with Project.open_or_create_for_images(images) as project:
             presegment(project, "street_01.jpg", 1, left_car_score=0.78)
             presegment(project, "street_02.jpg", 7, left_car_score=0.93)
-        application()
-        window = MainWindow(Prefs(QSettings()))  # the settings in tmp, not the user's
-        window.session.auto_presegment = False
-        window.resize(1500, 900)
-        window.show()
-        window.open_path(images, model="facebook/mask2former-swin-large-coco-panoptic")
+        window = open_window(images, (1500, 900),
+                             model="facebook/mask2former-swin-large-coco-panoptic")
         show_image(window, "street_01.jpg")
         window.actions["review_sort"].trigger()
         window.actions["review_images_sort"].trigger()
@@ -208,30 +200,7 @@ def main() -> None:
         QTest.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton,
                          Qt.KeyboardModifier.NoModifier, canvas.mapFromScene(QPointF(x, y)))
         window.status.hover.setText(window.editor.describe(x, y))
-        settle(400)  # let the throttled segment list catch up
-        out.parent.mkdir(parents=True, exist_ok=True)
-        window.grab().save(str(out))
-        window.close()
-    print(f"wrote {out}")
-
-
-def show_image(window, key: str) -> None:  # noqa: ANN001
-    """Go to ``key`` and wait until it is shown (images are read on a loader thread)."""
-    from PySide6.QtCore import QEventLoop
-
-    loop = QEventLoop()
-    window.session.image_opened.connect(lambda shown, *_: shown == key and loop.quit())
-    window.session.go_to(key)
-    if window.session.key != key:
-        loop.exec()
-
-
-def settle(ms: int) -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
+        save(window, out)
 
 
 if __name__ == "__main__":

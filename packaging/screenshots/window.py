@@ -11,17 +11,12 @@ hovers it, so the segment list, category picker and status bar all show somethin
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from shot import copy_samples, open_window, save, show_image, use_temporary_settings
 
-from PySide6.QtCore import QSettings  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[2]
 SCENE = [  # (category, polygon in (x, y)) traced over resources/samples/street_01.jpg
     ("sky-other-merged", [(0, 0), (640, 0), (640, 300), (0, 300)]),
     ("building-other-merged", [(0, 141), (120, 141), (120, 300), (0, 300)]),
@@ -52,23 +47,12 @@ SCENE = [  # (category, polygon in (x, y)) traced over resources/samples/street_
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_suffix(".png")
     with tempfile.TemporaryDirectory() as tmp:
-        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
+        use_temporary_settings(tmp)
         from panoptix.core import edits
-        from panoptix.gui.app import application
-        from panoptix.gui.main_window import MainWindow
-        from panoptix.gui.prefs import Prefs
 
-        images = Path(tmp) / "street"
-        images.mkdir()
-        for name in ("street_01.jpg", "street_02.jpg", "park_01.jpg", "shapes_01.jpg"):
-            shutil.copy2(REPO / "resources" / "samples" / name, images / name)
-        application()
-        window = MainWindow(Prefs(QSettings()))  # the settings in tmp, not the user's
-        window.session.auto_presegment = False
-        window.resize(1500, 860)
-        window.show()
-        window.open_path(images, model="local-model-not-needed")
+        images = copy_samples(Path(tmp), ("street_01.jpg", "street_02.jpg", "park_01.jpg",
+                                          "shapes_01.jpg"))
+        window = open_window(images, (1500, 860), model="local-model-not-needed")
         show_image(window, "street_01.jpg")
         doc = window.editor.document
         for name, polygon in SCENE:
@@ -81,30 +65,7 @@ def main() -> None:
         window.images.set_status("street_02.jpg", _status("presegmented"))
         window.images.set_status("park_01.jpg", _status("done"))
         window.canvas.fit()
-        settle(400)  # let the throttled segment list catch up
-        out.parent.mkdir(parents=True, exist_ok=True)
-        window.grab().save(str(out))
-        window.close()
-    print(f"wrote {out}")
-
-
-def show_image(window, key: str) -> None:  # noqa: ANN001
-    """Go to ``key`` and wait until it is shown (images are read on a loader thread)."""
-    from PySide6.QtCore import QEventLoop
-
-    loop = QEventLoop()
-    window.session.image_opened.connect(lambda shown, *_: shown == key and loop.quit())
-    window.session.go_to(key)
-    if window.session.key != key:
-        loop.exec()
-
-
-def settle(ms: int) -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
+        save(window, out)
 
 
 def _status(name: str):  # noqa: ANN202
