@@ -42,6 +42,9 @@ from panoptix.gui.threshold_panel import ThresholdPanel
 from panoptix.gui.worker_client import WorkerClient
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+REVIEW_SORTS = {"review_sort": "review/segments_least_confident_first",
+                "review_images_sort": "review/images_least_confident_first"}
+"""The Review menu's sort toggles and the preference each is remembered under."""
 
 
 class MainWindow(QMainWindow):
@@ -225,6 +228,8 @@ class MainWindow(QMainWindow):
             a[name].setChecked(p.get_bool(f"view/{name}"))
             a[name].toggled.emit(a[name].isChecked())
         a["protect"].setChecked(p.get_bool("edit/protect_labeled"))
+        for name, key in REVIEW_SORTS.items():
+            a[name].setChecked(p.get_bool(key))  # toggled sorts the list
         self.editor.set_brush_size(p.get_int("edit/brush_size"))
         self.brush.setValue(self.editor.brush_size)
         geometry, state = p.window_state()
@@ -241,6 +246,8 @@ class MainWindow(QMainWindow):
         for name in ("overlay", "boundaries", "unlabeled"):
             p.set(f"view/{name}", a[name].isChecked())
         p.set("edit/protect_labeled", a["protect"].isChecked())
+        for name, key in REVIEW_SORTS.items():
+            p.set(key, a[name].isChecked())
         p.set("edit/brush_size", self.editor.brush_size)
         p.save_window_state(self.saveGeometry(), self.saveState())
 
@@ -313,9 +320,18 @@ class MainWindow(QMainWindow):
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         for path in self.prefs.recent():
-            self.recent_menu.addAction(path, lambda p=path: self.open_path(p))
+            self.recent_menu.addAction(path, lambda p=path: self.open_recent(p))
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def open_recent(self, path: str) -> bool:
+        """Open a recent project; one whose folder is gone is reported and dropped from the
+        list (opening it would make a new project for a path that is not there)."""
+        if not Path(path).is_dir():
+            self.prefs.remove_recent(path)
+            self.status.error(f"{path} no longer exists; removed from recent projects")
+            return False
+        return self.open_path(path)
 
     def open_relabel_popup(self) -> None:
         doc = self.editor.document
@@ -370,8 +386,10 @@ class MainWindow(QMainWindow):
 
     # -- Qt events ---------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
-        if event.mimeData().hasUrls():
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
+        else:
+            event.ignore()  # web links and text: nothing this window can open
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]

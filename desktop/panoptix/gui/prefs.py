@@ -16,6 +16,8 @@ DEFAULTS: dict[str, object] = {
     "view/unlabeled": False,
     "edit/brush_size": 15,
     "edit/protect_labeled": False,
+    "review/segments_least_confident_first": False,
+    "review/images_least_confident_first": False,
 }
 
 
@@ -37,14 +39,20 @@ class Prefs:
 
     # -- recent projects ----------------------------------------------------------------
     def recent(self) -> list[str]:
+        """Most recent first, as stored: a folder gone since is listed (the window says so
+        when it is chosen, then drops it), so a drive not mounted yet keeps its entries."""
         value = self.settings.value("recent", [])
-        paths = [value] if isinstance(value, str) else list(value or [])
-        return [p for p in paths if Path(p).exists()]
+        return [value] if isinstance(value, str) else [str(p) for p in value or []]
 
     def add_recent(self, path: str | Path) -> None:
         path = str(Path(path).resolve())
-        paths = [path, *(p for p in self.recent() if p != path)][:MAX_RECENT]
-        self.settings.setValue("recent", paths)
+        kept = (p for p in self.recent() if p != path and Path(p).exists())
+        self.settings.setValue("recent", [path, *kept][:MAX_RECENT])
+        self.settings.sync()
+
+    def remove_recent(self, path: str | Path) -> None:
+        self.settings.setValue("recent", [p for p in self.recent() if p != str(path)])
+        self.settings.sync()
 
     # -- window layout --------------------------------------------------------------------
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
