@@ -216,3 +216,24 @@ def test_progress_reaches_the_total(project, tmp_path):
     seen: list[tuple[int, int]] = []
     export_panoptic(project, tmp_path / "out", "val", progress=lambda d, t: seen.append((d, t)))
     assert seen[-1] == (3, 3) and [d for d, _ in seen] == [1, 2, 3]
+
+
+def test_a_killed_exports_staging_folder_is_removed_but_a_live_one_is_kept(project, tmp_path):
+    from panoptix.core.coco_export import STAGE_PREFIX
+    from panoptix.core.folder_lock import FolderLock
+
+    out = tmp_path / "out"
+    killed = out / f"{STAGE_PREFIX}val-killed"
+    live = out / f"{STAGE_PREFIX}val-live"
+    for stage in (killed, live):
+        (stage / "panoptic_val").mkdir(parents=True)
+        (stage / "panoptic_val.json").write_text("{")
+    lock = FolderLock.acquire(live)  # an export still running holds its stage's lock
+    try:
+        export_panoptic(project, out, "val")
+    finally:
+        lock.release()
+    assert not killed.exists()
+    assert live.exists()
+    assert leftovers(out) == [live.name]
+    assert validate_panoptic(out / "panoptic_val.json") == []

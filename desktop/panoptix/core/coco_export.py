@@ -29,6 +29,8 @@ import numpy as np
 
 from panoptix.core import atomic
 from panoptix.core.annotation_file import AnnotationRecord, DocumentSnapshot
+from panoptix.core.atomic import StoreError
+from panoptix.core.folder_lock import FolderLock
 from panoptix.core.manifest import ImageEntry, ImageStatus, ProjectError
 from panoptix.core.panoptic_png import read_panoptic_png, write_panoptic_png
 from panoptix.core.paths import png_names
@@ -231,19 +233,43 @@ def export_info(project: Project) -> dict:
             "date_created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")}
 
 
+STAGE_PREFIX = ".panoptix-export-"
+
+
 @contextmanager
 def staged(out_dir: Path, name: str) -> Iterator[Path]:
-    """A hidden folder inside ``out_dir`` to build an export in; removed afterwards."""
+    """A hidden folder inside ``out_dir`` to build an export in; removed afterwards.
+
+    The stage holds an OS lock while in use, so the stages of exports that were killed
+    (their lock died with them) are recognised and removed by the next export."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".panoptix-export-{name}-", dir=out_dir))
-    except OSError as exc:
-        raise ExportError(f"export failed: {atomic.os_error(exc, 'write into', out_dir)}"
-                          ) from exc
+        remove_abandoned_stages(out_dir)
+        stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{name}-", dir=out_dir))
+        lock = FolderLock.acquire(stage)
+    except (OSError, StoreError) as exc:
+        error = atomic.os_error(exc, "write into", out_dir) if isinstance(exc, OSError) else exc
+        raise ExportError(f"export failed: {error}") from exc
     try:
         yield stage
     finally:
+        if lock is not None:
+            lock.release()
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def remove_abandoned_stages(out_dir: Path) -> None:
+    """Delete the staging folders in ``out_dir`` that no live export holds."""
+    for stage in out_dir.glob(f"{STAGE_PREFIX}*"):
+        if not stage.is_dir():
+            continue
+        try:
+            lock = FolderLock.acquire(stage)
+        except StoreError:  # a live export's (ProjectLockedError) or unreadable: leave it
+            continue
+        if lock is not None:
+            lock.release()
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def publish(stage: Path, out_dir: Path, names: Sequence[str]) -> None:
