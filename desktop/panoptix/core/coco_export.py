@@ -32,6 +32,7 @@ from panoptix.core.annotation_file import AnnotationRecord, DocumentSnapshot
 from panoptix.core.atomic import StoreError
 from panoptix.core.folder_lock import FolderLock
 from panoptix.core.manifest import ImageEntry, ImageStatus, ProjectError
+from panoptix.core.messages import one_line
 from panoptix.core.panoptic_png import read_panoptic_png, write_panoptic_png
 from panoptix.core.paths import png_names
 from panoptix.core.project import Project
@@ -148,7 +149,7 @@ def export_panoptic(project: Project, out_dir: Path, name: str | None = None, *,
                     "categories": project.categories.to_coco()}
             atomic.write_json(stage / json_name, data, sync=False)
         except (OSError, ProjectError, atomic.StoreError) as exc:
-            raise ExportError(f"export failed: {one_line(exc, out_dir)}") from exc
+            raise ExportError(f"export failed: {export_error_line(exc, out_dir)}") from exc
         problems = validate_panoptic(stage / json_name, png_dir, workers)
         if problems:
             raise ExportError(f"export failed validation ({len(problems)} problems), "
@@ -293,14 +294,14 @@ def publish(stage: Path, out_dir: Path, names: Sequence[str]) -> None:
         for source, target in undo:
             with suppress(OSError):
                 os.replace(source, target)
-        raise ExportError(f"export failed: {one_line(exc, out_dir)}") from exc
+        raise ExportError(f"export failed: {export_error_line(exc, out_dir)}") from exc
 
 
-def one_line(exc: BaseException, out_dir: Path) -> str:
+def export_error_line(exc: BaseException, out_dir: Path) -> str:
     """An error as one line; an OS error names its file and whether reading or writing it
     failed (the files inside ``out_dir`` are the ones written)."""
     if isinstance(exc, OSError) and exc.filename:
         path = Path(os.fsdecode(exc.filename))
         action = "write" if path.is_relative_to(out_dir) else "read"
         return str(atomic.os_error(exc, action, path))
-    return " ".join(str(exc).split()) or type(exc).__name__
+    return one_line(exc)

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from panoptix.core.messages import one_line
+
 DEFAULT_MAX_PIXELS = 120_000_000
 SUPPORTED_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".tif",
                                   ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".pnm"})
@@ -61,7 +63,7 @@ def load_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
         except MemoryError:
             raise _error(path, f"not enough memory to decode {width}x{height}") from None
         except Exception as exc:  # decoders raise many types on damaged data
-            raise _error(path, f"damaged or truncated ({_one_line(exc)})") from exc
+            raise _error(path, f"damaged or truncated ({one_line(exc)})") from exc
     if orientation in _TRANSPOSE:
         rgb = rgb.transpose(_TRANSPOSE[orientation])
     return np.asarray(rgb)
@@ -110,7 +112,7 @@ def _open(path: Path, max_pixels: int | None) -> Image.Image:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        reason = "file not found" if isinstance(exc, FileNotFoundError) else _one_line(exc)
+        reason = "file not found" if isinstance(exc, FileNotFoundError) else one_line(exc)
         raise _error(path, reason) from exc
     if size == 0:
         raise _error(path, "the file is empty (0 bytes)")
@@ -120,11 +122,11 @@ def _open(path: Path, max_pixels: int | None) -> Image.Image:
     try:
         return Image.open(path)
     except Image.DecompressionBombError as exc:
-        raise _error(path, f"over the {limit / 1e6:.0f} MP limit ({_one_line(exc)})") from exc
+        raise _error(path, f"over the {limit / 1e6:.0f} MP limit ({one_line(exc)})") from exc
     except UnidentifiedImageError as exc:
         raise _error(path, "not an image in a supported format (or badly damaged)") from exc
     except Exception as exc:
-        raise _error(path, f"cannot read ({_one_line(exc)})") from exc
+        raise _error(path, f"cannot read ({one_line(exc)})") from exc
 
 
 def _orientation(image: Image.Image) -> int:
@@ -175,11 +177,6 @@ def _gray(values: np.ndarray) -> Image.Image:
 def _natural_key(path: Path) -> tuple:
     return tuple(tuple(int(t) if t.isdigit() else t.casefold()
                        for t in re.split(r"(\d+)", part)) for part in path.parts)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
 
 
 def _error(path: Path, reason: str) -> ImageLoadError:

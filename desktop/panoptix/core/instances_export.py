@@ -27,8 +27,8 @@ from panoptix.core.coco_export import (
     Progress,
     check_name,
     default_name,
+    export_error_line,
     image_json,
-    one_line,
     publish,
     read_stored,
     select_items,
@@ -169,7 +169,7 @@ def export_instances(project: Project, out_dir: Path, name: str | None = None, *
                 "images": [image_json(item) for item in items], "annotations": annotations,
                 "categories": things}, sync=False)
         except (OSError, ProjectError, atomic.StoreError, PanopticPngError) as exc:
-            raise ExportError(f"export failed: {one_line(exc, out_dir)}") from exc
+            raise ExportError(f"export failed: {export_error_line(exc, out_dir)}") from exc
         problems = check_instances(annotations)
         if problems:
             raise ExportError(f"export failed its check ({len(problems)} problems), first: "

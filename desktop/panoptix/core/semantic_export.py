@@ -25,8 +25,8 @@ from panoptix.core.coco_export import (
     Progress,
     check_name,
     default_name,
+    export_error_line,
     image_json,
-    one_line,
     publish,
     read_stored,
     select_items,
@@ -99,7 +99,7 @@ def export_semantic(project: Project, out_dir: Path, name: str | None = None, *,
                 "format": "semantic", "dtype": dtype.name, "unlabeled": unlabeled,
                 "categories": project.categories.to_coco(), "images": images}, sync=False)
         except (OSError, ProjectError, atomic.StoreError, PanopticPngError) as exc:
-            raise ExportError(f"export failed: {one_line(exc, out_dir)}") from exc
+            raise ExportError(f"export failed: {export_error_line(exc, out_dir)}") from exc
         problems = check_semantic(folder, images, counts, project.categories, dtype, unlabeled)
         if problems:
             raise ExportError(f"export failed its check ({len(problems)} problems), first: "

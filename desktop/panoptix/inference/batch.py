@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from panoptix.core.messages import one_line
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
 from panoptix.inference.assist import postprocess_document
@@ -162,8 +163,3 @@ class BatchPresegmenter:
         self.report.failed[path] = error
         if self.on_image is not None:
             self.on_image(path, error)
-
-
-def one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return text or type(error).__name__
