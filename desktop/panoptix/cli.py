@@ -1,7 +1,7 @@
 """The ``panoptix`` command.
 
 ``panoptix [PATH] [--model M] [--device D]`` opens the window; the subcommands work without
-it: ``presegment``, ``export``, ``import`` and ``validate``. Everything heavy (Qt, torch,
+it: ``presegment``, ``export``, ``import``, ``validate`` and ``demo-data``. Everything heavy (Qt, torch,
 numpy and the core) is imported inside the command that needs it, so ``--help`` is quick.
 
 Exit status: 0 done, 1 failed (one line per problem, or one line saying why), 2 bad
@@ -100,6 +100,12 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run_validate)
 
 
+def _demo_data_arguments(parser: argparse.ArgumentParser) -> None:
+    from panoptix.synth.command import add_arguments
+
+    add_arguments(parser)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "presegment": ("pre-segment images into a project, without the window",
                    _presegment_arguments),
@@ -108,6 +114,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "import": ("make a project from a COCO panoptic dataset", _import_arguments),
     "validate": ("check a COCO panoptic dataset; exit 1 with one line per problem",
                  _validate_arguments),
+    "demo-data": ("write generated scenes with exact ground truth (COCO panoptic or a "
+                  "project)", _demo_data_arguments),
 }
 
 

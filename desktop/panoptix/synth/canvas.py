@@ -201,5 +201,5 @@ def _fixed(xs: list[float], ys: list[float], box: tuple[float, float, float, flo
     if box[0] < -_FAR or box[2] > _FAR or box[1] < -_FAR or box[3] > _FAR:
         xs = [min(max(x, -_FAR), _FAR) for x in xs]
         ys = [min(max(y, -_FAR), _FAR) for y in ys]
-    return np.array([(int(x * _ONE + 0.5), int(y * _ONE + 0.5)) for x, y in zip(xs, ys, strict=True)],
-                    np.int32)
+    return np.array([(int(x * _ONE + 0.5), int(y * _ONE + 0.5))
+                     for x, y in zip(xs, ys, strict=True)], np.int32)

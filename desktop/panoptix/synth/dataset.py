@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 
 from panoptix import __version__
-from panoptix.core.coco_export import segment_json
+from panoptix.core.coco_export import ExportError, check_name, segment_json
 from panoptix.core.coco_import import DatasetImportError, import_panoptic
 from panoptix.core.manifest import ImageStatus
 from panoptix.core.panoptic_png import write_panoptic_png
@@ -92,6 +92,10 @@ def write_dataset(folder: str | os.PathLike[str], kinds: Sequence[str] = SCENE_K
     folder = Path(os.path.abspath(folder))
     specs = plan_scenes(kinds, count, seed)
     size = check_size(size)
+    try:
+        check_name(name)
+    except ExportError as exc:
+        raise DatasetError(str(exc)) from None
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise DatasetError(f"{folder} exists and is not empty; nothing written")
     try:

@@ -71,9 +71,14 @@ def harbour(rng: np.random.Generator, height: int, width: int) -> Plan:
             return edge + side * float(rng.uniform(0.6, 8.0))
 
         def on_water(z: float, reach: float) -> float:
+            """Clear of the pier (a boat's reflection must not fall on it); maybe out of
+            view, then the boat is simply not seen."""
             lo, hi = cam.visible_x(z)
-            return (float(rng.uniform(lo, edge - reach - 1.0)) if side > 0
-                    else float(rng.uniform(edge + reach + 1.0, hi)))
+            if side > 0:
+                limit = edge - reach - 1.0
+                return float(rng.uniform(min(lo, limit - 5.0), limit))
+            limit = edge + reach + 1.0
+            return float(rng.uniform(limit, max(hi, limit + 5.0)))
 
         water_from = near + 2
         land_depth = (near, min(length, 40.0))
