@@ -1,7 +1,7 @@
 """The ``panoptix`` command.
 
 ``panoptix [PATH] [--model M] [--device D]`` opens the window; the subcommands work without
-it: ``presegment``, ``export``, ``import``, ``validate`` and ``demo-data``. Everything heavy (Qt, torch,
+it: ``presegment``, ``export``, ``import`` and ``validate``. Everything heavy (Qt, torch,
 numpy and the core) is imported inside the command that needs it, so ``--help`` is quick.
 
 Exit status: 0 done, 1 failed (one line per problem, or one line saying why), 2 bad
