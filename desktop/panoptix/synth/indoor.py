@@ -25,7 +25,7 @@ def room(pen: Pen, half: tuple[float, float], depth: float, ceiling: float) -> N
     canvas = pen.canvas
     left, right = half
     near = 0.3
-    wall = Material(pen.pick(WALL_PAINT), "grain", 0.04, gradient=0.15)
+    wall = Material(pen.pick(WALL_PAINT), "grain", 0.025, gradient=0.15)
     wall_seg = canvas.stuff(category_id("wall-other-merged"))
     pen.face((left, right), (0.0, ceiling), depth, wall_seg, wall)
     pen.side_face(left, (0.0, ceiling), (near, depth), wall_seg, wall.shaded(0.85 - 0.1 * pen.sun))
@@ -33,7 +33,7 @@ def room(pen: Pen, half: tuple[float, float], depth: float, ceiling: float) -> N
                   wall.shaded(0.85 + 0.1 * pen.sun))
     pen.world_polygon([(left, ceiling, near), (right, ceiling, near), (right, ceiling, depth),
                        (left, ceiling, depth)], canvas.stuff(category_id("ceiling-merged")),
-                      Material(pen.jitter((235, 235, 230)), "grain", 0.03, gradient=-0.3))
+                      Material(pen.jitter((235, 235, 230)), "grain", 0.015, gradient=-0.3))
     floor_seg = canvas.stuff(category_id("floor-wood"))
     boards = Material(pen.pick(WOOD + [(190, 150, 105)]), "wood", 0.14, gradient=0.2)
     pen.ground_polygon([(left, near), (right, near), (right, depth), (left, depth)], floor_seg,

@@ -25,7 +25,7 @@ def tree(pen: Pen, x: float, z: float, height: float, autumn: bool = False,
     if base == 0.0:
         pen.ground_shadow(x, z, crown * 0.8, crown * 0.5, length=height * 0.6)
     bark = Material(pen.pick(BARK), "grain", 0.12, side=0.4 * pen.sun)
-    trunk = height * float(rng.uniform(0.025, 0.045))
+    trunk = height * float(rng.uniform(0.015, 0.028))
     top = height - crown * 1.2
     fig.polygon([(-trunk, 0), (trunk, 0), (trunk * 0.6, top), (-trunk * 0.6, top)], seg, bark)
     for sign in (-1, 1):
@@ -97,7 +97,7 @@ def ridge(pen: Pen, row: float, height: float, colour: Colour) -> None:
     profile = (profile - profile.min()) / max(profile.max() - profile.min(), 1e-6)
     top = row - height * (0.25 + 0.75 * profile)
     points = np.concatenate([np.stack([xs, top], 1), [[width + 20, row + 6], [-20, row + 6]]])
-    canvas.polygon(points, seg, Material(pen.jitter(colour), "blotchy", 0.12, gradient=0.2,
+    canvas.polygon(points, seg, Material(pen.jitter(colour), "blotchy", 0.05, gradient=0.2,
                                          side=0.15 * pen.sun))
 
 
