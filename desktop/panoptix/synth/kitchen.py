@@ -49,9 +49,10 @@ def kitchen(rng: np.random.Generator, height: int, width: int) -> Plan:
         layout.add(z, figures.potted_plant, x=float(rng.uniform(counter[0] + 0.2, counter[1]
                                                                 - 0.2)),
                    z=z, base=COUNTER_TOP, height=float(rng.uniform(0.25, 0.5)))
-    if rng.random() < 0.65 and depth > 3.6:
-        half = (float(rng.uniform(0.45, 0.9)), float(rng.uniform(0.35, 0.55)))
-        tz = float(rng.uniform(1.9, depth - 1.2 - 2 * half[1]))
+    half = (float(rng.uniform(0.45, 0.9)), float(rng.uniform(0.35, 0.55)))
+    room_for_table = depth - 1.2 - 2 * half[1] - 1.9
+    if rng.random() < 0.65 and room_for_table > 0.1:
+        tz = float(rng.uniform(1.9, 1.9 + room_for_table))
         tx = float(rng.uniform(walls[0] + half[0] + 0.4, walls[1] - half[0] - 0.4))
         layout.add(tz + 2 * half[1] + 0.01, indoor.dining_table, x=tx, z=tz, half=half)
         for _ in range(int(rng.integers(0, 5))):
