@@ -44,6 +44,8 @@ class Item:
     seed: int
     base: bool = False
     """Base items (sky, ground) are never removed: they guarantee no pixel is void."""
+    distance: float = float("inf")
+    """Metres from the camera for the haze (inf: none, or the item fades by itself)."""
 
 
 @dataclass
@@ -54,13 +56,14 @@ class Layout:
     items: list[Item] = field(default_factory=list)
 
     def add(self, depth: float, draw: Callable[..., None], **arguments: object) -> None:
-        self.items.append(Item(depth, draw, arguments, int(self.rng.integers(1 << 62))))
+        self.items.append(Item(depth, draw, arguments, int(self.rng.integers(1 << 62)),
+                               distance=depth))
 
     def background(self, draw: Callable[..., None], base: bool = False,
-                   **arguments: object) -> None:
+                   distance: float = float("inf"), **arguments: object) -> None:
         """Painted before every depth-sorted item, in the order added."""
         self.items.append(Item(BACKGROUND - len(self.items), draw, arguments,
-                               int(self.rng.integers(1 << 62)), base))
+                               int(self.rng.integers(1 << 62)), base, distance))
 
 
 @dataclass(frozen=True)
@@ -150,5 +153,7 @@ def build(kind: str, seed: int, plan: Plan, height: int, width: int,
             break
         skip |= found
         canvas = first.replay(skip)
-    image = render(canvas, look, render_rng)
+    distances = np.array([np.inf] + [plan.layout.items[i].distance
+                                     for i in canvas.item_of[1:]], np.float64)
+    image = render(canvas, look, render_rng, distances)
     return Scene(kind, seed, image, to_document(canvas, synth_categories()), len(skip))

@@ -51,7 +51,8 @@ def harbour(rng: np.random.Generator, height: int, width: int) -> Plan:
                               (60, 90, 55), weather.haze, strict=True)))
     if rng.random() < 0.6:
         span = cam.visible_x(shore)
-        layout.background(buildings.skyline, x=span, z=shore, heights=(6.0, 30.0))
+        layout.background(buildings.skyline, x=span, z=shore, heights=(6.0, 30.0),
+                          distance=shore)
     stone = hazy(Material(layout_colour(rng, STONE), "grain", 0.05), weather.haze, 0.2)
     pier = rng.random() < 0.5
     if pier:  # a pier along one side, the water beside it

@@ -48,26 +48,33 @@ def outdoor_weather(rng: np.random.Generator) -> Weather:
     if name == "sunny":
         look = Look(tint=_vary((1.0, 1.0, 1.0), rng, 0.04), exposure=float(rng.uniform(0.95, 1.1)),
                     shadow=float(rng.uniform(0.35, 0.55)), sun=sun,
-                    cloudiness=float(rng.uniform(0.0, 0.45)), **camera)
-        return Weather(name, look, _vary((55, 115, 200), rng), _vary((175, 205, 235), rng),
-                       1.0)
-    if name == "hazy":
+                    cloudiness=float(rng.uniform(0.0, 0.45)),
+                    visibility=float(rng.uniform(600, 1500)), **camera)
+        weather = Weather(name, look, _vary((55, 115, 200), rng), _vary((175, 205, 235), rng),
+                          1.0)
+    elif name == "hazy":
         look = Look(tint=_vary((1.02, 1.0, 0.97), rng, 0.03), exposure=float(rng.uniform(1.0, 1.1)),
                     shadow=float(rng.uniform(0.2, 0.3)), sun=sun,
-                    cloudiness=float(rng.uniform(0.3, 0.6)), **camera)
-        return Weather(name, look, _vary((125, 160, 205), rng), _vary((215, 220, 225), rng),
-                       0.6)
-    if name == "overcast":
+                    cloudiness=float(rng.uniform(0.3, 0.6)),
+                    visibility=float(rng.uniform(150, 400)), **camera)
+        weather = Weather(name, look, _vary((125, 160, 205), rng), _vary((215, 220, 225), rng),
+                          0.6)
+    elif name == "overcast":
         look = Look(tint=_vary((0.96, 0.98, 1.02), rng, 0.03),
                     exposure=float(rng.uniform(0.85, 1.0)), shadow=float(rng.uniform(0.05, 0.12)),
-                    sun=sun * 0.3, cloudiness=float(rng.uniform(0.8, 1.0)), **camera)
-        return Weather(name, look, _vary((150, 155, 165), rng), _vary((205, 208, 212), rng),
-                       0.9)
-    look = Look(tint=_vary((1.12, 0.97, 0.82), rng, 0.04), exposure=float(rng.uniform(0.8, 0.95)),
-                shadow=float(rng.uniform(0.4, 0.5)), sun=float(np.sign(sun) or 1.0)
-                * float(rng.uniform(0.7, 1.0)), cloudiness=float(rng.uniform(0.2, 0.6)),
-                cloud_colour=(250, 215, 185), **camera)
-    return Weather(name, look, _vary((70, 95, 155), rng), _vary((240, 185, 140), rng), 0.8)
+                    sun=sun * 0.3, cloudiness=float(rng.uniform(0.8, 1.0)),
+                    visibility=float(rng.uniform(300, 800)), **camera)
+        weather = Weather(name, look, _vary((150, 155, 165), rng), _vary((205, 208, 212), rng),
+                          0.9)
+    else:
+        look = Look(tint=_vary((1.12, 0.97, 0.82), rng, 0.04),
+                    exposure=float(rng.uniform(0.8, 0.95)), shadow=float(rng.uniform(0.4, 0.5)),
+                    sun=float(np.sign(sun) or 1.0) * float(rng.uniform(0.7, 1.0)),
+                    cloudiness=float(rng.uniform(0.2, 0.6)), cloud_colour=(250, 215, 185),
+                    visibility=float(rng.uniform(400, 900)), **camera)
+        weather = Weather(name, look, _vary((70, 95, 155), rng), _vary((240, 185, 140), rng),
+                          0.8)
+    return replace(weather, look=replace(weather.look, haze=weather.sky_horizon))
 
 
 def indoor_look(rng: np.random.Generator) -> Look:

@@ -41,6 +41,10 @@ class Look:
     noise: float = 3.0
     """Sensor noise: its standard deviation in 0..255 units at mid grey."""
     cloud_colour: tuple[float, float, float] = (245.0, 245.0, 248.0)
+    haze: tuple[float, float, float] = (200.0, 210.0, 220.0)
+    """What distant things fade into (the sky at the horizon)."""
+    visibility: float = float("inf")
+    """Metres over which distant things fade about two thirds of the way into the haze."""
 
 
 PAD = 96
@@ -71,9 +75,13 @@ def sensor_noise(height: int, width: int) -> np.ndarray:
 def _tile(name: str, height: int, width: int) -> np.ndarray:
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     shape = (height, width)
+    # feature sizes are set for 640x480 and follow the image size: a scene looks the
+    # same at any resolution
+    scale = max(min(height - PAD, width - PAD) / 480, 0.25)
 
     def noise(cell_y: float, cell_x: float) -> np.ndarray:
-        """Smooth noise with features about ``cell`` pixels across."""
+        """Smooth noise with features about ``cell`` pixels across (at 640x480)."""
+        cell_y, cell_x = max(cell_y * scale, 1.0), max(cell_x * scale, 1.0)
         small = rng.standard_normal((max(2, int(height / cell_y) + 2),
                                      max(2, int(width / cell_x) + 2)), dtype=np.float32)
         return cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
@@ -99,11 +107,13 @@ def _tile(name: str, height: int, width: int) -> np.ndarray:
     return field / spread if spread > 0 else field
 
 
-def render(canvas: Canvas, look: Look, rng: np.random.Generator) -> np.ndarray:
-    """The ``HxWx3`` uint8 RGB image of a painted canvas."""
+def render(canvas: Canvas, look: Look, rng: np.random.Generator,
+           depths: np.ndarray | None = None) -> np.ndarray:
+    """The ``HxWx3`` uint8 RGB image of a painted canvas; ``depths`` (metres, per
+    primitive, ``inf`` where none) fades distant primitives into the haze."""
     height, width = canvas.height, canvas.width
-    prim = canvas.primitives
-    tables = _tables(canvas, look)
+    prim = canvas.primitives.astype(np.intp)  # once, not in every lookup below
+    tables = _tables(canvas, look, depths)
     ys = np.arange(height, dtype=np.float32)[:, None]
     xs = np.arange(width, dtype=np.float32)[None, :]
 
@@ -134,13 +144,13 @@ def render(canvas: Canvas, look: Look, rng: np.random.Generator) -> np.ndarray:
         channel += np.take(tables["colour_slope"][:, c], prim) * ys
         channel *= light
         channels.append(channel)
-    _clouds(canvas, look, tables, channels, stack[TEXTURES.index("clouds"), oy:, ox:])
+    _clouds(canvas, prim, look, tables, channels, stack[TEXTURES.index("clouds"), oy:, ox:])
     rgb = cv2.merge([np.clip(channel, 0, 255, out=channel).astype(np.uint8)
                      for channel in channels])
     return cv2.GaussianBlur(rgb, (0, 0), float(np.hypot(0.55, look.blur)))
 
 
-def _tables(canvas: Canvas, look: Look) -> dict[str, np.ndarray]:
+def _tables(canvas: Canvas, look: Look, depths: np.ndarray | None) -> dict[str, np.ndarray]:
     """Per-primitive lookup tables.
 
     Brightness is the plane ``offset + slope_y * y + slope_x * x`` that puts a material's
@@ -157,6 +167,11 @@ def _tables(canvas: Canvas, look: Look) -> dict[str, np.ndarray]:
     offset = 1.0 - slope_y * (y0 + y1) / 2 - slope_x * (x0 + x1) / 2
     colour = np.array([m.colour for m in materials], np.float32)
     top = np.array([m.top if m.top is not None else m.colour for m in materials], np.float32)
+    if depths is not None and np.isfinite(look.visibility):
+        fade = (1.0 - np.exp(-np.nan_to_num(depths, posinf=0.0) / look.visibility))[:, None]
+        haze = np.asarray(look.haze, np.float32)
+        colour += (haze - colour) * fade.astype(np.float32)
+        top += (haze - top) * fade.astype(np.float32)
     colour_slope = (colour - top) / tall[:, None]
     base = top - colour_slope * y0[:, None]
     balance = np.asarray(look.tint, np.float32) * np.float32(look.exposure)
@@ -168,7 +183,7 @@ def _tables(canvas: Canvas, look: Look) -> dict[str, np.ndarray]:
             "clouds": np.array([m.clouds for m in materials], np.float32)}
 
 
-def _clouds(canvas: Canvas, look: Look, tables: dict[str, np.ndarray],
+def _clouds(canvas: Canvas, prim: np.ndarray, look: Look, tables: dict[str, np.ndarray],
             channels: list[np.ndarray], field: np.ndarray) -> None:
     """Whiten cloudy materials (skies) towards the cloud colour where the field is high."""
     cloudy = np.flatnonzero(tables["clouds"])
@@ -180,7 +195,7 @@ def _clouds(canvas: Canvas, look: Look, tables: dict[str, np.ndarray],
     if r1 <= r0:
         return
     cover = np.clip((field[r0:r1, :canvas.width] + (look.cloudiness - 0.5) * 3.0) * 0.6, 0, 1)
-    weight = np.take(tables["clouds"], canvas.primitives[r0:r1]) * cover
+    weight = np.take(tables["clouds"], prim[r0:r1]) * cover
     balance = np.asarray(look.tint, np.float32) * np.float32(look.exposure)
     for c, channel in enumerate(channels):
         rows = channel[r0:r1]

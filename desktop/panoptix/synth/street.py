@@ -70,7 +70,7 @@ def street(rng: np.random.Generator, height: int, width: int) -> Plan:
     for kerb, front in zip(kerbs, fronts, strict=True):
         layout.background(pavement, inner=kerb, outer=front, near=near, far=far)
     layout.background(buildings.skyline, x=(fronts[0] - 60, fronts[1] + 60), z=far,
-                      heights=(8.0, 30.0))
+                      heights=(8.0, 30.0), distance=far)
     blocks = []
     for front in fronts:
         if rng.random() < 0.85:
