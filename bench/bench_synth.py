@@ -39,8 +39,8 @@ def main() -> None:
         rounds = []
         for round_index in range(ROUNDS):
             seeds = range(1000 * round_index, 1000 * round_index + count)
-            wall, cpu, scenes = timed(lambda seeds=seeds, kind=kind: [generate(kind, s, SIZE)
-                                                          for s in seeds])
+            wall, cpu, scenes = timed(lambda seeds=seeds, kind=kind: [
+                generate(kind, s, SIZE) for s in seeds])
             png_wall, png_cpu, _ = timed(lambda scenes=scenes: [
                 cv2.imencode(".png", scene.image) for scene in scenes])
             rounds.append((wall / count, cpu / count, png_wall / count, png_cpu / count))
