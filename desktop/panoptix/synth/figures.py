@@ -22,6 +22,8 @@ FRAMES = [(200, 30, 30), (20, 20, 25), (40, 90, 170), (230, 230, 230), (40, 130,
 WOOD = [(140, 95, 55), (110, 70, 40), (170, 125, 80), (90, 60, 40)]
 POTS = [(185, 95, 60), (60, 60, 65), (230, 230, 225), (120, 150, 170)]
 LEAVES = [(60, 120, 50), (40, 95, 40), (90, 140, 60), (50, 110, 70)]
+DETAIL_PX = 24.0
+"""People shorter than this on screen leave out shoes, hands, hair and bags."""
 
 
 def person(pen: Pen, x: float, z: float, height: float | None = None, base: float = 0.0,
@@ -40,6 +42,7 @@ def person(pen: Pen, x: float, z: float, height: float | None = None, base: floa
     shoe = Material(pen.jitter((35, 30, 30)), "smooth")
     stride = float(rng.uniform(-1, 1)) * (rng.random() < 0.7)
     turn = float(rng.uniform(-1, 1))
+    detailed = tall * fig.scale >= DETAIL_PX
     width = tall * float(rng.uniform(0.22, 0.27))
     hip, shoulder = 0.52 * tall, 0.81 * tall
     for sign in (-1, 1):
@@ -48,9 +51,10 @@ def person(pen: Pen, x: float, z: float, height: float | None = None, base: floa
         fig.polygon([(top - 0.05 * tall, hip), (top + 0.05 * tall, hip),
                      (foot + 0.033 * tall, 0.03 * tall), (foot - 0.033 * tall, 0.03 * tall)],
                     seg, legs)
-        fig.ellipse((foot + 0.02 * tall * turn, 0.022 * tall), (0.048 * tall, 0.024 * tall),
-                    seg, shoe)
-    if rng.random() < 0.25:  # a skirt or a coat over the hips
+        if detailed:
+            fig.ellipse((foot + 0.02 * tall * turn, 0.022 * tall),
+                        (0.048 * tall, 0.024 * tall), seg, shoe)
+    if rng.random() < 0.25 and detailed:  # a skirt or a coat over the hips
         fig.polygon([(-0.42 * width, hip + 0.02 * tall), (0.42 * width, hip + 0.02 * tall),
                      (0.6 * width, 0.33 * tall), (-0.6 * width, 0.33 * tall)], seg, shirt)
     fig.polygon([(-width / 2, shoulder), (width / 2, shoulder),
@@ -64,14 +68,15 @@ def person(pen: Pen, x: float, z: float, height: float | None = None, base: floa
         hand = (sign * (width / 2 + 0.015 * tall) + swing, 0.47 * tall)
         fig.line([shoulder_at, elbow], 0.062 * tall, seg, shirt)
         fig.line([elbow, hand], 0.055 * tall, seg, sleeve)
-        fig.ellipse(hand, (0.027 * tall, 0.032 * tall), seg, skin)
+        if detailed:
+            fig.ellipse(hand, (0.027 * tall, 0.032 * tall), seg, skin)
     fig.rectangle(-0.025 * tall, shoulder, 0.025 * tall, 0.87 * tall, seg, skin)
     head = (0.01 * tall * turn, 0.915 * tall)
     fig.ellipse(head, (0.056 * tall, 0.07 * tall), seg, skin)
-    if rng.random() < 0.9:
+    if rng.random() < 0.9 and detailed:
         fig.ellipse((head[0], head[1] + 0.012 * tall), (0.06 * tall, 0.065 * tall), seg, hair,
                     start=180, end=360)
-    if rng.random() < 0.2:  # a bag
+    if rng.random() < 0.2 and detailed:  # a bag
         bag = Material(pen.pick(TROUSERS + CLOTHES[:4]), "fabric", 0.05)
         sign = 1 if rng.random() < 0.5 else -1
         fig.rectangle(sign * 0.5 * width, 0.42 * tall, sign * 0.5 * width + sign * 0.13 * tall,

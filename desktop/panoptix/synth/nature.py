@@ -41,7 +41,8 @@ def tree(pen: Pen, x: float, z: float, height: float, autumn: bool = False,
                         Material(pen.jitter(leaf, 0.08), "foliage", 0.2, gradient=0.35))
         return
     centre_y = height - crown
-    for _ in range(rng.randrange(7, 15)):
+    blobs = rng.randrange(7, 15) if crown * fig.scale >= 10 else 4  # far: fewer, same look
+    for _ in range(blobs):
         dx = rng.gauss(0, 0.45) * crown
         dy = rng.gauss(0, 0.35) * crown
         size = crown * float(rng.uniform(0.4, 0.65))

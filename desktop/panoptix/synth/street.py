@@ -44,10 +44,10 @@ def pavement(pen: Pen, inner: float, outer: float, near: float, far: float) -> N
                        stone.shaded(1.15))
     joint = stone.shaded(0.75)
     z = near
-    while z < min(far, 40):
-        pen.ground_polygon([(inner, z), (outer, z), (outer, z + 0.04), (inner, z + 0.04)], seg,
+    while z < min(far, 30):
+        pen.ground_polygon([(inner, z), (outer, z), (outer, z + 0.05), (inner, z + 0.05)], seg,
                            joint)
-        z += 1.0
+        z += 1.5
 
 
 def street(rng: np.random.Generator, height: int, width: int) -> Plan:

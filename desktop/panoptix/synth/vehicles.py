@@ -12,6 +12,8 @@ PAINT = [(180, 25, 25), (30, 60, 150), (235, 235, 235), (25, 25, 28), (130, 135,
          (190, 190, 195), (30, 100, 60), (220, 170, 30), (120, 30, 40), (70, 110, 150),
          (200, 90, 30)]
 GLASS = (45, 60, 75)
+DETAIL_PX = 16.0
+"""Vehicles narrower than this on screen leave out wheels, side windows, plate, bumper."""
 HULLS = [(240, 240, 240), (180, 30, 30), (30, 50, 110), (40, 90, 60), (225, 200, 60),
          (60, 60, 65), (120, 160, 190)]
 
@@ -65,12 +67,14 @@ def car(pen: Pen, x: float, z: float, facing: int = -1) -> None:
     belt, roof = float(rng.uniform(0.9, 1.1)), float(rng.uniform(1.38, 1.6))
     x0, x1 = x - width / 2, x + width / 2
     paint = Material(pen.pick(PAINT), "grain", 0.03)
+    detailed = pen.camera.scale(z) * width >= DETAIL_PX
     _shadow(pen, (x0, x1), (z, z + length))
     for zc in (z + 0.7, z + length - 0.8):  # tyres showing under the bumper
         for tx in ((x0 + 0.08, x0 + 0.33), (x1 - 0.33, x1 - 0.08)):
             pen.face(tx, (0.0, 0.3), zc, seg, Material((25, 25, 27)))
     pen.box((x0, x1), (0.28, belt), (z, z + length), seg, paint)
-    _wheels(pen, (x0, x1), [z + 0.8, z + length - 0.85], 0.33, seg)
+    if detailed:
+        _wheels(pen, (x0, x1), [z + 0.8, z + length - 0.85], 0.33, seg)
     near0, near1 = z + length * float(rng.uniform(0.18, 0.3)), z + length * 0.38
     far0, far1 = z + length * 0.7, z + length * float(rng.uniform(0.78, 0.88))
     inset = width * 0.07
@@ -87,7 +91,7 @@ def car(pen: Pen, x: float, z: float, facing: int = -1) -> None:
                            (x1 - 2 * inset, roof, far0), (x0 + 2 * inset, roof, far0)], seg,
                           paint.shaded(1.12))
     side = x0 + inset if x0 > 0 else x1 - inset if x1 < 0 else None
-    if side is not None:
+    if side is not None and detailed:
         top_side = side + (inset if x0 > 0 else -inset)
         pen.world_polygon([(side, belt, near0), (top_side, roof, near1), (top_side, roof, far0),
                            (side, belt, far1)], seg, paint.shaded(0.8))
@@ -95,8 +99,9 @@ def car(pen: Pen, x: float, z: float, facing: int = -1) -> None:
                            (top_side, roof - 0.05, far0 - 0.1), (side, belt + 0.06, far1 - 0.2)],
                           seg, glass.shaded(0.9))
     _lights(pen, (x0, x1), (belt - 0.25, belt - 0.1), z, facing, seg)
-    pen.face((x - 0.26, x + 0.26), (0.45, 0.57), z - 0.01, seg, Material((230, 230, 220)))
-    pen.face((x0, x1), (0.28, 0.4), z - 0.005, seg, Material(pen.jitter((40, 40, 42))))
+    if detailed:
+        pen.face((x - 0.26, x + 0.26), (0.45, 0.57), z - 0.01, seg, Material((230, 230, 220)))
+        pen.face((x0, x1), (0.28, 0.4), z - 0.005, seg, Material(pen.jitter((40, 40, 42))))
 
 
 def truck(pen: Pen, x: float, z: float, facing: int = -1) -> None:
