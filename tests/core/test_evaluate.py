@@ -191,7 +191,7 @@ def test_what_cannot_be_evaluated_fails_with_one_line(tmp_path: Path, capsys,
     pred = write_coco(tmp_path, "pred", truths)
     expected = {"missing-file": "no such file", "no-pngs": "does not exist",
                 "size": "PNG is", "other-size": "ground truth is 64x48 but the prediction is 20x10",
-                "unknown-category": "not in categories",
+                "unknown-category": "is not among the ground truth's categories",
                 "no-done-images": "--all-annotated", "not-a-source": "neither"}[case]
     arguments = [str(gt), str(pred)]
     if case == "missing-file":

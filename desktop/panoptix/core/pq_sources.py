@@ -165,7 +165,11 @@ def _coco_source(json_path: Path, png_dir: Path, ground_truth: bool,
     refused = [p for p in problems if p.rule not in TOLERATED]
     if refused:
         more = f" (and {len(refused) - 1} more problems)" if len(refused) > 1 else ""
-        raise EvaluationError(f"{json_path}: {refused[0]}{more}")
+        first = str(refused[0])
+        if categories is not None:  # checked against the ground truth's table
+            first = first.replace("is not in categories", "is not among the ground truth's "
+                                  "categories")
+        raise EvaluationError(f"{json_path}: {first}{more}")
     if not png_dir.is_dir():
         raise EvaluationError(f"{json_path}: its PNG folder {png_dir} does not exist")
     annotated = {a.image.id for a in dataset.annotations}
