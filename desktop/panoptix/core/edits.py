@@ -64,7 +64,7 @@ def fuse_stuff(doc: Document) -> bool:
     for keep, others in duplicates.items():
         command.patches += [_move_patch(doc, other, keep) for other in others]
         command.note_table({i: doc.segments[i] for i in others}, dict.fromkeys(others))
-    return doc.execute(command) is not None
+    return doc.execute(command, enforce_locks=False) is not None  # keeps the map valid
 
 
 def relabel(doc: Document, ids: Iterable[int], category_id: int) -> list[int]:
