@@ -217,4 +217,7 @@ class Editor(QObject):
         segment = doc.segments[segment_id]
         name = self.category_name(segment.category_id) or f"category {segment.category_id}"
         score = "" if segment.score is None else f"  score {segment.score:.2f}"
-        return f"({x}, {y})  #{segment_id} {name}{score}  area {doc.area(segment_id):,} px"
+        marks = "".join(("  crowd" if segment.iscrowd else "",
+                         "  locked" if doc.is_locked(segment_id) else ""))
+        return (f"({x}, {y})  #{segment_id} {name}{score}  area {doc.area(segment_id):,} px"
+                f"{marks}")
