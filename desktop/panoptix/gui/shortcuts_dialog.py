@@ -103,7 +103,7 @@ class ShortcutsDialog(QDialog):
         found = conflicts(self.keymap())
         specs = all_specs()
         for row, name in enumerate(self.names):
-            for slot, editor in enumerate(self.editors[name]):
+            for editor in self.editors[name]:
                 sequence = normalized(editor.keySequence().toString(
                     QKeySequence.SequenceFormat.PortableText))
                 clash = bool(sequence) and sequence in found
