@@ -11,7 +11,14 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPainter
-from PySide6.QtWidgets import QComboBox, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from panoptix.gui.panels.image_list import NOTE_ROLE, STATUS_LOOK, ImageList
 
@@ -82,26 +89,33 @@ class FlagDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        super().paint(painter, option, index)
         note = index.data(NOTE_ROLE)
         if not note or not (note[0] or note[1]):
+            super().paint(painter, option, index)
             return
         flags, comment = note
-        labels = [*flags, *(["…"] if comment else [])]
         metrics = QFontMetrics(option.font)  # type: ignore[attr-defined]
         rect: QRect = option.rect  # type: ignore[attr-defined]
-        right = rect.right() - 4
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        for label in reversed(labels):
+        chips, right = [], rect.right() - 4
+        for label in reversed([*flags, *(["…"] if comment else [])]):
             width = metrics.horizontalAdvance(label) + 10
             chip = QRect(right - width, rect.top() + 2, width, rect.height() - 4)
             if chip.left() < rect.left() + rect.width() // 3:
                 break  # no room: the tooltip and the filter still tell
+            chips.append((label, chip))
+            right = chip.left() - 3
+        style = option.widget.style() if option.widget else QApplication.style()  # type: ignore[attr-defined]
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter,
+                            option.widget)  # type: ignore[attr-defined]
+        text_part = QStyleOptionViewItem(option)
+        text_part.rect = QRect(rect.left(), rect.top(), right - rect.left(), rect.height())  # type: ignore[attr-defined]
+        super().paint(painter, text_part, index)  # the text ends before the chips (elided)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for label, chip in chips:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(CHIP_COLOR)
             painter.drawRoundedRect(chip, 6, 6)
             painter.setPen(CHIP_TEXT)
             painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, label)
-            right = chip.left() - 3
         painter.restore()
