@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_edits import CAR, CATEGORIES, PERSON, assert_consistent, make_doc, state
+from test_edits import CAR, CATEGORIES, GRASS, PERSON, assert_consistent, make_doc, state
 
 from panoptix.core import edits
 from panoptix.core.attributes import set_crowd, set_locked
@@ -171,3 +171,25 @@ def test_locks_and_crowds_are_saved_with_the_annotation(tmp_path: Path):
         loaded = project.load_document("a.png")
     assert loaded.is_locked(3) and not loaded.is_locked(4)
     assert loaded.segments[5].iscrowd
+
+
+def test_locked_segments_survive_a_new_model_result():
+    from panoptix.core.keep_locked import keep_locked
+    from panoptix.core.segment import Segment
+
+    old = make_doc()
+    set_locked(old, [3], True)  # a person
+    old.set_locked_categories({GRASS})
+    model = np.full((20, 30), 1, np.int32)  # the model says: all sky...
+    model[15:, :] = 2  # ...and a strip of grass
+    new = Document(model, {1: Segment(40, score=0.9, source="model"),
+                           2: Segment(GRASS, score=0.8, source="model")}, CATEGORIES)
+    kept = keep_locked(old, new)
+    person = kept.segment_at(3, 11)
+    assert kept.segments[person].locked and kept.segments[person].category_id == PERSON
+    assert np.array_equal(kept.full_mask(person), old.full_mask(3))
+    grass = kept.stuff_segment(GRASS)
+    assert grass is not None and np.array_equal(kept.full_mask(grass), old.full_mask(2))
+    assert kept.locked_categories == {GRASS}
+    assert len([s for s in kept.segments.values() if s.category_id == GRASS]) == 1
+    assert keep_locked(make_doc(), new) is new

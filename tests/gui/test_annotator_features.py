@@ -207,3 +207,20 @@ def test_reopening_a_project_comes_back_to_the_last_image_and_view(
     qtbot.waitUntil(lambda: abs(again.canvas.scale_factor - scale) < 1e-6, timeout=3000)
     _scale, x2, y2 = again.canvas.view_state()
     assert abs(x2 - x) < 2 and abs(y2 - y) < 2
+
+
+def test_a_model_result_for_the_image_in_view_keeps_its_locked_segments(qtbot, window):
+    from panoptix.core.document import Document
+    from panoptix.gui.worker import JobResult
+
+    doc = window.editor.document
+    doc.select([1])
+    window.actions["lock"].trigger()
+    person = doc.full_mask(1)
+    blank = Document.blank(*doc.shape, doc.categories)
+    window.session.replace_with(JobResult(0, window.session.key, blank, "m", "cpu", {}, 0.0,
+                                          False))
+    shown = window.editor.document
+    assert shown is not doc and len(shown.segments) == 1
+    (kept,) = shown.segments
+    assert shown.segments[kept].locked and np.array_equal(shown.full_mask(kept), person)

@@ -27,6 +27,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from panoptix.core.annotation_file import DocumentSnapshot
 from panoptix.core.document import Document
+from panoptix.core.keep_locked import keep_locked
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
 from panoptix.gui.worker import Job, JobResult, error_message
@@ -354,7 +355,7 @@ class Session(QObject):
         (edits still waiting for autosave are replaced with the rest)."""
         assert self.project is not None and self.key is not None
         self._autosave.stop()
-        self._show(self.key, None, result.document)
+        self._show(self.key, None, keep_locked(self.document, result.document))
         self._save_now(ImageStatus.PRESEGMENTED, result.model_id)
         self.status_changed.emit(self.key, ImageStatus.PRESEGMENTED)
         self.message.emit(result.summary())
