@@ -31,6 +31,7 @@ from panoptix.core import atomic
 from panoptix.core.annotation_file import AnnotationRecord, DocumentSnapshot
 from panoptix.core.atomic import StoreError
 from panoptix.core.folder_lock import FolderLock
+from panoptix.core.image_notes import ImageNote, read_notes
 from panoptix.core.manifest import ImageEntry, ImageStatus, ProjectError
 from panoptix.core.messages import one_line
 from panoptix.core.panoptic_png import read_panoptic_png, write_panoptic_png
@@ -71,6 +72,8 @@ class ExportItem:
     entry: ImageEntry
     image_id: int
     record: AnnotationRecord
+    note: ImageNote = ImageNote()
+    """The image's flags and comment (``core.image_notes``), copied into its record."""
 
 
 def check_name(name: str) -> str:
@@ -111,6 +114,7 @@ def image_ids(project: Project) -> dict[str, int]:
 def select_items(project: Project, only_done: bool) -> tuple[list[ExportItem], list[str]]:
     """The images to export with their records, and those skipped for having none."""
     ids = image_ids(project)
+    notes = read_notes(project.folder)
     items: list[ExportItem] = []
     skipped: list[str] = []
     for entry in project.images:
@@ -120,7 +124,8 @@ def select_items(project: Project, only_done: bool) -> tuple[list[ExportItem], l
         if record is None:
             skipped.append(entry.rel_path)
         else:
-            items.append(ExportItem(entry, ids[entry.key], record))
+            items.append(ExportItem(entry, ids[entry.key], record,
+                                    notes.get(entry.key, ImageNote())))
     return items, skipped
 
 
@@ -226,7 +231,8 @@ def reencode(project: Project, key: str, target: Path) -> list[dict]:
 
 def image_json(item: ExportItem) -> dict:
     return {"id": item.image_id, "file_name": item.entry.rel_path,
-            "width": item.record.width, "height": item.record.height}
+            "width": item.record.width, "height": item.record.height,
+            **item.note.export_fields()}
 
 
 def export_info(project: Project) -> dict:
