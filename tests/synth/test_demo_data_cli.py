@@ -34,7 +34,7 @@ def test_demo_data_project_has_every_image_done(tmp_path: Path, capsys) -> None:
     (["--count", "0"], "at least 1"),
     (["--size", "640"], "not WIDTHxHEIGHT"),
     (["--size", "10x10"], "outside"),
-    (["--seed", "-2"], "0 or more")])
+    (["--seed", "-2"], "at least 0")])
 def test_bad_arguments_exit_2_with_one_error_line(tmp_path: Path, capsys, arguments,
                                                   message) -> None:
     with pytest.raises(SystemExit) as stop:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from panoptix.synth.dataset import DatasetError, make_project, write_dataset
@@ -35,32 +36,28 @@ def image_size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(detail) from None
 
 
-def positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+def whole_number(least: int) -> Callable[[str], int]:
+    """An argument type for whole numbers of at least ``least``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, not {value}")
+        return value
 
-
-def seed_value(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
+    return parse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", metavar="OUT", type=Path, help="folder to write (absent or empty)")
     parser.add_argument("--scenes", type=scene_kinds, default=SCENE_KINDS, metavar="KINDS",
                         help=f"comma-separated scene kinds (default: {','.join(SCENE_KINDS)})")
-    parser.add_argument("--count", type=positive, default=100, help="scenes in all (default 100)")
-    parser.add_argument("--seed", type=seed_value, default=0, help="dataset seed (default 0)")
+    parser.add_argument("--count", type=whole_number(1), default=100,
+                        help="scenes in all (default 100)")
+    parser.add_argument("--seed", type=whole_number(0), default=0,
+                        help="dataset seed (default 0)")
     parser.add_argument("--size", type=image_size, default=(480, 640), metavar="WxH",
                         help="image size (default 640x480)")
     parser.add_argument("--name", default="demo",

@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from panoptix.synth import buildings, figures, nature, vehicles
-from panoptix.synth.camera import make_camera
 from panoptix.synth.canvas import Material
 from panoptix.synth.categories import category_id
-from panoptix.synth.generator import Layout, Plan
-from panoptix.synth.looks import ground, hazy, layout_colour, outdoor_weather, sky
+from panoptix.synth.generator import Plan
+from panoptix.synth.looks import ground, hazy, layout_colour, outdoor_scene, sky
 from panoptix.synth.pen import Pen
 
 WATER = [(40, 80, 110), (35, 70, 90), (50, 95, 115), (45, 85, 85)]
@@ -26,10 +25,8 @@ def quay(pen: Pen, region: list[tuple[float, float]], edge: list[tuple[float, fl
 
 
 def harbour(rng: np.random.Generator, height: int, width: int) -> Plan:
-    weather = outdoor_weather(rng)
-    cam = make_camera(rng, height, width, eye=(2.0, 5.0), horizon=(0.33, 0.48))
-    layout = Layout(rng)
-    near = max(cam.near_depth() * 0.7, 0.5)
+    weather, cam, layout, near = outdoor_scene(rng, height, width, eye=(2.0, 5.0),
+                                               horizon=(0.33, 0.48))
     horizon = cam.horizon
     layout.background(sky, base=True, weather=weather)
     if rng.random() < 0.6:

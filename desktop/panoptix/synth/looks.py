@@ -7,8 +7,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from panoptix.synth.camera import Camera, make_camera
 from panoptix.synth.canvas import Material
 from panoptix.synth.categories import category_id
+from panoptix.synth.generator import Layout
 from panoptix.synth.pen import Colour, Pen
 from panoptix.synth.render import Look
 
@@ -41,40 +43,61 @@ def _camera_look(rng: np.random.Generator) -> dict:
             "light_slope": float(rng.uniform(-0.25, 0.25))}
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """The ranges one kind of weather draws from."""
+
+    tint: Colour
+    tint_vary: float
+    exposure: tuple[float, float]
+    shadow: tuple[float, float]
+    cloudiness: tuple[float, float]
+    visibility: tuple[float, float]
+    sky_top: Colour
+    sky_horizon: Colour
+    clouds: float
+    cloud_colour: Colour = (245.0, 245.0, 248.0)
+
+
+_KINDS = {
+    "sunny": _Kind((1.0, 1.0, 1.0), 0.04, (0.95, 1.1), (0.35, 0.55), (0.0, 0.45), (600, 1500),
+                   (55, 115, 200), (175, 205, 235), 1.0),
+    "hazy": _Kind((1.02, 1.0, 0.97), 0.03, (1.0, 1.1), (0.2, 0.3), (0.3, 0.6), (150, 400),
+                  (125, 160, 205), (215, 220, 225), 0.6),
+    "overcast": _Kind((0.96, 0.98, 1.02), 0.03, (0.85, 1.0), (0.05, 0.12), (0.8, 1.0),
+                      (300, 800), (150, 155, 165), (205, 208, 212), 0.9),
+    "evening": _Kind((1.12, 0.97, 0.82), 0.04, (0.8, 0.95), (0.4, 0.5), (0.2, 0.6), (400, 900),
+                     (70, 95, 155), (240, 185, 140), 0.8, (250, 215, 185)),
+}
+
+
 def outdoor_weather(rng: np.random.Generator) -> Weather:
     name = str(rng.choice(WEATHERS, p=[0.45, 0.2, 0.2, 0.15]))
+    kind = _KINDS[name]
     sun = float(rng.uniform(-1, 1))
     camera = _camera_look(rng)
-    if name == "sunny":
-        look = Look(tint=_vary((1.0, 1.0, 1.0), rng, 0.04), exposure=float(rng.uniform(0.95, 1.1)),
-                    shadow=float(rng.uniform(0.35, 0.55)), sun=sun,
-                    cloudiness=float(rng.uniform(0.0, 0.45)),
-                    visibility=float(rng.uniform(600, 1500)), **camera)
-        weather = Weather(name, look, _vary((55, 115, 200), rng), _vary((175, 205, 235), rng),
-                          1.0)
-    elif name == "hazy":
-        look = Look(tint=_vary((1.02, 1.0, 0.97), rng, 0.03), exposure=float(rng.uniform(1.0, 1.1)),
-                    shadow=float(rng.uniform(0.2, 0.3)), sun=sun,
-                    cloudiness=float(rng.uniform(0.3, 0.6)),
-                    visibility=float(rng.uniform(150, 400)), **camera)
-        weather = Weather(name, look, _vary((125, 160, 205), rng), _vary((215, 220, 225), rng),
-                          0.6)
+    tint = _vary(kind.tint, rng, kind.tint_vary)
+    exposure = float(rng.uniform(*kind.exposure))
+    shadow = float(rng.uniform(*kind.shadow))
+    if name == "evening":  # a low sun, from one side
+        sun = float(np.sign(sun) or 1.0) * float(rng.uniform(0.7, 1.0))
     elif name == "overcast":
-        look = Look(tint=_vary((0.96, 0.98, 1.02), rng, 0.03),
-                    exposure=float(rng.uniform(0.85, 1.0)), shadow=float(rng.uniform(0.05, 0.12)),
-                    sun=sun * 0.3, cloudiness=float(rng.uniform(0.8, 1.0)),
-                    visibility=float(rng.uniform(300, 800)), **camera)
-        weather = Weather(name, look, _vary((150, 155, 165), rng), _vary((205, 208, 212), rng),
-                          0.9)
-    else:
-        look = Look(tint=_vary((1.12, 0.97, 0.82), rng, 0.04),
-                    exposure=float(rng.uniform(0.8, 0.95)), shadow=float(rng.uniform(0.4, 0.5)),
-                    sun=float(np.sign(sun) or 1.0) * float(rng.uniform(0.7, 1.0)),
-                    cloudiness=float(rng.uniform(0.2, 0.6)), cloud_colour=(250, 215, 185),
-                    visibility=float(rng.uniform(400, 900)), **camera)
-        weather = Weather(name, look, _vary((70, 95, 155), rng), _vary((240, 185, 140), rng),
-                          0.8)
-    return replace(weather, look=replace(weather.look, haze=weather.sky_horizon))
+        sun *= 0.3
+    look = Look(tint=tint, exposure=exposure, shadow=shadow, sun=sun,
+                cloudiness=float(rng.uniform(*kind.cloudiness)), cloud_colour=kind.cloud_colour,
+                visibility=float(rng.uniform(*kind.visibility)), **camera)
+    sky_top, horizon = _vary(kind.sky_top, rng), _vary(kind.sky_horizon, rng)
+    return Weather(name, replace(look, haze=horizon), sky_top, horizon, kind.clouds)
+
+
+def outdoor_scene(rng: np.random.Generator, height: int, width: int, *,
+                  eye: tuple[float, float], horizon: tuple[float, float]
+                  ) -> tuple[Weather, Camera, Layout, float]:
+    """What every outdoor kind starts with: weather, camera, an empty layout, and the
+    depth from which to place things (a little nearer than the image's bottom row)."""
+    weather = outdoor_weather(rng)
+    camera = make_camera(rng, height, width, eye=eye, horizon=horizon)
+    return weather, camera, Layout(rng), max(camera.near_depth() * 0.7, 0.5)
 
 
 def indoor_look(rng: np.random.Generator) -> Look:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from panoptix.synth import figures, nature
-from panoptix.synth.camera import make_camera
 from panoptix.synth.canvas import Material
 from panoptix.synth.categories import category_id
-from panoptix.synth.generator import Layout, Plan
-from panoptix.synth.looks import ground, hazy, layout_colour, outdoor_weather, sky
+from panoptix.synth.generator import Plan
+from panoptix.synth.looks import ground, hazy, layout_colour, outdoor_scene, sky
 from panoptix.synth.pen import Pen
 
 GRASS = [(85, 135, 55), (100, 150, 60), (70, 120, 50), (120, 150, 70), (95, 125, 60)]
@@ -31,10 +30,8 @@ def pond(pen: Pen, x: float, z: float, radii: tuple[float, float], water: Materi
 
 
 def park(rng: np.random.Generator, height: int, width: int) -> Plan:
-    weather = outdoor_weather(rng)
-    cam = make_camera(rng, height, width, eye=(1.4, 2.2), horizon=(0.34, 0.5))
-    layout = Layout(rng)
-    near = max(cam.near_depth() * 0.7, 0.5)
+    weather, cam, layout, near = outdoor_scene(rng, height, width, eye=(1.4, 2.2),
+                                               horizon=(0.34, 0.5))
     horizon = cam.horizon
     layout.background(sky, base=True, weather=weather)
     if rng.random() < 0.45:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from panoptix.synth import buildings, figures, nature, vehicles
-from panoptix.synth.camera import make_camera
 from panoptix.synth.canvas import Material
 from panoptix.synth.categories import category_id
-from panoptix.synth.generator import Layout, Plan
-from panoptix.synth.looks import ground, hazy, layout_colour, outdoor_weather, sky
+from panoptix.synth.generator import Plan
+from panoptix.synth.looks import ground, hazy, layout_colour, outdoor_scene, sky
 from panoptix.synth.pen import Pen
 
 ASPHALT = [(85, 85, 90), (70, 70, 75), (100, 98, 95), (60, 62, 68)]
@@ -51,10 +50,8 @@ def pavement(pen: Pen, inner: float, outer: float, near: float, far: float) -> N
 
 
 def street(rng: np.random.Generator, height: int, width: int) -> Plan:
-    weather = outdoor_weather(rng)
-    cam = make_camera(rng, height, width, eye=(1.4, 2.6), horizon=(0.36, 0.5))
-    layout = Layout(rng)
-    near = max(cam.near_depth() * 0.7, 0.5)
+    weather, cam, layout, near = outdoor_scene(rng, height, width, eye=(1.4, 2.6),
+                                               horizon=(0.36, 0.5))
     far = float(rng.uniform(70, 180))
     half_road = float(rng.uniform(3.2, 6.5))
     centre = float(rng.uniform(-0.6, 0.6)) * half_road
