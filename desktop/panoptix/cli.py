@@ -11,6 +11,7 @@ arguments, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,8 +48,27 @@ def window_parser() -> argparse.ArgumentParser:
                              "(default: the bundled samples)")
     parser.add_argument("--model", metavar="M", help="hub id or local model folder")
     parser.add_argument("--device", metavar="D", help="auto, cpu, mps, cuda or cuda:N")
+    parser.add_argument("--list-models", action=ListModels,
+                        help="list the known checkpoints, their tasks, category tables and "
+                             "weight formats, and exit")
     parser.add_argument("--version", action="version", version=f"panoptix {__version__}")
     return parser
+
+
+class ListModels(argparse.Action):
+    """Like ``--version``: print and exit, with no window and no model."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from panoptix.inference.model_list import format_models
+
+        try:
+            print(format_models(), flush=True)
+        except BrokenPipeError:  # piped into head: the rest is not wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        parser.exit()
 
 
 def command_parser(selected: str) -> argparse.ArgumentParser:
