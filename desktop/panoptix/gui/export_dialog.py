@@ -1,7 +1,8 @@
 """The export dialog: COCO panoptic, semantic and instances, then the validator's report.
 
 Export runs on a superqt worker thread so the window stays responsive; the COCO panoptic
-result is always validated before success is reported.
+result is always validated before success is reported. The naming options (flat names,
+images placed in the dataset folder) and the semantic ids are those of ``panoptix export``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -26,9 +28,10 @@ from PySide6.QtWidgets import (
 from superqt.utils import create_worker
 
 from panoptix.core.coco_export import ExportResult, export_panoptic
+from panoptix.core.export_names import ExportNaming
 from panoptix.core.instances_export import export_instances
 from panoptix.core.project import Project
-from panoptix.core.semantic_export import export_semantic
+from panoptix.core.semantic_export import DEFAULT_IDS, export_semantic
 from panoptix.core.validate import validate_panoptic
 
 
@@ -46,12 +49,24 @@ FORMATS = (
 )
 
 
+IMAGE_CHOICES = (
+    ("Images stay where they are", None),
+    ("Copy the images into the dataset folder", "copy"),
+    ("Hard-link the images into the dataset folder", "link"),
+    ("Images as <PNG name>.jpg in the dataset folder (detectron2)", "jpeg"),
+)
+SEMANTIC_IDS = (("Semantic pixels: training ids 0..N-1, 255 unlabeled", "train"),
+                ("Semantic pixels: category ids", "category"))
+
+
 def run_export(project: Project, out_dir: Path, formats: list[ExportFormat],
-               only_done: bool) -> list[str]:
+               only_done: bool, naming: ExportNaming = ExportNaming(),  # noqa: B008
+               semantic_ids: str = DEFAULT_IDS) -> list[str]:
     """Export and validate; returns report lines. Runs on a worker thread."""
     lines = []
     for fmt in formats:
-        result = fmt.export(project, out_dir, only_done=only_done)
+        extra = {"ids": semantic_ids} if fmt.key == "semantic" else {}
+        result = fmt.export(project, out_dir, only_done=only_done, naming=naming, **extra)
         lines.append(f"{fmt.title}: {result.images} images, {result.segments} segments")
         lines.extend(f"  {path}" for path in result.paths)
         if result.skipped:
@@ -84,6 +99,9 @@ class ExportDialog(QDialog):
         self.checks = {fmt.key: QCheckBox(fmt.title) for fmt in FORMATS}
         self.checks["panoptic"].setChecked(True)
         self.only_done = QCheckBox("Only images marked done")
+        self.flat_names = QCheckBox("Flat names with one dot (x/b.2024.jpg → x_b_2024.jpg)")
+        self.images = _choices(IMAGE_CHOICES)
+        self.semantic_ids = _choices(SEMANTIC_IDS)
         self.report = QPlainTextEdit(readOnly=True)
         self.report.setMinimumHeight(160)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -96,6 +114,9 @@ class ExportDialog(QDialog):
         for check in self.checks.values():
             form.addRow("", check)
         form.addRow("", self.only_done)
+        form.addRow("", self.flat_names)
+        form.addRow("", self.images)
+        form.addRow("", self.semantic_ids)
         form.addRow(self.report)
         form.addRow(self.buttons)
         self.resize(560, 420)
@@ -113,8 +134,10 @@ class ExportDialog(QDialog):
             return
         self.export_button.setEnabled(False)
         self.report.setPlainText("exporting…")
+        naming = ExportNaming(flat=self.flat_names.isChecked(), images=self.images.currentData())
         self._worker = create_worker(run_export, self.project, Path(self.folder.text()),
-                                     formats, self.only_done.isChecked(),
+                                     formats, self.only_done.isChecked(), naming,
+                                     self.semantic_ids.currentData(),
                                      _connect={"returned": self._done, "errored": self._error})
 
     def _done(self, lines: list[str]) -> None:
@@ -126,3 +149,10 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(True)
         self.report.setPlainText(f"export failed: {error}")
         self.finished_export.emit(False)
+
+
+def _choices(choices: tuple[tuple[str, str | None], ...]) -> QComboBox:
+    box = QComboBox()
+    for title, value in choices:
+        box.addItem(title, value)
+    return box
