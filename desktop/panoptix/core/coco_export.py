@@ -41,6 +41,7 @@ from panoptix.core.export_names import (
     place_images,
 )
 from panoptix.core.folder_lock import FolderLock
+from panoptix.core.image_notes import ImageNote, read_notes
 from panoptix.core.manifest import ImageEntry, ImageStatus, ProjectError
 from panoptix.core.messages import one_line
 from panoptix.core.panoptic_png import read_panoptic_png, write_panoptic_png
@@ -82,6 +83,8 @@ class ExportItem:
     entry: ImageEntry
     image_id: int
     record: AnnotationRecord
+    note: ImageNote = ImageNote()
+    """The image's flags and comment (``core.image_notes``), copied into its record."""
 
 
 def check_name(name: str) -> str:
@@ -122,6 +125,7 @@ def image_ids(project: Project) -> dict[str, int]:
 def select_items(project: Project, only_done: bool) -> tuple[list[ExportItem], list[str]]:
     """The images to export with their records, and those skipped for having none."""
     ids = image_ids(project)
+    notes = read_notes(project.folder)
     items: list[ExportItem] = []
     skipped: list[str] = []
     for entry in project.images:
@@ -131,7 +135,8 @@ def select_items(project: Project, only_done: bool) -> tuple[list[ExportItem], l
         if record is None:
             skipped.append(entry.rel_path)
         else:
-            items.append(ExportItem(entry, ids[entry.key], record))
+            items.append(ExportItem(entry, ids[entry.key], record,
+                                    notes.get(entry.key, ImageNote())))
     return items, skipped
 
 
@@ -241,8 +246,9 @@ def reencode(project: Project, key: str, target: Path) -> list[dict]:
 
 def image_records(items: Sequence[ExportItem], names: Sequence[ExportName],
                   naming: ExportNaming) -> list[dict]:
-    return [image_record(item.image_id, n, item.record.width, item.record.height, naming)
-            for item, n in zip(items, names, strict=True)]
+    """The ``images[]`` records, each with the image's flags and comment."""
+    return [{**image_record(item.image_id, n, item.record.width, item.record.height, naming),
+             **item.note.export_fields()} for item, n in zip(items, names, strict=True)]
 
 
 def check_images_target(project: Project, out_dir: Path, name: str,
