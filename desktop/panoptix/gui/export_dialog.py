@@ -1,7 +1,8 @@
 """The export dialog: COCO panoptic, semantic and instances, then the validator's report.
 
 Export runs on a superqt worker thread so the window stays responsive; the COCO panoptic
-result is always validated before success is reported.
+result is always validated before success is reported. The naming options (flat names,
+images placed in the dataset folder) and the semantic ids are those of ``panoptix export``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -34,9 +36,10 @@ from panoptix.core.coco_export import (
     default_name,
     export_panoptic,
 )
+from panoptix.core.export_names import ExportNaming
 from panoptix.core.instances_export import export_instances
 from panoptix.core.project import ImageStatus, Project
-from panoptix.core.semantic_export import export_semantic
+from panoptix.core.semantic_export import DEFAULT_IDS, export_semantic
 from panoptix.core.validate import validate_panoptic
 
 
@@ -54,12 +57,26 @@ FORMATS = (
 )
 
 
+IMAGE_CHOICES = (
+    ("Images stay where they are", None),
+    ("Copy the images into the dataset folder", "copy"),
+    ("Hard-link the images into the dataset folder", "link"),
+    ("Images as <PNG name>.jpg in the dataset folder (detectron2)", "jpeg"),
+)
+SEMANTIC_IDS = (("Semantic pixels: training ids 0..N-1, 255 unlabeled", "train"),
+                ("Semantic pixels: category ids", "category"))
+
+
 def run_export(project: Project, out_dir: Path, formats: list[ExportFormat],
-               only_done: bool, name: str | None = None) -> list[str]:
+               only_done: bool, name: str | None = None,
+               naming: ExportNaming = ExportNaming(),  # noqa: B008
+               semantic_ids: str = DEFAULT_IDS) -> list[str]:
     """Export and validate; returns report lines. Runs on a worker thread."""
     lines = []
     for fmt in formats:
-        result = fmt.export(project, out_dir, name, only_done=only_done)
+        extra = {"ids": semantic_ids} if fmt.key == "semantic" else {}
+        result = fmt.export(project, out_dir, name, only_done=only_done, naming=naming,
+                            **extra)
         lines.append(f"{fmt.title}: {result.images} images, {result.segments} segments")
         lines.extend(f"  {path}" for path in result.paths)
         if result.skipped:
@@ -129,6 +146,9 @@ class ExportDialog(QDialog):
         self.warning = QLabel()
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet("color: #e65100;")
+        self.flat_names = QCheckBox("Flat names with one dot (x/b.2024.jpg → x_b_2024.jpg)")
+        self.images = _choices(IMAGE_CHOICES)
+        self.semantic_ids = _choices(SEMANTIC_IDS)
         self.report = QPlainTextEdit(readOnly=True)
         self.report.setMinimumHeight(160)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -142,6 +162,9 @@ class ExportDialog(QDialog):
         for check in self.checks.values():
             form.addRow("", check)
         form.addRow("", self.only_done)
+        form.addRow("", self.flat_names)
+        form.addRow("", self.images)
+        form.addRow("", self.semantic_ids)
         form.addRow(self.warning)
         form.addRow(self.report)
         form.addRow(self.buttons)
@@ -180,9 +203,11 @@ class ExportDialog(QDialog):
             return
         self.export_button.setEnabled(False)
         self.report.setPlainText("exporting…")
+        naming = ExportNaming(flat=self.flat_names.isChecked(), images=self.images.currentData())
         self._worker = create_worker(run_export, self.project, Path(self.folder.text()),
                                      formats, self.only_done.isChecked(),
-                                     self.name.text().strip(),
+                                     self.name.text().strip(), naming,
+                                     self.semantic_ids.currentData(),
                                      _connect={"returned": self._done, "errored": self._error})
 
     def _done(self, lines: list[str]) -> None:
@@ -194,3 +219,10 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(True)
         self.report.setPlainText(f"export failed: {error}")
         self.finished_export.emit(False)
+
+
+def _choices(choices: tuple[tuple[str, str | None], ...]) -> QComboBox:
+    box = QComboBox()
+    for title, value in choices:
+        box.addItem(title, value)
+    return box
