@@ -1,0 +1,165 @@
+"""The two ways to annotate an image: by hand from a blank document, or by correcting the
+model's pre-segmentation; each run to the targets and measured.
+
+**Manual.** Polygons drawn back to front, as Panoptix's polygons paint over what is
+there: the annotator orders the segments so that each one's polygon covers only segments
+drawn after it (in front of it), then outlines each (simplified at ~1.5 px, a click per
+vertex), choosing its category in the category panel (type to filter). A segment's
+outline may run through segments in front of it, which are drawn over it later, so the
+sky or the water is often four clicks. A thing in several parts gets a polygon per part,
+merged (Shift+click, M). Then the corrector (:mod:`.correct`) with the manual tools only:
+polygon, fill for unlabeled areas, brush and eraser, delete, merge, split, relabel.
+
+**Assisted.** From the pre-segmentation: every model segment is looked at once (one KLM
+M each), then the corrector with everything the window offers besides: relabelling with
+the model's top-5 guesses (a digit), proposals at a click for missed objects (Tab to
+cycle), refine edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from panoptix.core.document import Document
+from panoptix.inference.assist import AssistContext
+from panoptix.simulate import geometry
+from panoptix.simulate.annotator import Annotator
+from panoptix.simulate.correct import Corrector
+from panoptix.simulate.effort import Effort
+from panoptix.simulate.proposing import ProposalStats
+from panoptix.simulate.truth import compare
+
+TARGETS = (0.85, 0.9)
+"""IoU per ground-truth segment and PQ to reach; effort is reported at each."""
+
+
+@dataclass
+class Milestone:
+    threshold: float
+    reached: bool
+    pq: float
+    effort: Effort
+
+    def to_json(self) -> dict:
+        return {"threshold": self.threshold, "reached": self.reached,
+                "pq": round(self.pq, 4), **self.effort.to_json()}
+
+
+@dataclass
+class Outcome:
+    """One image annotated with one policy."""
+
+    policy: str
+    start_pq: float
+    milestones: list[Milestone]
+    proposals: ProposalStats = field(default_factory=ProposalStats)
+    document: Document | None = field(default=None, repr=False)
+    """The finished annotation (for training on it)."""
+
+    def at(self, threshold: float) -> Milestone:
+        return next(m for m in self.milestones if m.threshold == threshold)
+
+    def to_json(self) -> dict:
+        return {"policy": self.policy, "start_pq": round(self.start_pq, 4),
+                "milestones": [m.to_json() for m in self.milestones],
+                "proposals": self.proposals.to_json()}
+
+
+def annotate_manually(gt: Document, image: np.ndarray | None = None,
+                      targets: Sequence[float] = TARGETS) -> Outcome:
+    doc = Document.blank(*gt.shape, gt.categories)
+    annotator = Annotator(doc, image)
+    start = compare(gt, doc).pq
+    draw_back_to_front(annotator, gt)
+    return _finish("manual", start, annotator, gt, targets)
+
+
+def annotate_assisted(gt: Document, presegmented: Document, context: AssistContext | None,
+                      image: np.ndarray | None = None, targets: Sequence[float] = TARGETS,
+                      policy: str = "assisted") -> Outcome:
+    doc = Document(presegmented.id_map, presegmented.segments, presegmented.categories)
+    annotator = Annotator(doc, image, context)
+    start = compare(gt, doc).pq
+    annotator.look(len(doc.segments))
+    return _finish(policy, start, annotator, gt, targets)
+
+
+def _finish(policy: str, start_pq: float, annotator: Annotator, gt: Document,
+            targets: Sequence[float]) -> Outcome:
+    corrector = Corrector(annotator, gt, assisted=policy != "manual")
+    milestones = []
+    for threshold in sorted(targets):
+        reached = corrector.run(threshold)
+        milestones.append(Milestone(threshold, reached.reached(threshold), reached.pq,
+                                    annotator.effort.copy()))
+    return Outcome(policy, start_pq, milestones, corrector.proposals, annotator.doc)
+
+
+# -- manual drawing ----------------------------------------------------------------------------
+def drawing_order(gt: Document) -> list[int]:
+    """Segments back to front: repeatedly the one whose filled outline covers the fewest
+    pixels of the others still left goes to the front (ties: smaller first, then id)."""
+    ids = sorted(gt.segments)
+    masks = {i: gt.full_mask(i) for i in ids}
+    filled = {i: _filled(masks[i]) for i in ids}
+    covers = {(a, b): int((filled[a] & masks[b]).sum()) for a in ids for b in ids if a != b}
+    left, front = set(ids), []
+    while left:
+        nearest = min(left, key=lambda a: (sum(covers[(a, b)] for b in left if b != a),
+                                           int(masks[a].sum()), a))
+        front.append(nearest)
+        left.remove(nearest)
+    return front[::-1]
+
+
+def draw_back_to_front(annotator: Annotator, gt: Document) -> None:
+    """A polygon per visible part of every segment, in :func:`drawing_order`; each outline
+    may take in the segments drawn after it when that needs fewer vertices."""
+    order = drawing_order(gt)
+    later = np.zeros(gt.shape, bool)
+    allowed_for = {}
+    for segment_id in reversed(order):
+        mask = gt.full_mask(segment_id)
+        allowed_for[segment_id] = mask | later
+        later |= mask
+    for segment_id in order:
+        category = gt.segments[segment_id].category_id
+        first: int | None = None
+        for points in _outlines(gt.full_mask(segment_id), allowed_for[segment_id]):
+            annotator.think("polygon")
+            created = annotator.polygon(points, category)
+            if created is None:
+                continue
+            if first is not None and gt.categories.is_thing(category) and created != first:
+                annotator.merge([created, first])
+            if first is None or first not in annotator.doc.segments:
+                first = created
+
+
+def _outlines(mask: np.ndarray, allowed: np.ndarray) -> list[np.ndarray]:
+    """For each part of ``allowed`` that holds pixels of ``mask``: the outline of that part
+    or those of the mask's own pieces in it, whichever has fewer vertices."""
+    count, labels = cv2.connectedComponents(allowed.astype(np.uint8), connectivity=8)
+    chosen = []
+    for label in sorted(set(np.unique(labels[mask]).tolist()) - {0}):
+        part = labels == label
+        wide = geometry.polygons(part)[:1]
+        own = geometry.polygons(mask & part)
+        if not own and not wide:
+            continue
+        vertices = sum(len(p) for p in own)
+        chosen += wide if wide and len(wide[0]) <= vertices else own
+    return chosen
+
+
+def _filled(mask: np.ndarray) -> np.ndarray:
+    """The mask with its holes filled (what its outer outlines enclose)."""
+    found, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL,
+                                cv2.CHAIN_APPROX_SIMPLE)
+    out = np.zeros(mask.shape, np.uint8)
+    cv2.drawContours(out, found, -1, 1, thickness=cv2.FILLED)
+    return out.astype(bool)
