@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 
 from panoptix.core import edits
@@ -29,6 +30,9 @@ TOOL_KEYS = {"select": "V", "polygon": "P", "fill": "G", "brush": "B", "eraser":
 """The tools used and their shortcuts (``gui/tools.py``, ``gui/proposal_tool.py``)."""
 RECENT = 5
 """Categories the relabel popup offers when the model has no guesses (``gui/dialogs.py``)."""
+REFINE_SEED = 0
+"""OpenCV's random generator is reset to this before each refine edge, so a simulated run
+does not depend on what ran before it (GrabCut's k-means start draws from it)."""
 START_BRUSH = 15
 """The editor's brush size at start (``gui/editor.py``)."""
 
@@ -215,6 +219,7 @@ class Annotator:
         self.keys()  # R
         if self.image is None:
             return False
+        cv2.setRNGSeed(REFINE_SEED)  # GrabCut seeds its colour models from OpenCV's RNG
         patch = self._run(refine_patch, self.doc.id_map.copy(), self.image, segment_id,
                           self.doc.box(segment_id))
         return bool(patch is not None and self._run(apply_refine, self.doc, patch))

@@ -4,10 +4,10 @@ The picker (``gui/panels/category_picker.py``) lists a "Suggested" section (the 
 guesses, or the categories chosen last; the first five numbered 1-5) above all categories
 in the set's order. Typing filters both sections: an entry stays when the typed text,
 normalised like category names, occurs anywhere in its normalised text. Enter chooses the
-first entry left; a digit chooses a suggestion while nothing is typed; Down moves through
-what is left. The annotator types the name from its start until the wanted category is
-the first entry left. ``tests/gui/test_simulated_picker.py`` checks these counts against
-the real widget.
+first entry left; a digit chooses a suggestion while nothing is typed; Down moves into the
+list (its section headers are rows too) and Enter there chooses the current row. The
+annotator types the name from its start until the wanted category is the first entry left.
+``tests/gui/test_simulated_picker.py`` checks these counts against the real widget.
 """
 
 from __future__ import annotations
@@ -47,5 +47,9 @@ def pick_keys(categories: CategorySet, target: int, suggestions: Sequence[int] =
         if visible and visible[0] == target:
             return typed + 1
     wanted = normalize_name(name)
-    visible = [i for i, text in normalised if wanted in text]
-    return len(name) + visible.index(target) + 1
+    rows: list[int | None] = []
+    shown = [i for i, text in normalised[:len(suggested)] if wanted in text]
+    if shown:
+        rows += [None, *shown]
+    rows += [None, *(i for i, text in normalised[len(suggested):] if wanted in text)]
+    return len(name) + rows.index(target) + 1 + 1
