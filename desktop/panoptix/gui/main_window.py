@@ -35,6 +35,7 @@ from panoptix.gui.panels.category_picker import CategoryPanel
 from panoptix.gui.panels.image_list import ImageList
 from panoptix.gui.panels.segment_list import SegmentList
 from panoptix.gui.prefs import Prefs
+from panoptix.gui.sam_controller import SamController
 from panoptix.gui.session import Session
 from panoptix.gui.settings_dialog import SettingsDialog
 from panoptix.gui.status import StatusBar
@@ -69,6 +70,8 @@ class MainWindow(QMainWindow):
         self._dock("Segments", self.segments, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Categories", self.categories, Qt.DockWidgetArea.RightDockWidgetArea)
         self.assist = AssistController(self.session, self.editor, self, self)
+        self.sam = SamController(self.session, self.editor, self.client, self.assist,
+                                 self.images.keys, self)
         self.actions = Actions(self, self._handlers())
         self.relabel_popup = RelabelPopup(self)
         self.relabel_popup.suggest = self.assist.suggester(self.relabel_popup.suggest)
@@ -115,6 +118,7 @@ class MainWindow(QMainWindow):
             "presegment": session.presegment_rest,
             "cancel_background": self.client.cancel_background,
             "model_settings": self.show_settings,
+            "sam_settings": lambda: self.sam.show_settings(self),
             "shortcuts": lambda: show_shortcuts(self, self.actions.shortcut_table()),
         }
         for name in self.editor.tools:
@@ -137,7 +141,7 @@ class MainWindow(QMainWindow):
                        "cancel_background"],
             "&Review": ["review_sort", "review_images_sort", None, "review_next",
                         "review_previous"],
-            "&Model": ["model_settings"],
+            "&Model": ["model_settings", "sam_settings"],
             "&Help": ["shortcuts"],
         }
         for title, names in menus.items():
@@ -210,6 +214,8 @@ class MainWindow(QMainWindow):
         self.thresholds.thresholds_changed.connect(self.assist.thresholds_moved)
         self.assist.note.connect(self.thresholds.status.setText)
         self.assist.busy.connect(status.set_busy)
+        self.sam.busy.connect(status.set_busy)
+        self.sam.error.connect(status.error)
         session.message.connect(status.message)
         session.error.connect(status.error)
         self.client.stage.connect(status.set_stage)
@@ -404,6 +410,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.editor.tool.deactivate()
         self.assist.shutdown()
+        self.sam.shutdown()
         self.session.shutdown()
         self.client.shutdown()
         self._save_prefs()

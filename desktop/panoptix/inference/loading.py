@@ -180,3 +180,28 @@ def _unavailable_message(spec: str, offline: bool) -> str:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def from_pretrained(spec: str, loader: Callable[..., Any], **kwargs: Any) -> Any:
+    """``loader`` (a transformers ``from_pretrained``) on a hub id or a local folder, under
+    :func:`load_model`'s rules: the local cache first, remote code never trusted, failures
+    one :class:`ModelLoadError` line. Other models (Segment Anything) load through this."""
+    spec = spec.strip()
+    local = is_local_spec(spec)
+    source = str(Path(spec).expanduser()) if local else spec
+    fetch = _local_fetch if local else _hub_fetch
+    return fetch(spec, loader, source, trust_remote_code=False, **kwargs)
+
+
+def weights_from_pretrained(spec: str, loader: Callable[..., Any], *, allow_pickle: bool,
+                            **kwargs: Any) -> Any:
+    """:func:`from_pretrained` for a model's weights: safetensors only unless
+    ``allow_pickle``; a checkpoint with only pickles raises :class:`PickleWeightsRefused`."""
+    try:
+        return from_pretrained(spec, loader, use_safetensors=None if allow_pickle else True,
+                               **kwargs)
+    except ModelLoadError as error:
+        if not allow_pickle and type(error) is ModelLoadError \
+                and "does not appear to have a file named" in str(error.__cause__):
+            raise PickleWeightsRefused(_pickle_message(spec.strip())) from error
+        raise
