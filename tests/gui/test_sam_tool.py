@@ -126,8 +126,10 @@ def test_tab_cycles_backspace_removes_the_last_prompt_esc_clears_a_drag_is_a_box
     qtbot.waitUntil(lambda: tool.prediction.prompts == tool.prompts, timeout=20_000)
     assert len(tool.candidates) == 1
     qtbot.keyClick(window.canvas, Qt.Key.Key_Tab)  # more prompts: the alternatives on demand
-    qtbot.waitUntil(lambda: len(tool.candidates) == 4, timeout=20_000)
-    assert tool.current == 1
+    qtbot.waitUntil(lambda: tool.prediction.multimask, timeout=20_000)
+    assert len(tool.candidates) in (3, 4) and tool.current == 1
+    masks = [(c.box, c.mask.tobytes()) for c in tool.candidates]
+    assert len(set(masks)) == len(masks)  # SAM 2's fallback to a multimask one: not twice
     qtbot.keyClick(window.canvas, Qt.Key.Key_Backspace)
     assert len(tool.prompts.points) == 1
     qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
@@ -145,12 +147,32 @@ def test_tab_cycles_backspace_removes_the_last_prompt_esc_clears_a_drag_is_a_box
     qtbot.waitUntil(lambda: tool.prediction is not None, timeout=20_000)
 
 
+def rectangle(rect=RECT, iou: float = 0.9) -> MaskCandidate:  # noqa: ANN001
+    y0, x0, y1, x1 = rect
+    return MaskCandidate(rect, np.ones((y1 - y0, x1 - x0), bool), iou)
+
+
 def stub_decoder(window, rect=RECT) -> None:  # noqa: ANN001
     """Answer every prompt with one known rectangle, so accepting can be checked exactly."""
-    y0, x0, y1, x1 = rect
-    candidate = MaskCandidate(rect, np.ones((y1 - y0, x1 - x0), bool), 0.9)
+    candidate = rectangle(rect)
     window.sam.engine.decode = lambda _key, prompts, multimask=None: Prediction(
         prompts, (candidate,), False, 0.001)
+
+
+def test_alternatives_asked_with_tab_leave_out_the_mask_already_shown(qtbot, window):
+    tool = start(qtbot, window)
+    single, other = rectangle(iou=0.8), rectangle((10, 10, 50, 50), 0.7)
+    window.sam.engine.decode = lambda _key, prompts, multimask=None: Prediction(
+        prompts, (rectangle(iou=0.9), other) if multimask else (single,), bool(multimask),
+        0.001)
+    click(qtbot, window, 300, 200)
+    click(qtbot, window, 320, 210)
+    qtbot.waitUntil(lambda: tool.prediction is not None
+                    and tool.prediction.prompts == tool.prompts, timeout=20_000)
+    assert tool.candidates == [single]
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: len(tool.candidates) == 2, timeout=20_000)
+    assert tool.candidates == [single, other] and tool.current == 1
 
 
 def prepared(qtbot, window):  # noqa: ANN001, ANN201
@@ -186,10 +208,21 @@ def test_enter_makes_a_new_segment_of_unlabeled_pixels_only_in_one_undo_step(qtb
     assert np.array_equal(doc.id_map, before)
 
 
-def test_overwriting_is_one_toggle_away(qtbot, window):
+def test_overwriting_is_one_toggle_away_and_the_tool_keeps_its_own_setting(qtbot, window):
     _tool, doc, existing, left = prepared(qtbot, window)
-    window.actions["protect"].trigger()
-    assert not window.editor.protect_labeled
+    protect, editor = window.actions["protect"], window.editor
+    editor.set_tool("brush")
+    assert not protect.isChecked() and not editor.protect_labeled  # the brush's: off
+    editor.set_tool(TOOL)
+    assert protect.isChecked()  # Segment Anything's: on at first
+    protect.trigger()
+    assert not editor.protect_labeled
+    editor.set_tool("brush")
+    protect.trigger()  # the brush's own toggle ...
+    editor.set_tool(TOOL)
+    assert not protect.isChecked()  # ... leaves the tool's as the user set it
+    click(qtbot, window, 300, 200)  # changing tools dropped the prompts
+    qtbot.waitUntil(lambda: bool(_tool.candidates), timeout=20_000)
     qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
     (new,) = doc.selection
     y0, x0, y1, x1 = RECT

@@ -51,8 +51,8 @@ def test_our_sam2_defaults_are_the_sam2_image_processors():
     assert attributes["resample"] == "PILImageResampling.BILINEAR"
     assert attributes["image_mean"] == "IMAGENET_DEFAULT_MEAN"
     assert attributes["image_std"] == "IMAGENET_DEFAULT_STD"
-    assert (IMAGENET_MEAN, IMAGENET_STD) == (tuple(IMAGENET_DEFAULT_MEAN),
-                                             tuple(IMAGENET_DEFAULT_STD))
+    assert tuple(IMAGENET_DEFAULT_MEAN) == IMAGENET_MEAN
+    assert tuple(IMAGENET_DEFAULT_STD) == IMAGENET_STD
 
 
 @pytest.mark.parametrize("size", SIZES)

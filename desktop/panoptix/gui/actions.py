@@ -56,8 +56,8 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("refine_edge", "Re&fine Edge", "mdi6.vector-curve", ("R",),
                "Snap the selected segment's boundary to image edges nearby (GrabCut)"),
     ActionSpec("protect", "&Protect Labeled Pixels", "mdi6.shield-outline", ("Ctrl+P",),
-               "Brush, polygon and Segment Anything only paint unlabeled pixels",
-               checkable=True),
+               "Paint only unlabeled pixels (brush, polygon; Segment Anything keeps its own "
+               "setting, on at first)", checkable=True),
     ActionSpec("brush_bigger", "Bigger Brush", "mdi6.plus-circle-outline", ("]",),
                "Make the brush and eraser bigger"),
     ActionSpec("brush_smaller", "Smaller Brush", "mdi6.minus-circle-outline", ("[",),

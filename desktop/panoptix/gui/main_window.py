@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
         editor.brush_size_changed.connect(self.brush.setValue)
         editor.category_changed.connect(self.categories.picker.set_current)
         editor.relabel_requested.connect(self.open_relabel_popup)
+        editor.protect_changed.connect(self.actions["protect"].setChecked)
         self.actions["tool:select"].setChecked(True)
         self.brush.valueChanged.connect(editor.set_brush_size)
         self.opacity.valueChanged.connect(lambda v: self.canvas.set_overlay_opacity(v / 100))
@@ -234,6 +235,8 @@ class MainWindow(QMainWindow):
             a[name].setChecked(p.get_bool(f"view/{name}"))
             a[name].toggled.emit(a[name].isChecked())
         a["protect"].setChecked(p.get_bool("edit/protect_labeled"))
+        for group in self.editor.protect_groups():
+            self.editor.set_protect(p.get_bool(f"edit/protect_labeled_{group}"), group)
         for name, key in REVIEW_SORTS.items():
             a[name].setChecked(p.get_bool(key))  # toggled sorts the list
         self.editor.set_brush_size(p.get_int("edit/brush_size"))
@@ -251,7 +254,9 @@ class MainWindow(QMainWindow):
         p.set("view/opacity", self.opacity.value())
         for name in ("overlay", "boundaries", "unlabeled"):
             p.set(f"view/{name}", a[name].isChecked())
-        p.set("edit/protect_labeled", a["protect"].isChecked())
+        p.set("edit/protect_labeled", self.editor.protect_for(""))
+        for group in self.editor.protect_groups():
+            p.set(f"edit/protect_labeled_{group}", self.editor.protect_for(group))
         for name, key in REVIEW_SORTS.items():
             p.set(key, a[name].isChecked())
         p.set("edit/brush_size", self.editor.brush_size)

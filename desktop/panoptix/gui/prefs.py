@@ -15,7 +15,8 @@ DEFAULTS: dict[str, object] = {
     "view/boundaries": True,
     "view/unlabeled": False,
     "edit/brush_size": 15,
-    "edit/protect_labeled": True,  # new pixels (brush, polygon, SAM) only where unlabeled
+    "edit/protect_labeled": False,
+    "edit/protect_labeled_segment_anything": True,
     "review/segments_least_confident_first": False,
     "review/images_least_confident_first": False,
 }

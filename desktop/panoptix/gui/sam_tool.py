@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QPainterPath, QPen
 from PySide6.QtWidgets import (
@@ -76,6 +77,9 @@ class SamTool(Tool):
     text = "Segment &Anything"
     icon = "mdi6.creation"
     shortcut = "S"
+    protect_group = "segment_anything"
+    protect_default = True
+    """Its masks spill onto neighbours: by default it only takes unlabeled pixels."""
     tip = ("Click an object for its mask (SAM 2): click = positive point, Shift+click or "
            "right click = negative point, drag = box; Tab cycles the masks, Enter accepts "
            "as a new segment, Shift+Enter adds to the selected segment, Backspace removes "
@@ -195,7 +199,10 @@ class SamTool(Tool):
                         and not self.prediction.multimask
                         and self.prediction.prompts == prediction.prompts)
         if alternatives:
-            self.candidates = [*self.candidates[:1], *prediction.candidates]
+            # SAM 2 answers an unstable single mask with its best multimask one: no twice
+            single = self.candidates[:1]
+            self.candidates = [*single, *(c for c in prediction.candidates
+                                          if not any(_same(c, s) for s in single))]
             self.current = min(1, len(self.candidates) - 1)
         else:
             self.candidates, self.current = list(prediction.candidates), 0
@@ -300,6 +307,10 @@ class SamTool(Tool):
         self.clear()
         doc.select([segment_id])
         self.host.report(f"Segment Anything: segment #{segment_id} now has {area:,} px")
+
+
+def _same(a: MaskCandidate, b: MaskCandidate) -> bool:
+    return a.box == b.box and np.array_equal(a.mask, b.mask)
 
 
 def _has_unlabeled(doc: Document, candidate: MaskCandidate) -> bool:
