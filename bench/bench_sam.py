@@ -2,27 +2,32 @@
 
 A random-weight ``Sam2Model`` built from transformers' default ``Sam2Config`` (which is
 facebook/sam2.1-hiera-tiny's architecture, 31 M parameters) is saved like a user's model
-and loaded through Panoptix's loader. On a synthetic photo at each size it prints:
+and loaded through Panoptix's loader. A click, once its image's embedding exists, costs the
+prompt encoder + mask decoder forward (the same work whatever the weights) plus bringing
+the best candidate's mask to the image's full size (which depends on the mask: random
+weights give noise-like masks over half the image, trained weights give objects). So per
+size it prints:
 
-- ``embedding``: the image encoder on one image (preprocessing included), what the worker
-  thread does once per image; the first run (warm-up) and the second;
-- ``click``: what the decoder thread does per prompt once the embedding exists - prompt
-  encoder, mask decoder, and every candidate's mask brought to the image's full resolution -
-  median and worst over random clicks, for a single point (three candidates) and for a
-  refining click (three points and a box: the single-mask answer), as absolute ms and as
-  a ratio to the 50 ms goal (<= 1.0 meets it);
-- ``decoder``: the prompt encoder + mask decoder forward alone (median), the rest of a
-  click being the upscaling;
-- ``outline``: the preview path the window draws for the first candidate (GUI thread);
-- baselines measured in the same run: a click that re-ran the image encoder each time
-  (what a tool without a kept embedding does) and the processors' full-image upscaling
+- ``embedding_ms``: the image encoder on one image, preprocessing included (what the worker
+  thread does once per image): the first run (warm-up) and the second;
+- ``decoder_ms``: the forward alone, median over random clicks, for a single point (three
+  candidates) and for a refining click (three points and a box: one mask); and the single
+  point with one intra-op thread instead of torch's default (on a loaded machine one
+  thread does better: OpenMP's threads wait on each other when the cores are busy);
+- ``upscale_ms`` / ``outline_ms``: one candidate's mask at full size, and the preview path
+  the window draws from it, for smooth object masks (logits falling off from a centre like
+  a trained model's) of radius 12, 40 and 100 low-resolution cells (about 1%, 8% and 48%
+  of the image);
+- ``click_ms``: decoder + upscale for those three objects, absolute and as a ratio to the
+  50 ms goal (<= 1.0 meets it); ``click_random_weights_ms``: the whole decode call as the
+  window runs it, on the random weights' own masks (the pessimistic case);
+- baselines measured in the same run: a click that re-ran the image encoder each time (what
+  a tool without a kept embedding does), and the processors' full-image upscaling
   (``F.interpolate`` of all three masks to the image size, then the threshold).
 
-Random weights give masks of arbitrary size (the area column says how large); trained
-weights give object-sized masks, which upscale faster. Timings on a shared machine are
-noisy; the load average is printed with them.
+Timings on a shared machine are noisy; the load average is printed with them.
 
-    python bench/bench_sam.py [--sizes 1080x1920 3000x4000] [--clicks 15] [--device cpu]
+    python bench/bench_sam.py [--sizes 1080x1920 3000x4000] [--clicks 8] [--device cpu]
 """
 
 from __future__ import annotations
@@ -62,11 +67,48 @@ def timed(run: Callable[[], object]) -> tuple[float, object]:
     return (time.perf_counter() - started) * 1000, result
 
 
+def object_logits(radius: float, low: int = 256, seed: int = 0) -> np.ndarray:
+    """Low-resolution logits of one smooth object: positive within ``radius`` cells of a
+    centre, its edge a little wavy, falling off on both sides like a trained model's."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:low, :low].astype(np.float32)
+    angle = np.arctan2(yy - low / 2, xx - low / 2)
+    wavy = radius * (1 + 0.08 * np.sin(5 * angle + rng.uniform(0, 6)))
+    return ((wavy - np.hypot(yy - low / 2, xx - low / 2)) / 3).astype(np.float32)
+
+
+def _one_thread_decoder(model, features, frame, width, height, clicks) -> float:  # noqa: ANN001
+    """The single-point decoder with one intra-op thread: on a machine whose cores are
+    busy elsewhere, torch's two threads wait on each other (OpenMP) and one does better."""
+    import torch
+
+    from panoptix.inference.sam.prompts import Prompts
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        rng, times = np.random.default_rng(1), []
+        for _ in range(clicks):
+            prompts = Prompts().with_point(*rng.uniform(0, [width, height]))
+            inputs = {k: torch.from_numpy(v) for k, v in prompts.model_inputs(frame).items()}
+            with torch.inference_mode():
+                times.append(timed(lambda inputs=inputs: model(
+                    image_embeddings=features, multimask_output=True, **inputs))[0])
+        return statistics.median(times)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def median_ms(run: Callable[[], object], repeat: int) -> float:
+    return statistics.median(timed(run)[0] for _ in range(repeat))
+
+
 def bench_size(predictor, size: tuple[int, int], clicks: int, seed: int) -> dict:  # noqa: ANN001
     import torch
     from torch.nn import functional
 
     from panoptix.gui.proposal_tool import outline_path
+    from panoptix.inference.sam.masks import upscale
     from panoptix.inference.sam.prompts import Prompts
 
     height, width = size
@@ -74,57 +116,57 @@ def bench_size(predictor, size: tuple[int, int], clicks: int, seed: int) -> dict
     first_ms, _ = timed(lambda: predictor.embed(image))
     embed_ms, embedding = timed(lambda: predictor.embed(image))
     rng = np.random.default_rng(seed)
-    single, refine, decoder, outline, area = [], [], [], [], []
-    model = predictor.loaded.model
+    model, features = predictor.loaded.model, list(embedding.features)
+    single, refine, whole = [], [], []
     for _ in range(clicks):
         x, y = rng.uniform(0, width - 1), rng.uniform(0, height - 1)
         one = Prompts().with_point(x, y)
-        ms, prediction = timed(lambda one=one: predictor.decode(embedding, one))
-        single.append(ms)
-        if prediction.candidates:
-            first = prediction.candidates[0]
-            outline.append(timed(lambda first=first: outline_path(first.box, first.mask))[0])
-            area.append(first.area / (height * width))
         more = one.with_point(*rng.uniform(0, [width, height]), positive=False) \
             .with_point(*rng.uniform(0, [width, height])) \
             .with_box(x - width / 8, y - height / 8, x + width / 8, y + height / 8)
-        refine.append(timed(lambda more=more: predictor.decode(embedding, more))[0])
-        inputs = {k: torch.from_numpy(v) for k, v in one.model_inputs(embedding.frame).items()}
-        with torch.inference_mode():
-            decoder.append(timed(lambda inputs=inputs: model(
-                image_embeddings=list(embedding.features), multimask_output=True,
-                **inputs))[0])
-    with torch.inference_mode():
-        outputs = model(image_embeddings=list(embedding.features), multimask_output=True,
-                        **{k: torch.from_numpy(v) for k, v in
-                           Prompts().with_point(width / 2, height / 2)
-                           .model_inputs(embedding.frame).items()})
-    low = outputs.pred_masks[0].float()
-    full_ms, _ = timed(lambda: (functional.interpolate(low, size, mode="bilinear",
-                                                       align_corners=False) > 0).numpy())
-    naive_ms = embed_ms + statistics.median(decoder)
+        for prompts, multimask, times in ((one, True, single), (more, False, refine)):
+            inputs = {k: torch.from_numpy(v)
+                      for k, v in prompts.model_inputs(embedding.frame).items()}
+            with torch.inference_mode():
+                times.append(timed(lambda inputs=inputs, multimask=multimask: model(
+                    image_embeddings=features, multimask_output=multimask, **inputs))[0])
+        whole.append(timed(lambda one=one: predictor.decode(embedding, one))[0])
+    decoder = statistics.median(single)
+    one_thread = _one_thread_decoder(model, features, embedding.frame, width, height, clicks)
+    objects = {}
+    for radius in (12, 40, 100):
+        logits = torch.from_numpy(object_logits(radius))
+        up = median_ms(lambda logits=logits: upscale(logits, embedding.frame), 5)
+        placed = upscale(logits, embedding.frame)
+        assert placed is not None
+        line = median_ms(lambda placed=placed: outline_path(*placed), 3)
+        click = decoder + up
+        objects[f"radius_{radius}"] = {
+            "area": round(float(placed[1].sum()) / (height * width), 3),
+            "upscale_ms": round(up, 1), "outline_ms": round(line, 1),
+            "click_ms": round(click, 1), "ratio_to_goal": round(click / GOAL_MS, 2)}
+    low = torch.from_numpy(np.stack([object_logits(r) for r in (12, 40, 100)]))[None]
+    full_ms = median_ms(lambda: (functional.interpolate(
+        low, size, mode="bilinear", align_corners=False) > 0).numpy(), 3)
     return {
         "size": f"{height}x{width}",
         "embedding_ms": {"first": round(first_ms), "second": round(embed_ms)},
-        "click_single_ms": {"median": round(statistics.median(single), 1),
-                            "worst": round(max(single), 1),
-                            "ratio_to_goal": round(statistics.median(single) / GOAL_MS, 2)},
-        "click_refine_ms": {"median": round(statistics.median(refine), 1),
-                            "worst": round(max(refine), 1),
-                            "ratio_to_goal": round(statistics.median(refine) / GOAL_MS, 2)},
-        "decoder_ms": round(statistics.median(decoder), 1),
-        "outline_ms": round(statistics.median(outline), 1) if outline else None,
-        "mask_area_median": round(statistics.median(area), 3) if area else None,
-        "baseline_click_with_encoder_ms": round(naive_ms),
-        "click_speedup_vs_encoder_per_click": round(naive_ms / statistics.median(single), 1),
-        "baseline_full_image_upscale_ms": round(full_ms, 1),
+        "decoder_ms": {"single_point": round(decoder, 1),
+                       "refine": round(statistics.median(refine), 1),
+                       "single_point_worst": round(max(single), 1),
+                       "single_point_1_thread": round(one_thread, 1)},
+        "objects": objects,
+        "click_random_weights_ms": {"median": round(statistics.median(whole), 1),
+                                    "worst": round(max(whole), 1)},
+        "baseline_click_with_encoder_ms": round(embed_ms + decoder),
+        "baseline_processor_upscale_3_masks_ms": round(full_ms, 1),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=["1080x1920", "3000x4000"])
-    parser.add_argument("--clicks", type=int, default=15)
+    parser.add_argument("--clicks", type=int, default=8)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     import torch

@@ -4,16 +4,18 @@ thread, clicks kept until the embedding exists, and what accepting a mask does."
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import QPointF, Qt
 
 from conftest import configure_project
 from panoptix.core import edits
-from panoptix.core.project import Project
+from panoptix.core.project import MANIFEST_NAME, Project
 from panoptix.gui.sam_tool import SamTool
 from panoptix.inference.sam.engine import SamEngine
 from panoptix.inference.sam.predictor import MaskCandidate, Prediction, SamPredictor
@@ -60,7 +62,7 @@ def start(qtbot, window) -> SamTool:  # noqa: ANN001
     """Switch to the tool and wait until the image in view has its embedding."""
     window.actions[f"tool:{TOOL}"].trigger()
     key = window.session.key
-    qtbot.waitUntil(lambda: window.sam.engine.embedding(key) is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.sam.has_embedding(key), timeout=60_000)
     tool = window.editor.tools[TOOL]
     assert isinstance(tool, SamTool)
     return tool
@@ -92,7 +94,7 @@ def test_clicks_before_the_embedding_are_kept_then_answered_off_the_gui_thread_o
     assert scores == sorted(scores, reverse=True)
     assert tool._fill.isVisible() and not tool._fill.path().isEmpty()
     # the image beside it in the list is embedded next, ahead of the user going there
-    qtbot.waitUntil(lambda: window.sam.engine.embedding(keys[1]) is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.sam.has_embedding(keys[1]), timeout=60_000)
     made = len(threads["embed"])
     assert made == 2
 
@@ -149,7 +151,7 @@ def test_tab_cycles_backspace_removes_the_last_prompt_esc_clears_a_drag_is_a_box
 
 def rectangle(rect=RECT, iou: float = 0.9) -> MaskCandidate:  # noqa: ANN001
     y0, x0, y1, x1 = rect
-    return MaskCandidate(rect, np.ones((y1 - y0, x1 - x0), bool), iou)
+    return MaskCandidate.of_pixels(rect, np.ones((y1 - y0, x1 - x0), bool), iou)
 
 
 def stub_decoder(window, rect=RECT) -> None:  # noqa: ANN001
@@ -289,3 +291,51 @@ def test_a_missing_sam_model_is_a_status_message_and_the_window_works_on(
     assert len(window.editor.document.segments) == 1  # editing goes on
     window.actions[f"tool:{TOOL}"].trigger()  # a new try, and the same one line
     qtbot.waitUntil(lambda: "unavailable" in window.status.currentMessage(), timeout=20_000)
+
+
+def test_the_model_menu_chooses_the_sam_model_for_the_project(qtbot, window):
+    window.actions["sam_settings"].trigger()
+    dialog = window.sam.dialog
+    assert dialog is not None and dialog.isVisible()
+    combo = dialog.model.combo
+    combo.activated.emit(1)  # the list's second entry: its hub id, not its title
+    assert dialog.model.text() == "facebook/sam2.1-hiera-small"
+    dialog.keep_on_disk.setChecked(True)
+    dialog._accept()
+    project = window.session.project
+    assert project.settings[MANIFEST_KEY]["model"] == "facebook/sam2.1-hiera-small"
+    assert window.sam.engine.settings.keep_on_disk
+    manifest = json.loads((project.folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["settings"][MANIFEST_KEY]["keep_on_disk"] is True
+
+
+def test_an_image_of_the_same_name_in_another_project_gets_its_own_embedding(
+        qtbot, window, tmp_path):
+    start(qtbot, window)
+    key = window.session.key
+    other = tmp_path / "other"
+    other.mkdir()
+    for entry in window.session.project.images:
+        image = np.asarray(Image.open(window.session.project.image_path(entry.key)))
+        Image.fromarray(np.ascontiguousarray(image[::-1])).save(other / entry.rel_path)
+    configure_project(other, None)
+    with Project.open_or_create_for_images(other) as project:
+        project.settings[MANIFEST_KEY] = window.session.project.settings[MANIFEST_KEY]
+        project.save_manifest()
+    with qtbot.waitSignal(window.session.image_opened, timeout=20_000):
+        assert window.open_path(other)
+    assert window.session.key == key and not window.sam.has_embedding(key)
+    qtbot.waitUntil(lambda: window.sam.has_embedding(key), timeout=60_000)
+
+
+def test_a_mask_waits_while_the_model_segments_the_image_since_its_result_replaces_it(
+        qtbot, window, monkeypatch):
+    tool, doc, _existing, _left = prepared(qtbot, window)
+    monkeypatch.setattr(type(window.client), "view_pending", property(lambda _self: True))
+    count = len(doc.segments)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
+    assert len(doc.segments) == count and tool.candidates  # kept, to accept later
+    assert "still segmenting this image" in window.status.currentMessage()
+    monkeypatch.undo()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
+    assert len(doc.segments) == count + 1

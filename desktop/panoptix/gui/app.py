@@ -56,7 +56,7 @@ def create_window(path: str | None = None, model: str | None = None,
     """Show the window, then open ``path`` (or the sample images) from the event loop."""
     application()
     window = MainWindow()
-    window.sam.model_override = sam_model
+    window.sam.override_model(sam_model)
     window.show()
     target = path if path is not None else str(sample_folder())
     QTimer.singleShot(0, lambda: window.open_path(target, model, device))

@@ -12,6 +12,7 @@ of the window works, and the next activation of the tool (or new settings) tries
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -86,7 +87,7 @@ class SamController(QObject):
         assert isinstance(tool, SamTool)
         self.tool = tool
         tool.source = self
-        session.project_opened.connect(lambda _project: self._load_settings())
+        session.project_opened.connect(self._project_opened)
         session.image_opened.connect(self._image_opened)
         editor.tool_changed.connect(self._tool_changed)
         client.sam_ready.connect(self._embedded)
@@ -114,6 +115,11 @@ class SamController(QObject):
             self.error.emit(f"Segment Anything settings ignored: {exc}")
             return SamSettings()
 
+    def override_model(self, spec: str | None) -> None:
+        """Use ``spec`` instead of the project's SAM model (``--sam-model``)."""
+        self.model_override = spec
+        self._load_settings()
+
     def set_settings(self, settings: SamSettings) -> None:
         project = self.session.project
         if project is None:
@@ -121,6 +127,11 @@ class SamController(QObject):
         self.model_override = None
         project.settings[MANIFEST_KEY] = settings.to_dict()
         project.save_manifest()
+        self._load_settings()
+
+    def _project_opened(self, _project: object) -> None:
+        self._key = self._image = self._wanted = None
+        self.client.drop_sam()
         self._load_settings()
 
     def _load_settings(self) -> None:
@@ -181,20 +192,32 @@ class SamController(QObject):
         queued = self.client.sam_keys()
         settings = self.engine.settings
         for position, key in enumerate(wanted):
-            if key in queued or key in self._failed_keys \
-                    or self.engine.embedding(key) is not None:
+            scoped = self._scoped(key)
+            if scoped in queued or scoped in self._failed_keys \
+                    or self.engine.embedding(scoped) is not None:
                 continue
             image = self._image if key == self._key else None
             load = (lambda image=image: image) if image is not None else \
                 (lambda key=key: project.load_image(key))
-            job = SamEmbedJob(self.client.next_id(), key, self.engine, load,
+            job = SamEmbedJob(self.client.next_id(), scoped, self.engine, load,
                               self._disk_path(key, settings))
             self.client.submit_sam(job, first=position == 0)
         self._update_busy()
 
     def _update_busy(self) -> None:
-        waiting = self.active and self._key is not None and self._key in self.client.sam_keys()
+        waiting = self.active and self._key is not None \
+            and self._scoped(self._key) in self.client.sam_keys()
         self.busy.emit(TASK, "Segment Anything: embedding the image…" if waiting else "")
+
+    def has_embedding(self, key: str) -> bool:
+        """Whether image ``key`` of the open project has its embedding in memory."""
+        return self.engine.embedding(self._scoped(key)) is not None
+
+    def _scoped(self, key: str) -> str:
+        """The engine's name for an image: its project folder and key (another project
+        may have an image of the same key)."""
+        project = self.session.project
+        return f"{project.folder}{os.sep}{key}" if project is not None else key
 
     def _disk_path(self, key: str, settings: SamSettings) -> Path | None:
         project = self.session.project
@@ -206,7 +229,7 @@ class SamController(QObject):
             return None
 
     def _embedded(self, result: SamEmbedded) -> None:
-        if result.key != self._key:
+        if self._key is None or result.key != self._scoped(self._key):
             return
         self._update_busy()
         if self._wanted is not None:
@@ -216,7 +239,7 @@ class SamController(QObject):
             self.editor.report(f"Segment Anything is ready ({how}): click an object")
 
     def _embed_failed(self, key: str, message: str) -> None:
-        if key != self._key and self.engine.is_loaded:
+        if (self._key is None or key != self._scoped(self._key)) and self.engine.is_loaded:
             self._failed_keys.add(key)  # a neighbour that cannot be read: skip it
             return
         self._update_busy()
@@ -232,7 +255,7 @@ class SamController(QObject):
     def _announce(self) -> None:
         if self._failure is not None:
             self.error.emit(f"Segment Anything is unavailable: {self._failure}")
-        elif self._key is not None and self.engine.embedding(self._key) is None:
+        elif self._key is not None and self.engine.embedding(self._scoped(self._key)) is None:
             self.editor.report("Segment Anything: embedding the image on the worker… "
                                "click away, the clicks are answered when it is ready")
         else:
@@ -244,6 +267,7 @@ class SamController(QObject):
         doc, key = self.editor.document, self._key
         if doc is None or key is None or self._closed:
             return
+        key = self._scoped(key)
         if self._failure is not None:
             self.error.emit(f"Segment Anything is unavailable: {self._failure}")
             return
@@ -282,6 +306,12 @@ class SamController(QObject):
             if self.tool.wants(request.prompts, request.doc):
                 self.tool.show_prediction(prediction)
         self._pump()
+
+    def not_now(self) -> str | None:
+        if self.client.view_pending:
+            return ("the model is still segmenting this image and its result will replace "
+                    "the annotation: accept the mask once it is done")
+        return None
 
     # -- categories ----------------------------------------------------------------------
     def guesses(self, box: Box, mask: object) -> list[tuple[int, float]]:

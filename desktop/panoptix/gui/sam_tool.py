@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QPainterPath, QPen
 from PySide6.QtWidgets import (
@@ -61,6 +60,10 @@ class SamSource(Protocol):
 
     def pick_category(self, suggestions: list[Suggestion], chosen: Callable[[int], None]) -> None:
         """Open the category picker with ``suggestions`` on top; call ``chosen(id)``."""
+        ...
+
+    def not_now(self) -> str | None:
+        """Why a mask cannot be accepted now (None: it can)."""
         ...
 
 
@@ -138,7 +141,8 @@ class SamTool(Tool):
         # model coordinates: pixel i spans [i, i + 1); the scene puts its centre at i + 0.5
         if self._dragging:
             self._dragging = False
-            prompts = self.prompts.with_box(start.x, start.y, event.x, event.y)
+            prompts = self.prompts.with_box(start.x - 0.5, start.y - 0.5, event.x - 0.5,
+                                            event.y - 0.5)
         else:
             positive = start.button == Qt.MouseButton.LeftButton and not start.shift
             prompts = self.prompts.with_point(start.x - 0.5, start.y - 0.5, positive)
@@ -202,7 +206,7 @@ class SamTool(Tool):
             # SAM 2 answers an unstable single mask with its best multimask one: no twice
             single = self.candidates[:1]
             self.candidates = [*single, *(c for c in prediction.candidates
-                                          if not any(_same(c, s) for s in single))]
+                                          if not any(c.same_as(s) for s in single))]
             self.current = min(1, len(self.candidates) - 1)
         else:
             self.candidates, self.current = list(prediction.candidates), 0
@@ -226,6 +230,11 @@ class SamTool(Tool):
     def show(self, position: int, seconds: float | None = None) -> None:
         self.current = position
         candidate = self.candidates[position]
+        if candidate.placed is None:
+            self._fill.setVisible(False)
+            self.host.report(f"mask {position + 1} of {len(self.candidates)} is empty at this "
+                             f"image's size - {HINT}")
+            return
         self._fill.setPath(outline_path(candidate.box, candidate.mask))
         self._fill.setVisible(True)
         timing = f", {seconds * 1000:.0f} ms" if seconds is not None else ""
@@ -260,8 +269,12 @@ class SamTool(Tool):
     def accept(self, add_to_selected: bool = False) -> None:
         """Make the current mask a new segment, or add it to the selected one."""
         candidate, doc = self.candidate, self.doc
-        if candidate is None or doc is None or doc is not self._doc:
+        if candidate is None or candidate.placed is None or doc is None or doc is not self._doc:
             self.host.report("no mask yet: wait for the preview, or click the object")
+            return
+        reason = self.source.not_now() if self.source is not None else None
+        if reason is not None:
+            self.host.report(reason)
             return
         if self.host.protect_labeled and not _has_unlabeled(doc, candidate):
             self.host.report("nothing to add: the mask's pixels are all labeled already "
@@ -307,10 +320,6 @@ class SamTool(Tool):
         self.clear()
         doc.select([segment_id])
         self.host.report(f"Segment Anything: segment #{segment_id} now has {area:,} px")
-
-
-def _same(a: MaskCandidate, b: MaskCandidate) -> bool:
-    return a.box == b.box and np.array_equal(a.mask, b.mask)
 
 
 def _has_unlabeled(doc: Document, candidate: MaskCandidate) -> bool:

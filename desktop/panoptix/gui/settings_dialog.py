@@ -13,17 +13,15 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
-    QPushButton,
     QSpinBox,
     QWidget,
 )
 from superqt import QLabeledDoubleSlider
 from superqt.utils import qdebounced
 
+from panoptix.gui.model_field import ModelField
 from panoptix.inference.registry import MODELS
 from panoptix.inference.settings import DEVICES, InferenceSettings, SettingsError
 
@@ -44,20 +42,10 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Model settings")
         self._initial = settings
-        self.model = QComboBox(editable=True)
-        self.model.setMinimumContentsLength(40)
-        for info in MODELS:
-            self.model.addItem(info.title, info.model_id)
-            self.model.setItemData(self.model.count() - 1, info.model_id,
-                                   Qt.ItemDataRole.ToolTipRole)
-        self.model.setEditText(settings.model)
-        self.model.activated.connect(self._model_picked)
-        self.model.setToolTip("A model from the list, any Hugging Face hub id, or a local folder")
-        browse = QPushButton("Folder…")
-        browse.clicked.connect(self._browse)
-        model_row = QHBoxLayout()
-        model_row.addWidget(self.model, 1)
-        model_row.addWidget(browse)
+        model_row = ModelField(((info.title, info.model_id) for info in MODELS), settings.model,
+                               "A model from the list, any Hugging Face hub id, or a local "
+                               "folder")
+        self.model = model_row.combo
         self.device = QComboBox()
         self.device.addItems(DEVICES)
         self.device.setEditable(True)
@@ -99,14 +87,6 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.result_settings: InferenceSettings | None = None
-
-    def _model_picked(self, index: int) -> None:
-        self.model.setEditText(self.model.itemData(index))
-
-    def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Model folder")
-        if folder:
-            self.model.setEditText(folder)
 
     def thresholds(self) -> dict[str, float]:
         return {name: round(slider.value(), 4) for name, slider in self.sliders.items()}

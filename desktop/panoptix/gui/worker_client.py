@@ -3,7 +3,8 @@
 At most one job is with the worker at a time; the rest wait here, so the image in view can
 always jump the queue (it waits for at most the one job in flight). A view request for
 another image makes the previous view job stale: it is cancelled and its result, should
-one still arrive, is dropped.
+one still arrive, is dropped. Segment Anything embeddings (``SamEmbedJob``) share the
+queue, after the image in view's model job and before background pre-segmentation.
 """
 
 from __future__ import annotations
@@ -82,15 +83,12 @@ class WorkerClient(QObject):
         self._dispatch()
 
     def submit_sam(self, job: SamEmbedJob, first: bool) -> None:
-        """Queue an embedding: ``first`` before everything (the image in view while the
-        Segment Anything tool is in use), else after the jobs for the image in view and
-        before background pre-segmentation."""
-        if first:
-            self._queue.appendleft(job)
-        else:
-            position = next((i for i, j in enumerate(self._queue) if j.background),
-                            len(self._queue))
-            self._queue.insert(position, job)
+        """Queue an embedding after the model job for the image in view (whose result
+        replaces the document: edits made with SAM before it would be lost) and before
+        background pre-segmentation; ``first`` also before the other embeddings."""
+        position = next((i for i, j in enumerate(self._queue) if j.background
+                         or (first and isinstance(j, SamEmbedJob))), len(self._queue))
+        self._queue.insert(position, job)
         self._dispatch()
 
     def drop_sam(self, keep: set[str] | frozenset[str] = frozenset()) -> None:
@@ -125,6 +123,12 @@ class WorkerClient(QObject):
 
     def is_view_job(self, job_id: int) -> bool:
         return job_id == self._view_job
+
+    @property
+    def view_pending(self) -> bool:
+        """A model job for the image in view is queued or running (its result will replace
+        the image's document)."""
+        return self._view_job is not None
 
     @property
     def busy(self) -> bool:

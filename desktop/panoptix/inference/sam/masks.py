@@ -66,8 +66,7 @@ def upscale(logits: Any, frame: ModelFrame,
     all_in = corners[0] & corners[1] & corners[2] & corners[3]
     some_in = corners[0] | corners[1] | corners[2] | corners[3]
     inside = _expand(all_in, r0[y0:y1], c0[x0:x1])
-    mixed = _expand(some_in & ~all_in, r0[y0:y1], c0[x0:x1])
-    ys, xs = np.nonzero(mixed)
+    ys, xs = _pixels_of(np.nonzero(some_in & ~all_in), r0[y0:y1], c0[x0:x1])
     if ys.size:
         inside[ys, xs] = _bilinear(values, rows, cols, ys + y0, xs + x0) > threshold
     box = tight_box(inside)
@@ -91,6 +90,24 @@ def _expand(cells: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray
     block = cells[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     block = np.repeat(block, np.bincount(rows - rows[0]), axis=0)
     return np.repeat(block, np.bincount(cols - cols[0]), axis=1)
+
+
+def _pixels_of(cells: tuple[np.ndarray, np.ndarray], rows: np.ndarray,
+               cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The output pixels (row, column) of the given source cells, for non-decreasing
+    ``rows`` and ``cols`` (each output position's first source sample)."""
+    cell_rows, cell_cols = cells
+    row_start = np.searchsorted(rows, cell_rows, "left")
+    row_count = np.searchsorted(rows, cell_rows, "right") - row_start
+    col_start = np.searchsorted(cols, cell_cols, "left")
+    col_count = np.searchsorted(cols, cell_cols, "right") - col_start
+    sizes = row_count * col_count
+    if not sizes.sum():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    cell = np.repeat(np.arange(sizes.size), sizes)
+    local = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    width = col_count[cell]
+    return row_start[cell] + local // width, col_start[cell] + local % width
 
 
 def _bilinear(values: np.ndarray, rows: tuple, cols: tuple, ys: np.ndarray,

@@ -14,7 +14,7 @@ from panoptix.inference.device import choose_device
 from panoptix.inference.loading import Progress
 from panoptix.inference.sam.frame import ModelFrame
 from panoptix.inference.sam.loading import LoadedSam, load_sam
-from panoptix.inference.sam.masks import upscale
+from panoptix.inference.sam.masks import MASK_THRESHOLD, upscale
 from panoptix.inference.sam.pixels import pixel_values
 from panoptix.inference.sam.prompts import Prompts
 
@@ -41,28 +41,69 @@ class SamEmbedding:
         return int(sum(f.numel() * f.element_size() for f in self.features))
 
 
-@dataclass(frozen=True, eq=False)
 class MaskCandidate:
-    box: Box
-    """(y0, x0, y1, x1) of the mask in the image."""
-    mask: np.ndarray
-    """Boolean, the box's size."""
-    iou: float
-    """The model's own estimate of the mask's quality (predicted IoU)."""
+    """One mask the decoder proposed. Its full-resolution pixels are made when first asked
+    for: the answer to a click needs only the best candidate's; the others follow on Tab."""
+
+    def __init__(self, iou: float, logits: Any = None, frame: ModelFrame | None = None,
+                 placed: tuple[Box, np.ndarray] | None = None) -> None:
+        self.iou = iou
+        """The model's own estimate of the mask's quality (predicted IoU)."""
+        self.logits = logits
+        """The (h, w) low-resolution logits; None for a mask given as pixels."""
+        self._frame = frame
+        self._placed = placed
+        self._done = logits is None
+
+    @classmethod
+    def of_pixels(cls, box: Box, mask: np.ndarray, iou: float) -> MaskCandidate:
+        return cls(iou, placed=(box, mask))
+
+    @property
+    def placed(self) -> tuple[Box, np.ndarray] | None:
+        """(box, mask) at the image's size; None when it is empty there."""
+        if not self._done:
+            assert self._frame is not None
+            self._placed, self._done = upscale(self.logits, self._frame), True
+        return self._placed
+
+    @property
+    def box(self) -> Box:
+        """(y0, x0, y1, x1) of the mask in the image."""
+        return self._require()[0]
+
+    @property
+    def mask(self) -> np.ndarray:
+        """Boolean, the box's size."""
+        return self._require()[1]
 
     @property
     def area(self) -> int:
         return int(self.mask.sum())
+
+    def same_as(self, other: MaskCandidate) -> bool:
+        if self.logits is not None and other.logits is not None:
+            return bool(self.logits.shape == other.logits.shape
+                        and (self.logits == other.logits).all())
+        a, b = self.placed, other.placed
+        return a is b or (a is not None and b is not None and a[0] == b[0]
+                          and np.array_equal(a[1], b[1]))
+
+    def _require(self) -> tuple[Box, np.ndarray]:
+        placed = self.placed
+        if placed is None:
+            raise SamError("this mask is empty at the image's size")
+        return placed
 
 
 @dataclass(frozen=True, eq=False)
 class Prediction:
     prompts: Prompts
     candidates: tuple[MaskCandidate, ...]
-    """Best first by predicted IoU; empty masks are left out."""
+    """Best first by predicted IoU; the first is placed, none is empty at low resolution."""
     multimask: bool
     seconds: float
-    """Decoder and upscaling, as the user waits for them."""
+    """Decoder and the first mask's upscaling, as the user waits for them."""
 
 
 class SamPredictor:
@@ -116,10 +157,10 @@ class SamPredictor:
                                         **inputs)
         logits = outputs.pred_masks[0, 0].float().cpu()
         scores = outputs.iou_scores[0, 0].float().cpu().numpy()
-        candidates = []
-        for index in np.argsort(-scores, kind="stable"):
-            placed = upscale(logits[index], embedding.frame)
-            if placed is not None:
-                candidates.append(MaskCandidate(*placed, float(scores[index])))
+        candidates = [MaskCandidate(float(scores[i]), logits[i], embedding.frame)
+                      for i in np.argsort(-scores, kind="stable")
+                      if bool((logits[i] > MASK_THRESHOLD).any())]
+        while candidates and candidates[0].placed is None:
+            candidates.pop(0)  # on at low resolution, off at the image's (tiny images)
         return Prediction(prompts, tuple(candidates), multimask,
                           time.perf_counter() - started)
