@@ -339,3 +339,23 @@ def test_a_mask_waits_while_the_model_segments_the_image_since_its_result_replac
     monkeypatch.undo()
     qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
     assert len(doc.segments) == count + 1
+
+
+def test_locked_segments_keep_their_pixels_and_refuse_the_mask(qtbot, window):
+    from panoptix.core.attributes import set_locked
+
+    _tool, doc, existing, left = prepared(qtbot, window)
+    set_locked(doc, [existing], True)
+    window.actions["protect"].trigger()  # overwrite: but not what is locked
+    assert not window.editor.protect_labeled
+    doc.select([existing])
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert "locked" in window.status.currentMessage()  # adding to it is refused
+    assert np.array_equal(doc.id_map == existing, left)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
+    (new,) = doc.selection
+    y0, x0, y1, x1 = RECT
+    rect = np.zeros(doc.shape, bool)
+    rect[y0:y1, x0:x1] = True
+    assert np.array_equal(doc.id_map == new, rect & ~left)
+    assert np.array_equal(doc.id_map == existing, left)

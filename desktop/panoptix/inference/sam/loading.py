@@ -1,8 +1,9 @@
 """Loading a Segment Anything checkpoint (SAM 2 / SAM 2.1 or SAM) with transformers.
 
-The panoptic model's rules hold (:mod:`panoptix.inference.loading` applies them): a hub id
-or a local folder, the local cache first, safetensors only unless the user allows pickles,
-never remote code, one :class:`ModelLoadError` line when it cannot be had. The processor's
+The panoptic model's rules hold, through the same functions: a hub id or a local folder is
+resolved to a local folder with its weights (:func:`resolve_model_folder`: the cache first,
+safetensors only unless the user allows pickles), transformers reads only that folder and
+never remote code, and what cannot be had is one :class:`ModelLoadError` line. The processor's
 settings are read from its saved config as plain values (mean, std, rescale factor, input
 size) and applied by :mod:`.pixels`; the processor class itself is never built, since
 transformers' SAM 2 image processor needs torchvision.
@@ -18,10 +19,10 @@ from typing import Any
 from panoptix.inference.loading import (
     ModelLoadError,
     Progress,
-    check_local_folder,
-    from_pretrained,
-    is_local_spec,
-    weights_from_pretrained,
+    folder_weights,
+    read_pretrained,
+    read_weights,
+    resolve_model_folder,
 )
 from panoptix.inference.sam.frame import ModelFrame, Size
 from panoptix.inference.sam.models import SAM2_TYPES, SAM_TYPES
@@ -57,29 +58,27 @@ def load_sam(spec: str, *, allow_pickle: bool = False, cache_dir: str | None = N
     spec = spec.strip()
     if not spec:
         raise ModelLoadError("no Segment Anything model given")
-    if is_local_spec(spec):
-        check_local_folder(Path(spec).expanduser(), allow_pickle)
+    folder = resolve_model_folder(spec, allow_pickle, cache_dir, report)
+    weights = folder_weights(folder, allow_pickle, spec)
     report(f"reading the configuration of {spec}")
-    config = from_pretrained(spec, AutoConfig.from_pretrained, cache_dir=cache_dir)
+    config = read_pretrained(spec, AutoConfig.from_pretrained, folder)
     model_type = getattr(config, "model_type", "") or "unknown"
     if model_type not in (*SAM2_TYPES, *SAM_TYPES):
         raise ModelLoadError(f"{spec} is a {model_type} model, not Segment Anything: use a "
                              "SAM 2 or SAM checkpoint such as facebook/sam2.1-hiera-tiny")
     family = "sam" if model_type in SAM_TYPES else "sam2"
     input_size = int(config.prompt_encoder_config.image_size)
-    normalization = _normalization(spec, family, input_size, cache_dir)
+    normalization = _normalization(spec, family, input_size, folder)
     report(f"loading the weights of {spec}")
-    model = weights_from_pretrained(spec, AutoModelForMaskGeneration.from_pretrained,
-                                    allow_pickle=allow_pickle, config=config,
-                                    cache_dir=cache_dir)
+    model = read_weights(spec, AutoModelForMaskGeneration.from_pretrained, folder, weights,
+                         config=config)
     model.eval()
     return LoadedSam(model, family, spec, input_size, normalization)
 
 
-def _normalization(spec: str, family: str, input_size: int,
-                   cache_dir: str | None) -> Normalization:
+def _normalization(spec: str, family: str, input_size: int, folder: Path) -> Normalization:
     """The saved processor's normalisation; its class defaults when none is saved."""
-    settings = processor_settings(spec, cache_dir)
+    settings = processor_settings(spec, folder)
     size = settings.get("size") or {}
     side = size.get("longest_edge") if family == "sam" else size.get("height")
     if side is not None and int(side) != input_size:
@@ -99,14 +98,14 @@ def _normalization(spec: str, family: str, input_size: int,
     return Normalization(mean, std, rescale)
 
 
-def processor_settings(spec: str, cache_dir: str | None = None) -> dict[str, Any]:
+def processor_settings(spec: str, folder: Path) -> dict[str, Any]:
     """The checkpoint's saved image-processor values (``preprocessor_config.json``, or the
     ``image_processor`` part of ``processor_config.json``); empty when it has none."""
     from transformers.image_processing_base import ImageProcessingMixin
 
     try:
-        settings, _unused = from_pretrained(spec, ImageProcessingMixin.get_image_processor_dict,
-                                            cache_dir=cache_dir)
+        settings, _unused = read_pretrained(
+            spec, ImageProcessingMixin.get_image_processor_dict, folder)
     except ModelLoadError as error:
         if "can't load image processor" not in str(error).lower():
             raise
