@@ -11,10 +11,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
     QSpinBox,
     QWidget,
 )
@@ -22,6 +18,7 @@ from superqt import QLabeledDoubleSlider
 from superqt.utils import qdebounced
 
 from panoptix.gui.model_field import ModelField
+from panoptix.gui.settings_form import SettingsForm
 from panoptix.inference.registry import MODELS
 from panoptix.inference.settings import DEVICES, InferenceSettings, SettingsError
 
@@ -34,13 +31,12 @@ THRESHOLDS = (("threshold", "Score threshold",
                "A segment is kept only if this share of its mask stays visible"))
 
 
-class SettingsDialog(QDialog):
+class SettingsDialog(SettingsForm):
     thresholds_changed = Signal(object)
     """An ``InferenceSettings`` with the new thresholds (and the old model/device/task)."""
 
     def __init__(self, settings: InferenceSettings, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Model settings")
+        super().__init__("Model settings", parent)
         self._initial = settings
         model_row = ModelField(((info.title, info.model_id) for info in MODELS), settings.model,
                                "A model from the list, any Hugging Face hub id, or a local "
@@ -54,7 +50,7 @@ class SettingsDialog(QDialog):
         self.task.addItems(TASK_CHOICES)
         self.task.setCurrentText(settings.task or "auto")
         self.sliders: dict[str, QLabeledDoubleSlider] = {}
-        form = QFormLayout(self)
+        form = self.form
         form.addRow("Model", model_row)
         form.addRow("Device", self.device)
         form.addRow("Task", self.task)
@@ -78,14 +74,7 @@ class SettingsDialog(QDialog):
         form.addRow("Input shortest edge", self.shortest_edge)
         form.addRow("", self.half)
         form.addRow("", self.allow_pickle)
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #d32f2f")
-        form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.finish()
         self.result_settings: InferenceSettings | None = None
 
     def thresholds(self) -> dict[str, float]:
@@ -106,13 +95,5 @@ class SettingsDialog(QDialog):
             self.thresholds_changed.emit(self._initial.with_changes(**self.thresholds()))
         except SettingsError as exc:
             self.error.setText(str(exc))
-
-    def _accept(self) -> None:
-        try:
-            self.result_settings = self.settings()
-        except SettingsError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
 
 
