@@ -18,12 +18,20 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
-from shot import REPO, copy_samples, open_window, save, settle, use_temporary_settings
+from shot import (
+    REPO,
+    copy_samples,
+    open_window,
+    save,
+    settle,
+    show_image,
+    use_temporary_settings,
+)
 
 sys.path.insert(0, str(REPO / "tests"))
 
-PROMPTS = ((273, 342, True), (390, 100, False), (130, 390, False))
-"""(x, y, positive) in the 640x480 park sample: the middle person, the sky, the lawn."""
+PROMPTS = ((122, 300, True), (259, 262, False), (472, 413, False))
+"""(x, y, positive) in the 640x480 park sample: the man in green, the path, the lawn."""
 
 
 def main() -> None:
@@ -37,6 +45,7 @@ def main() -> None:
         images = copy_samples(Path(tmp), ("park_01.jpg", "street_01.jpg", "street_02.jpg"))
         window = open_window(images, (1400, 900), model="local-model-not-needed")
         window.sam.override_model(str(model))
+        show_image(window, "park_01.jpg")
         window.editor.set_tool("segment_anything")
         tool = window.editor.tools["segment_anything"]
         prompts = Prompts()
