@@ -76,3 +76,17 @@ def test_wrong_labels_are_fixed_with_a_digit() -> None:
     outcome = annotate_assisted(scene.document, document, context, scene.image)
     assert outcome.at(0.85).effort.operations["relabel"] >= 1
     assert outcome.at(0.9).reached
+
+
+def test_the_threshold_is_lowered_when_that_finds_what_was_missed() -> None:
+    """Missed segments that score 0.65: one step down the threshold slider (0.6) brings
+    them back, and the proposal tool is not needed for them."""
+    mistakes = standin.Mistakes(missed=0.4, missed_logit=4.0, mislabelled=0.0, merged=0.0,
+                                false_objects=0)
+    scene, document, context = presegmented("street", 9, mistakes)
+    assert len(compare(scene.document, document).pairs) < len(scene.document.segments)
+    outcome = annotate_assisted(scene.document, document, context, scene.image)
+    effort = outcome.at(0.85).effort
+    assert effort.operations["threshold"] >= 1 and effort.drags >= 1
+    assert outcome.proposals.tries == 0
+    assert outcome.at(0.9).reached

@@ -37,7 +37,7 @@ def test_rectangles_cost_four_vertices_and_a_label_each(names: list[str]) -> Non
     assert effort.vertices == 4 * shapes
     assert effort.clicks == shapes  # the category panel's filter, once per category
     assert effort.keys == 1 + shapes + label_keys  # P, Enter per polygon, the names typed
-    assert effort.strokes == 0 and effort.decisions == shapes
+    assert effort.drags == 0 and effort.decisions == shapes
     assert outcome.at(0.9).effort.actions == effort.actions  # exact already
     assert outcome.at(0.9).pq == 1.0
 

@@ -19,8 +19,9 @@ import numpy as np
 from panoptix.core import edits
 from panoptix.core.document import Document, DocumentError
 from panoptix.core.refine import apply_refine, refine_patch
-from panoptix.inference.assist import AssistContext, Candidate
+from panoptix.inference.assist import AssistContext, Candidate, postprocess_document
 from panoptix.inference.proposals import accept_proposal
+from panoptix.inference.settings import InferenceSettings
 from panoptix.simulate import geometry
 from panoptix.simulate.effort import Effort
 from panoptix.simulate.picker import pick_keys
@@ -33,6 +34,8 @@ RECENT = 5
 REFINE_SEED = 0
 """OpenCV's random generator is reset to this before each refine edge, so a simulated run
 does not depend on what ran before it (GrabCut's k-means start draws from it)."""
+SLIDER_PIXELS = 40
+"""Screen pixels a threshold slider is dragged by for one step."""
 START_BRUSH = 15
 """The editor's brush size at start (``gui/editor.py``)."""
 
@@ -163,9 +166,9 @@ class Annotator:
         presses, self.brush_size = geometry.resize_brush(self.brush_size, size)
         self.keys(presses)
         for stroke in strokes:
-            self.effort.strokes += 1
-            self.effort.stroke_pixels += geometry.path_length(stroke)
-            self.effort.stroke_pieces += geometry.pieces(stroke)
+            self.effort.drags += 1
+            self.effort.drag_pixels += geometry.path_length(stroke)
+            self.effort.drag_pieces += geometry.pieces(stroke)
             selected = next(iter(self.doc.selection)) if len(self.doc.selection) == 1 else None
             painter = self._run(edits.BrushStroke, self.doc, self.brush_size / 2,
                                 target=None if erase else selected,
@@ -258,3 +261,17 @@ class Annotator:
 
     def dismiss(self) -> None:
         self.keys()  # Esc
+
+    # -- thresholds ----------------------------------------------------------------------------
+    def rerun(self, settings: InferenceSettings) -> Document:
+        """Drag the threshold panel's slider: the image is post-processed again from the
+        kept outputs (``AssistController.rerun``) and its document replaced (before any
+        edit, so the window does not ask)."""
+        assert self.context is not None
+        self.effort.drags += 1
+        self.effort.drag_pieces += 1
+        self.effort.drag_pixels += SLIDER_PIXELS
+        conversion = postprocess_document(self.context.raw, self.context.model_categories,
+                                          settings)
+        self.doc = conversion.document
+        return self.doc

@@ -35,6 +35,13 @@ choosing between fixing a small thing piece by piece and drawing it again: the t
 cost of such fixes in the simulation's own logs (an estimate; never reported)."""
 
 
+def badness(comparison: Comparison, threshold: float) -> float:
+    """What the corrector lowers: wrong pixels, and :data:`PENALTY` per failing or false
+    segment."""
+    return comparison.wrong_pixels + PENALTY * (len(comparison.failing(threshold))
+                                                + len(comparison.unpaired))
+
+
 class Corrector:
     """Fixes ``annotator``'s document towards ``gt``; ``assisted`` allows the model's help
     (proposals, refine edge, relabelling by its guesses) besides the manual tools."""
@@ -68,8 +75,7 @@ class Corrector:
 
     # -- one step -------------------------------------------------------------------------
     def _badness(self, comparison: Comparison, threshold: float) -> float:
-        return comparison.wrong_pixels + PENALTY * (len(comparison.failing(threshold))
-                                                    + len(comparison.unpaired))
+        return badness(comparison, threshold)
 
     def _problems(self, comparison: Comparison, threshold: float) -> list[tuple[int, str, int]]:
         found = [(self.doc.area(d), "extra", d) for d in comparison.unpaired]

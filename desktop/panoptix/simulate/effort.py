@@ -54,11 +54,11 @@ class Effort:
     """Key presses: shortcuts, Tab, Enter, digits, characters typed, Shift held for a click."""
     vertices: int = 0
     """Polygon vertices, one click each."""
-    strokes: int = 0
-    """Brush and eraser drags (a single dab is a drag of length 0)."""
-    stroke_pixels: float = 0.0
-    """Total length of the drags, in image pixels."""
-    stroke_pieces: int = 0
+    drags: int = 0
+    """Brush and eraser strokes (a single dab is a drag of length 0), slider moves."""
+    drag_pixels: float = 0.0
+    """Total length of the drags, in image (or screen) pixels."""
+    drag_pieces: int = 0
     """Straight pieces the drags are made of (KLM D counts each)."""
     decisions: int = 0
     """Operations started and things looked at: one KLM M each."""
@@ -67,26 +67,26 @@ class Effort:
 
     @property
     def actions(self) -> int:
-        """Clicks, keys, vertices and drags: what the issue calls actions."""
-        return self.clicks + self.keys + self.vertices + self.strokes
+        """Clicks, keys, vertices and drags: every action counted."""
+        return self.clicks + self.keys + self.vertices + self.drags
 
     def seconds(self) -> float:
         """Estimated time (KLM, see the module docstring)."""
         click = POINT_S + KEY_S
         drag = POINT_S + 2 * KEY_S
         return (click * (self.clicks + self.vertices) + KEY_S * self.keys
-                + drag * self.strokes + STROKE_S * self.stroke_pieces
-                + CM_S * CM_PER_PIXEL * self.stroke_pixels + THINK_S * self.decisions)
+                + drag * self.drags + STROKE_S * self.drag_pieces
+                + CM_S * CM_PER_PIXEL * self.drag_pixels + THINK_S * self.decisions)
 
     def copy(self) -> Effort:
-        return Effort(self.clicks, self.keys, self.vertices, self.strokes, self.stroke_pixels,
-                      self.stroke_pieces, self.decisions, Counter(self.operations))
+        return Effort(self.clicks, self.keys, self.vertices, self.drags, self.drag_pixels,
+                      self.drag_pieces, self.decisions, Counter(self.operations))
 
     def to_json(self) -> dict:
         return {"actions": self.actions, "seconds": round(self.seconds(), 2),
                 "clicks": self.clicks, "keys": self.keys, "vertices": self.vertices,
-                "strokes": self.strokes, "stroke_pixels": round(self.stroke_pixels, 1),
-                "stroke_pieces": self.stroke_pieces, "decisions": self.decisions,
+                "drags": self.drags, "drag_pixels": round(self.drag_pixels, 1),
+                "drag_pieces": self.drag_pieces, "decisions": self.decisions,
                 "operations": dict(sorted(self.operations.items()))}
 
 
@@ -95,5 +95,5 @@ def polygon_seconds(vertices: int) -> float:
     return THINK_S + (POINT_S + KEY_S) * vertices + KEY_S
 
 
-def stroke_seconds(strokes: int, pieces: int, pixels: float) -> float:
-    return (POINT_S + 2 * KEY_S) * strokes + STROKE_S * pieces + CM_S * CM_PER_PIXEL * pixels
+def drag_seconds(drags: int, pieces: int, pixels: float) -> float:
+    return (POINT_S + 2 * KEY_S) * drags + STROKE_S * pieces + CM_S * CM_PER_PIXEL * pixels

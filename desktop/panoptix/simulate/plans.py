@@ -17,7 +17,7 @@ import numpy as np
 from panoptix.core.stats import tight_box
 from panoptix.simulate import geometry
 from panoptix.simulate.annotator import Annotator
-from panoptix.simulate.effort import KEY_S, POINT_S, THINK_S, polygon_seconds, stroke_seconds
+from panoptix.simulate.effort import KEY_S, POINT_S, THINK_S, drag_seconds, polygon_seconds
 from panoptix.simulate.picker import pick_keys
 
 CLICK_S = POINT_S + KEY_S
@@ -151,7 +151,7 @@ def brush_option(annotator: Annotator, region: Region, *, target: int | None = N
     costs = Costs(annotator)
     pixels = sum(geometry.path_length(s) for s in strokes)
     pieces = sum(geometry.pieces(s) for s in strokes)
-    cost = (THINK_S + stroke_seconds(len(strokes), pieces, pixels) + KEY_S * presses
+    cost = (THINK_S + drag_seconds(len(strokes), pieces, pixels) + KEY_S * presses
             + costs.tool("eraser" if erase else "brush")
             + (costs.select([target]) if target is not None
                else costs.category(category_id) if category_id is not None else 0.0))

@@ -11,9 +11,12 @@ merged (Shift+click, M). Then the corrector (:mod:`.correct`) with the manual to
 polygon, fill for unlabeled areas, brush and eraser, delete, merge, split, relabel.
 
 **Assisted.** From the pre-segmentation: every model segment is looked at once (one KLM
-M each), then the corrector with everything the window offers besides: relabelling with
-the model's top-5 guesses (a digit), proposals at a click for missed objects (Tab to
-cycle), refine edge.
+M each). The score threshold is lowered a step at a time in the threshold panel (the image
+is post-processed again from the kept outputs) while that shows more right than wrong
+(one drag and a look at the new segments each; the last step back when it did not). Then
+the corrector with everything the window offers besides: relabelling with the model's
+top-5 guesses (a digit), proposals at a click for missed objects (Tab to cycle), refine
+edge.
 """
 
 from __future__ import annotations
@@ -26,15 +29,18 @@ import numpy as np
 
 from panoptix.core.document import Document
 from panoptix.inference.assist import AssistContext
+from panoptix.inference.settings import InferenceSettings
 from panoptix.simulate import geometry
 from panoptix.simulate.annotator import Annotator
-from panoptix.simulate.correct import Corrector
+from panoptix.simulate.correct import Corrector, badness
 from panoptix.simulate.effort import Effort
 from panoptix.simulate.proposing import ProposalStats
 from panoptix.simulate.truth import compare
 
 TARGETS = (0.85, 0.9)
 """IoU per ground-truth segment and PQ to reach; effort is reported at each."""
+THRESHOLD_STEPS = (0.6, 0.4, 0.2)
+"""Score thresholds the annotator tries in turn, below the pre-segmentation's."""
 
 
 @dataclass
@@ -80,12 +86,41 @@ def annotate_manually(gt: Document, image: np.ndarray | None = None,
 
 def annotate_assisted(gt: Document, presegmented: Document, context: AssistContext | None,
                       image: np.ndarray | None = None, targets: Sequence[float] = TARGETS,
-                      policy: str = "assisted") -> Outcome:
+                      policy: str = "assisted",
+                      settings: InferenceSettings | None = None) -> Outcome:
+    """``settings``: the thresholds the pre-segmentation was made with (default ones)."""
     doc = Document(presegmented.id_map, presegmented.segments, presegmented.categories)
     annotator = Annotator(doc, image, context)
     start = compare(gt, doc).pq
     annotator.look(len(doc.segments))
+    if context is not None:
+        lower_threshold(annotator, gt, min(targets), settings or InferenceSettings())
     return _finish(policy, start, annotator, gt, targets)
+
+
+def lower_threshold(annotator: Annotator, gt: Document, target: float,
+                    settings: InferenceSettings) -> float:
+    """Step the score threshold down while the document gets better, when the model missed
+    something (a ground-truth segment nothing stands for); the threshold kept."""
+    comparison = compare(gt, annotator.doc)
+    kept = settings.threshold
+    if len(comparison.pairs) == len(gt.segments):
+        return kept
+    best = badness(comparison, target)
+    for threshold in THRESHOLD_STEPS:
+        if threshold >= kept:
+            continue
+        before = annotator.doc
+        annotator.think("threshold")
+        after = annotator.rerun(settings.with_changes(threshold=threshold))
+        annotator.look(max(0, len(after.segments) - len(before.segments)))
+        score = badness(compare(gt, after), target)
+        if score >= best:  # back to where it was: the same document again
+            annotator.rerun(settings.with_changes(threshold=kept))
+            annotator.doc = before
+            break
+        best, kept = score, threshold
+    return kept
 
 
 def _finish(policy: str, start_pq: float, annotator: Annotator, gt: Document,
