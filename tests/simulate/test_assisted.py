@@ -74,7 +74,9 @@ def test_wrong_labels_are_fixed_with_a_digit() -> None:
     mistakes = standin.Mistakes(missed=0.0, mislabelled=0.5, merged=0.0, false_objects=0)
     scene, document, context = presegmented("street", 8, mistakes)
     outcome = annotate_assisted(scene.document, document, context, scene.image)
-    assert outcome.at(0.85).effort.operations["relabel"] >= 1
+    operations = outcome.at(0.85).effort.operations
+    assert operations["relabel"] >= 1
+    assert operations["label by digit"] >= 1
     assert outcome.at(0.9).reached
 
 

@@ -24,7 +24,7 @@ from panoptix.inference.proposals import accept_proposal
 from panoptix.inference.settings import InferenceSettings
 from panoptix.simulate import geometry
 from panoptix.simulate.effort import Effort
-from panoptix.simulate.picker import pick_keys
+from panoptix.simulate.picker import DIGITS, pick_keys
 
 TOOL_KEYS = {"select": "V", "polygon": "P", "fill": "G", "brush": "B", "eraser": "E",
              "propose": "C"}
@@ -210,6 +210,8 @@ class Annotator:
                    if self.context is not None else [])
         suggestions = [c for c, _ in guesses] or list(self.recent)
         self.keys(pick_keys(self.doc.categories, category_id, suggestions))
+        by_digit = category_id in suggestions[:DIGITS]
+        self.effort.operations["label by digit" if by_digit else "label typed"] += 1
         self._remember(category_id)
         kept = self._run(edits.relabel, self.doc, self.doc.selection, category_id)
         if kept:

@@ -98,8 +98,8 @@ def fine_tune(project_folder: Path, base: str, name: str, images: int, steps: in
     errors: list[str] = []
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           stdin=subprocess.DEVNULL,
-                          preexec_fn=(lambda: os.nice(niceness)) if niceness else None
-                          ) as process:
+                          preexec_fn=(lambda: os.nice(niceness))
+                          if niceness and hasattr(os, "nice") else None) as process:
         assert process.stdout is not None
         for line in process.stdout:
             try:
