@@ -62,6 +62,8 @@ def run(args: argparse.Namespace) -> dict:
     stops = tuple(int(v) for v in args.fine_tune.split(",") if v.strip())
     if args.model == STANDIN:
         stops = ()
+    elif Path(args.model).exists():
+        args.model = str(Path(args.model).resolve())
     configs = [StudyConfig(args.unseen, args.count, args.seed, args.size, args.model, stops,
                            args.steps, args.batch, args.train_size)]
     configs += [StudyConfig(kind, args.seen_count, args.seed, args.size, args.model)
@@ -125,16 +127,17 @@ def plot(saved: dict, path: Path) -> None:
     axes[0].set_ylabel(f"estimated seconds to IoU and PQ {threshold}")
     axes[0].set_ylim(bottom=0)
     axes[0].legend(fontsize=8)
-    names, means = [], []
-    for study in studies:
-        for row in report.rows(study, threshold):
-            names.append(f"{row.kind}\n{row.policy}")
-            means.append(row.seconds)
-    colours = ["#9e9e9e" if "manual" in n else "#d62728" if "after" in n else "#1f77b4"
-               for n in names]
-    axes[1].bar(range(len(names)), means, color=colours)
-    axes[1].set_xticks(range(len(names)), names, fontsize=6, rotation=90)
-    axes[1].set_title("mean seconds per image")
+    colours = {"manual": "#9e9e9e", "assisted": "#1f77b4"}
+    shades = ["#f4a582", "#d6604d", "#b2182b", "#67001f"]
+    width = 0.8 / max(len(report.rows(study, threshold)) for study in studies)
+    for place, study in enumerate(studies):
+        for offset, row in enumerate(report.rows(study, threshold)):
+            colour = colours.get(row.policy) or shades[min(offset - 2, len(shades) - 1)]
+            axes[1].bar(place + (offset - 0.5) * width, row.seconds, width, color=colour,
+                        label=row.policy if place == 0 else None)
+    axes[1].set_xticks(range(len(studies)), [s["config"]["kind"] for s in studies])
+    axes[1].set_title("mean seconds per image, by scene kind")
+    axes[1].legend(fontsize=8)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
