@@ -92,3 +92,15 @@ def test_the_threshold_is_lowered_when_that_finds_what_was_missed() -> None:
     assert effort.operations["threshold"] >= 1 and effort.drags >= 1
     assert outcome.proposals.tries == 0
     assert outcome.at(0.9).reached
+
+
+def test_a_useless_pre_segmentation_is_cleared_and_drawn_by_hand() -> None:
+    """The model's output for another scene: Ctrl+A, Del, then as by hand (proposals still
+    at hand), so about the manual cost, not more."""
+    scene = generate("park", 3, SIZE)
+    _, document, context = presegmented("kitchen", 4)
+    outcome = annotate_assisted(scene.document, document, context, scene.image)
+    manual = annotate_manually(scene.document, scene.image)
+    assert outcome.at(0.85).effort.operations["clear"] == 1
+    assert outcome.at(0.9).reached
+    assert outcome.at(0.85).effort.seconds() <= 1.1 * manual.at(0.85).effort.seconds()

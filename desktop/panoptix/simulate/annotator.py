@@ -188,6 +188,13 @@ class Annotator:
         self.keys()  # Del
         self._run(edits.delete, self.doc, self.doc.selection)
 
+    def clear(self) -> None:
+        """Ctrl+A, Del: every segment goes (a pre-segmentation not worth correcting)."""
+        self.keys(3)
+        self.doc.select(self.doc.segments)
+        if self.doc.selection:
+            self._run(edits.delete, self.doc, self.doc.selection)
+
     def merge(self, ids: Sequence[int]) -> int | None:
         self.select(ids)
         self.keys()  # M

@@ -106,7 +106,7 @@ def fine_tune(project_folder: Path, base: str, name: str, images: int, steps: in
                 event = json.loads(line)
             except ValueError:
                 continue
-            if event.get("event") == "finished":
+            if event.get("event") in ("done", "finished"):
                 finished = event
             elif event.get("event") == "error":
                 errors.append(str(event.get("message", "")))
@@ -118,7 +118,7 @@ def fine_tune(project_folder: Path, base: str, name: str, images: int, steps: in
     if process.returncode != 0 or finished is None:
         reason = errors[-1] if errors else (stderr.strip().splitlines() or ["no output"])[-1]
         raise StudyError(f"panoptix train failed ({process.returncode}): {reason}")
-    folder = Path(finished["model"])
+    folder = Path(finished.get("model") or project_folder / "models" / name)
     record_path = folder / "training.json"
     record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.is_file() \
         else {}

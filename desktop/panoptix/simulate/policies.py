@@ -13,10 +13,11 @@ polygon, fill for unlabeled areas, brush and eraser, delete, merge, split, relab
 **Assisted.** From the pre-segmentation: every model segment is looked at once (one KLM
 M each). The score threshold is lowered a step at a time in the threshold panel (the image
 is post-processed again from the kept outputs) while that shows more right than wrong
-(one drag and a look at the new segments each; the last step back when it did not). Then
-the corrector with everything the window offers besides: relabelling with the model's
-top-5 guesses (a digit), proposals at a click for missed objects (Tab to cycle), refine
-edge.
+(one drag and a look at the new segments each; the last step back when it did not). A
+pre-segmentation that gets less than a third of the segments roughly right is cleared
+(Ctrl+A, Del) and drawn back to front as by hand. Then the corrector with everything the
+window offers besides: relabelling with the model's top-5 guesses (a digit), proposals at
+a click for missed objects (Tab to cycle), refine edge.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ from panoptix.simulate.truth import compare
 
 TARGETS = (0.85, 0.9)
 """IoU per ground-truth segment and PQ to reach; effort is reported at each."""
+USEFUL_IOU, USEFUL_SHARE = 0.5, 1 / 3
+"""A pre-segmentation where fewer than a third of the objects and regions have a segment
+overlapping them by IoU 0.5 is cleared and drawn by hand (the model's help stays)."""
 THRESHOLD_STEPS = (0.6, 0.4, 0.2)
 """Score thresholds the annotator tries in turn, below the pre-segmentation's."""
 
@@ -95,6 +99,11 @@ def annotate_assisted(gt: Document, presegmented: Document, context: AssistConte
     annotator.look(len(doc.segments))
     if context is not None:
         lower_threshold(annotator, gt, min(targets), settings or InferenceSettings())
+    comparison = compare(gt, annotator.doc)
+    if sum(iou >= USEFUL_IOU for iou in comparison.iou.values()) < USEFUL_SHARE * len(gt.segments):
+        annotator.think("clear")
+        annotator.clear()
+        draw_back_to_front(annotator, gt)
     return _finish(policy, start, annotator, gt, targets)
 
 
