@@ -34,6 +34,8 @@ SPECS: tuple[ActionSpec, ...] = (
                "Open a folder of images or a project"),
     ActionSpec("open_images", "Open &Images…", "mdi6.image-multiple", ("Ctrl+Shift+O",),
                "Open one or more image files"),
+    ActionSpec("save", "&Save", "mdi6.content-save", ("Ctrl+S",),
+               "Save now; also retries saves that failed (edits are saved automatically)"),
     ActionSpec("export", "&Export…", "mdi6.export", ("Ctrl+E",),
                "Export COCO panoptic, semantic or instances, and validate"),
     ActionSpec("quit", "&Quit", "mdi6.exit-to-app", ("Ctrl+Q",), "Save and quit"),
