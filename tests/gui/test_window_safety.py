@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +25,13 @@ from panoptix.core import atomic
 from panoptix.core.annotation_file import read_record
 from panoptix.core.panoptic_png import read_panoptic_png
 from panoptix.core.project import ImageStatus
+from panoptix.gui.session import AUTOSAVE_MAX_WAIT_MS
 from panoptix.gui.unsaved import Choice
 from panoptix.gui.worker import InferenceWorker
 from panoptix.inference.settings import InferenceSettings
 
 FAST_RETRY_MS = 100
+BURST_DABS = 18
 
 
 def project_dir(images: Path) -> Path:
@@ -121,6 +124,22 @@ def test_a_model_result_with_no_edits_meanwhile_still_replaces_the_blank_image(
     qtbot.waitUntil(lambda: window.session.key is not None and window.session.status(
         window.session.key) == ImageStatus.PRESEGMENTED, timeout=60_000)
     assert window.editor.document.segments
+
+
+def test_continuous_editing_is_saved_without_waiting_for_a_pause(qtbot, make_window,
+                                                                image_folder):
+    """The autosave waits for a pause, but never longer than AUTOSAVE_MAX_WAIT_MS: a kill
+    during a long burst of clicks loses at most that much."""
+    configure_project(image_folder, None)
+    window = quiet_window(qtbot, make_window, image_folder)
+    saves: list[float] = []
+    window.session.saved.connect(lambda _key: saves.append(time.monotonic()))
+    started = time.monotonic()
+    for index in range(BURST_DABS):  # a dab every 250 ms, never a pause of a second
+        brush(qtbot, window, 10.5 + 12 * index, 10.5)
+        qtbot.wait(250)
+    assert saves, "nothing was saved during a 4.5 s burst of edits"
+    assert saves[0] - started < (AUTOSAVE_MAX_WAIT_MS + 1000) / 1000
 
 
 # -- item 2: a failed save stays pending, is retried, and quitting asks ----------------------
@@ -229,7 +248,8 @@ QUIT_WHILE_READ_ONLY = textwrap.dedent("""
     from PySide6.QtCore import QPointF, QTimer, Qt
     from PySide6.QtTest import QTest
     from panoptix.gui.app import application, create_window
-    from panoptix.gui.unsaved import Choice
+    from panoptix.gui.session import AUTOSAVE_MAX_WAIT_MS
+from panoptix.gui.unsaved import Choice
 
     app = application()
     window = create_window(sys.argv[1])

@@ -162,3 +162,13 @@ def test_a_file_that_is_not_an_image_is_refused_not_made_an_empty_project(
     err = capsys.readouterr().err
     assert "notes.txt" in err and "not an image" in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+# -- item 10: raw outputs are read only from a regular file ----------------------------------
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_a_pipe_in_place_of_raw_outputs_is_refused_not_read(tmp_path: Path) -> None:
+    from panoptix.inference.raw_outputs import RawOutputs, RawOutputsError
+
+    os.mkfifo(tmp_path / "a.npz")
+    with pytest.raises(RawOutputsError, match="not a regular file"):
+        RawOutputs.load(tmp_path / "a.npz")  # before: blocked until a writer came
