@@ -11,8 +11,9 @@ kills the process with SIGKILL, opens the project the way the next start does, a
   moved to ``quarantine/``. Goal: none.
 * **lost beyond the autosave window**: a journaled dab missing from disk although its
   save was due before the kill (the autosave waits ``AUTOSAVE_DELAY_MS`` after the last
-  edit but never more than ``AUTOSAVE_MAX_WAIT_MS`` after the first unsaved one; a step to
-  another image saves at once) plus ``--slack`` seconds for the write itself. Goal: none.
+  edit, measured to when the next dab began, but never more than ``AUTOSAVE_MAX_WAIT_MS``
+  after the first unsaved one; a step to another image saves at once) plus ``--slack``
+  seconds for the write itself. Goal: none.
 * lost within the window: dabs too recent to have been saved; expected, and counted.
 
 Then the window is started again on the same project and the cycle repeats. At the end the
@@ -85,13 +86,15 @@ def child(images: Path, journal: Path, seed: int) -> int:
             if cell < cols * rows:
                 x = MARGIN + (cell % cols) * CELL + CELL // 2
                 y = MARGIN + (cell // cols) * CELL + CELL // 2
+                began = time.time()
                 window.actions["deselect"].trigger()
                 point = window.canvas.mapFromScene(QPointF(x + 0.5, y + 0.5))
                 QTest.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton,
                                  pos=point)
                 if doc.segment_at(x, y):
                     next_cell[key] = cell + 1
-                    note({"event": "dab", "key": key, "cell": cell, "x": x, "y": y})
+                    note({"event": "dab", "key": key, "cell": cell, "x": x, "y": y,
+                          "began": began})
         pause = rng.uniform(0.05, 0.4) if rng.random() < 0.7 else rng.uniform(0.5, 2.5)
         QTimer.singleShot(int(pause * 1000), dab)
 
@@ -154,8 +157,8 @@ def due_times(events: list[dict], delay_s: float, max_wait_s: float) -> list[flo
         switch = next((e["t"] for e in events[i + 1:] if e["event"] == "switch"), None)
         if switch is not None:
             deadline = min(deadline, switch)
-        for j in dabs[position:]:
-            later = [events[k]["t"] for k in dabs if k > j]
+        for j in dabs[position:]:  # the first pause: the next dab began a delay later
+            later = [events[k]["began"] for k in dabs if k > j]
             if not later or later[0] - events[j]["t"] >= delay_s:
                 deadline = min(deadline, events[j]["t"] + delay_s)
                 break

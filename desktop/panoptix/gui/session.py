@@ -99,7 +99,8 @@ class Session(QObject):
         self.saves = SaveQueue(self)
         self.saves.saved.connect(self.saved)
         self.saves.failed.connect(self._save_failed)
-        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
+        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS,
+                                timerType=Qt.TimerType.PreciseTimer)  # coarse: up to 5% late
         self._autosave.timeout.connect(self._save_now)
         self._unsaved_since = 0.0
         self._changes = 0
