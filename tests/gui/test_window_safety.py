@@ -248,8 +248,7 @@ QUIT_WHILE_READ_ONLY = textwrap.dedent("""
     from PySide6.QtCore import QPointF, QTimer, Qt
     from PySide6.QtTest import QTest
     from panoptix.gui.app import application, create_window
-    from panoptix.gui.session import AUTOSAVE_MAX_WAIT_MS
-from panoptix.gui.unsaved import Choice
+    from panoptix.gui.unsaved import Choice
 
     app = application()
     window = create_window(sys.argv[1])

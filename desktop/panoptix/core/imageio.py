@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +41,8 @@ PROJECT_MANIFEST = "project.json"
 PROJECT_FORMAT_MARK = b'"panoptix-project"'
 """How a project's manifest starts (``{"format": "panoptix-project", ...``)."""
 BACKGROUND = (128, 128, 128)
+PANOPTIC_PREFIX = "panoptic_"
+"""``panoptic_<name>/`` holds the label PNGs of ``panoptic_<name>.json``, not photos."""
 
 _ORIENTATION_TAG = 0x0112
 _TRANSPOSE = {
@@ -99,10 +101,12 @@ def find_images(folder: str | os.PathLike[str], recursive: bool = False,
     """Image files under ``folder``, in natural order (``img2`` before ``img10``).
 
     Hidden files and folders, project folders (``*.panoptix`` and any other folder holding
-    a Panoptix ``project.json``) and the ``exclude`` folders are skipped; folder links are
-    not followed (no cycles); only regular files are listed (never a pipe). Files and
-    folders whose names are not valid UTF-8 cannot be stored in a project: they are left
-    out, and one line per name is appended to ``skipped`` when given.
+    a Panoptix ``project.json``), the label PNG folders of COCO panoptic datasets
+    (``panoptic_<name>/`` beside ``panoptic_<name>.json``) and the ``exclude`` folders are
+    skipped; folder links are not followed (no cycles); only regular files are listed
+    (never a pipe). Files and folders whose names are not valid UTF-8 cannot be stored in
+    a project: they are left out, and one line per name is appended to ``skipped`` when
+    given.
     """
     root = Path(folder)
     if not root.is_dir():
@@ -110,7 +114,7 @@ def find_images(folder: str | os.PathLike[str], recursive: bool = False,
     excluded = {os.path.normcase(os.path.abspath(p)) for p in exclude}
     found: list[Path] = []
 
-    def keep(current: str, name: str, is_dir: bool) -> bool:
+    def keep(current: str, name: str, is_dir: bool, files: Collection[str] = ()) -> bool:
         full = os.path.join(current, name)
         if name.startswith("."):
             return False
@@ -121,11 +125,14 @@ def find_images(folder: str | os.PathLike[str], recursive: bool = False,
             return False
         if is_dir:
             return not (name.endswith(PROJECT_SUFFIX) or is_project_folder(full)
+                        or (name.startswith(PANOPTIC_PREFIX) and f"{name}.json" in files)
                         or os.path.normcase(os.path.abspath(full)) in excluded)
         return is_image_file(name) and os.path.isfile(full)
 
     for current, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if keep(current, d, True)] if recursive else []
+        files = set(filenames)
+        dirnames[:] = ([d for d in dirnames if keep(current, d, True, files)] if recursive
+                       else [])
         found += [Path(current, name) for name in filenames if keep(current, name, False)]
     return sorted(found, key=lambda p: _natural_key(p.relative_to(root)))
 
