@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from conftest import configure_project
 from panoptix.core import atomic
 from panoptix.core.annotation_file import read_record
 from panoptix.core.panoptic_png import read_panoptic_png
-from panoptix.core.project import ImageStatus
+from panoptix.core.project import ImageStatus, Project
 from panoptix.gui.session import AUTOSAVE_MAX_WAIT_MS
 from panoptix.gui.unsaved import Choice
 from panoptix.gui.worker import InferenceWorker
@@ -329,6 +330,21 @@ def test_the_window_ignores_allow_pickle_stored_in_a_project(qtbot, make_window,
     stored = json.loads((project_dir(image_folder) / "project.json").read_text())
     assert "allow_pickle" not in stored["settings"]["inference"]
     assert InferenceSettings.from_stored({"allow_pickle": True}).allow_pickle is False
+
+
+def test_segment_anything_ignores_allow_pickle_stored_in_a_project(qtbot, make_window,
+                                                                    image_folder):
+    configure_project(image_folder, None)
+    with Project.open(project_dir(image_folder)) as project:
+        project.settings["segment_anything"] = {"model": "facebook/sam2.1-hiera-tiny",
+                                                "allow_pickle": True}
+        project.save_manifest()
+    window = quiet_window(qtbot, make_window, image_folder)
+    assert window.sam.settings.allow_pickle is False
+    window.sam.set_settings(replace(window.sam.settings, allow_pickle=True))
+    assert window.sam.settings.allow_pickle is True
+    stored = json.loads((project_dir(image_folder) / "project.json").read_text())
+    assert "allow_pickle" not in stored["settings"]["segment_anything"]
 
 
 # -- item 8: a name that is not UTF-8 is skipped with one line, the rest opens ---------------
