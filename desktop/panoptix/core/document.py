@@ -41,6 +41,12 @@ def count_values(values: np.ndarray | int, size: int) -> dict[int, int]:
     return dict(zip(ids.tolist(), counts.tolist(), strict=True))
 
 
+def _touches_its_box(mask: np.ndarray) -> bool:
+    """True when ``mask`` has a pixel in its first and last row and column."""
+    return bool(mask.size and mask[0].any() and mask[-1].any() and mask[:, 0].any()
+                and mask[:, -1].any())
+
+
 class Document:
     """An editable panoptic annotation of one image."""
 
@@ -181,8 +187,12 @@ class Document:
         """Change the table outside history; only for a command about to record it."""
         self._set_table({segment_id: segment})
 
-    def commit_applied(self, command: Command) -> Command | None:
-        """Record a command whose patches are already written; drop emptied segments."""
+    def commit_applied(self, command: Command, shown: bool = False) -> Command | None:
+        """Record a command whose patches are already written; drop emptied segments.
+
+        ``shown``: every patch was announced by :meth:`apply_live` already, so the map
+        change is not announced again (a stroke over the whole image would otherwise
+        have the overlay redrawn in full at release)."""
         self._set_table(command.table_after)
         emptied = {i: self._segments[i] for i in list(self._segments) if self._areas.get(i, 0) == 0}
         command.note_table(emptied, dict.fromkeys(emptied))
@@ -190,7 +200,7 @@ class Document:
         if command.is_empty:
             return None
         self.history.push(command)
-        self._changed(command)
+        self._changed(command, map_shown=shown)
         return command
 
     def undo(self) -> bool:
@@ -232,14 +242,22 @@ class Document:
                     self._loose.discard(segment_id)
                 else:
                     self._loose.add(segment_id)
+        # one id painted over a mask that touches all four sides of its box (a brush dab):
+        # a tight box grown by it stays tight, so no later scan is needed to tighten it
+        stays_tight = len(added) == 1 and _touches_its_box(patch.mask)
         for segment_id, count in added.items():
             if segment_id:
                 self._areas[segment_id] = self._areas.get(segment_id, 0) + count
-                grown = union_box(self._boxes.get(segment_id), patch.box)
+                known = self._boxes.get(segment_id)
+                grown = union_box(known, patch.box)
                 assert grown is not None
-                if grown != self._boxes.get(segment_id):
+                if grown != known:
+                    tight = stays_tight and (known is None or segment_id not in self._loose)
                     self._boxes[segment_id] = grown
-                    self._loose.add(segment_id)
+                    if tight:
+                        self._loose.discard(segment_id)
+                    else:
+                        self._loose.add(segment_id)
 
     def _set_table(self, entries: Mapping[int, Segment | None]) -> None:
         for segment_id, segment in entries.items():
@@ -248,14 +266,15 @@ class Document:
             else:
                 self._segments[segment_id] = segment
 
-    def _changed(self, command: Command) -> None:
+    def _changed(self, command: Command, map_shown: bool = False) -> None:
         self.revision += 1
         box = None
         ids = set(command.table_after) | set(command.table_before)
         for patch in command.patches:
             box = union_box(box, patch.box)
-            ids |= self._ids_in(patch)
-        if box is not None:
+            if not map_shown:  # else apply_live announced the ids each patch touched
+                ids |= self._ids_in(patch)
+        if box is not None and not map_shown:
             self.map_changed.emit(box)
         self.segments_changed.emit(frozenset(ids))
         pruned = frozenset(i for i in self._selection if i in self._segments)
