@@ -198,7 +198,7 @@ def test_switching_images_reads_them_off_the_gui_thread_and_drops_the_ones_left(
     assert window.status.busy.text() == f"Loading {keys[2]}…"
     qtbot.waitUntil(lambda: session.key == keys[2], timeout=10_000)
     assert opened == [keys[2]] and window.status.busy.text() == ""
-    assert window.editor.document.shape == window.canvas.sceneRect().size().toTuple()[::-1]
+    assert window.editor.document.shape == window.canvas.image_rect.size().toTuple()[::-1]
     assert threads and threading.main_thread() not in threads
 
     # away and back before the other image arrives: the one in view stays
