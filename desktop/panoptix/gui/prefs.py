@@ -14,8 +14,10 @@ DEFAULTS: dict[str, object] = {
     "view/overlay": True,
     "view/boundaries": True,
     "view/unlabeled": False,
+    "view/instances": False,
     "edit/brush_size": 15,
     "edit/protect_labeled": False,
+    "edit/split_min_area": 5,
     "review/segments_least_confident_first": False,
     "review/images_least_confident_first": False,
 }

@@ -14,6 +14,7 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QSize,
     QSortFilterProxyModel,
     Qt,
@@ -41,6 +42,7 @@ class SegmentRow:
     isthing: bool
     area: int
     score: float | None
+    category_id: int = 0
 
 
 def segment_rows(doc: Document) -> list[SegmentRow]:
@@ -51,7 +53,8 @@ def segment_rows(doc: Document) -> list[SegmentRow]:
             segment_id,
             category.name if category else f"category {segment.category_id}",
             category.color if category else (128, 128, 128),
-            bool(category and category.isthing), doc.area(segment_id), segment.score))
+            bool(category and category.isthing), doc.area(segment_id), segment.score,
+            segment.category_id))
     return rows
 
 
@@ -59,6 +62,8 @@ class SegmentTableModel(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[SegmentRow] = []
+        self.hidden_categories: frozenset[int] = frozenset()
+        """Categories the overlay does not draw: their rows are greyed."""
 
     def set_rows(self, rows: list[SegmentRow]) -> None:
         self.beginResetModel()
@@ -85,8 +90,12 @@ class SegmentTableModel(QAbstractTableModel):
             return QColor(*row.color)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 3, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        hidden = row.category_id in self.hidden_categories
+        if role == Qt.ItemDataRole.ForegroundRole and hidden:
+            return QColor(150, 150, 150)
         if role == Qt.ItemDataRole.ToolTipRole and column == CATEGORY_COLUMN:
-            return row.category  # in full, should the column be too narrow
+            # in full, should the column be too narrow
+            return f"{row.category} (hidden in the view)" if hidden else row.category
         if role == Qt.ItemDataRole.ToolTipRole and column == SCORE_COLUMN and row.score is None:
             return "no model score: made by hand"
         if role == SORT_ROLE:
@@ -187,6 +196,22 @@ class SegmentList(QTableView):
         if self._syncing or self._doc is None:
             return
         self._doc.select(self.selected_ids())
+
+    def set_hidden_categories(self, hidden: frozenset[int]) -> None:
+        """Grey the rows of categories the overlay does not draw."""
+        if hidden != self.model_.hidden_categories:
+            self.model_.hidden_categories = hidden
+            if self.model_.rows:
+                self.model_.dataChanged.emit(
+                    self.model_.index(0, 0),
+                    self.model_.index(len(self.model_.rows) - 1, len(COLUMNS) - 1))
+
+    def segment_at(self, point: QPoint) -> int | None:
+        """The segment of the row at a viewport point."""
+        index = self.indexAt(point)
+        if not index.isValid():
+            return None
+        return self.model_.rows[self.proxy.mapToSource(index).row()].segment_id
 
     def selected_ids(self) -> set[int]:
         return {self.model_.rows[self.proxy.mapToSource(index).row()].segment_id
