@@ -67,21 +67,24 @@ def photo(height: int, width: int) -> np.ndarray:
 
 def stroke_points(area: tuple[float, float, float, float], brush: int,
                   dabs: int) -> list[tuple[float, float]]:
-    """A zigzag of ``dabs`` points inside ``area`` (x0, y0, x1, y1), each the next dab
-    (spaced just under the stroke's own dab step)."""
+    """``dabs`` points along a zigzag inside ``area`` (x0, y0, x1, y1), spaced just under
+    the stroke's own dab step, so each mouse move paints exactly one dab."""
     x0, y0, x1, y1 = area
     step = 0.9 * max(1.0, brush / 4)
     margin = min(brush / 2, (x1 - x0) / 4)
-    rows = max(1.0, (y1 - y0) / 6)
-    points, x, y, direction = [], x0 + margin, y0 + rows, 1
-    for _ in range(dabs):
-        points.append((x, y))
-        x += direction * step
-        if not x0 + margin <= x <= x1 - margin:
-            direction = -direction
-            x += 2 * direction * step
-            y = y + rows if y + rows < y1 else y0 + rows
-    return points
+    rows = np.linspace(y0 + margin, y1 - margin, 6)
+    corners = []
+    for index, y in enumerate(rows):
+        ends = (x0 + margin, x1 - margin)
+        corners += [(ends[index % 2], y), (ends[1 - index % 2], y)]
+    points = [corners[0]]
+    for (ax, ay), (bx, by) in zip(corners, corners[1:], strict=False):
+        length = float(np.hypot(bx - ax, by - ay))
+        for t in np.arange(step, length, step) / max(length, 1e-9):
+            points.append((ax + (bx - ax) * t, ay + (by - ay) * t))
+    while len(points) < dabs:  # back along the same path
+        points += points[-2::-1]
+    return points[:dabs]
 
 
 def visible_area(canvas: Canvas) -> tuple[float, float, float, float]:

@@ -172,3 +172,29 @@ def test_wheel_zoom_keeps_the_image_point_under_the_pointer(qtbot):
     wheel_at(canvas, QPoint(5, 5), 1)
     moved = canvas.mapToScene(QPoint(5, 5)) - corner
     assert abs(moved.x()) * canvas.scale_factor <= 1.0
+
+
+def test_during_a_stroke_the_segment_list_updates_areas_without_a_reset(qtbot):
+    from panoptix.gui.panels.segment_list import SegmentList
+
+    id_map = np.ones((300, 400), np.int32)
+    doc = Document(id_map, {1: Segment(SKY)}, CATEGORIES)
+    table = SegmentList()
+    qtbot.addWidget(table)
+    table.set_document(doc)
+    resets: list[int] = []
+    table.model_.modelReset.connect(lambda: resets.append(1))
+    stroke_ = edits.BrushStroke(doc, 10, category_id=PERSON)
+    stroke_.dab(50, 50)
+    table.refresh()
+    assert len(resets) == 1  # a new row: the model is rebuilt
+    for x in range(60, 200, 10):
+        stroke_.dab(x, 50)
+        table.refresh()
+    assert len(resets) == 1  # areas only: cells updated in place
+    person = next(i for i in doc.segments if i != 1)
+    row = next(r for r, item in enumerate(table.model_.rows) if item.segment_id == person)
+    assert table.model_.rows[row].area == doc.area(person)
+    stroke_.finish()
+    table.refresh()
+    assert table.model_.rows[row].area == doc.area(person)

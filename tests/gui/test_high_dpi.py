@@ -125,3 +125,19 @@ def test_the_image_fits_the_canvas_and_the_pointer_maps_to_its_pixels(layouts, f
     cx, cy = layout["centre"]
     assert abs(cx - width / 2) <= 1 / layout["scale"] + 1
     assert abs(cy - height / 2) <= 1 / layout["scale"] + 1
+
+
+def test_layout_arithmetic():
+    from PySide6.QtCore import QRect
+
+    from panoptix.gui.adaptive_layout import fit_rect, rows_for, share_out
+
+    assert rows_for([700, 650], 1400) == [[0, 1]]
+    assert rows_for([700, 650], 1000) == [[0], [1]]
+    assert rows_for([1200, 300, 200], 1000) == [[0], [1, 2]]  # too wide: a row of its own
+    assert share_out(100, [80, 80]) == [50, 50]
+    assert share_out(100, [20, 200]) == [20, 80]  # one side gives what it can
+    assert share_out(500, [20, 30]) == [20, 30]
+    assert fit_rect(QRect(300, 200, 1400, 900), QRect(0, 0, 1067, 667)) == QRect(0, 0, 1067, 667)
+    assert fit_rect(QRect(900, 500, 400, 300), QRect(0, 0, 1067, 667)) == QRect(667, 367, 400,
+                                                                                300)

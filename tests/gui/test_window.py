@@ -256,6 +256,7 @@ def test_the_segment_table_shows_category_names_in_full_by_default(qtbot, make_w
                                                                    image_folder):
     configure_project(image_folder, None)
     window = open_window(qtbot, make_window, image_folder)
+    window.resize(1400, 900)  # the default size on a screen that has room for it
     doc = window.editor.document
     for name, polygon in (("building-other-merged", [(0, 0), (200, 0), (200, 100)]),
                           ("person", [(0, 200), (50, 200), (50, 300)])):

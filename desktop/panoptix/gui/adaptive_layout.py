@@ -7,8 +7,8 @@ the canvas a sliver and its toolbars hide their buttons behind overflow arrows. 
 * the window opens no larger than the screen's free area (a size restored from another
   screen or scale is brought back inside it);
 * whenever the window is resized, the side docks give up width until the canvas has at
-  least :data:`CANVAS_SHARE` of it (never below their minimum; they never grow back on
-  their own, so a dock the user widened stays as wide);
+  least :data:`CANVAS_SHARE` of it (never below their minimum), and get it back when the
+  window grows again; a width the user gave a dock by hand is otherwise left alone;
 * the toolbars wrap onto as many rows as the width needs and, if one is still too wide,
   their icons shrink (down to :data:`MIN_ICON`), so no button is ever hidden.
 """
@@ -56,6 +56,8 @@ class AdaptiveLayout(QObject):
         self.window = window
         self.default_size = default_size
         self._icon = window.style().pixelMetric(QStyle.PixelMetric.PM_ToolBarIconSize)
+        self._taken: dict[Qt.DockWidgetArea, int] = {}
+        """Width taken from each side's docks, given back when there is room again."""
         self._pending = QTimer(self, singleShot=True, interval=0)
         self._pending.timeout.connect(self.adapt)
         window.installEventFilter(self)
@@ -118,26 +120,35 @@ class AdaptiveLayout(QObject):
                 else:
                     self.window.removeToolBarBreak(bar)
 
+    def _side_docks(self) -> list[tuple[Qt.DockWidgetArea, list[QDockWidget], int, int]]:
+        """(area, docks, width, least width) of the left and right dock areas in use."""
+        window, sides = self.window, []
+        for area in (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea):
+            docks = [d for d in window.findChildren(QDockWidget)
+                     if window.dockWidgetArea(d) == area and d.isVisible() and not d.isFloating()]
+            if docks:
+                sides.append((area, docks, max(d.width() for d in docks),
+                              max(d.minimumSizeHint().width() for d in docks)))
+        return sides
+
     def narrow_docks(self) -> None:
+        """Take width from the side docks until the canvas has its share; give back what
+        was taken once the window is wide enough again."""
         window = self.window
         central = window.centralWidget()
         if central is None:
             return
         short = round(window.width() * CANVAS_SHARE) - central.width()
-        if short <= 0:
-            return
-        areas = []
-        for area in (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea):
-            docks = [d for d in window.findChildren(QDockWidget)
-                     if window.dockWidgetArea(d) == area and d.isVisible() and not d.isFloating()]
-            if docks:
-                areas.append((docks, max(d.width() for d in docks),
-                              max(d.minimumSizeHint().width() for d in docks)))
-        cuts = share_out(short, [current - floor for _, current, floor in areas])
-        for (docks, current, _floor), cut in zip(areas, cuts, strict=True):
-            if cut > 0:
-                window.resizeDocks(docks, [current - cut] * len(docks),
-                                   Qt.Orientation.Horizontal)
+        sides = self._side_docks()
+        if short > 0:
+            cuts = share_out(short, [width - floor for _, _, width, floor in sides])
+        else:
+            cuts = [-give for give in share_out(
+                -short, [self._taken.get(area, 0) for area, _, _, _ in sides])]
+        for (area, docks, width, _floor), cut in zip(sides, cuts, strict=True):
+            if cut:
+                window.resizeDocks(docks, [width - cut] * len(docks), Qt.Orientation.Horizontal)
+                self._taken[area] = max(0, self._taken.get(area, 0) + cut)
 
 
 def share_out(amount: int, room: list[int]) -> list[int]:

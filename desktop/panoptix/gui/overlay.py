@@ -136,26 +136,30 @@ def recolour_segments(out: np.ndarray, id_map: np.ndarray, lut: Lut, style: Over
     """Redraw only the pixels of ``segment_ids`` inside ``box`` (which holds them all),
     after their colours changed (selected, relabelled). No other pixel can change: a
     pixel's look depends on its own id's colours and on whether its neighbours' ids
-    differ, never on their colours. Cheaper than :func:`render_box` on a big segment:
-    no lookup over the box, only a comparison per id."""
+    differ, never on their colours. Cheaper than :func:`render_box` on a big segment: no
+    lookup over the box, and its boundary comes from its own mask (a pixel of it is on
+    the boundary when its right or lower neighbour is not)."""
     y0, x0, y1, x1 = box
     if y0 >= y1 or x0 >= x1 or not segment_ids:
         return None
-    ids = id_map[y0:y1, x0:x1]
+    rows, cols = y1 - y0, x1 - x0
     target = out[y0:y1, x0:x1]
-    edge = (_edges(ids, id_map[y0:y1 + 1, x0:x1 + 1]) if style.show_boundaries
-            else None)
     boundary = pack_rgba(*BOUNDARY)
     selected_boundary = pack_rgba(*SELECTED_BOUNDARY)
     for segment_id in segment_ids:
-        mask = ids == segment_id
-        shown = segment_id < lut.shown.size and bool(lut.shown[segment_id])
-        color = int(lut.colors[min(segment_id, lut.colors.size - 1)])
-        target[mask] = color
-        if edge is not None and shown:
-            line = selected_boundary if lut.selected[min(segment_id, lut.selected.size - 1)] \
-                else boundary
-            target[mask & edge] = line
+        inside = id_map[y0:y1 + 1, x0:x1 + 1] == segment_id  # one more row, column if any
+        mask = inside[:rows, :cols]
+        index = min(segment_id, lut.colors.size - 1)
+        np.copyto(target, lut.colors[index], where=mask)
+        if not style.show_boundaries or not lut.shown[index]:
+            continue
+        edge = np.zeros((rows, cols), bool)
+        right = inside[:rows, 1:cols + 1]  # the map's last column has no right neighbour
+        edge[:, :right.shape[1]] = mask[:, :right.shape[1]] & ~right
+        down = inside[1:rows + 1, :cols]
+        edge[:down.shape[0]] |= mask[:down.shape[0]] & ~down
+        np.copyto(target, np.uint32(selected_boundary if lut.selected[index] else boundary),
+                  where=edge)
     return box
 
 

@@ -6,7 +6,7 @@ a score (made by hand) sort above every score, so they come last.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
 from superqt.utils import qthrottled
 
@@ -28,7 +28,9 @@ from panoptix.core.document import Document
 COLUMNS = ("#", "Category", "Type", "Area", "Score")
 TYPICAL_ROW = ("12", "building-other-merged", "thing", "1,234,567", "0.00")
 """A row the table is wide enough for by default (its dock takes this width)."""
-CATEGORY_COLUMN, SCORE_COLUMN = 1, 4
+CATEGORY_COLUMN, TYPE_COLUMN, AREA_COLUMN, SCORE_COLUMN = 1, 2, 3, 4
+CATEGORY_ROOM = "building-oth"
+"""The least of a category name a narrow table keeps in view before it drops Type."""
 NO_SCORE = 2.0
 """Sort value of a segment without a score: above any probability."""
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -69,6 +71,22 @@ class SegmentTableModel(QAbstractTableModel):
         self.beginResetModel()
         self.rows = rows
         self.endResetModel()
+
+    def update_areas(self, rows: list[SegmentRow]) -> bool:
+        """Take ``rows`` in place when only areas differ (a brush stroke running): no
+        reset, so the view neither lays out nor repaints more than the changed cells.
+        False (nothing done) when segments came, went or changed otherwise."""
+        if len(rows) != len(self.rows) or any(
+                replace(new, area=0) != replace(old, area=0)
+                for new, old in zip(rows, self.rows, strict=True)):
+            return False
+        changed = [i for i, (new, old) in enumerate(zip(rows, self.rows, strict=True))
+                   if new.area != old.area]
+        self.rows = rows
+        if changed:
+            self.dataChanged.emit(self.index(changed[0], AREA_COLUMN),
+                                  self.index(changed[-1], AREA_COLUMN))
+        return True
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802,B008
         return 0 if parent.isValid() else len(self.rows)
@@ -148,6 +166,24 @@ class SegmentList(QTableView):
         width += self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
         return QSize(width, super().sizeHint().height())
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """A narrow table (a small or high-DPI screen) hides the Type column (thing or
+        stuff) rather than squeeze the category names to nothing."""
+        header = self.horizontalHeader()
+
+        def width(column: int) -> int:
+            return max(header.sectionSizeHint(column), self.sizeHintForColumn(column))
+
+        others = sum(width(c) for c in range(len(COLUMNS)) if c not in (CATEGORY_COLUMN,
+                                                                         TYPE_COLUMN))
+        category = self.fontMetrics().horizontalAdvance(CATEGORY_ROOM)
+        self.setColumnHidden(TYPE_COLUMN, self.viewport().width()
+                             < others + width(TYPE_COLUMN) + category)
+
     def set_document(self, doc: Document | None) -> None:
         if self._doc is not None:
             self._doc.segments_changed.disconnect(self._on_segments_changed)
@@ -166,12 +202,17 @@ class SegmentList(QTableView):
         self._refresh_soon()
 
     def refresh(self) -> None:
-        """Rebuild the rows from the document (throttled while a brush stroke runs)."""
+        """Rebuild the rows from the document (throttled while a brush stroke runs; when
+        only areas changed, as during a stroke, just those cells are updated)."""
+        rows = segment_rows(self._doc) if self._doc is not None else []
+        if self.model_.rows and self.model_.update_areas(rows):
+            return
         self._syncing = True
         try:
-            self.model_.set_rows(segment_rows(self._doc) if self._doc is not None else [])
+            self.model_.set_rows(rows)
         finally:
             self._syncing = False
+        self._fit_columns()
         self._show_selection(self._doc.selection if self._doc is not None else frozenset())
 
     def _show_selection(self, selection: frozenset[int]) -> None:
