@@ -11,6 +11,7 @@ arguments, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,8 +48,27 @@ def window_parser() -> argparse.ArgumentParser:
                              "(default: the bundled samples)")
     parser.add_argument("--model", metavar="M", help="hub id or local model folder")
     parser.add_argument("--device", metavar="D", help="auto, cpu, mps, cuda or cuda:N")
+    parser.add_argument("--list-models", action=ListModels,
+                        help="list the known checkpoints, their tasks, category tables and "
+                             "weight formats, and exit")
     parser.add_argument("--version", action="version", version=f"panoptix {__version__}")
     return parser
+
+
+class ListModels(argparse.Action):
+    """Like ``--version``: print and exit, with no window and no model."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from panoptix.inference.model_list import format_models
+
+        try:
+            print(format_models(), flush=True)
+        except BrokenPipeError:  # piped into head: the rest is not wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        parser.exit()
 
 
 def command_parser(selected: str) -> argparse.ArgumentParser:
@@ -79,6 +99,18 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
                              "instances_NAME.json); default: the project's name")
     parser.add_argument("--only-done", action="store_true", help="only images marked done")
     parser.add_argument("--format", choices=FORMATS, default="coco-panoptic")
+    parser.add_argument("--ids", choices=("train", "category"),
+                        help="semantic pixel values: train (default) = 0..N-1 in the category "
+                             "table's order, as detectron2, Mask2Former and MMSegmentation "
+                             "train on; category = the categories' own ids. 255 (65535 in "
+                             "16-bit PNGs) is unlabeled either way")
+    parser.add_argument("--flat-names", action="store_true",
+                        help="flat, unique names with a single dot (x/b.2024.jpg -> "
+                             "x_b_2024.jpg); images[] keep original_file_name")
+    parser.add_argument("--images", choices=("copy", "link", "jpeg"),
+                        help="also put the images in OUT/NAME/ under the exported names: "
+                             "copy, link (hard links), or jpeg (every image as <png stem>.jpg, "
+                             "as detectron2 looks them up; non-JPEGs converted)")
     parser.set_defaults(run=run_export)
 
 
@@ -120,6 +152,7 @@ def _epilog() -> str:
 def run_export(args: argparse.Namespace) -> int:
     from panoptix.core.atomic import StoreError
     from panoptix.core.coco_export import ExportError, export_panoptic
+    from panoptix.core.export_names import ExportNaming
     from panoptix.core.instances_export import export_instances
     from panoptix.core.manifest import ProjectError
     from panoptix.core.project import Project
@@ -127,10 +160,15 @@ def run_export(args: argparse.Namespace) -> int:
 
     exporter = {"coco-panoptic": export_panoptic, "semantic": export_semantic,
                 "coco-instances": export_instances}[args.format]
+    options = {"naming": ExportNaming(flat=args.flat_names, images=args.images)}
+    if args.ids is not None:
+        if args.format != "semantic":
+            return _error("--ids applies to --format semantic only")
+        options["ids"] = args.ids
     try:
         with Project.open(args.project) as project, _progress("export") as progress:
             result = exporter(project, args.out, args.name, only_done=args.only_done,
-                              progress=progress)
+                              progress=progress, **options)
     except ExportError as exc:
         for problem in exc.problems:
             print(problem)

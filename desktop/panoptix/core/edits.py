@@ -15,7 +15,7 @@ import numpy as np
 from panoptix.core.document import Document, DocumentError
 from panoptix.core.history import Command, MapPatch
 from panoptix.core.segment import Segment
-from panoptix.core.stats import Box, tight_box
+from panoptix.core.stats import Box, tight_box, union_box
 
 
 class EditError(DocumentError):
@@ -64,7 +64,7 @@ def fuse_stuff(doc: Document) -> bool:
     for keep, others in duplicates.items():
         command.patches += [_move_patch(doc, other, keep) for other in others]
         command.note_table({i: doc.segments[i] for i in others}, dict.fromkeys(others))
-    return doc.execute(command) is not None
+    return doc.execute(command, enforce_locks=False) is not None  # keeps the map valid
 
 
 def relabel(doc: Document, ids: Iterable[int], category_id: int) -> list[int]:
@@ -308,9 +308,10 @@ class BrushStroke:
         mask = np.ascontiguousarray(mask[inner[0]:inner[2], inner[1]:inner[3]])
         region = region[inner[0]:inner[2], inner[1]:inner[3]]
         box = (y0 + inner[0], x0 + inner[1], y0 + inner[2], x0 + inner[3])
-        patch = MapPatch(box, mask, _scalar_or_values(region[mask]), self.value)
-        self._dabs.append(patch)
-        self.doc.apply_live(patch)
+        written = self.doc.apply_live(
+            MapPatch(box, mask, _scalar_or_values(region[mask]), self.value))
+        if written is not None:  # clipped to unlocked pixels: what the command replays
+            self._dabs.append(written)
 
     def line_to(self, x: float, y: float) -> None:
         """Dab along the segment from the last point, spaced a quarter of the brush."""
@@ -333,3 +334,26 @@ class BrushStroke:
             command.note_table({self.value: None}, {self.value: self._created})
         self._dabs.clear()
         return self.doc.commit_applied(command, shown=True)
+
+
+def before_live(doc: Document, patches: Sequence[MapPatch], box: Box) -> np.ndarray:
+    """The map inside ``box`` as it was before ``patches`` were written live (each patch
+    lies inside ``box``)."""
+    y0, x0, y1, x1 = box
+    before = doc.id_map[y0:y1, x0:x1].copy()
+    for patch in reversed(patches):
+        py0, px0, py1, px1 = patch.box
+        before[py0 - y0:py1 - y0, px0 - x0:px1 - x0][patch.mask] = patch.old
+    return before
+
+
+def fold_live(doc: Document, patches: Sequence[MapPatch]) -> MapPatch | None:
+    """Patches written live, as one: the pixels whose value really changed, with their
+    values from before the first."""
+    box: Box | None = None
+    for patch in patches:
+        box = union_box(box, patch.box)
+    if box is None:
+        return None
+    y0, x0, y1, x1 = box
+    return MapPatch.from_change(box, before_live(doc, patches, box), doc.id_map[y0:y1, x0:x1])

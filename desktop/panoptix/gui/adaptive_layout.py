@@ -10,7 +10,9 @@ the canvas a sliver and its toolbars hide their buttons behind overflow arrows. 
   least :data:`CANVAS_SHARE` of it (never below their minimum), and get it back when the
   window grows again; a width the user gave a dock by hand is otherwise left alone;
 * the toolbars wrap onto as many rows as the width needs and, if one is still too wide,
-  their icons shrink (down to :data:`MIN_ICON`), so no button is ever hidden.
+  their icons shrink (down to :data:`MIN_ICON`), so no button is ever hidden;
+* when the docks stacked on one side need more height than the screen has, they become
+  tabs (all but the first, then all of them), so the window fits the screen's height.
 """
 
 from __future__ import annotations
@@ -68,12 +70,14 @@ class AdaptiveLayout(QObject):
         return screen.availableGeometry() if screen is not None else QRect(0, 0, 1400, 900)
 
     def initial_size(self) -> QSize:
+        self.fit_height()
         free = self.available()
         return QSize(min(self.default_size.width(), round(free.width() * SCREEN_SHARE)),
                      min(self.default_size.height(), round(free.height() * SCREEN_SHARE)))
 
     def keep_on_screen(self) -> None:
         """Bring a restored geometry back inside the screen's free area."""
+        self.fit_height()
         frame = self.window.frameGeometry()
         extra = frame.size() - self.window.geometry().size()
         fitted = fit_rect(frame, self.available())
@@ -89,7 +93,11 @@ class AdaptiveLayout(QObject):
 
     def adapt(self) -> None:
         self.wrap_toolbars()
+        self.fit_height()  # wrapped toolbars take height the docks may have to give
         self.narrow_docks()
+        if self.window.isVisible() and not self.window.isMaximized() \
+                and not self.window.isFullScreen():
+            self.keep_on_screen()
 
     def _toolbars(self) -> list[QToolBar]:
         bars = [b for b in self.window.findChildren(QToolBar)
@@ -119,6 +127,33 @@ class AdaptiveLayout(QObject):
                     self.window.insertToolBarBreak(bar)
                 else:
                     self.window.removeToolBarBreak(bar)
+
+    def _area_docks(self, area: Qt.DockWidgetArea) -> list[QDockWidget]:
+        window = self.window
+        docks = [d for d in window.findChildren(QDockWidget)
+                 if window.dockWidgetArea(d) == area and not d.isFloating()
+                 and not d.isHidden()]
+        return sorted(docks, key=lambda d: (d.y(), d.x()))
+
+    def fit_height(self) -> None:
+        """Tab the docks of a side together while the window is taller than the screen
+        allows: first all but that side's first dock, then all of them."""
+        window = self.window
+        frame = window.frameGeometry().height() - window.geometry().height()
+        room = self.available().height() - max(0, frame)
+        sides = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
+        for keep_first in (True, False):
+            for area in sorted(sides, key=lambda a: -len(self._area_docks(a))):
+                window.layout().activate()
+                if window.minimumSizeHint().height() <= room:
+                    return
+                docks = self._area_docks(area)
+                group = docks[1:] if keep_first and len(docks) > 2 else docks
+                for dock in group[1:]:
+                    if dock not in window.tabifiedDockWidgets(group[0]):
+                        window.tabifyDockWidget(group[0], dock)
+                if group:
+                    group[0].raise_()
 
     def _side_docks(self) -> list[tuple[Qt.DockWidgetArea, list[QDockWidget], int, int]]:
         """(area, docks, width, least width) of the left and right dock areas in use."""

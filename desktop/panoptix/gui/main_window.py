@@ -34,6 +34,7 @@ from panoptix.gui.context_menus import ContextMenus
 from panoptix.gui.dialogs import RelabelPopup, show_shortcuts
 from panoptix.gui.editor import MAX_BRUSH, MIN_BRUSH, Editor
 from panoptix.gui.export_dialog import ExportDialog
+from panoptix.gui.extras import Extras
 from panoptix.gui.panels.category_picker import CategoryPanel
 from panoptix.gui.panels.image_list import ImageList
 from panoptix.gui.panels.segment_list import SegmentList
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self.context_menus = ContextMenus(self)
         self.adaptive = AdaptiveLayout(self, QSize(1400, 900))
         self._connect()
+        self.extras = Extras(self)  # locks, notes, overview, shortcuts, resume...
         self._restore_prefs()
         self._enable_for_document(None)
 

@@ -28,6 +28,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from panoptix.core.annotation_file import DocumentSnapshot
 from panoptix.core.document import Document
+from panoptix.core.keep_locked import keep_locked
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
 from panoptix.gui.worker import Job, JobResult, error_message
@@ -114,6 +115,8 @@ class Session(QObject):
         result): undoing back to that point gives this status back."""
         self._background = False
         client.background_progress.connect(self._background_moved)
+        self.resume_key: Callable[[Project], str | None] | None = None
+        """The image to open a project on (where the user left off); None: the first."""
         # queued even when emitted here (a cancelled or already finished read)
         self._loaded.connect(self._finish_load, Qt.ConnectionType.QueuedConnection)
         client.result.connect(self._result)
@@ -134,7 +137,8 @@ class Session(QObject):
         self.project_opened.emit(project)
         if project.images:
             self._presegment_when_shown = self.auto_presegment
-            self.go_to(project.images[0].key)
+            resumed = self.resume_key(project) if self.resume_key is not None else None
+            self.go_to(resumed if resumed in self.keys() else project.images[0].key)
         return True
 
     def close(self) -> None:
@@ -414,7 +418,7 @@ class Session(QObject):
         (edits still waiting for autosave are replaced with the rest)."""
         assert self.project is not None and self.key is not None
         self._autosave.stop()
-        self._show(self.key, None, result.document)
+        self._show(self.key, None, keep_locked(self.document, result.document))
         self._save_now(ImageStatus.PRESEGMENTED, result.model_id)
         self.status_changed.emit(self.key, ImageStatus.PRESEGMENTED)
         self.message.emit(result.summary())

@@ -72,6 +72,7 @@ class StatusBar(QStatusBar):
         self.text.setText(text)
         self.text.setToolTip(text)  # in full, should the bar be too narrow
         self._clear.start(ms)
+        self.messageChanged.emit(text)  # as showMessage would; listeners keep working
 
     def currentMessage(self) -> str:  # noqa: N802 - QStatusBar's own name
         """The message shown (a menu's status tip while it shows one)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import qtawesome as qta
 from PySide6.QtCore import (
     QAbstractTableModel,
     QItemSelection,
@@ -44,6 +45,9 @@ class SegmentRow:
     isthing: bool
     area: int
     score: float | None
+    locked: bool = False
+    """By its own lock or its category's."""
+    iscrowd: bool = False
     category_id: int = 0
 
 
@@ -56,7 +60,7 @@ def segment_rows(doc: Document) -> list[SegmentRow]:
             category.name if category else f"category {segment.category_id}",
             category.color if category else (128, 128, 128),
             bool(category and category.isthing), doc.area(segment_id), segment.score,
-            segment.category_id))
+            doc.is_locked(segment_id), segment.iscrowd, segment.category_id))
     return rows
 
 
@@ -106,6 +110,10 @@ class SegmentTableModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return QColor(*row.color)
+        if role == Qt.ItemDataRole.DecorationRole and column == CATEGORY_COLUMN and row.locked:
+            return qta.icon("mdi6.lock")
+        if role == Qt.ItemDataRole.ToolTipRole and column == CATEGORY_COLUMN and row.locked:
+            return f"{row.category} (locked: edits leave it untouched)"
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 3, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         hidden = row.category_id in self.hidden_categories
@@ -122,7 +130,8 @@ class SegmentTableModel(QAbstractTableModel):
             return values[column]
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        texts = (str(row.segment_id), row.category, "thing" if row.isthing else "stuff",
+        kind = ("crowd" if row.iscrowd else "thing") if row.isthing else "stuff"
+        texts = (str(row.segment_id), row.category, kind,
                  f"{row.area:,}", "–" if row.score is None else f"{row.score:.2f}")
         return texts[column]
 
@@ -136,6 +145,8 @@ class SegmentList(QTableView):
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model_)
         self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setFilterKeyColumn(CATEGORY_COLUMN)  # the search box filters categories
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setModel(self.proxy)
         self.setSortingEnabled(True)
         self.sortByColumn(0, Qt.SortOrder.AscendingOrder)
