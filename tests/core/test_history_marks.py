@@ -80,3 +80,23 @@ def test_split_gives_specks_to_the_segment_around_or_keeps_them_when_unlabeled()
     doc.undo()
     assert np.array_equal(doc.id_map, id_map)
     assert edits.split(doc, 1) == [1, 3, 4, 5]  # without a minimum: every part
+
+
+def test_a_stroke_over_a_locked_segment_replays_only_what_it_painted():
+    from panoptix.core.attributes import set_locked
+
+    id_map = np.zeros((60, 80), np.int32)
+    id_map[20:40, 30:50] = 1
+    doc = Document(id_map, {1: Segment(CAR)}, CATEGORIES)
+    set_locked(doc, [1])
+    car = doc.full_mask(1)
+    stroke = edits.BrushStroke(doc, 8, category_id=SKY)
+    for x in range(5, 75, 4):
+        stroke.line_to(x, 30)
+    assert stroke.finish() is not None
+    painted = doc.id_map.copy()
+    assert np.array_equal(doc.full_mask(1), car)  # the brush went around the car
+    doc.undo()
+    assert np.array_equal(doc.id_map, id_map)
+    doc.redo()
+    assert np.array_equal(doc.id_map, painted) and np.array_equal(doc.full_mask(1), car)
