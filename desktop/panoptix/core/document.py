@@ -297,9 +297,9 @@ class Document:
             if clipped is None:
                 return None
             patch = clipped
-        self._write_patch(patch, forward=True)
+        touched = self._write_patch(patch, forward=True)
         self.map_changed.emit(patch.box)
-        self.segments_changed.emit(frozenset(self._ids_in(patch)))
+        self.segments_changed.emit(frozenset(touched))
         return patch
 
     def set_segment_untracked(self, segment_id: int, segment: Segment | None) -> None:
@@ -365,7 +365,8 @@ class Document:
         size = int(patch.mask.sum())
         return (set(count_values(patch.old, size)) | set(count_values(patch.new, size))) - {0}
 
-    def _write_patch(self, patch: MapPatch, forward: bool) -> None:
+    def _write_patch(self, patch: MapPatch, forward: bool) -> set[int]:
+        """Write a patch, keep areas and boxes; returns the segment ids it touched."""
         size = int(patch.mask.sum())
         removed = count_values(patch.old if forward else patch.new, size)
         added = count_values(patch.new if forward else patch.old, size)
@@ -395,6 +396,7 @@ class Document:
                         self._loose.discard(segment_id)
                     else:
                         self._loose.add(segment_id)
+        return (set(removed) | set(added)) - {0}
 
     def _set_table(self, entries: Mapping[int, Segment | None]) -> None:
         if entries:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import qtawesome as qta
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,6 +39,8 @@ from PySide6.QtWidgets import (
 from panoptix.core.categories import Category, CategoryError, CategorySet, normalize_name
 
 ID_ROLE = Qt.ItemDataRole.UserRole
+NAME_ROOM = "building-oth"
+"""The least of a category name a narrow list keeps in view before it drops thing/stuff."""
 DIGIT_KEYS = {Qt.Key.Key_1: 0, Qt.Key.Key_2: 1, Qt.Key.Key_3: 2, Qt.Key.Key_4: 3, Qt.Key.Key_5: 4}
 
 
@@ -96,6 +98,7 @@ class CategoryPicker(QWidget):
         self.tree.currentItemChanged.connect(self._highlighted)
         self.filter.installEventFilter(self)
         self.tree.installEventFilter(self)
+        self.tree.viewport().installEventFilter(self)  # its resizes: see _fit_columns
 
     def set_categories(self, categories: CategorySet | None) -> None:
         current = self.current_id()
@@ -185,6 +188,16 @@ class CategoryPicker(QWidget):
                     for i in range(self._suggested.childCount()))
         self._suggested.setHidden(not shown)
 
+    def _fit_columns(self) -> None:
+        """A narrow list (a small or high-DPI screen) hides thing/stuff (or the scores)
+        rather than squeeze the names to nothing."""
+        tree, metrics = self.tree, self.tree.fontMetrics()
+        swatch = tree.iconSize().width() if tree.iconSize().isValid() else 16
+        others = sum(tree.sizeHintForColumn(c) for c in range(2, tree.columnCount()))
+        needed = (tree.indentation() + swatch + metrics.horizontalAdvance(NAME_ROOM)
+                  + metrics.horizontalAdvance("thing  ") + others + 12)
+        tree.setColumnHidden(1, tree.viewport().width() < needed)
+
     def _clicked(self, item: QTreeWidgetItem) -> None:
         category_id = item.data(0, ID_ROLE)
         if category_id is not None:
@@ -219,6 +232,9 @@ class CategoryPicker(QWidget):
 
     def eventFilter(self, watched: object, event: object) -> bool:  # noqa: N802 - Qt override
         """Down/Up in the filter box move through the list; 1-5 pick a suggestion."""
+        if watched is self.tree.viewport() and isinstance(event, QEvent) \
+                and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
         if isinstance(event, QKeyEvent) and event.type() in (
                 QKeyEvent.Type.KeyPress, QKeyEvent.Type.ShortcutOverride) \
                 and self._leave_keys(watched, event):

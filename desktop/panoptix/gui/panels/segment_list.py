@@ -31,7 +31,7 @@ TYPICAL_ROW = ("12", "building-other-merged", "thing", "1,234,567", "0.00")
 """A row the table is wide enough for by default (its dock takes this width)."""
 CATEGORY_COLUMN, TYPE_COLUMN, AREA_COLUMN, SCORE_COLUMN = 1, 2, 3, 4
 CATEGORY_ROOM = "building-oth"
-"""The least of a category name a narrow table keeps in view before it drops Type."""
+"""The least of a category name a narrow table keeps in view before it drops columns."""
 NO_SCORE = 2.0
 """Sort value of a segment without a score: above any probability."""
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -183,17 +183,18 @@ class SegmentList(QTableView):
 
     def _fit_columns(self) -> None:
         """A narrow table (a small or high-DPI screen) hides the Type column (thing or
-        stuff) rather than squeeze the category names to nothing."""
+        stuff), then the Score, rather than squeeze the category names to nothing."""
         header = self.horizontalHeader()
 
         def width(column: int) -> int:
             return max(header.sectionSizeHint(column), self.sizeHintForColumn(column))
 
-        others = sum(width(c) for c in range(len(COLUMNS)) if c not in (CATEGORY_COLUMN,
-                                                                         TYPE_COLUMN))
-        category = self.fontMetrics().horizontalAdvance(CATEGORY_ROOM)
-        self.setColumnHidden(TYPE_COLUMN, self.viewport().width()
-                             < others + width(TYPE_COLUMN) + category)
+        room = self.viewport().width() - self.fontMetrics().horizontalAdvance(CATEGORY_ROOM)
+        shown = [c for c in range(len(COLUMNS)) if c != CATEGORY_COLUMN]
+        for dropped in (TYPE_COLUMN, SCORE_COLUMN):
+            self.setColumnHidden(dropped, sum(width(c) for c in shown) > room)
+            if self.isColumnHidden(dropped):
+                shown.remove(dropped)
 
     def set_document(self, doc: Document | None) -> None:
         if self._doc is not None:
