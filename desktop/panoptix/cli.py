@@ -132,6 +132,27 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run_validate)
 
 
+def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    for side, what in (("gt", "ground truth"), ("pred", "prediction")):
+        parser.add_argument(side, metavar=side.upper(), type=Path,
+                            help=f"the {what}: a COCO panoptic JSON or a project folder")
+    parser.add_argument("--gt-png-dir", metavar="DIR", type=Path,
+                        help="GT's PNG folder (default: the JSON's path without .json)")
+    parser.add_argument("--pred-png-dir", metavar="DIR", type=Path,
+                        help="PRED's PNG folder (default: the JSON's path without .json)")
+    parser.add_argument("--all-annotated", action="store_true",
+                        help="a GT project counts every annotated image, not only done ones")
+    parser.add_argument("--json", action="store_true",
+                        help="print panopticapi's JSON layout instead of a table")
+    parser.set_defaults(run=run_evaluate)
+
+
+def _demo_data_arguments(parser: argparse.ArgumentParser) -> None:
+    from panoptix.synth.command import add_arguments
+
+    add_arguments(parser)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "presegment": ("pre-segment images into a project, without the window",
                    _presegment_arguments),
@@ -140,6 +161,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "import": ("make a project from a COCO panoptic dataset", _import_arguments),
     "validate": ("check a COCO panoptic dataset; exit 1 with one line per problem",
                  _validate_arguments),
+    "evaluate": ("panoptic quality (PQ, SQ, RQ) of a prediction against ground truth",
+                 _evaluate_arguments),
+    "demo-data": ("write generated scenes with exact ground truth (COCO panoptic or a "
+                  "project)", _demo_data_arguments),
 }
 
 
@@ -214,6 +239,29 @@ def run_validate(args: argparse.Namespace) -> int:
         _error(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in {args.json}")
         return EXIT_FAILED
     print(f"{args.json}: valid COCO panoptic")
+    return EXIT_OK
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from panoptix.core.pq_report import evaluation_json, notes, table
+    from panoptix.core.pq_sources import EvaluationError, evaluate_sources
+
+    try:
+        evaluation = evaluate_sources(args.gt, args.pred, gt_png_dir=args.gt_png_dir,
+                                      pred_png_dir=args.pred_png_dir,
+                                      all_annotated=args.all_annotated)
+    except EvaluationError as exc:
+        return _error(str(exc))
+    if args.json:
+        print(json.dumps(evaluation_json(evaluation), indent=2))
+        for line in notes(evaluation):
+            print(f"panoptix: note: {line}", file=sys.stderr)
+    else:
+        print(table(evaluation))
+        for line in notes(evaluation):
+            print(f"note: {line}")
     return EXIT_OK
 
 

@@ -3,10 +3,10 @@
     Xvfb :103 -screen 0 1600x1000x24 &
     DISPLAY=:103 QT_SCALE_FACTOR=1.0 python packaging/screenshots/xvfb_tour.py OUT_DIR
 
-A 4000x3000 photo (the street sample, enlarged) is annotated by hand like window.py's
-scene and opened in the real window on ``$DISPLAY``. Then, with xdotool moving the real X
-pointer and pressing real keys, while a 2 ms timer in the window records how long the
-event loop ever stalled:
+A 4000x3000 photo (the street sample, enlarged) is annotated with the sample's ground
+truth (enlarged the same way) and opened in the real window on ``$DISPLAY``. Then, with
+xdotool moving the real X pointer and pressing real keys, while a 2 ms timer in the
+window records how long the event loop ever stalled:
 
 1. a 64 px brush stroke of a new person across the sky, the buildings and the road
    (``stroke.png``, and the longest stall during the stroke, printed);
@@ -44,11 +44,14 @@ from PySide6.QtCore import (  # noqa: E402
     Qt,
     QTimer,
 )
-from shot import SAMPLES, copy_samples, use_temporary_settings  # noqa: E402
-from window import SCENE  # noqa: E402
+from shot import (  # noqa: E402
+    SAMPLES,
+    copy_samples,
+    inside_point,
+    sample_ground_truth,
+    use_temporary_settings,
+)
 
-SCALE = 6.25
-"""640x480 sample -> 4000x3000."""
 STALL_TICK_MS = 2
 
 
@@ -122,10 +125,11 @@ def shoot(window, out: Path) -> None:  # noqa: ANN001
     print(f"wrote {out}")
 
 
-def make_project(folder: Path) -> Path:
+def make_project(folder: Path) -> tuple[Path, tuple[int, int]]:
+    """The project, and an image point inside its largest car."""
     images = copy_samples(folder, ("street_02.jpg", "park_01.jpg"))
     photo = cv2.imread(str(SAMPLES / "street_01.jpg"))
-    big = cv2.resize(photo, None, fx=SCALE, fy=SCALE, interpolation=cv2.INTER_CUBIC)
+    big = cv2.resize(photo, (4000, 3000), interpolation=cv2.INTER_CUBIC)
     cv2.imwrite(str(images / "street_12mp.jpg"), big, [cv2.IMWRITE_JPEG_QUALITY, 92])
     from panoptix.core import edits
     from panoptix.core.categories import load_table
@@ -134,16 +138,20 @@ def make_project(folder: Path) -> Path:
 
     project = Project.open_or_create_for_images(images, categories=load_table("coco_panoptic"))
     doc = Document.blank(big.shape[0], big.shape[1], project.categories)
-    for name, polygon in SCENE:
-        edits.fill_polygon(doc, [(x * SCALE, y * SCALE) for x, y in polygon],
-                           project.categories.find(name).id)
+    cars = []
+    for name, mask in sample_ground_truth("street_01.jpg"):
+        grown = cv2.resize(mask.astype(np.uint8), (4000, 3000),
+                           interpolation=cv2.INTER_NEAREST).astype(bool)
+        edits.add_mask(doc, grown, project.categories.find(name).id)
+        if name == "car":
+            cars.append(grown)
     project.save_document("street_12mp.jpg", doc, status=ImageStatus.PRESEGMENTED)
     project.save_manifest()
     project.close()
-    return images
+    return images, inside_point(max(cars, key=lambda m: int(m.sum())))
 
 
-def tour(window, out_dir: Path) -> dict:  # noqa: ANN001
+def tour(window, out_dir: Path, car: tuple[int, int]) -> dict:  # noqa: ANN001
     canvas, picker, report = window.canvas, window.categories.picker, {}
     doc = window.editor.document
     stalls = Stalls()
@@ -207,7 +215,7 @@ def tour(window, out_dir: Path) -> dict:  # noqa: ANN001
     key("shift+i")
 
     # 4. the canvas menu on a car
-    run("xdotool", [*at(canvas.viewport(), scene_point(110 * SCALE, 390 * SCALE)), "click", "3"])
+    run("xdotool", [*at(canvas.viewport(), scene_point(*car)), "click", "3"])
     settle(300)
     report["menu_open"] = window.context_menus.last is not None \
         and window.context_menus.last.isVisible()
@@ -225,7 +233,7 @@ def main() -> None:
         raise SystemExit("needs a real X display (DISPLAY); see the docstring")
     with tempfile.TemporaryDirectory() as tmp:
         use_temporary_settings(tmp)
-        images = make_project(Path(tmp))
+        images, car = make_project(Path(tmp))
         from panoptix.gui.app import application
         from panoptix.gui.main_window import MainWindow
         from panoptix.gui.prefs import Prefs
@@ -242,7 +250,7 @@ def main() -> None:
         loop.exec()
         settle(800)
         window.activateWindow()
-        report = tour(window, out_dir)
+        report = tour(window, out_dir, car)
         report["scale_factor"] = window.devicePixelRatio()
         print(json.dumps(report))
         window.close()
