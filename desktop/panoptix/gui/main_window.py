@@ -39,6 +39,7 @@ from panoptix.gui.panels.category_picker import CategoryPanel
 from panoptix.gui.panels.image_list import ImageList
 from panoptix.gui.panels.segment_list import SegmentList
 from panoptix.gui.prefs import Prefs
+from panoptix.gui.sam_controller import SamController
 from panoptix.gui.session import Session
 from panoptix.gui.settings_dialog import SettingsDialog
 from panoptix.gui.status import StatusBar
@@ -76,6 +77,8 @@ class MainWindow(QMainWindow):
         self.assist = AssistController(self.session, self.editor, self, self)
         self.session.prepare_display = self.canvas.preparer
         self.view = ViewControls(self)
+        self.sam = SamController(self.session, self.editor, self.client, self.assist,
+                                 self.images.keys, self)
         self.actions = Actions(self, self._handlers())
         self.relabel_popup = RelabelPopup(self)
         self.relabel_popup.suggest = self.assist.suggester(self.relabel_popup.suggest)
@@ -128,6 +131,7 @@ class MainWindow(QMainWindow):
             "presegment": session.presegment_rest,
             "cancel_background": self.client.cancel_background,
             "model_settings": self.show_settings,
+            "sam_settings": lambda: self.sam.show_settings(self),
             "shortcuts": lambda: show_shortcuts(self, self.actions.shortcut_table()),
         }
         for name in self.editor.tools:
@@ -151,7 +155,7 @@ class MainWindow(QMainWindow):
                        "cancel_background"],
             "&Review": ["review_sort", "review_images_sort", None, "review_next",
                         "review_previous"],
-            "&Model": ["model_settings"],
+            "&Model": ["model_settings", "sam_settings"],
             "&Help": ["shortcuts"],
         }
         for title, names in menus.items():
@@ -206,6 +210,7 @@ class MainWindow(QMainWindow):
         editor.brush_size_changed.connect(self.brush.setValue)
         editor.category_changed.connect(self.categories.picker.set_current)
         editor.relabel_requested.connect(self.open_relabel_popup)
+        editor.protect_changed.connect(self.actions["protect"].setChecked)
         self.actions["tool:select"].setChecked(True)
         self.brush.valueChanged.connect(editor.set_brush_size)
         self.opacity.valueChanged.connect(lambda v: self.canvas.set_overlay_opacity(v / 100))
@@ -226,6 +231,8 @@ class MainWindow(QMainWindow):
         self.thresholds.thresholds_changed.connect(self.assist.thresholds_moved)
         self.assist.note.connect(self.thresholds.status.setText)
         self.assist.busy.connect(status.set_busy)
+        self.sam.busy.connect(status.set_busy)
+        self.sam.error.connect(status.error)
         session.message.connect(status.message)
         session.error.connect(status.error)
         self.client.stage.connect(status.set_stage)
@@ -244,6 +251,8 @@ class MainWindow(QMainWindow):
             a[name].setChecked(p.get_bool(f"view/{name}"))
             a[name].toggled.emit(a[name].isChecked())
         a["protect"].setChecked(p.get_bool("edit/protect_labeled"))
+        for group in self.editor.protect_groups():
+            self.editor.set_protect(p.get_bool(f"edit/protect_labeled_{group}"), group)
         for name, key in REVIEW_SORTS.items():
             a[name].setChecked(p.get_bool(key))  # toggled sorts the list
         self.editor.set_brush_size(p.get_int("edit/brush_size"))
@@ -263,7 +272,9 @@ class MainWindow(QMainWindow):
         p.set("view/opacity", self.opacity.value())
         for name in ("overlay", "boundaries", "unlabeled", "instances"):
             p.set(f"view/{name}", a[name].isChecked())
-        p.set("edit/protect_labeled", a["protect"].isChecked())
+        p.set("edit/protect_labeled", self.editor.protect_for(""))
+        for group in self.editor.protect_groups():
+            p.set(f"edit/protect_labeled_{group}", self.editor.protect_for(group))
         for name, key in REVIEW_SORTS.items():
             p.set(key, a[name].isChecked())
         p.set("edit/brush_size", self.editor.brush_size)
@@ -436,6 +447,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.editor.tool.deactivate()
         self.assist.shutdown()
+        self.sam.shutdown()
         self.session.shutdown()
         self.client.shutdown()
         self._save_prefs()
