@@ -90,10 +90,16 @@ def layouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
             [sys.executable, "-c", PROBE, str(settings), str(images)], env=env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     results = {}
-    for factor, run in runs.items():
-        out, err = run.communicate(timeout=120)
-        assert run.returncode == 0, err
-        results[factor] = json.loads(out.strip().splitlines()[-1])
+    try:
+        for factor, run in runs.items():
+            out, err = run.communicate(timeout=120)
+            assert run.returncode == 0, err
+            results[factor] = json.loads(out.strip().splitlines()[-1])
+    finally:
+        for run in runs.values():  # none is left behind, whatever failed
+            if run.poll() is None:
+                run.kill()
+                run.wait()
     return results
 
 
