@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from panoptix.core.categories import CategorySet
 from panoptix.core.document import Document
+from panoptix.core.messages import plural
 from panoptix.gui.sam_jobs import SamEmbedJob
 
 if TYPE_CHECKING:
@@ -64,8 +65,8 @@ class JobResult:
     saved: bool = False
 
     def summary(self) -> str:
-        text = (f"{len(self.document.segments)} segments from {self.model_id} on {self.device} "
-                f"in {self.seconds:.1f} s")
+        text = (f"{plural(len(self.document.segments), 'segment')} from {self.model_id} on "
+                f"{self.device} in {self.seconds:.1f} s")
         if self.dropped:
             names = ", ".join(sorted(self.dropped)[:5])
             text += (f"; dropped {sum(self.dropped.values())} with labels not in the "
