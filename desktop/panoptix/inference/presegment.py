@@ -19,11 +19,12 @@ from panoptix.core.atomic import StoreError
 from panoptix.core.categories import CategoryError
 from panoptix.core.imageio import ImageLoadError, find_images
 from panoptix.core.project import MANIFEST_NAME, ImageStatus, Project
-from panoptix.inference.batch import BatchPresegmenter, BatchReport
+from panoptix.inference.batch import BatchPresegmenter
 from panoptix.inference.device import DeviceError
 from panoptix.inference.engine import Predictor, PredictorError
 from panoptix.inference.labels import categories_for_model
 from panoptix.inference.loading import ModelLoadError, is_local_spec
+from panoptix.inference.pipeline import BatchReport
 from panoptix.inference.raw_outputs import TASKS
 from panoptix.inference.registry import DEFAULT_MODEL_ID
 from panoptix.inference.settings import InferenceSettings, SettingsError
