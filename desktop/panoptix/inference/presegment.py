@@ -20,6 +20,8 @@ from panoptix.core.categories import CategoryError
 from panoptix.core.imageio import ImageLoadError, find_images
 from panoptix.core.project import MANIFEST_NAME, ImageStatus, Project
 from panoptix.inference.batch import BatchPresegmenter
+from panoptix.inference.cluster_args import add_cluster_arguments, cluster_options
+from panoptix.inference.cluster_plan import ClusterError, ClusterOptions
 from panoptix.inference.device import DeviceError
 from panoptix.inference.engine import Predictor, PredictorError
 from panoptix.inference.labels import categories_for_model
@@ -33,7 +35,7 @@ EXIT_OK, EXIT_SOME_FAILED, EXIT_NOTHING_RAN, EXIT_INTERRUPTED = 0, 1, 2, 130
 SETTINGS_KEY = "inference"
 """Where the project manifest keeps the inference settings (shared with the GUI)."""
 FATAL = (ModelLoadError, DeviceError, SettingsError, StoreError, CategoryError,
-         PredictorError, ImageLoadError, OSError)
+         PredictorError, ImageLoadError, ClusterError, OSError)
 
 
 def add_presegment_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,6 +69,7 @@ def add_presegment_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-raw-outputs", dest="save_raw", action="store_false",
                         help="do not keep raw model outputs (saves disk; changing "
                              "thresholds later then needs the model again)")
+    add_cluster_arguments(parser)
 
 
 def run_presegment(args: argparse.Namespace) -> int:
@@ -84,6 +87,7 @@ def run_presegment(args: argparse.Namespace) -> int:
 def _presegment(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise SettingsError("--batch-size must be at least 1")
+    cluster = cluster_options(args)  # before any work: Ray missing is one line at once
     files, folders = _inputs(args.inputs)
     images = _all_files(files, folders)
     if not images:
@@ -94,7 +98,9 @@ def _presegment(args: argparse.Namespace) -> int:
         stored = project.settings.get(SETTINGS_KEY) if project is not None else None
         settings = _settings(args, stored if isinstance(stored, dict) else {})
         predictor = Predictor(notify=_say)
-        predictor.load(settings.model, settings.device, half=settings.half,
+        # Under Ray the workers load the model; here it is checked, labelled, then dropped.
+        predictor.load(settings.model, "cpu" if cluster else settings.device,
+                       half=settings.half and not cluster,
                        allow_pickle=settings.allow_pickle, progress=lambda m: _say(f"{m}…"))
         predictor.shortest_edge = settings.shortest_edge
         if project is None:
@@ -108,19 +114,21 @@ def _presegment(args: argparse.Namespace) -> int:
             raise StoreError(f"cannot write to the project {project.folder}")
         project.settings[SETTINGS_KEY] = settings.to_dict()
         project.save_manifest()
-        return _run(project, predictor, settings, _select(project, files, folders, args.force),
-                    args)
+        return _run(project, predictor.without_model() if cluster else predictor, settings,
+                    _select(project, files, folders, args.force), args, cluster)
     finally:
         if project is not None:
             project.close()
 
 
 def _run(project: Project, predictor: Predictor, settings: InferenceSettings,
-         selection: tuple[list[str], int, int], args: argparse.Namespace) -> int:
+         selection: tuple[list[str], int, int], args: argparse.Namespace,
+         cluster: ClusterOptions | None) -> int:
     keys, done_before, edited = selection
     model_categories = categories_for_model(settings.model, predictor.id2label,
                                             project.categories)
-    _say(f"{len(keys)} image(s) to pre-segment with {settings.model} on {predictor.device}"
+    _say(f"{len(keys)} image(s) to pre-segment with {settings.model} "
+         f"{'on Ray' if cluster else f'on {predictor.device}'}"
          + (f"; {done_before} already pre-segmented (--force redoes them)" if done_before else "")
          + (f"; {edited} edited by hand, kept" if edited else ""))
     overwrite = {ImageStatus.NEW, *([ImageStatus.PRESEGMENTED] if args.force else [])}
@@ -134,9 +142,17 @@ def _run(project: Project, predictor: Predictor, settings: InferenceSettings,
                 bar.set_postfix(failed=failures)
             bar.update(1)
 
-        report = BatchPresegmenter(project, predictor, settings, model_categories,
-                                   batch_size=args.batch_size, save_raw=args.save_raw,
-                                   overwrite=frozenset(overwrite), on_image=advance).run(keys)
+        if cluster is not None:
+            from panoptix.inference.cluster import RayPresegmenter
+
+            runner = RayPresegmenter(project, predictor, settings, model_categories, cluster,
+                                     save_raw=args.save_raw, overwrite=frozenset(overwrite),
+                                     on_image=advance, notify=_say)
+        else:
+            runner = BatchPresegmenter(project, predictor, settings, model_categories,
+                                       batch_size=args.batch_size, save_raw=args.save_raw,
+                                       overwrite=frozenset(overwrite), on_image=advance)
+        report = runner.run(keys)
     return _summary(report, len(keys), model_categories.unknown)
 
 
@@ -205,6 +221,8 @@ def _summary(report: BatchReport, total: int, unknown_labels: dict[int, str]) ->
         _say(f"done: {saved} of {total} images pre-segmented"
              f"{f', {failed} failed' if failed else ''}"
              f"{f', {len(report.kept)} edited meanwhile and kept' if report.kept else ''}")
+    for note in report.notes:
+        _say(note)
     if report.dropped:
         dropped = ", ".join(f"{name} ({count})" for name, count in report.dropped.most_common())
         _say(f"segments dropped, no category of that name: {dropped}")
