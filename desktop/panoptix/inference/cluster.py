@@ -28,6 +28,7 @@ import pickle
 import time
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ from panoptix.inference.cluster_plan import (
     ClusterError,
     ClusterOptions,
     WorkerPlan,
+    check_reachable,
     plan_workers,
     require_ray,
 )
@@ -48,8 +50,6 @@ from panoptix.inference.pipeline import (
     BatchReport,
     DoneBatch,
     ImageDone,
-    ModelBatch,
-    ReadBatch,
     StoreWriter,
     forward_batch,
     postprocess_batch,
@@ -111,6 +111,8 @@ class RayPresegmenter:
         address = self.options.address
         self._notify(f"connecting to the Ray cluster at {address}…" if address
                      else "starting Ray on this machine…")
+        if address is not None:
+            check_reachable(address)
         start = time.perf_counter()
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
@@ -131,13 +133,18 @@ class RayPresegmenter:
                      f"{resources.get('GPU', 0):g} GPUs; {plan.describe()}")
         unsettled = dict.fromkeys(keys)
         restarted: set[str] = set()
+        heard: set[str] = set()
         try:
-            for done, worker, was_restarted in self._results(ray, keys, plan):
+            for done, worker in self._results(ray, keys, plan):
                 self.writer.write(done)
                 for key in [*done.keys, *done.failed]:
                     unsettled.pop(key, None)
-                if was_restarted:
-                    restarted.add(worker)
+                if worker.restarted:
+                    restarted.add(worker.worker_id)
+                for notice in worker.notices:  # out-of-memory fallbacks, as locally
+                    if notice not in heard:
+                        heard.add(notice)
+                        self._notify(f"a model worker: {notice}")
         except KeyboardInterrupt:
             self.report.interrupted = True
             return
@@ -151,13 +158,16 @@ class RayPresegmenter:
                 self.report.notes.append(
                     f"{len(restarted)} model worker(s) died and Ray restarted them; "
                     "their batches were tried again")
+        # Dropped by Ray after every try killed its worker. Each image of such a batch is
+        # reported, even one that failed to decode: that news died with the batch.
         tries = self.options.retries + 1
-        for key in unsettled:  # dropped by Ray after every retry failed
-            self.writer.fail(key, f"its Ray worker died on it {tries} time(s); see Ray's "
-                                  "logs (/tmp/ray/session_latest/logs on the worker's node)")
+        for key in unsettled:
+            self.writer.fail(key, f"the Ray worker running its batch died {tries} "
+                                  f"time{'s' if tries != 1 else ''}; see Ray's logs "
+                                  "(/tmp/ray/session_latest/logs on that node)")
 
     def _results(self, ray: Any, keys: list[str],
-                 plan: WorkerPlan) -> Iterator[tuple[DoneBatch, str, bool]]:
+                 plan: WorkerPlan) -> Iterator[tuple[DoneBatch, _Worker]]:
         """Finished batches as Ray delivers them, with the worker that ran the model."""
         size = self.options.batch_size
         rows = [{"payload": pickle.dumps((keys[i:i + size],
@@ -178,9 +188,8 @@ class RayPresegmenter:
         try:
             data = self._dataset(ray, rows, plan)
             for block in data.iter_batches(batch_size=None, batch_format="numpy"):
-                for payload, worker, was_restarted in zip(block["payload"], block["worker"],
-                                                          block["restarted"], strict=True):
-                    yield pickle.loads(payload), str(worker), bool(was_restarted)
+                for payload in block["payload"]:
+                    yield pickle.loads(payload)
         finally:
             for name, value in saved.items():
                 setattr(context, name, value)
@@ -225,7 +234,17 @@ def _read(row: dict[str, Any], preprocessor: Predictor,
     keys, paths = pickle.loads(row["payload"])
     path_of = dict(zip(keys, paths, strict=True))
     batch = read_batch(keys, lambda key: load_image(path_of[key]), preprocessor, settings)
-    return {"payload": pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)}
+    return {"payload": _dumps(batch)}
+
+
+@dataclass(frozen=True)
+class _Worker:
+    """What the driver hears about the model worker that ran a batch."""
+
+    worker_id: str
+    restarted: bool
+    """Ray restarted it after it died at least once."""
+    notices: tuple[str, ...]
 
 
 class _ModelWorker:
@@ -245,18 +264,18 @@ class _ModelWorker:
     def __call__(self, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         done = []
         for payload in rows["payload"]:
-            batch: ReadBatch = pickle.loads(payload)
-            done.append(pickle.dumps(forward_batch(self.predictor, batch),
-                                     protocol=pickle.HIGHEST_PROTOCOL))
-        count = len(done)
-        return {"payload": np.array(done, dtype=object),
-                "worker": np.array([self.worker_id] * count),
-                "restarted": np.array([self.restarted] * count)}
+            forwarded = forward_batch(self.predictor, pickle.loads(payload))
+            worker = _Worker(self.worker_id, self.restarted, tuple(self.predictor.notices))
+            done.append(_dumps((forwarded, worker)))
+        return {"payload": np.array(done, dtype=object)}
 
 
 def _postprocess(row: dict[str, Any], model_categories: ModelCategories,
                  settings: InferenceSettings, keep_raw: bool) -> dict[str, Any]:
-    batch: ModelBatch = pickle.loads(row["payload"])
-    done = postprocess_batch(batch, model_categories, settings, keep_raw)
-    return {"payload": pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL),
-            "worker": row["worker"], "restarted": row["restarted"]}
+    batch, worker = pickle.loads(row["payload"])
+    return {"payload": _dumps((postprocess_batch(batch, model_categories, settings, keep_raw),
+                               worker))}
+
+
+def _dumps(value: object) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)

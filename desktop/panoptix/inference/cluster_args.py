@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from panoptix.inference.cluster_plan import ClusterError, ClusterOptions, require_ray
+from panoptix.inference.cluster_plan import (
+    ClusterError,
+    ClusterOptions,
+    check_reachable,
+    require_ray,
+)
 
 ENGINES = ("local", "ray")
 RAY_ONLY = ("address", "workers", "gpus_per_worker", "cpus_per_worker")
@@ -38,6 +43,8 @@ def cluster_options(args: argparse.Namespace) -> ClusterOptions | None:
             raise ClusterError(f"--{given[0].replace('_', '-')} needs --engine ray")
         return None
     require_ray()
+    if args.address is not None:
+        check_reachable(args.address)  # before the model loads and the project is made
     gpus = args.gpus_per_worker
     device = (args.device or "auto").split(":")[0]
     if device == "mps":

@@ -1,4 +1,5 @@
-"""How the Ray engine shares a cluster between its stages (no Ray needed to decide it).
+"""What the Ray engine decides without a running Ray: whether Ray is installed, whether
+a cluster answers at an address, and how a cluster's CPUs and GPUs are shared out.
 
 The model runs in a fixed pool of actors; decoding and post-processing are short Ray tasks
 that need CPUs of their own. A pool that holds every CPU starves them: the actors then
@@ -15,8 +16,11 @@ one of them, which Ray arranges (or waits for, on an autoscaling cluster).
 from __future__ import annotations
 
 import math
+import socket
 from dataclasses import dataclass
 from typing import Any
+
+from panoptix.core.messages import one_line
 
 RAY_MISSING = 'the Ray engine needs Ray: pip install "panoptix[cluster]"'
 DEFAULT_CPU_WORKER_CPUS = 4.0
@@ -35,6 +39,20 @@ def require_ray() -> Any:
     except ImportError as error:
         raise ClusterError(RAY_MISSING) from error
     return ray
+
+
+def check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail at once on a HOST:PORT nobody answers at (``ray.init`` keeps retrying for
+    minutes); ``auto`` and ``ray://`` addresses are Ray's to resolve."""
+    host, _, port = address.rpartition(":")
+    if address == "auto" or "://" in address or not host or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            return
+    except OSError as error:
+        raise ClusterError(f"no Ray cluster answers at {address} ({one_line(error)}): start "
+                           "one there with ray start --head, or check the address") from None
 
 
 @dataclass(frozen=True)
@@ -69,7 +87,8 @@ class WorkerPlan:
     gpus_per_worker: float
     cpus_per_worker: float
     stage_cpus: float
-    """What each decoding or post-processing task asks for."""
+    """What each decoding or post-processing task asks for: one CPU, or the whole reserve
+    if it is smaller (every concurrent task is one more process importing torch)."""
     notes: tuple[str, ...] = ()
     """Adjustments the user should hear about."""
 
@@ -124,8 +143,7 @@ def plan_workers(options: ClusterOptions, cluster_cpus: float,
                          f" of the cluster's {_count(cluster_cpus)} CPUs and stall them; "
                          f"giving each worker {_count(fitted)}")
         cpus = fitted
-    return WorkerPlan(workers, gpus, _round(cpus), _round(min(1.0, reserve / 2)),
-                      tuple(notes))
+    return WorkerPlan(workers, gpus, _round(cpus), _round(min(1.0, reserve)), tuple(notes))
 
 
 def _round(value: float) -> float:
