@@ -73,7 +73,8 @@ class SavedSegment:
                 "iscrowd": int(self.segment.iscrowd), "area": self.area,
                 "bbox": list(self.bbox),
                 "score": score if score is not None and math.isfinite(score) else None,
-                "source": self.segment.source}
+                "source": self.segment.source,
+                **({"locked": True} if self.segment.locked else {})}
 
 
 @dataclass(frozen=True)
@@ -274,10 +275,11 @@ def _parse_segment(item: object) -> SavedSegment:
         raise AnnotationError(f"segment {segment_id}: score must be a number or null")
     source = item.get("source", "manual")
     iscrowd = item.get("iscrowd", 0)
-    if not isinstance(source, str) or iscrowd not in (0, 1):
-        raise AnnotationError(f"segment {segment_id}: bad source or iscrowd")
+    locked = item.get("locked", False)
+    if not isinstance(source, str) or iscrowd not in (0, 1) or not isinstance(locked, bool):
+        raise AnnotationError(f"segment {segment_id}: bad source, iscrowd or locked")
     segment = Segment(category_id, bool(iscrowd), None if score is None else float(score),
-                      source)
+                      source, locked)
     return SavedSegment(segment_id, segment, area, tuple(bbox))  # type: ignore[arg-type]
 
 

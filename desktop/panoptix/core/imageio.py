@@ -31,6 +31,8 @@ SUPPORTED_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bm
 PROJECT_SUFFIX = ".panoptix"
 """Folders named ``*.panoptix`` are projects; :func:`find_images` never looks inside."""
 BACKGROUND = (128, 128, 128)
+PANOPTIC_PREFIX = "panoptic_"
+"""``panoptic_<name>/`` holds the label PNGs of ``panoptic_<name>.json``, not photos."""
 
 _ORIENTATION_TAG = 0x0112
 _TRANSPOSE = {
@@ -87,8 +89,9 @@ def find_images(folder: str | os.PathLike[str], recursive: bool = False,
                 exclude: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
     """Image files under ``folder``, in natural order (``img2`` before ``img10``).
 
-    Hidden files and folders, ``*.panoptix`` project folders and the ``exclude`` folders
-    are skipped; folder links are not followed (no cycles).
+    Hidden files and folders, ``*.panoptix`` project folders, the label PNG folders of
+    COCO panoptic datasets (``panoptic_<name>/`` beside ``panoptic_<name>.json``) and the
+    ``exclude`` folders are skipped; folder links are not followed (no cycles).
     """
     root = Path(folder)
     if not root.is_dir():
@@ -98,6 +101,7 @@ def find_images(folder: str | os.PathLike[str], recursive: bool = False,
     for current, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if not (
             d.startswith(".") or d.endswith(PROJECT_SUFFIX)
+            or (d.startswith(PANOPTIC_PREFIX) and f"{d}.json" in filenames)
             or os.path.normcase(os.path.abspath(os.path.join(current, d))) in skipped)]
         for name in filenames:
             full = os.path.join(current, name)

@@ -55,6 +55,13 @@ SPECS: tuple[ActionSpec, ...] = (
                "Start a new segment of the current category"),
     ActionSpec("refine_edge", "Re&fine Edge", "mdi6.vector-curve", ("R",),
                "Snap the selected segment's boundary to image edges nearby (GrabCut)"),
+    ActionSpec("lock", "&Lock / Unlock Segments", "mdi6.lock", ("Ctrl+L",),
+               "Lock the selected segments against every edit (again: unlock)"),
+    ActionSpec("lock_category", "Lock / Unlock &Category", "mdi6.lock-outline",
+               ("Ctrl+Shift+L",), "Lock the selection's category (or the current one) "
+               "against every edit, in the whole project"),
+    ActionSpec("crowd", "Toggle &Crowd", "mdi6.account-group", ("Shift+C",),
+               "Mark the selected thing segments as a crowd (COCO iscrowd), or not"),
     ActionSpec("protect", "&Protect Labeled Pixels", "mdi6.shield-outline", ("Ctrl+P",),
                "Brush and polygon only paint unlabeled pixels", checkable=True),
     ActionSpec("brush_bigger", "Bigger Brush", "mdi6.plus-circle-outline", ("]",),
@@ -66,6 +73,8 @@ SPECS: tuple[ActionSpec, ...] = (
                "Show the whole image"),
     ActionSpec("actual", "&Actual Pixels", "mdi6.magnify-scan", ("Ctrl+0",),
                "One image pixel per screen pixel"),
+    ActionSpec("zoom_selection", "Zoom to &Selection", "mdi6.selection-search", ("Shift+F",),
+               "Fill the view with the selected segments"),
     ActionSpec("zoom_in", "Zoom &In", "mdi6.magnify-plus", ("Ctrl++", "Ctrl+="), "Zoom in"),
     ActionSpec("zoom_out", "Zoom &Out", "mdi6.magnify-minus", ("Ctrl+-",), "Zoom out"),
     ActionSpec("overlay", "Show &Overlay", "mdi6.layers", ("H",),
@@ -102,6 +111,8 @@ SPECS: tuple[ActionSpec, ...] = (
     # Help
     ActionSpec("shortcuts", "&Keyboard Shortcuts", "mdi6.keyboard", ("F1",),
                "List every shortcut"),
+    ActionSpec("customize_shortcuts", "&Customize Shortcuts…", "mdi6.keyboard-settings", (),
+               "Change any shortcut, or pick the labelme or CVAT preset"),
 )
 
 

@@ -16,6 +16,7 @@ from panoptix.core import edits
 from panoptix.core.document import Document, DocumentError
 from panoptix.gui.canvas import Canvas, PointerEvent
 from panoptix.gui.tools import TOOLS, Tool, single_selected
+from panoptix.gui.vertex_tool import VertexTool  # noqa: F401 - registers the tool
 
 MIN_BRUSH, MAX_BRUSH = 1, 400
 
@@ -59,7 +60,11 @@ class Editor(QObject):
 
     def set_document(self, doc: Document | None) -> None:
         self.tool.deactivate()
+        if self._document is not None:
+            self._document.notice.disconnect(self.report)
         self._document = doc
+        if doc is not None:
+            doc.notice.connect(self.report)  # e.g. locked pixels an edit left alone
         self.canvas.set_document(doc)
         if doc is not None and self._category_id not in doc.categories:
             self.set_category(None)
@@ -148,11 +153,11 @@ class Editor(QObject):
 
     def undo(self) -> None:
         self.tool.deactivate()
-        if self._document is not None and not self._document.undo():
+        if self._document is not None and self.run(self._document.undo) is False:
             self.report("nothing to undo")
 
     def redo(self) -> None:
-        if self._document is not None and not self._document.redo():
+        if self._document is not None and self.run(self._document.redo) is False:
             self.report("nothing to redo")
 
     def select_all(self) -> None:
@@ -212,4 +217,7 @@ class Editor(QObject):
         segment = doc.segments[segment_id]
         name = self.category_name(segment.category_id) or f"category {segment.category_id}"
         score = "" if segment.score is None else f"  score {segment.score:.2f}"
-        return f"({x}, {y})  #{segment_id} {name}{score}  area {doc.area(segment_id):,} px"
+        marks = "".join(("  crowd" if segment.iscrowd else "",
+                         "  locked" if doc.is_locked(segment_id) else ""))
+        return (f"({x}, {y})  #{segment_id} {name}{score}  area {doc.area(segment_id):,} px"
+                f"{marks}")

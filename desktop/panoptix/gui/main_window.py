@@ -31,6 +31,7 @@ from panoptix.gui.canvas import Canvas
 from panoptix.gui.dialogs import RelabelPopup, show_shortcuts
 from panoptix.gui.editor import MAX_BRUSH, MIN_BRUSH, Editor
 from panoptix.gui.export_dialog import ExportDialog
+from panoptix.gui.extras import Extras
 from panoptix.gui.panels.category_picker import CategoryPanel
 from panoptix.gui.panels.image_list import ImageList
 from panoptix.gui.panels.segment_list import SegmentList
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_toolbars()
         self._connect()
+        self.extras = Extras(self)  # locks, notes, overview, shortcuts, resume...
         self._restore_prefs()
         self._enable_for_document(None)
 

@@ -17,6 +17,7 @@ save is on its way, :meth:`Session.status` already answers with the status it wr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from panoptix.core.annotation_file import DocumentSnapshot
 from panoptix.core.document import Document
+from panoptix.core.keep_locked import keep_locked
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
 from panoptix.gui.worker import Job, JobResult, error_message
@@ -93,6 +95,8 @@ class Session(QObject):
         self._loading: _Loading | None = None
         self._presegment_when_shown = False
         """Queue the rest of the folder once the first image is shown (its job first)."""
+        self.resume_key: Callable[[Project], str | None] | None = None
+        """The image to open a project on (where the user left off); None: the first."""
         # queued even when emitted here (a cancelled or already finished read)
         self._loaded.connect(self._finish_load, Qt.ConnectionType.QueuedConnection)
         client.result.connect(self._result)
@@ -113,7 +117,8 @@ class Session(QObject):
         self.project_opened.emit(project)
         if project.images:
             self._presegment_when_shown = self.auto_presegment
-            self.go_to(project.images[0].key)
+            resumed = self.resume_key(project) if self.resume_key is not None else None
+            self.go_to(resumed if resumed in self.keys() else project.images[0].key)
         return True
 
     def close(self) -> None:
@@ -350,7 +355,7 @@ class Session(QObject):
         (edits still waiting for autosave are replaced with the rest)."""
         assert self.project is not None and self.key is not None
         self._autosave.stop()
-        self._show(self.key, None, result.document)
+        self._show(self.key, None, keep_locked(self.document, result.document))
         self._save_now(ImageStatus.PRESEGMENTED, result.model_id)
         self.status_changed.emit(self.key, ImageStatus.PRESEGMENTED)
         self.message.emit(result.summary())
