@@ -1,13 +1,15 @@
 """``presegment --engine ray`` with 1 and 2 model workers against the local engine.
 
 The same folder of photo-like JPEGs is pre-segmented into a project by the local engine,
-then on Ray with one and with two model workers, then by the local engine again (its mean
-is the baseline, since this shared machine's speed drifts). Ray runs on this machine; its
-start-up is timed on its own, once, and each Ray run is reported two ways: throughput over
-the whole run (what a user waits for: model workers starting, each loading the model, and
-the pipeline filling, included) and steady throughput after the first image arrived. The
-model is a random-weight Mask2Former (tests/tiny_models.py): ``--model swin-t`` is of real
-Swin-T size, ``--model tiny`` shows the engine's own overhead. Thresholds keep every query.
+by the local engine on one torch thread (what a Ray worker given under two CPUs runs on),
+on Ray with one and with two model workers, then by the local engine again (the mean of
+its two runs is the baseline, since this shared machine's speed drifts). Ray runs on this
+machine; its start-up is timed on its own, once, and each Ray run is reported two ways:
+throughput over the whole run (what a user waits for: model workers starting, each
+loading the model, and the pipeline filling, included) and steady throughput after the
+first image arrived. The model is a random-weight Mask2Former (tests/tiny_models.py):
+``--model swin-t`` is of real Swin-T size, ``--model tiny`` shows the engine's own
+overhead. Thresholds keep every query.
 
     nice python bench/bench_ray.py [--images 12] [--model swin-t] [--edge 320] [--size 640x480]
 """
@@ -26,6 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import ray  # noqa: E402
+import torch  # noqa: E402
 
 from bench_presegment import write_photos  # noqa: E402
 from panoptix.core.project import ImageStatus, Project  # noqa: E402
@@ -89,11 +92,16 @@ def main() -> None:
                                                categories=mapped.categories) as project:
             keys = [entry.key for entry in project.images]
 
-            def local() -> Timing:
-                timing = Timing()
-                BatchPresegmenter(project, predictor, settings, mapped, overwrite=REDO,
-                                  on_image=timing.image_done).run(keys)
-                return timing
+            def local(threads: int | None = None) -> Timing:
+                default = torch.get_num_threads()
+                torch.set_num_threads(threads or default)
+                try:
+                    timing = Timing()
+                    BatchPresegmenter(project, predictor, settings, mapped, overwrite=REDO,
+                                      on_image=timing.image_done).run(keys)
+                    return timing
+                finally:
+                    torch.set_num_threads(default)
 
             def on_ray(workers: int) -> Timing:
                 timing = Timing()
@@ -103,6 +111,7 @@ def main() -> None:
                 return timing
 
             before = local()
+            one_thread = local(threads=1)
             start = time.perf_counter()
             ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
             startup = time.perf_counter() - start
@@ -115,15 +124,19 @@ def main() -> None:
     steady = (before.steady + after.steady) / 2
     print(f"{args.images} photos {width}x{height}, {args.model} model at shortest edge "
           f"{args.edge}, batch size 1, {cpus} CPUs, torch threads in this process "
-          f"{__import__('torch').get_num_threads()}")
+          f"{torch.get_num_threads()}")
     print(f"local engine: {before.overall:.2f} img/s before, {after.overall:.2f} after "
           f"(baseline {baseline:.2f}); after its first image {steady:.2f} img/s")
+    print(f"local engine on 1 torch thread (as a Ray worker with under 2 CPUs runs): "
+          f"{one_thread.overall:.2f} img/s (ratio {one_thread.overall / baseline:.2f}), "
+          f"after its first image {one_thread.steady:.2f} img/s")
     print(f"Ray start-up (ray.init on this machine): {startup:.1f} s, paid once per command")
     for workers, timing in rays.items():
         print(f"ray, {workers} worker(s): {timing.overall:.2f} img/s overall "
               f"(ratio {timing.overall / baseline:.2f}), first image after "
-              f"{timing.first_s:.1f} s, then {timing.steady:.2f} img/s "
-              f"(ratio {timing.steady / steady:.2f})")
+              f"{timing.first_s:.1f} s, then {timing.steady:.2f} img/s (ratio "
+              f"{timing.steady / steady:.2f}; {timing.steady / one_thread.steady:.2f} to the "
+              "local engine on 1 thread)")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import logging
 import pickle
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +75,7 @@ class RayPresegmenter:
                  save_raw: bool = True,
                  overwrite: frozenset[ImageStatus] = frozenset({ImageStatus.NEW}),
                  on_image: ImageDone | None = None,
-                 notify: Any = None) -> None:
+                 notify: Callable[[str], None] | None = None) -> None:
         self.project = project
         self.preprocessor = preprocessor
         self.settings = settings
@@ -93,11 +93,12 @@ class RayPresegmenter:
 
     def run(self, keys: Sequence[str]) -> BatchReport:
         """Pre-segment ``keys``; Ctrl-C stops after saving what has arrived."""
+        if not keys:
+            return self.report
         ray = require_ray()
         started_here = self._connect(ray)
         try:
-            if keys:
-                self._stream(ray, list(keys))
+            self._stream(ray, list(keys))
         finally:
             if started_here:
                 ray.shutdown()

@@ -201,7 +201,7 @@ class BatchReport:
     """Label name -> segments dropped for having no category."""
     interrupted: bool = False
     notes: list[str] = field(default_factory=list)
-    """What else the user should hear (a worker restarted, Ray's start-up time)."""
+    """What else the user should hear at the end (Ray restarted a dead worker)."""
 
 
 class StoreWriter:

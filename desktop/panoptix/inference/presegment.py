@@ -98,7 +98,7 @@ def _presegment(args: argparse.Namespace) -> int:
         stored = project.settings.get(SETTINGS_KEY) if project is not None else None
         settings = _settings(args, stored if isinstance(stored, dict) else {})
         predictor = Predictor(notify=_say)
-        # Under Ray the workers load the model; here it is checked, labelled, then dropped.
+        # Under Ray the workers load the model; here it is checked and gives its labels.
         predictor.load(settings.model, "cpu" if cluster else settings.device,
                        half=settings.half and not cluster,
                        allow_pickle=settings.allow_pickle, progress=lambda m: _say(f"{m}…"))
@@ -114,8 +114,10 @@ def _presegment(args: argparse.Namespace) -> int:
             raise StoreError(f"cannot write to the project {project.folder}")
         project.settings[SETTINGS_KEY] = settings.to_dict()
         project.save_manifest()
-        return _run(project, predictor.without_model() if cluster else predictor, settings,
-                    _select(project, files, folders, args.force), args, cluster)
+        if cluster:
+            predictor = predictor.without_model()  # frees the weights: workers load their own
+        return _run(project, predictor, settings, _select(project, files, folders, args.force),
+                    args, cluster)
     finally:
         if project is not None:
             project.close()
