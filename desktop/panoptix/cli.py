@@ -32,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parsed = window_parser().parse_args(args)
         from panoptix.gui.app import run
 
-        return run(parsed.path, model=parsed.model, device=parsed.device)
+        return run(parsed.path, model=parsed.model, device=parsed.device,
+                   sam_model=parsed.sam_model)
     except KeyboardInterrupt:
         _error("interrupted; nothing was left half-written")
         return EXIT_INTERRUPTED
@@ -48,6 +49,9 @@ def window_parser() -> argparse.ArgumentParser:
                              "(default: the bundled samples)")
     parser.add_argument("--model", metavar="M", help="hub id or local model folder")
     parser.add_argument("--device", metavar="D", help="auto, cpu, mps, cuda or cuda:N")
+    parser.add_argument("--sam-model", metavar="M",
+                        help="hub id or local folder of the Segment Anything model "
+                             "(default: the project's, else facebook/sam2.1-hiera-tiny)")
     parser.add_argument("--list-models", action=ListModels,
                         help="list the known checkpoints, their tasks, category tables and "
                              "weight formats, and exit")
