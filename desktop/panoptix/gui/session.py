@@ -44,6 +44,7 @@ from panoptix.core.review import image_uncertainty
 from panoptix.gui.save_queue import SaveQueue, SaveRequest
 from panoptix.gui.worker import Job, JobResult, error_message
 from panoptix.gui.worker_client import WorkerClient
+from panoptix.inference.pipeline import save_document
 from panoptix.inference.settings import InferenceSettings, SettingsError
 
 AUTOSAVE_DELAY_MS = 1000
@@ -456,9 +457,8 @@ class Session(QObject):
             if entry.status != ImageStatus.NEW or entry.key == self.target or entry.key in queued:
                 continue
             job = self._job(self.client.next_id(), entry.key, settings)
-            job.save = (lambda doc, model, key=entry.key: project.save_document(
-                key, doc, status=ImageStatus.PRESEGMENTED, model=model,
-                uncertainty=image_uncertainty(doc), if_status={ImageStatus.NEW}))
+            job.save = (lambda doc, model, key=entry.key: save_document(project, key, doc,
+                                                                        model))
             jobs.append(job)
         if jobs:
             self.client.submit_background(jobs)
