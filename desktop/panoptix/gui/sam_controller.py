@@ -15,13 +15,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
+from panoptix.core.atomic import StoreError
 from panoptix.core.document import Document
 from panoptix.core.stats import Box
 from panoptix.gui.assist import AssistController
@@ -72,6 +73,8 @@ class SamController(QObject):
         self.engine = SamEngine()
         self.model_override: str | None = None
         """A model given on the command line; used instead of the project's setting."""
+        self.allow_pickle = False
+        """Pickle weights allowed in this window's session (never kept in the project)."""
         self.dialog: SamSettingsDialog | None = None
         self._decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-sam")
         self._wanted: _Request | None = None
@@ -110,10 +113,11 @@ class SamController(QObject):
         if self.model_override:
             stored["model"] = self.model_override
         try:
-            return SamSettings.from_dict(stored)
+            settings = SamSettings.from_stored(stored)
         except SettingsError as exc:
             self.error.emit(f"Segment Anything settings ignored: {exc}")
-            return SamSettings()
+            settings = SamSettings()
+        return replace(settings, allow_pickle=True) if self.allow_pickle else settings
 
     def override_model(self, spec: str | None) -> None:
         """Use ``spec`` instead of the project's SAM model (``--sam-model``)."""
@@ -125,11 +129,16 @@ class SamController(QObject):
         if project is None:
             return
         self.model_override = None
-        project.settings[MANIFEST_KEY] = settings.to_dict()
-        project.save_manifest()
+        self.allow_pickle = settings.allow_pickle  # this session only, never in the project
+        project.settings[MANIFEST_KEY] = settings.stored()
+        try:
+            project.save_manifest()
+        except StoreError as exc:  # read-only or full: holds for this session
+            self.error.emit(f"Segment Anything settings not saved: {exc}")
         self._load_settings()
 
     def _project_opened(self, _project: object) -> None:
+        self.allow_pickle = False
         self._key = self._image = self._wanted = None
         self.client.drop_sam()
         self._load_settings()

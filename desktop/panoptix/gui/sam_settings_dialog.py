@@ -23,7 +23,10 @@ class SamSettingsDialog(SettingsForm):
         self.device.setCurrentText(settings.device)
         self.keep_on_disk = QCheckBox("Keep embeddings on disk (about 8 MB per image)")
         self.keep_on_disk.setChecked(settings.keep_on_disk)
-        self.allow_pickle = QCheckBox("Allow pickle (.bin) weights - they can run code")
+        self.allow_pickle = QCheckBox("Allow pickle (.bin) weights while this project is "
+                                      "open - they can run code")
+        self.allow_pickle.setToolTip("Never kept in the project: a project file may come "
+                                     "from someone else")
         self.allow_pickle.setChecked(settings.allow_pickle)
         self.form.addRow("Model", self.model)
         self.form.addRow("Device", self.device)

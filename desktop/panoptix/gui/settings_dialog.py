@@ -69,7 +69,10 @@ class SettingsDialog(SettingsForm):
         self.shortest_edge.setValue(settings.shortest_edge or 0)
         self.half = QCheckBox("Half precision (CUDA only)")
         self.half.setChecked(settings.half)
-        self.allow_pickle = QCheckBox("Allow pickle (.bin) weights - they can run code")
+        self.allow_pickle = QCheckBox("Allow pickle (.bin) weights while this project "
+                                      "is open - they can run code")
+        self.allow_pickle.setToolTip("Never kept in the project: a project file may come "
+                                     "from someone else")
         self.allow_pickle.setChecked(settings.allow_pickle)
         form.addRow("Input shortest edge", self.shortest_edge)
         form.addRow("", self.half)
