@@ -80,6 +80,10 @@ class Predictor:
             target, half = "cpu", False
         self._loaded, self.device, self.half = loaded, target, half
 
+    def use(self, loaded: LoadedModel, device: str) -> None:
+        """Run a model loaded elsewhere (one being trained), already on ``device``."""
+        self._loaded, self.device, self.half = loaded, device, False
+
     @property
     def is_loaded(self) -> bool:
         return self._loaded is not None
