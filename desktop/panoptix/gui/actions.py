@@ -88,6 +88,8 @@ SPECS: tuple[ActionSpec, ...] = (
                "Stop pre-segmenting the rest of the folder"),
     ActionSpec("model_settings", "&Model Settings…", "mdi6.tune", ("Ctrl+,",),
                "Model, device, task and thresholds"),
+    ActionSpec("train", "&Train on Done Images…", "mdi6.school", (),
+               "Fine-tune the model on the images marked done, in a separate process"),
     # Review
     ActionSpec("review_sort", "&Segments: Least Confident First", "mdi6.sort-ascending", (),
                "Sort the segment list by the model's score, lowest first", checkable=True),

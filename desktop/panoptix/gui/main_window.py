@@ -39,6 +39,7 @@ from panoptix.gui.session import Session
 from panoptix.gui.settings_dialog import SettingsDialog
 from panoptix.gui.status import StatusBar
 from panoptix.gui.threshold_panel import ThresholdPanel
+from panoptix.gui.training import TrainingController
 from panoptix.gui.worker_client import WorkerClient
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self._dock("Segments", self.segments, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Categories", self.categories, Qt.DockWidgetArea.RightDockWidgetArea)
         self.assist = AssistController(self.session, self.editor, self, self)
+        self.training = TrainingController(self)
         self.actions = Actions(self, self._handlers())
         self.relabel_popup = RelabelPopup(self)
         self.relabel_popup.suggest = self.assist.suggester(self.relabel_popup.suggest)
@@ -114,7 +116,7 @@ class MainWindow(QMainWindow):
             "done": session.mark_done, "rerun": self.rerun,
             "presegment": session.presegment_rest,
             "cancel_background": self.client.cancel_background,
-            "model_settings": self.show_settings,
+            "model_settings": self.show_settings, "train": self.training.show_dialog,
             "shortcuts": lambda: show_shortcuts(self, self.actions.shortcut_table()),
         }
         for name in self.editor.tools:
@@ -137,7 +139,7 @@ class MainWindow(QMainWindow):
                        "cancel_background"],
             "&Review": ["review_sort", "review_images_sort", None, "review_next",
                         "review_previous"],
-            "&Model": ["model_settings"],
+            "&Model": ["model_settings", "train"],
             "&Help": ["shortcuts"],
         }
         for title, names in menus.items():
@@ -215,8 +217,7 @@ class MainWindow(QMainWindow):
         self.client.stage.connect(status.set_stage)
         self.client.busy_changed.connect(lambda busy: busy or status.set_stage(""))
         self.client.model_status.connect(status.set_stage)
-        self.client.model_ready.connect(
-            lambda model, device: status.model.setText(f"model: {model} on {device}"))
+        self.client.model_ready.connect(self.training.show_model_in_use)
         self.client.background_progress.connect(status.set_background)
         status.cancel.clicked.connect(self.client.cancel_background)
 
@@ -404,6 +405,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.editor.tool.deactivate()
         self.assist.shutdown()
+        self.training.shutdown()
         self.session.shutdown()
         self.client.shutdown()
         self._save_prefs()
