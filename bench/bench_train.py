@@ -102,6 +102,36 @@ def bare_step(project: Path, kind: str, steps: int, batch: int) -> tuple[float, 
     return (time.perf_counter() - started) / steps, encode_seconds
 
 
+def model_figures(project: Path, kind: str) -> str:
+    """Weights on disk, and a forward pass through Panoptix's inference path at the
+    image's size (the processor scales its shortest edge to the model's input size)."""
+    from panoptix.core import imageio
+    from panoptix.inference.engine import Predictor
+
+    reader = ProjectReader(project)
+    data = collect(reader, [ImageStatus.DONE], 0.0, seed=0)
+    loaded = models.scratch_model(kind, data.labels, seed=0)
+    with tempfile.TemporaryDirectory() as folder:
+        loaded.model.save_pretrained(folder)
+        loaded.processor.save_pretrained(folder)
+        megabytes = (Path(folder) / "model.safetensors").stat().st_size / 1e6
+        predictor = Predictor()
+        predictor.load(folder, "cpu")
+    image = imageio.load_image(data.train[0].image_path)
+    predictor.predict(image)
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        predictor.predict(image)
+        times.append(time.perf_counter() - started)
+    parameters = sum(p.numel() for p in loaded.model.parameters()) / 1e6
+    times.sort()
+    return (f"{kind}: {parameters:.2f} M parameters, model.safetensors {megabytes:.1f} MB "
+            f"(float32); forward on a {image.shape[1]}x{image.shape[0]} image (input "
+            f"shortest edge {models.default_size(kind)}): median {times[2]:.3f} s, best "
+            f"{times[0]:.3f} s of 5")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", choices=models.SCRATCH_KINDS, default="small")
@@ -112,6 +142,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         project = make_project(Path(folder), args.images, height=480, width=640)
+        print(model_figures(project, args.model))
         loops, bares, encodes = [], [], []
         for round_ in range(args.rounds):
             bare, encode = bare_step(project, args.model, args.steps, args.batch)

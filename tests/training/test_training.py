@@ -18,6 +18,7 @@ import torch
 from panoptix.cli import main
 from panoptix.core import atomic
 from panoptix.core.manifest import ImageStatus
+from panoptix.core.pq import PQResult
 from panoptix.inference.loading import load_model
 from panoptix.inference.settings import InferenceSettings
 from panoptix.training import progress
@@ -27,7 +28,7 @@ from panoptix.training.setup import collect
 from panoptix.training.validation import evaluate
 
 TINY = ["--from-scratch", "tiny", "--val", "0", "--progress", "json"]
-LEARN = ["--lr", "2e-3", "--clip", "1.0"]
+LEARN = ["--lr", "5e-3", "--clip", "1.0"]
 LEARN_STEPS = 60
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,11 +47,11 @@ def record(project: Path, name: str) -> dict:
     return json.loads((project / "models" / name / "training.json").read_text())
 
 
-def training_pq(project: Path, loaded) -> float:  # noqa: ANN001
+def training_pq(project: Path, loaded) -> PQResult:  # noqa: ANN001
+    """PQ on the training images at the default thresholds (what pre-segmenting gives)."""
     reader = ProjectReader(project)
     data = collect(reader, [ImageStatus.DONE], 0.0, seed=0)
-    return evaluate(loaded, "cpu", data.train, reader.categories,
-                    InferenceSettings()).all.pq
+    return evaluate(loaded, "cpu", data.train, reader.categories, InferenceSettings())
 
 
 def test_a_tiny_model_really_learns_the_scenes(scenes_project: Path,
@@ -65,8 +66,11 @@ def test_a_tiny_model_really_learns_the_scenes(scenes_project: Path,
     assert last < 0.6 * first, (first, last)
     trained = load_model(str(scenes_project / "models" / "learned"))
     untrained = scratch_model("tiny", made_labels(scenes_project), seed=0)
-    before, after = training_pq(scenes_project, untrained), training_pq(scenes_project, trained)
-    assert before < 0.05 and after > 0.3, (before, after)
+    before = training_pq(scenes_project, untrained)
+    after = training_pq(scenes_project, trained)
+    # measured: untrained 0.000; trained 0.587 (stuff 0.98, things 0.19); loss 17.3 -> 6.2
+    assert before.all.pq < 0.05
+    assert after.all.pq > 0.45 and after.stuff.pq > 0.8 and after.things.pq > 0.05, after
     assert made["steps"] == {"done": LEARN_STEPS, "planned": LEARN_STEPS}
     assert made["base"] == {"kind": "scratch", "model": "tiny"}
     assert made["labels"] == ["sky", "grass", "ball", "box", "flag"]
@@ -82,7 +86,8 @@ def made_labels(project: Path):  # noqa: ANN201
     return LabelSpace.of(ProjectReader(project).categories)
 
 
-def test_resume_after_a_kill_continues_at_the_saved_step(scenes_project: Path) -> None:
+def test_resume_after_a_kill_continues_at_the_saved_step(scenes_project: Path,
+                                                         capsys: pytest.CaptureFixture) -> None:
     command = [sys.executable, "-m", "panoptix.cli", "train", str(scenes_project), *TINY,
                "--steps", "10", "--checkpoint-every", "3", "--name", "killed", "--workers", "0"]
     env = {**os.environ, "PYTHONPATH": str(REPO / "desktop")}
@@ -103,10 +108,9 @@ def test_resume_after_a_kill_continues_at_the_saved_step(scenes_project: Path) -
     assert (partial / "checkpoint.pt").is_file()
     assert not (scenes_project / "models" / "killed").exists()
 
-    resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True,
-                             env=env, timeout=600)
-    assert resumed.returncode == 0, resumed.stderr
-    seen = events(resumed.stdout)
+    capsys.readouterr()
+    assert main([*command[3:], "--resume"]) == 0  # resumed in this process
+    seen = events(capsys.readouterr().out)
     start = next(e for e in seen if e["event"] == "start")
     assert start["first_step"] == saved
     steps = [e["step"] for e in seen if e["event"] == "step"]
@@ -207,3 +211,24 @@ def test_a_full_disk_keeps_the_previous_checkpoint(
     assert torch.load(partial / "checkpoint.pt", weights_only=True)["step"] == 2
     assert sorted(p.name for p in partial.iterdir() if p.name.startswith("."))  == []
     assert not (scenes_project / "models" / "full").exists()
+
+
+def test_fine_tuning_a_base_keeps_its_matching_rows_and_takes_the_new_size(
+        scenes_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from tiny_models import build_mask2former
+
+    base = build_mask2former(tmp_path / "base", {0: "person", 1: "sky", 2: "ball"})
+    code = main(["train", str(scenes_project), "--base", str(base), "--steps", "2",
+                 "--size", "96", "--val", "0.3", "--progress", "json", "--name", "tuned"])
+    assert code == 0, capsys.readouterr().err
+    made = record(scenes_project, "tuned")
+    assert made["base"] == {"kind": "checkpoint", "model": str(base)}
+    assert made["head"] == {"kept": {"sky": "sky", "ball": "ball"},
+                            "fresh": ["grass", "box", "flag"], "rebuilt": True}
+    assert made["settings"]["backbone_lr_factor"] == 0.1 and made["settings"]["size"] == 96
+    assert len(made["images"]["validation"]) == 2  # 30% of 8
+    assert [v["step"] for v in made["validation"]] == [0, 2]
+    assert made["best"]["step"] == 2 and made["weights"] == "best"
+    tuned = load_model(str(scenes_project / "models" / "tuned"))
+    assert tuned.image_processor.size.shortest_edge == 96
+    assert tuned.id2label == {0: "sky", 1: "grass", 2: "ball", 3: "box", 4: "flag"}

@@ -234,10 +234,12 @@ class TrainDialog(QDialog):
 
     def _step(self, event: dict) -> None:
         step = int(event.get("step", 0))
-        loss = float(event.get("loss", float("nan")))
+        loss = event.get("loss")
         self.bar.setValue(step)
-        self.plot.add_loss(step, loss)
-        self.status.setText(f"Step {step} of {self.total_steps} · loss {loss:.3f} · "
+        if isinstance(loss, int | float):
+            self.plot.add_loss(step, float(loss))
+        shown = f"{loss:.3f}" if isinstance(loss, int | float) else "not finite (skipped)"
+        self.status.setText(f"Step {step} of {self.total_steps} · loss {shown} · "
                             f"lr {float(event.get('lr', 0)):.2e} · "
                             f"{format_eta(event.get('eta_s'))} left")
 

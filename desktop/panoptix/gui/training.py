@@ -74,6 +74,9 @@ class TrainingController(QObject):
         window.status.message(f"the project now uses {Path(folder).name}")
         if not presegment_again:
             return
+        # jobs queued with the old model would otherwise count as already done; the one
+        # in flight finishes first, so the new model's result lands after it
+        window.client.cancel_background()
         document = session.document
         if session.key is not None and session.status(session.key) in (
                 ImageStatus.NEW, ImageStatus.PRESEGMENTED) and (

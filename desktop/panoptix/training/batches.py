@@ -100,7 +100,7 @@ class BatchEncoder:
             lookups.append(lookup)
         inputs = dict(self.processor(
             images=crops, segmentation_maps=maps, instance_id_to_semantic_id=lookups,
-            ignore_index=0, do_resize=False, return_tensors="pt",
+            ignore_index=0, do_reduce_labels=False, do_resize=False, return_tensors="pt",
             input_data_format="channels_last"))
         inputs.pop("pixel_mask", None)  # all ones: every crop has the same size
         valid = torch.from_numpy(np.stack(maps) > 0)

@@ -6,7 +6,8 @@ on stdout, for the window (and scripts), each with an ``event`` field:
 
 * ``start``: ``steps``, ``first_step``, ``train``, ``validation``, ``device``, ``name``,
   ``folder`` (the partial run folder), ``labels``
-* ``step``: ``step``, ``loss``, ``lr``, ``seconds`` (since start), ``eta_s``
+* ``step``: ``step``, ``loss`` (null when not finite: the step was skipped), ``lr``,
+  ``seconds`` (since start), ``eta_s``
 * ``eval``: ``step``, ``pq``, ``sq``, ``rq``, ``things``, ``stuff``
 * ``checkpoint``: ``step``
 * ``notice``: ``message`` (an out-of-memory retry, a skipped image)
@@ -102,13 +103,15 @@ class Reporter:
         self.say(f"{info['train']} training and {info['validation']} validation images, "
                  f"{info['steps']} steps on {info['device']}; run folder {info['folder']}")
 
-    def step(self, step: int, loss: float, lr: float, eta_s: float | None) -> None:
+    def step(self, step: int, loss: float | None, lr: float, eta_s: float | None) -> None:
+        """``loss`` None: not finite (the step was skipped)."""
         if self.json_lines:
             self._emit("step", step=step, loss=loss, lr=lr,
                        seconds=round(time.perf_counter() - self._started, 3),
                        eta_s=None if eta_s is None else round(eta_s, 1))
         elif self._bar is not None:
-            self._bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.2e}", refresh=False)
+            shown = "not finite" if loss is None else f"{loss:.3f}"
+            self._bar.set_postfix(loss=shown, lr=f"{lr:.2e}", refresh=False)
             self._bar.update(step - self._bar.n)
 
     def evaluation(self, record: dict[str, Any]) -> None:

@@ -207,17 +207,17 @@ class Trainer:
             values = self._step(group)
             self._step_seconds.append(time.perf_counter() - started)
             self.history.training_seconds += self._step_seconds[-1]
-            if not math.isfinite(values["loss"]):
-                bad_steps += 1
-                if bad_steps >= MAX_BAD_STEPS:
-                    raise TrainingError(f"the loss is not finite ({values['loss']}) for "
-                                        f"{bad_steps} steps in a row at step {step + 1}: "
-                                        "try a lower --lr")
-            else:
-                bad_steps = 0
+            finite = all(math.isfinite(value) for value in values.values())
+            bad_steps = 0 if finite else bad_steps + 1
+            if bad_steps >= MAX_BAD_STEPS:
+                raise TrainingError(f"the loss is not finite ({values['loss']}) for "
+                                    f"{bad_steps} steps in a row at step {step + 1}: try a "
+                                    "lower --lr")
             step += 1
-            self.history.log(step, values)
-            self.reporter.step(step, values["loss"], values["lr"], self._eta(step))
+            if finite:
+                self.history.log(step, values)
+            self.reporter.step(step, values["loss"] if finite else None, values["lr"],
+                               self._eta(step))
             if self.validation_images and (step % settings.eval_every == 0
                                            or step == settings.steps):
                 self._evaluate(step)
