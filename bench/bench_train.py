@@ -34,8 +34,9 @@ from panoptix.training.batches import BatchEncoder, BatchPlan  # noqa: E402
 from panoptix.training.progress import Reporter, StopFlag  # noqa: E402
 from panoptix.training.project_data import ProjectReader  # noqa: E402
 from panoptix.training.run_folder import RunFolder  # noqa: E402
+from panoptix.training.settings import TrainSettings  # noqa: E402
 from panoptix.training.setup import collect  # noqa: E402
-from panoptix.training.trainer import Trainer, TrainSettings  # noqa: E402
+from panoptix.training.trainer import Trainer  # noqa: E402
 
 GOAL = 1.10
 

@@ -114,8 +114,10 @@ def test_a_new_model_presegments_again_only_what_nobody_edited(
         qtbot, make_window, image_folder: Path, tiny_model: Path, tmp_path: Path) -> None:  # noqa: ANN001
     shutil.copy2(SAMPLES / "shapes_02.jpg", image_folder / "shapes_02.jpg")
     configure_project(image_folder, tiny_model)
-    trained = tmp_path / "trained"
+    trained = tmp_path / "v2"
     shutil.copytree(tiny_model, trained)
+    (trained / "training.json").write_text(
+        '{"format": "panoptix-training", "name": "v2", "best": {"step": 9, "pq": 0.5}}')
     window = make_window()
     assert window.open_path(image_folder)
     keys = window.images.keys()
@@ -138,7 +140,8 @@ def test_a_new_model_presegments_again_only_what_nobody_edited(
         assert np.array_equal(project.load_document(key).id_map, id_map)
     assert window.session.status(done_key) == ImageStatus.DONE
     assert window.session.status(edited_key) == ImageStatus.EDITED
-    assert "trained" in window.status.model.text()
+    assert window.status.model.text() == \
+        "model: v2 (trained here, validation PQ 50.0) on cpu"
 
 
 def _left():

@@ -33,6 +33,7 @@ class TrainingController(QObject):
         self.window = window
         self.command = command
         self.dialog: TrainDialog | None = None
+        window.session.project_opened.connect(lambda _project: self.show_model_to_load())
 
     def counts(self) -> ImageCounts:
         session = self.window.session
@@ -72,6 +73,7 @@ class TrainingController(QObject):
         session.set_settings(settings)
         window.thresholds.show_settings(settings)
         window.status.message(f"the project now uses {Path(folder).name}")
+        self.show_model_to_load()
         if not presegment_again:
             return
         # jobs queued with the old model would otherwise count as already done; the one
@@ -85,8 +87,15 @@ class TrainingController(QObject):
         session.presegment_rest(redo_presegmented=True)
 
     def show_model_in_use(self, model: str, device: str) -> None:
+        self._show_model(model, f"on {device}")
+
+    def show_model_to_load(self) -> None:
+        """The project's model before the worker has loaded it."""
+        self._show_model(self.window.session.settings.model, "(loads when needed)")
+
+    def _show_model(self, model: str, where: str) -> None:
         origin = describe(model, is_local_spec(model))
-        self.window.status.model.setText(f"model: {origin.text} on {device}")
+        self.window.status.model.setText(f"model: {origin.text} {where}")
         self.window.status.model.setToolTip(origin.details)
 
     def shutdown(self) -> None:

@@ -12,6 +12,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from panoptix import __version__
 from panoptix.core.atomic import StoreError
@@ -19,26 +20,22 @@ from panoptix.core.imageio import ImageLoadError
 from panoptix.core.manifest import ImageStatus
 from panoptix.core.messages import one_line
 from panoptix.inference.device import DeviceError, choose_device
-from panoptix.inference.loading import LoadedModel, ModelLoadError, is_local_spec
+from panoptix.inference.loading import ModelLoadError, is_local_spec
 from panoptix.inference.registry import DEFAULT_MODEL_ID
 from panoptix.inference.settings import InferenceSettings, SettingsError
-from panoptix.training import models
+from panoptix.training.configs import SCRATCH_KINDS, default_size, processor_size
+from panoptix.training.errors import TrainingError, TrainingSetupError
 from panoptix.training.progress import Reporter, StopFlag, stop_on_signals
 from panoptix.training.project_data import ProjectReader, TrainingDataError
 from panoptix.training.run_folder import RunFolder, RunFolderError, check_name, latest_partial
-from panoptix.training.setup import (
-    TrainingData,
-    build_record,
-    collect,
-    model_for_run,
-    resume_model,
-    use_model,
-)
-from panoptix.training.trainer import Trainer, TrainingError, TrainSettings
+from panoptix.training.settings import TrainSettings
+
+if TYPE_CHECKING:
+    from panoptix.inference.loading import LoadedModel
 
 EXIT_OK, EXIT_FAILED, EXIT_STOPPED = 0, 1, 130
 SETTINGS_KEY = "inference"
-FAILURES = (TrainingDataError, models.TrainingSetupError, RunFolderError, TrainingError,
+FAILURES = (TrainingDataError, TrainingSetupError, RunFolderError, TrainingError,
             ModelLoadError, DeviceError, SettingsError, StoreError, ImageLoadError)
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -52,7 +49,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     base.add_argument("--base", metavar="M",
                       help="hub id or local folder to start from (default: the project's "
                            f"model, else {DEFAULT_MODEL_ID})")
-    base.add_argument("--from-scratch", choices=models.SCRATCH_KINDS, metavar="KIND",
+    base.add_argument("--from-scratch", choices=SCRATCH_KINDS, metavar="KIND",
                       help="a new Mask2Former of a built-in size: tiny (tests), small "
                            "(demo-sized, trains on a CPU)")
     length = parser.add_mutually_exclusive_group()
@@ -120,6 +117,17 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace, reporter: Reporter, stop: StopFlag) -> int:
+    """The run; torch and transformers are imported here, not for ``--help``."""
+    from panoptix.training.setup import (
+        TrainingData,
+        build_record,
+        collect,
+        model_for_run,
+        resume_model,
+        use_model,
+    )
+    from panoptix.training.trainer import Trainer
+
     started = time.perf_counter()
     _check_numbers(args)
     reader = ProjectReader(args.project)
@@ -175,9 +183,10 @@ def _train(args: argparse.Namespace, reporter: Reporter, stop: StopFlag) -> int:
 
 def _settings(args: argparse.Namespace, loaded: LoadedModel, train_images: int
               ) -> TrainSettings:
+    from panoptix.training.models import base_shortest_edge
+
     scratch = args.from_scratch
-    size = args.size or (models.default_size(scratch) if scratch
-                         else models.base_shortest_edge(loaded))
+    size = args.size or (default_size(scratch) if scratch else base_shortest_edge(loaded))
     size = max(64, round(size / 32) * 32)
     per_epoch = max(1, math.ceil(train_images / (args.batch * args.accumulate)))
     steps = args.steps if args.steps is not None else math.ceil(
@@ -212,11 +221,13 @@ def _check_numbers(args: argparse.Namespace) -> None:
 
 def _fit_processor(loaded: LoadedModel, size: int) -> None:
     """The processor at the training size, so validation and later inference use it."""
-    if models.base_shortest_edge(loaded) == size and loaded.image_processor.size.longest_edge:
+    from panoptix.training.models import base_shortest_edge
+
+    if base_shortest_edge(loaded) == size and loaded.image_processor.size.longest_edge:
         return
     processor = loaded.image_processor
     loaded.processor = type(processor).from_dict(
-        {**processor.to_dict(), "size": models.processor_size(size)})
+        {**processor.to_dict(), "size": processor_size(size)})
 
 
 def _thresholds(reader: ProjectReader) -> InferenceSettings:

@@ -18,30 +18,17 @@ from torch import nn
 
 from panoptix.core.categories import CategorySet, match_labels
 from panoptix.inference.loading import LoadedModel, load_model
+from panoptix.training.configs import (
+    SCRATCH_CONFIGS,
+    SCRATCH_KINDS,
+    SWIN_STAGES,
+    default_size,
+    processor_size,
+)
+from panoptix.training.errors import TrainingSetupError
 from panoptix.training.labels import LabelSpace
 
-SCRATCH_KINDS = ("tiny", "small")
-LONGEST_EDGE_RATIO = 1333 / 800
-"""Longest edge per shortest edge, as Mask2Former's COCO processors have it."""
-
-_SWIN_STAGES = ["stage1", "stage2", "stage3", "stage4"]
-SCRATCH_CONFIGS: dict[str, dict[str, Any]] = {
-    # a few seconds per few dozen CPU steps at 128 px: for tests
-    "tiny": {"backbone": {"embed_dim": 16, "depths": [1, 1, 1, 1], "num_heads": [1, 1, 2, 2]},
-             "hidden_dim": 32, "encoder_feedforward_dim": 64, "encoder_layers": 1,
-             "decoder_layers": 2, "num_attention_heads": 2, "dim_feedforward": 64,
-             "num_queries": 20, "train_num_points": 1024, "size": 128},
-    # the bundled demo model's size: see the README's Training section for measurements
-    "small": {"backbone": {"embed_dim": 32, "depths": [2, 2, 2, 2], "num_heads": [1, 2, 4, 8]},
-              "hidden_dim": 64, "encoder_feedforward_dim": 256, "encoder_layers": 2,
-              "decoder_layers": 4, "num_attention_heads": 4, "dim_feedforward": 256,
-              "num_queries": 50, "train_num_points": 4096, "size": 384},
-}
-
-
-class TrainingSetupError(Exception):
-    """A base model that cannot be trained here; the message is one line."""
-
+__all__ = ["SCRATCH_KINDS", "TrainingSetupError", "default_size", "processor_size"]
 
 @dataclass(frozen=True)
 class HeadTransfer:
@@ -62,7 +49,7 @@ def scratch_model(kind: str, labels: LabelSpace, seed: int) -> LoadedModel:
         raise TrainingSetupError(f"no built-in configuration {kind!r}; "
                                  f"use one of {', '.join(SCRATCH_KINDS)}")
     spec = dict(SCRATCH_CONFIGS[kind])
-    backbone = SwinConfig(**spec.pop("backbone"), window_size=7, out_features=_SWIN_STAGES)
+    backbone = SwinConfig(**spec.pop("backbone"), window_size=7, out_features=SWIN_STAGES)
     size = spec.pop("size")
     dim = spec["hidden_dim"]
     config = Mask2FormerConfig(backbone_config=backbone, feature_size=dim,
@@ -72,15 +59,6 @@ def scratch_model(kind: str, labels: LabelSpace, seed: int) -> LoadedModel:
     model = Mask2FormerForUniversalSegmentation(config)
     processor = Mask2FormerImageProcessorPil(size=processor_size(size))
     return LoadedModel(model, processor, "mask2former", f"scratch-{kind}", labels.id2label)
-
-
-def default_size(kind: str) -> int:
-    return int(SCRATCH_CONFIGS[kind]["size"])
-
-
-def processor_size(shortest_edge: int) -> dict[str, int]:
-    return {"shortest_edge": shortest_edge,
-            "longest_edge": round(shortest_edge * LONGEST_EDGE_RATIO)}
 
 
 def load_base(spec: str, allow_pickle: bool = False) -> LoadedModel:

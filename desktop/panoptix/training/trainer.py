@@ -21,14 +21,15 @@ from panoptix.core.categories import CategorySet
 from panoptix.inference.device import is_out_of_memory
 from panoptix.inference.loading import LoadedModel
 from panoptix.inference.settings import InferenceSettings
-from panoptix.training.augment import Augmentation
 from panoptix.training.batches import Batch, BatchEncoder, BatchLoader, BatchPlan
+from panoptix.training.errors import TrainingError
 from panoptix.training.labels import LabelSpace
 from panoptix.training.loss import IgnoringMask2FormerLoss
 from panoptix.training.models import parameter_groups
 from panoptix.training.progress import Reporter, StopFlag
 from panoptix.training.project_data import AnnotatedImage
 from panoptix.training.run_folder import RunFolder
+from panoptix.training.settings import TrainSettings
 from panoptix.training.validation import evaluate, summary
 
 POLY_POWER = 0.9
@@ -37,45 +38,6 @@ MIN_SIZE = 128
 MAX_LOG_ENTRIES = 1000
 MAX_BAD_STEPS = 5
 """Consecutive steps with a non-finite loss before the run gives up."""
-
-
-class TrainingError(Exception):
-    """The run cannot go on; the message is one line."""
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    steps: int
-    batch: int
-    accumulate: int
-    size: int
-    lr: float
-    backbone_lr_factor: float
-    weight_decay: float
-    warmup: int
-    clip: float
-    eval_every: int
-    checkpoint_every: int
-    precision: str
-    """``auto`` (bf16, else fp16, on CUDA; fp32 elsewhere), ``fp32``, ``bf16`` or ``fp16``
-    (autocast; fp16 with a gradient scaler)."""
-    workers: int
-    seed: int
-    min_scale: float = 0.5
-    max_scale: float = 2.0
-    flip: bool = True
-    jitter: float = 0.2
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TrainSettings:
-        return cls(**data)
-
-    @property
-    def augmentation(self) -> Augmentation:
-        return Augmentation(self.size, self.min_scale, self.max_scale, self.flip, self.jitter)
 
 
 def resolve_precision(requested: str, device: str) -> str:
