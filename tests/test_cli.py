@@ -34,19 +34,25 @@ def window(monkeypatch: pytest.MonkeyPatch) -> list:
     """Stands in for panoptix.gui.app (the real one needs a display and Qt)."""
     calls: list = []
     fake = types.ModuleType("panoptix.gui.app")
-    fake.run = lambda path, model=None, device=None: calls.append((path, model, device)) or 0
+    fake.run = lambda path, model=None, device=None, sam_model=None: calls.append(
+        (path, model, device, sam_model)) or 0
     monkeypatch.setitem(sys.modules, "panoptix.gui.app", fake)
     return calls
 
 
 def test_no_subcommand_opens_the_window(window):
     assert main([]) == 0
-    assert window == [(None, None, None)]
+    assert window == [(None, None, None, None)]
 
 
 def test_a_path_opens_the_window_with_model_and_device(window):
     assert main(["photos", "--model", "org/m2f", "--device", "cpu"]) == 0
-    assert window == [("photos", "org/m2f", "cpu")]
+    assert window == [("photos", "org/m2f", "cpu", None)]
+
+
+def test_the_segment_anything_model_can_be_given(window):
+    assert main(["photos", "--sam-model", "facebook/sam2.1-hiera-small"]) == 0
+    assert window == [("photos", None, None, "facebook/sam2.1-hiera-small")]
 
 
 def test_presegment_is_registered_from_the_inference_layer(monkeypatch):
@@ -96,7 +102,7 @@ def _imported(tmp_path: Path, capsys) -> Path:
 
 @pytest.mark.parametrize("fmt,written", [
     ("coco-panoptic", ["panoptic_x", "panoptic_x.json"]),
-    ("semantic", ["semantic_x", "semantic_x.json"]),
+    ("semantic", ["semantic_x", "semantic_x.json", "semantic_x_classes.json"]),
     ("coco-instances", ["instances_x.json"]),
 ])
 def test_import_then_export_each_format(tmp_path, capsys, fmt, written):
@@ -134,6 +140,24 @@ def test_import_of_a_hostile_dataset_lists_its_problems(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "[path]" in captured.out and "import refused" in captured.err
     assert not (tmp_path / "proj").exists()
+
+
+def test_export_options_ids_flat_names_and_images(tmp_path, capsys):
+    project = _imported(tmp_path, capsys)
+    out = tmp_path / "out"
+    for ids in ("train", "category"):
+        assert main(["export", str(project), "--out", str(out / ids), "--name", "x",
+                     "--format", "semantic", "--ids", ids]) == 0
+        assert read_json(out / ids / "semantic_x_classes.json")["ids"] == ids
+    assert main(["export", str(project), "--out", str(out / "d2"), "--name", "val",
+                 "--flat-names", "--images", "jpeg"]) == 0
+    data = read_json(out / "d2" / "panoptic_val.json")
+    assert all((out / "d2" / "val" / (a["file_name"][:-4] + ".jpg")).is_file()
+               for a in data["annotations"])
+    assert all("original_file_name" in image for image in data["images"])
+    capsys.readouterr()
+    assert main(["export", str(project), "--out", str(out), "--ids", "train"]) == 1
+    assert "--ids applies to --format semantic" in capsys.readouterr().err
 
 
 def test_bad_arguments_exit_2():

@@ -11,6 +11,7 @@ arguments, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parsed = window_parser().parse_args(args)
         from panoptix.gui.app import run
 
-        return run(parsed.path, model=parsed.model, device=parsed.device)
+        return run(parsed.path, model=parsed.model, device=parsed.device,
+                   sam_model=parsed.sam_model)
     except KeyboardInterrupt:
         _error("interrupted; nothing was left half-written")
         return EXIT_INTERRUPTED
@@ -47,8 +49,30 @@ def window_parser() -> argparse.ArgumentParser:
                              "(default: the bundled samples)")
     parser.add_argument("--model", metavar="M", help="hub id or local model folder")
     parser.add_argument("--device", metavar="D", help="auto, cpu, mps, cuda or cuda:N")
+    parser.add_argument("--sam-model", metavar="M",
+                        help="hub id or local folder of the Segment Anything model "
+                             "(default: the project's, else facebook/sam2.1-hiera-tiny)")
+    parser.add_argument("--list-models", action=ListModels,
+                        help="list the known checkpoints, their tasks, category tables and "
+                             "weight formats, and exit")
     parser.add_argument("--version", action="version", version=f"panoptix {__version__}")
     return parser
+
+
+class ListModels(argparse.Action):
+    """Like ``--version``: print and exit, with no window and no model."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from panoptix.inference.model_list import format_models
+
+        try:
+            print(format_models(), flush=True)
+        except BrokenPipeError:  # piped into head: the rest is not wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        parser.exit()
 
 
 def command_parser(selected: str) -> argparse.ArgumentParser:
@@ -79,6 +103,18 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
                              "instances_NAME.json); default: the project's name")
     parser.add_argument("--only-done", action="store_true", help="only images marked done")
     parser.add_argument("--format", choices=FORMATS, default="coco-panoptic")
+    parser.add_argument("--ids", choices=("train", "category"),
+                        help="semantic pixel values: train (default) = 0..N-1 in the category "
+                             "table's order, as detectron2, Mask2Former and MMSegmentation "
+                             "train on; category = the categories' own ids. 255 (65535 in "
+                             "16-bit PNGs) is unlabeled either way")
+    parser.add_argument("--flat-names", action="store_true",
+                        help="flat, unique names with a single dot (x/b.2024.jpg -> "
+                             "x_b_2024.jpg); images[] keep original_file_name")
+    parser.add_argument("--images", choices=("copy", "link", "jpeg"),
+                        help="also put the images in OUT/NAME/ under the exported names: "
+                             "copy, link (hard links), or jpeg (every image as <png stem>.jpg, "
+                             "as detectron2 looks them up; non-JPEGs converted)")
     parser.set_defaults(run=run_export)
 
 
@@ -107,6 +143,27 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run_validate)
 
 
+def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    for side, what in (("gt", "ground truth"), ("pred", "prediction")):
+        parser.add_argument(side, metavar=side.upper(), type=Path,
+                            help=f"the {what}: a COCO panoptic JSON or a project folder")
+    parser.add_argument("--gt-png-dir", metavar="DIR", type=Path,
+                        help="GT's PNG folder (default: the JSON's path without .json)")
+    parser.add_argument("--pred-png-dir", metavar="DIR", type=Path,
+                        help="PRED's PNG folder (default: the JSON's path without .json)")
+    parser.add_argument("--all-annotated", action="store_true",
+                        help="a GT project counts every annotated image, not only done ones")
+    parser.add_argument("--json", action="store_true",
+                        help="print panopticapi's JSON layout instead of a table")
+    parser.set_defaults(run=run_evaluate)
+
+
+def _demo_data_arguments(parser: argparse.ArgumentParser) -> None:
+    from panoptix.synth.command import add_arguments
+
+    add_arguments(parser)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "presegment": ("pre-segment images into a project, without the window",
                    _presegment_arguments),
@@ -115,6 +172,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "import": ("make a project from a COCO panoptic dataset", _import_arguments),
     "validate": ("check a COCO panoptic dataset; exit 1 with one line per problem",
                  _validate_arguments),
+    "evaluate": ("panoptic quality (PQ, SQ, RQ) of a prediction against ground truth",
+                 _evaluate_arguments),
+    "demo-data": ("write generated scenes with exact ground truth (COCO panoptic or a "
+                  "project)", _demo_data_arguments),
     "train": ("fine-tune a model on the project's images marked done", _train_arguments),
 }
 
@@ -128,6 +189,7 @@ def _epilog() -> str:
 def run_export(args: argparse.Namespace) -> int:
     from panoptix.core.atomic import StoreError
     from panoptix.core.coco_export import ExportError, export_panoptic
+    from panoptix.core.export_names import ExportNaming
     from panoptix.core.instances_export import export_instances
     from panoptix.core.manifest import ProjectError
     from panoptix.core.project import Project
@@ -135,10 +197,15 @@ def run_export(args: argparse.Namespace) -> int:
 
     exporter = {"coco-panoptic": export_panoptic, "semantic": export_semantic,
                 "coco-instances": export_instances}[args.format]
+    options = {"naming": ExportNaming(flat=args.flat_names, images=args.images)}
+    if args.ids is not None:
+        if args.format != "semantic":
+            return _error("--ids applies to --format semantic only")
+        options["ids"] = args.ids
     try:
         with Project.open(args.project) as project, _progress("export") as progress:
             result = exporter(project, args.out, args.name, only_done=args.only_done,
-                              progress=progress)
+                              progress=progress, **options)
     except ExportError as exc:
         for problem in exc.problems:
             print(problem)
@@ -184,6 +251,29 @@ def run_validate(args: argparse.Namespace) -> int:
         _error(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in {args.json}")
         return EXIT_FAILED
     print(f"{args.json}: valid COCO panoptic")
+    return EXIT_OK
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from panoptix.core.pq_report import evaluation_json, notes, table
+    from panoptix.core.pq_sources import EvaluationError, evaluate_sources
+
+    try:
+        evaluation = evaluate_sources(args.gt, args.pred, gt_png_dir=args.gt_png_dir,
+                                      pred_png_dir=args.pred_png_dir,
+                                      all_annotated=args.all_annotated)
+    except EvaluationError as exc:
+        return _error(str(exc))
+    if args.json:
+        print(json.dumps(evaluation_json(evaluation), indent=2))
+        for line in notes(evaluation):
+            print(f"panoptix: note: {line}", file=sys.stderr)
+    else:
+        print(table(evaluation))
+        for line in notes(evaluation):
+            print(f"note: {line}")
     return EXIT_OK
 
 

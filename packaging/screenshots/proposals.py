@@ -7,8 +7,8 @@ Writes (by default) packaging/screenshots/proposals.png.
 
 No model is needed. The bundled street samples are copied to a temporary project with raw
 outputs made for them the way Mask2Former lays them out (100 queries, 133 COCO labels +
-"no object", mask logits at 1/4 of a 384-pixel input): one query per object of the scene,
-whose shapes come from ``resources/samples/make_samples.py`` itself, rival queries on the
+"no object", mask logits at 1/4 of a 384-pixel input): one query per segment of the
+sample's ground truth (``resources/samples/panoptic_samples.json``), rival queries on the
 same pixels (a truck, a car merged with its neighbour, a motorcycle on half a car), and
 "no object" queries. The left car's own query scores 0.78, under the 0.8 threshold, so the
 pre-segmentation gives its pixels to the road; a click with the proposal tool offers it back.
@@ -16,11 +16,9 @@ pre-segmentation gives its pixels to the road; a click with the proposal tool of
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -28,9 +26,10 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from shot import (
     REPO,
-    SAMPLES,
     copy_samples,
+    inside_point,
     open_window,
+    sample_ground_truth,
     save,
     settle,
     show_image,
@@ -43,67 +42,6 @@ LABEL = {name: label for label, name in LABELS.items()}
 NUM_QUERIES = 100
 LOW = (96, 128)
 """Mask logits of a 480x640 image: a 384x512 input, masks at 1/4 of it."""
-
-
-def _make_samples():  # noqa: ANN202 - the sample generator, loaded from its file
-    spec = importlib.util.spec_from_file_location("make_samples", SAMPLES / "make_samples.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def street_objects(seed: int) -> list[tuple[str, np.ndarray]]:
-    """(label, mask) of every object ``make_samples.street(seed)`` draws, in drawing order.
-
-    The same random draws in the same order give the same geometry; each object is drawn
-    with the sample's own drawing function onto an empty mask.
-    """
-    samples = _make_samples()
-    height, width, horizon = samples.HEIGHT, samples.WIDTH, 300
-    rng = np.random.default_rng(seed)
-
-    def drawn(draw: Callable[[np.ndarray], object]) -> np.ndarray:
-        mask = np.zeros((height, width, 3), np.uint8)
-        draw(mask)
-        return mask.any(axis=2)
-
-    objects = [("sky-other-merged", np.ones((height, width), bool))]
-    for i in range(5):
-        x0 = i * 130 + int(rng.integers(-10, 10))
-        top = int(rng.integers(80, 200))
-        rng.integers(120, 190)  # the building's shade
-        objects.append(("building-other-merged", drawn(
-            lambda m, x0=x0, top=top: cv2.rectangle(m, (x0, top), (x0 + 120, horizon),
-                                                    (255, 255, 255), -1))))
-    road = np.zeros((height, width), bool)
-    road[horizon:] = True
-    pavement = np.zeros((height, width), bool)
-    pavement[horizon:horizon + 19] = True
-    objects += [("road", road), ("pavement-merged", pavement)]
-    white = (255, 255, 255)
-    for i in range(int(rng.integers(2, 4))):
-        x = 40 + i * 210 + int(rng.integers(0, 40))
-        y, w = int(rng.integers(370, 450)), int(rng.integers(120, 170))
-        rng.integers(5)  # colour
-        objects.append(("car", drawn(lambda m, x=x, y=y, w=w: samples.draw_car(m, x, y, w,
-                                                                              white))))
-    for _ in range(int(rng.integers(1, 4))):
-        x = int(rng.integers(30, 610))
-        rng.integers(5)
-        objects.append(("person", drawn(lambda m, x=x: samples.draw_person(
-            m, x, horizon + 16, 70, white))))
-    x = int(rng.integers(20, 620))
-    objects.append(("tree-merged", drawn(lambda m: samples.draw_tree(m, x, horizon + 10, 110))))
-    return objects
-
-
-def visible_masks(objects: list[tuple[str, np.ndarray]]) -> list[tuple[str, np.ndarray]]:
-    """What is left of each object once the later ones are drawn over it."""
-    ids = np.zeros(objects[0][1].shape, np.int32)
-    for index, (_label, mask) in enumerate(objects, start=1):
-        ids[mask] = index
-    return [(label, ids == index) for index, (label, _m) in enumerate(objects, start=1)]
 
 
 def mask_logits(mask: np.ndarray) -> np.ndarray:
@@ -121,18 +59,28 @@ def class_row(probabilities: dict[str, float]) -> np.ndarray:
     return row
 
 
-def street_outputs(seed: int, image_size: tuple[int, int], left_car_score: float):  # noqa: ANN201
+def left_car(name: str) -> np.ndarray:
+    """The mask of the leftmost car of a sample (by its centre) among the larger ones."""
+    cars = [mask for label, mask in sample_ground_truth(name) if label == "car"]
+    large = [mask for mask in cars if mask.sum() >= 0.25 * max(m.sum() for m in cars)]
+    return min(large, key=lambda mask: np.nonzero(mask)[1].mean())
+
+
+def street_outputs(name: str, seed: int, image_size: tuple[int, int],  # noqa: ANN201
+                   left_car_score: float):
     from panoptix.inference.raw_outputs import RawOutputs
 
     rng = np.random.default_rng(seed)
-    parts = visible_masks(street_objects(seed))
+    parts = sample_ground_truth(name)
     rows, masks = [], []
-    cars = [mask for label, mask in parts if label == "car"]
+    left = left_car(name)
+    cars = [left] + [mask for label, mask in parts
+                     if label == "car" and not np.array_equal(mask, left)]
     for label, mask in parts:
         if not mask.any():
             continue
-        left_car = label == "car" and mask is cars[0]
-        probability = left_car_score if left_car else float(rng.uniform(0.86, 0.99))
+        is_left = label == "car" and np.array_equal(mask, left)
+        probability = left_car_score if is_left else float(rng.uniform(0.86, 0.99))
         rival = {"car": "truck", "person": "bicycle", "tree-merged": "grass-merged"}.get(
             label, "wall-other-merged")
         rows.append(class_row({label: probability, rival: (1 - probability) * 0.6}))
@@ -167,7 +115,7 @@ def presegment(project, key: str, seed: int, left_car_score: float) -> None:  # 
     from panoptix.inference.settings import InferenceSettings
 
     image = project.load_image(key)
-    raw = street_outputs(seed, image.shape[:2], left_car_score)
+    raw = street_outputs(key, seed, image.shape[:2], left_car_score)
     raw.save(project.raw_outputs_path(key))
     model_categories = categories_for_model(raw.model_id, raw.id2label, project.categories)
     doc = postprocess_document(raw, model_categories, InferenceSettings()).document
@@ -196,7 +144,7 @@ def main() -> None:
         canvas = window.canvas
         canvas.fit()
         settle(200)
-        x, y = 95, 395  # the left car
+        x, y = inside_point(left_car("street_01.jpg"))
         QTest.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton,
                          Qt.KeyboardModifier.NoModifier, canvas.mapFromScene(QPointF(x, y)))
         window.status.hover.setText(window.editor.describe(x, y))

@@ -3,10 +3,13 @@ waiting for an image to show, letting throttled views settle, saving the grab.""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
+
+import numpy as np
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -14,6 +17,29 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "resources" / "samples"
+
+
+def sample_ground_truth(name: str) -> list[tuple[str, np.ndarray]]:
+    """``(category name, mask)`` of each segment of a sample's ground truth, in id order."""
+    from panoptix.core.categories import CategorySet
+    from panoptix.core.panoptic_png import read_panoptic_png
+
+    data = json.loads((SAMPLES / "panoptic_samples.json").read_text(encoding="utf-8"))
+    categories = CategorySet.from_coco(data["categories"])
+    image_id = next(image["id"] for image in data["images"] if image["file_name"] == name)
+    annotation = next(a for a in data["annotations"] if a["image_id"] == image_id)
+    id_map = read_panoptic_png(SAMPLES / "panoptic_samples" / annotation["file_name"])
+    return [(categories[info["category_id"]].name, id_map == info["id"])
+            for info in sorted(annotation["segments_info"], key=lambda info: info["id"])]
+
+
+def inside_point(mask: np.ndarray) -> tuple[int, int]:
+    """``(x, y)`` of the pixel of ``mask`` farthest from its edge."""
+    import cv2
+
+    distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+    y, x = np.unravel_index(int(distance.argmax()), distance.shape)
+    return int(x), int(y)
 
 
 def use_temporary_settings(folder: str) -> None:

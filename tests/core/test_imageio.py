@@ -193,6 +193,21 @@ def test_find_images_natural_order_hidden_and_projects_skipped(tmp_path: Path) -
     assert [p.name for p in top] == ["img1.png", "img2.JPG", "img10.jpg"]
 
 
+def test_find_images_leaves_out_the_label_pngs_of_a_coco_panoptic_dataset(
+        tmp_path: Path) -> None:
+    """Opening a dataset's folder (images/ + panoptic_val/ + panoptic_val.json) must not
+    take its label PNGs for photos; a panoptic_* folder without its JSON is photos."""
+    for name in ("images/a.jpg", "panoptic_val/a.png", "panoptic_train/b.png",
+                 "panoptic_shots/c.png"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "panoptic_val.json").write_text("{}")
+    (tmp_path / "panoptic_train.json").write_text("{}")
+    found = find_images(tmp_path, recursive=True)
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == [
+        "images/a.jpg", "panoptic_shots/c.png"]
+
+
 def test_find_images_refuses_a_file(tmp_path: Path) -> None:
     (tmp_path / "a.jpg").write_bytes(b"x")
     with pytest.raises(NotADirectoryError):

@@ -1,5 +1,5 @@
-"""Semantic export: pixel = category id; unlabeled 255 (uint8) or 65535 (uint16), never 0,
-since ADE20K has a category 0."""
+"""Semantic export with ``ids="category"``: pixel = category id; unlabeled 255 (uint8) or
+65535 (uint16), never 0, since ADE20K has a category 0. Training ids: test_semantic_ids.py."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_category_0_stays_0_and_unlabeled_is_255(tmp_path):
     with make_project(tmp_path, {"a.jpg": (MAP_A, SEGMENTS_A, ImageStatus.DONE),
                                  "b.png": (MAP_B, SEGMENTS_B, ImageStatus.EDITED)},
                       blank=("c.jpg",)) as project:
-        result = export_semantic(project, tmp_path / "out", "val")
+        result = export_semantic(project, tmp_path / "out", "val", ids="category")
     assert result.skipped == ["c.jpg"]
     mapping = read_json(tmp_path / "out" / "semantic_val.json")
     assert (mapping["dtype"], mapping["unlabeled"]) == ("uint8", 255)
@@ -44,7 +44,7 @@ def test_large_category_ids_give_16_bit_with_65535(tmp_path):
     with make_project(tmp_path, {"a.jpg": (id_map, {1: (300, 0), 2: (7, 0)},
                                            ImageStatus.DONE)},
                       categories=categories) as project:
-        export_semantic(project, tmp_path / "out", "big")
+        export_semantic(project, tmp_path / "out", "big", ids="category")
     assert read_json(tmp_path / "out" / "semantic_big.json")["unlabeled"] == 65535
     pixels = cv2.imread(str(tmp_path / "out" / "semantic_big" / "a.png"), cv2.IMREAD_UNCHANGED)
     assert pixels.dtype == np.uint16

@@ -71,6 +71,26 @@ def test_brush_stroke_is_one_undo_step_and_extends_the_selected_segment(qtbot, s
     assert doc.area(1) == area
 
 
+def test_a_brush_stroke_that_paints_a_whole_segment_away_keeps_the_canvas_drawing(qtbot, setup):
+    """A dab that covers a small segment empties it before the stroke ends; the canvas
+    asked the document for the gone segment's box and the stroke died."""
+    canvas, editor, doc = setup
+    edits.add_mask(doc, np.ones((3, 3), bool), doc.categories.find("dog").id, offset=(60, 60))
+    dog = doc.segment_at(61, 61)
+    editor.set_tool("brush")
+    editor.set_brush_size(12)
+    viewport = canvas.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=view_pos(canvas, 55.5, 61.5))
+    for x in range(57, 70, 2):
+        qtbot.mouseMove(viewport, view_pos(canvas, x + 0.5, 61.5))
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=view_pos(canvas, 70.5, 61.5))
+    assert dog not in doc.segments
+    painted = doc.segment_at(61, 61)
+    assert doc.segments[painted].category_id == doc.categories.find("person").id
+    colour = canvas.renderer.rgba[61, 61]
+    assert tuple(colour[:3]) != (0, 0, 0) and colour[3] > 0
+
+
 def test_brush_without_selection_makes_a_new_segment_of_the_current_category(qtbot, setup):
     canvas, editor, doc = setup
     editor.set_tool("brush")

@@ -20,7 +20,7 @@ from panoptix.gui.panels.segment_list import SCORE_COLUMN
 from panoptix.inference.registry import MODELS
 from panoptix.inference.settings import InferenceSettings
 
-NAMES = ["park_01.jpg", "shapes_01.jpg", "street_01.jpg"]
+NAMES = ["harbour_01.jpg", "park_01.jpg", "street_01.jpg"]
 
 
 def quiet_window(make_window):  # noqa: ANN001, ANN201
@@ -240,8 +240,8 @@ def test_a_bad_setting_keeps_the_dialog_open_with_the_reason(qtbot, make_window,
 def test_review_sorts_are_remembered_between_runs(qtbot, make_window, image_folder):
     configure_project(image_folder, None)
     with Project.open(project_folder(image_folder)) as project:
-        park, shapes, street = (entry.key for entry in project.images)
-        for key, figure in ((park, 0.1), (street, 0.5)):
+        harbour, park, street = (entry.key for entry in project.images)
+        for key, figure in ((harbour, 0.1), (street, 0.5)):
             height, width = project.load_image(key).shape[:2]
             project.save_document(key, Document.blank(height, width, project.categories),
                                   ImageStatus.PRESEGMENTED, uncertainty=figure)
@@ -256,7 +256,7 @@ def test_review_sorts_are_remembered_between_runs(qtbot, make_window, image_fold
     assert window.actions["review_images_sort"].isChecked()
     assert window.segments.horizontalHeader().sortIndicatorSection() == SCORE_COLUMN
     open_folder(qtbot, window, image_folder)
-    assert window.images.keys() == [street, park, shapes]  # most unsure first
+    assert window.images.keys() == [street, harbour, park]  # most unsure first
     window.actions["review_images_sort"].trigger()
     window.close()
 
@@ -264,4 +264,4 @@ def test_review_sorts_are_remembered_between_runs(qtbot, make_window, image_fold
     assert window.actions["review_sort"].isChecked()
     assert not window.actions["review_images_sort"].isChecked()
     open_folder(qtbot, window, image_folder)
-    assert window.images.keys() == [park, shapes, street]
+    assert window.images.keys() == [harbour, park, street]

@@ -27,6 +27,7 @@ from panoptix.core.categories import CategorySet
 from panoptix.core.document import Document, DocumentError
 from panoptix.core.manifest import ImageStatus, ProjectError, is_valid_key
 from panoptix.core.panoptic_png import write_panoptic_png
+from panoptix.core.regular_files import NOT_REGULAR, NotRegularFileError, read_regular
 from panoptix.core.segment import MAX_SEGMENT_ID, Segment
 from panoptix.core.stats import Box, SegmentStats, union_box
 
@@ -73,7 +74,8 @@ class SavedSegment:
                 "iscrowd": int(self.segment.iscrowd), "area": self.area,
                 "bbox": list(self.bbox),
                 "score": score if score is not None and math.isfinite(score) else None,
-                "source": self.segment.source}
+                "source": self.segment.source,
+                **({"locked": True} if self.segment.locked else {})}
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,11 @@ def read_record(folder: Path, key: str) -> AnnotationRecord | None:
     """
     path = folder / json_name(key)
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)
     except FileNotFoundError:
         return None
+    except NotRegularFileError:
+        raise AnnotationError(f"{path.name} is {NOT_REGULAR}") from None
     except OSError as exc:
         raise atomic.os_error(exc, "read", path) from exc
     try:
@@ -274,10 +278,11 @@ def _parse_segment(item: object) -> SavedSegment:
         raise AnnotationError(f"segment {segment_id}: score must be a number or null")
     source = item.get("source", "manual")
     iscrowd = item.get("iscrowd", 0)
-    if not isinstance(source, str) or iscrowd not in (0, 1):
-        raise AnnotationError(f"segment {segment_id}: bad source or iscrowd")
+    locked = item.get("locked", False)
+    if not isinstance(source, str) or iscrowd not in (0, 1) or not isinstance(locked, bool):
+        raise AnnotationError(f"segment {segment_id}: bad source, iscrowd or locked")
     segment = Segment(category_id, bool(iscrowd), None if score is None else float(score),
-                      source)
+                      source, locked)
     return SavedSegment(segment_id, segment, area, tuple(bbox))  # type: ignore[arg-type]
 
 

@@ -9,11 +9,14 @@ leaves any earlier export as it was.
 Layout: ``images[].file_name`` is the image's path relative to the image root; the
 annotation's ``file_name`` is its PNG, named by :func:`panoptix.core.paths.png_names`
 (the image's stem, unless two images share one). Image ids are 1..N in project order,
-or the ids a dataset had when it was imported (:data:`IMAGE_IDS_SETTING`).
+or the ids a dataset had when it was imported (:data:`IMAGE_IDS_SETTING`). With
+:class:`~panoptix.core.export_names.ExportNaming` the names are flat and the images can be
+placed in ``<out>/<name>/`` too (every format takes the same options).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -30,16 +33,24 @@ import numpy as np
 from panoptix.core import atomic
 from panoptix.core.annotation_file import AnnotationRecord, DocumentSnapshot
 from panoptix.core.atomic import StoreError
+from panoptix.core.export_names import (
+    ExportName,
+    ExportNaming,
+    check_images,
+    export_names,
+    image_record,
+    place_images,
+)
 from panoptix.core.folder_lock import FolderLock
-from panoptix.core.manifest import ImageEntry, ImageStatus, ProjectError
+from panoptix.core.image_notes import ImageNote, read_notes
+from panoptix.core.manifest import IMAGE_IDS_SETTING, ImageEntry, ImageStatus, ProjectError
 from panoptix.core.messages import one_line
 from panoptix.core.panoptic_png import read_panoptic_png, write_panoptic_png
-from panoptix.core.paths import png_names
 from panoptix.core.project import Project
 from panoptix.core.validate import Problem, validate_panoptic
 
-IMAGE_IDS_SETTING = "coco_image_ids"
-"""Project setting ``{key: image id}`` kept from an imported dataset."""
+IMAGES_MARKER = ".panoptix-images"
+"""Marks an images folder an export placed, which a later export may replace."""
 NAME_PATTERN = re.compile(r"[\w][\w.\-]*")
 Progress = Callable[[int, int], None]
 """Called with (images done, images in all)."""
@@ -71,6 +82,8 @@ class ExportItem:
     entry: ImageEntry
     image_id: int
     record: AnnotationRecord
+    note: ImageNote = ImageNote()
+    """The image's flags and comment (``core.image_notes``), copied into its record."""
 
 
 def check_name(name: str) -> str:
@@ -111,6 +124,7 @@ def image_ids(project: Project) -> dict[str, int]:
 def select_items(project: Project, only_done: bool) -> tuple[list[ExportItem], list[str]]:
     """The images to export with their records, and those skipped for having none."""
     ids = image_ids(project)
+    notes = read_notes(project.folder)
     items: list[ExportItem] = []
     skipped: list[str] = []
     for entry in project.images:
@@ -120,21 +134,25 @@ def select_items(project: Project, only_done: bool) -> tuple[list[ExportItem], l
         if record is None:
             skipped.append(entry.rel_path)
         else:
-            items.append(ExportItem(entry, ids[entry.key], record))
+            items.append(ExportItem(entry, ids[entry.key], record,
+                                    notes.get(entry.key, ImageNote())))
     return items, skipped
 
 
 def export_panoptic(project: Project, out_dir: Path, name: str | None = None, *,
                     only_done: bool = False, workers: int | None = None,
-                    progress: Progress | None = None) -> ExportResult:
+                    progress: Progress | None = None,
+                    naming: ExportNaming = ExportNaming()) -> ExportResult:  # noqa: B008
     """Write the project as a validated COCO panoptic dataset into ``out_dir``."""
     name = check_name(name or default_name(project))
     json_name, folder_name = f"panoptic_{name}.json", f"panoptic_{name}"
+    check_images_target(project, out_dir, name, naming)
     with staged(out_dir, name) as stage:
         png_dir = stage / folder_name
         try:
             items, skipped = select_items(project, only_done)
-            pngs = png_names([item.entry.rel_path for item in items])
+            names = export_names([item.entry.rel_path for item in items], naming)
+            pngs = [n.png for n in names]
             png_dir.mkdir()
             annotations: list[dict] = []
             with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -143,19 +161,20 @@ def export_panoptic(project: Project, out_dir: Path, name: str | None = None, *,
                     annotations.append(annotation)
                     if progress is not None:
                         progress(len(annotations), len(items))
-            data = {"info": export_info(project), "licenses": [],
-                    "images": [image_json(item) for item in items],
+            images = image_records(items, names, naming)
+            data = {"info": export_info(project), "licenses": [], "images": images,
                     "annotations": annotations,
                     "categories": project.categories.to_coco()}
             atomic.write_json(stage / json_name, data, sync=False)
+            placed = stage_images(project, stage, out_dir, name, names, images, naming, workers)
         except (OSError, ProjectError, atomic.StoreError) as exc:
             raise ExportError(f"export failed: {export_error_line(exc, out_dir)}") from exc
         problems = validate_panoptic(stage / json_name, png_dir, workers)
         if problems:
             raise ExportError(f"export failed validation ({len(problems)} problems), "
                               f"first: {problems[0]}", problems)
-        publish(stage, out_dir, [json_name, folder_name])
-    return ExportResult([out_dir / json_name, out_dir / folder_name], len(items),
+        publish(stage, out_dir, [json_name, folder_name, *placed])
+    return ExportResult([out_dir / n for n in (json_name, folder_name, *placed)], len(items),
                         sum(len(a["segments_info"]) for a in annotations), skipped)
 
 
@@ -224,9 +243,43 @@ def reencode(project: Project, key: str, target: Path) -> list[dict]:
             for i, s in snapshot.segments.items()]
 
 
-def image_json(item: ExportItem) -> dict:
-    return {"id": item.image_id, "file_name": item.entry.rel_path,
-            "width": item.record.width, "height": item.record.height}
+def image_records(items: Sequence[ExportItem], names: Sequence[ExportName],
+                  naming: ExportNaming) -> list[dict]:
+    """The ``images[]`` records, each with the image's flags and comment."""
+    return [{**image_record(item.image_id, n, item.record.width, item.record.height, naming),
+             **item.note.export_fields()} for item, n in zip(items, names, strict=True)]
+
+
+def check_images_target(project: Project, out_dir: Path, name: str,
+                        naming: ExportNaming) -> None:
+    """Refuse to place images where they would replace the project's own images or a
+    folder that no export placed."""
+    if naming.images is None:
+        return
+    target = (out_dir / name).resolve()
+    root = project.image_root.resolve()
+    if target == root or root.is_relative_to(target) or target.is_relative_to(root):
+        raise ExportError(f"the images folder {out_dir / name} would overlap the project's "
+                          f"images in {project.image_root}: choose another folder or name")
+    if target.exists() and not (target / IMAGES_MARKER).is_file():
+        raise ExportError(f"{out_dir / name} exists and was not placed by an export: choose "
+                          "another folder or name, or move it away")
+
+
+def stage_images(project: Project, stage: Path, out_dir: Path, name: str,
+                 names: Sequence[ExportName], records: Sequence[dict], naming: ExportNaming,
+                 workers: int | None) -> list[str]:
+    """Place the images into ``stage/<name>/`` when asked, checked; what to publish."""
+    if naming.images is None:
+        return []
+    folder = stage / name
+    place_images(project.image_root, names, folder, naming.images, workers)
+    (folder / IMAGES_MARKER).write_bytes(b"")
+    problems = check_images(folder, records)
+    if problems:
+        raise ExportError(f"export failed its image check ({len(problems)} problems), "
+                          f"first: {problems[0]}", problems)
+    return [name]
 
 
 def export_info(project: Project) -> dict:
@@ -297,11 +350,32 @@ def publish(stage: Path, out_dir: Path, names: Sequence[str]) -> None:
         raise ExportError(f"export failed: {export_error_line(exc, out_dir)}") from exc
 
 
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
 def export_error_line(exc: BaseException, out_dir: Path) -> str:
     """An error as one line; an OS error names its file and whether reading or writing it
-    failed (the files inside ``out_dir`` are the ones written)."""
-    if isinstance(exc, OSError) and exc.filename:
-        path = Path(os.fsdecode(exc.filename))
-        action = "write" if path.is_relative_to(out_dir) else "read"
-        return str(atomic.os_error(exc, action, path))
-    return one_line(exc)
+    failed. The files inside ``out_dir`` are the ones written, named where they were
+    going (not in the hidden stage); a copy's error carries both files (``shutil`` sets
+    ``filename`` to the source and ``filename2`` to the target), and a full disk is always
+    the written file's fault."""
+    if not isinstance(exc, OSError) or not (exc.filename or exc.filename2):
+        return one_line(exc)
+    out_dir = Path(os.path.abspath(out_dir))
+    paths = [Path(os.path.abspath(os.fsdecode(name)))
+             for name in (exc.filename, exc.filename2) if name]
+    written = [path for path in paths if path.is_relative_to(out_dir)]
+    if written or exc.errno in _DISK_FULL:
+        return str(atomic.os_error(exc, "write", _published_path((written or paths)[-1],
+                                                                 out_dir)))
+    return str(atomic.os_error(exc, "read", paths[0]))
+
+
+def _published_path(path: Path, out_dir: Path) -> Path:
+    """Where a file of the stage will be once the export is published."""
+    if not path.is_relative_to(out_dir):
+        return path
+    parts = path.relative_to(out_dir).parts
+    if parts and parts[0].startswith(STAGE_PREFIX):
+        parts = parts[1:]
+    return out_dir.joinpath(*parts)

@@ -13,6 +13,7 @@ from types import MappingProxyType
 import numpy as np
 from psygnal import Signal
 
+from panoptix.core import locks
 from panoptix.core.categories import CategorySet
 from panoptix.core.history import Command, History, MapPatch
 from panoptix.core.segment import MAX_SEGMENT_ID, Segment
@@ -21,6 +22,10 @@ from panoptix.core.stats import Box, SegmentStats, segment_stats, tight_box, uni
 
 class DocumentError(ValueError):
     """A document or an edit that would break the document's rules."""
+
+
+class LockedError(DocumentError):
+    """An edit refused because it would change a locked segment; one line says which."""
 
 
 def count_values(values: np.ndarray | int, size: int) -> dict[int, int]:
@@ -50,6 +55,9 @@ class Document:
     """Ids whose table entry or area changed (added, removed, relabelled, resized)."""
     selection_changed = Signal(frozenset)
     history_changed = Signal()
+    notice = Signal(str)
+    """One line about an edit that went through differently than asked (locked pixels
+    left untouched, say)."""
 
     def __init__(self, id_map: np.ndarray, segments: Mapping[int, Segment],
                  categories: CategorySet, history_limit: int = 100) -> None:
@@ -74,6 +82,9 @@ class Document:
         self._areas = {i: s.area for i, s in stats.items()}
         self._boxes: dict[int, Box] = {i: s.box for i, s in stats.items()}
         self._loose: set[int] = set()
+        self._locked_categories: frozenset[int] = frozenset()
+        self._lock_table: np.ndarray | None = None
+        self._lock_table_valid = False
         self._fuse_duplicate_stuff()
         self.history.clear()
 
@@ -146,6 +157,90 @@ class Document:
     def is_thing(self, segment_id: int) -> bool:
         return self.categories.is_thing(self._segments[segment_id].category_id)
 
+    # -- locks (see core.locks) -------------------------------------------------------
+    @property
+    def locked_categories(self) -> frozenset[int]:
+        return self._locked_categories
+
+    def set_locked_categories(self, category_ids: Iterable[int]) -> None:
+        """Lock these categories (a view of the project's setting; not in the history)."""
+        wanted = frozenset(int(i) for i in category_ids)
+        changed = wanted ^ self._locked_categories
+        if not changed:
+            return
+        self._locked_categories = wanted
+        self._lock_table_valid = False
+        self.segments_changed.emit(frozenset(
+            i for i, s in self._segments.items() if s.category_id in changed))
+
+    def is_locked(self, segment_id: int) -> bool:
+        segment = self._segments.get(segment_id)
+        return segment is not None and locks.is_locked(segment, self._locked_categories)
+
+    def locked_ids(self) -> frozenset[int]:
+        return locks.locked_ids(self._segments, self._locked_categories)
+
+    def _locks(self) -> np.ndarray | None:
+        """The lookup of locked ids, or None when nothing is locked (the fast path)."""
+        if not self._lock_table_valid:
+            ids = self.locked_ids()
+            self._lock_table = (locks.lookup(ids, max(self._segments, default=0))
+                                if ids else None)
+            self._lock_table_valid = True
+        return self._lock_table
+
+    def _first_locked(self, values: np.ndarray | int, size: int) -> str:
+        found = locks.first_locked(count_values(values, size), self._segments,
+                                   self.categories, self._locked_categories)
+        return found or "a locked segment is in the way"
+
+    def _enforce_locks(self, command: Command) -> None:
+        """Clip the command's patches to unlocked pixels; refuse it (LockedError) when it
+        would write into a locked segment or leave nothing to do."""
+        table = self._locks()
+        if table is None:
+            return
+        kept, dropped, reason = [], 0, ""
+        for patch in command.patches:
+            size = int(patch.mask.sum())
+            if locks.writes_locked(patch, table):
+                raise LockedError(self._first_locked(patch.new, size))
+            clipped, count = locks.clip(patch, table)
+            if count and not reason:
+                reason = self._first_locked(patch.old, size)
+            dropped += count
+            if clipped is not None:
+                kept.append(clipped)
+        only_creates = all(command.table_before.get(i) is None for i in command.table_after)
+        if dropped and not kept and only_creates:
+            raise LockedError(f"nothing to change outside locked pixels ({reason})")
+        refusal = locks.table_refusal(command, self._segments, self.categories,
+                                      self._locked_categories)
+        if refusal is not None:
+            raise LockedError(refusal)
+        command.patches = kept
+        if dropped:
+            self.notice.emit(f"left {dropped:,} locked pixels untouched ({reason})")
+
+    def _check_replay(self, command: Command, undoing: bool) -> None:
+        """Refuse an undo or redo that would change a locked segment (history stays whole:
+        a step is replayed completely or not at all)."""
+        table = self._locks()
+        if table is None:
+            return
+        refusal = locks.table_refusal(command, self._segments, self.categories,
+                                      self._locked_categories, undoing=undoing)
+        for patch in command.patches:
+            if refusal is None and locks.touches_locked(patch, table):
+                size = int(patch.mask.sum())
+                ids = set(count_values(patch.old, size)) | set(count_values(patch.new, size))
+                refusal = locks.first_locked(ids, self._segments, self.categories,
+                                             self._locked_categories)
+        if refusal is not None:
+            verb = "undo" if undoing else "redo"
+            raise LockedError(f"cannot {verb} {command.label.lower()}: {refusal}; "
+                              "unlock it first")
+
     # -- selection ------------------------------------------------------------------
     @property
     def selection(self) -> frozenset[int]:
@@ -165,14 +260,36 @@ class Document:
             self.select({segment_id}, add=True)
 
     # -- changing -------------------------------------------------------------------
-    def execute(self, command: Command) -> Command | None:
-        """Apply a command built against the current state and make it undoable."""
+    def execute(self, command: Command, *, enforce_locks: bool = True) -> Command | None:
+        """Apply a command built against the current state and make it undoable.
+
+        Locked pixels are left as they are and an edit into a locked segment raises
+        LockedError (see ``core.locks``); only rules that keep the document valid (one
+        segment per stuff category) pass ``enforce_locks=False``."""
+        if enforce_locks:
+            self._enforce_locks(command)
         for patch in command.patches:
             self._write_patch(patch, forward=True)
         return self.commit_applied(command)
 
     def apply_live(self, patch: MapPatch) -> None:
-        """Write a patch now (a brush dab); the caller commits the whole stroke later."""
+        """Write a patch now (a brush dab); the caller commits the whole stroke later.
+
+        Locked pixels are left out; a patch into a locked segment is dropped, and
+        ``notice`` says why (a dab is never refused by an exception)."""
+        table = self._locks()
+        if table is not None:
+            size = int(patch.mask.sum())
+            if locks.writes_locked(patch, table):
+                self.notice.emit(self._first_locked(patch.new, size))
+                return
+            clipped, dropped = locks.clip(patch, table)
+            if dropped:
+                self.notice.emit(f"left locked pixels untouched "
+                                 f"({self._first_locked(patch.old, size)})")
+            if clipped is None:
+                return
+            patch = clipped
         self._write_patch(patch, forward=True)
         self.map_changed.emit(patch.box)
         self.segments_changed.emit(frozenset(self._ids_in(patch)))
@@ -189,13 +306,23 @@ class Document:
         self._set_table(dict.fromkeys(emptied))
         if command.is_empty:
             return None
+        refusal = locks.table_refusal(command, command.table_before, self.categories,
+                                      self._locked_categories)
+        if refusal is not None:
+            self._set_table(command.table_before)
+            for patch in reversed(command.patches):
+                self._write_patch(patch, forward=False)
+            raise LockedError(refusal)
         self.history.push(command)
         self._changed(command)
         return command
 
     def undo(self) -> bool:
-        if not self.history.can_undo:
+        """Undo the last step; LockedError if that would change a locked segment."""
+        command = self.history.next_undo
+        if command is None:
             return False
+        self._check_replay(command, undoing=True)
         command = self.history.pop_undo()
         for patch in reversed(command.patches):
             self._write_patch(patch, forward=False)
@@ -204,8 +331,10 @@ class Document:
         return True
 
     def redo(self) -> bool:
-        if not self.history.can_redo:
+        command = self.history.next_redo
+        if command is None:
             return False
+        self._check_replay(command, undoing=False)
         command = self.history.pop_redo()
         for patch in command.patches:
             self._write_patch(patch, forward=True)
@@ -242,6 +371,8 @@ class Document:
                     self._loose.add(segment_id)
 
     def _set_table(self, entries: Mapping[int, Segment | None]) -> None:
+        if entries:
+            self._lock_table_valid = False
         for segment_id, segment in entries.items():
             if segment is None:
                 self._segments.pop(segment_id, None)

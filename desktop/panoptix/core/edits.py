@@ -64,7 +64,7 @@ def fuse_stuff(doc: Document) -> bool:
     for keep, others in duplicates.items():
         command.patches += [_move_patch(doc, other, keep) for other in others]
         command.note_table({i: doc.segments[i] for i in others}, dict.fromkeys(others))
-    return doc.execute(command) is not None
+    return doc.execute(command, enforce_locks=False) is not None  # keeps the map valid
 
 
 def relabel(doc: Document, ids: Iterable[int], category_id: int) -> list[int]:
@@ -268,22 +268,36 @@ class BrushStroke:
         self._last = (x, y)
 
     def finish(self) -> Command | None:
-        box: Box | None = None
-        for patch in self._dabs:
-            box = union_box(box, patch.box)
-        if box is None:
+        if not self._dabs:
             if self._created is not None:
                 self.doc.set_segment_untracked(self.value, None)
             return None
-        y0, x0, y1, x1 = box
-        current = self.doc.id_map[y0:y1, x0:x1]
-        before = current.copy()
-        for patch in reversed(self._dabs):
-            py0, px0, py1, px1 = patch.box
-            before[py0 - y0:py1 - y0, px0 - x0:px1 - x0][patch.mask] = patch.old
-        folded = MapPatch.from_change(box, before, current)
+        folded = fold_live(self.doc, self._dabs)
         command = Command("Erase" if self.value == 0 else "Brush", [folded] if folded else [])
         if self._created is not None:
             command.note_table({self.value: None}, {self.value: self._created})
         self._dabs.clear()
         return self.doc.commit_applied(command)
+
+
+def before_live(doc: Document, patches: Sequence[MapPatch], box: Box) -> np.ndarray:
+    """The map inside ``box`` as it was before ``patches`` were written live (each patch
+    lies inside ``box``)."""
+    y0, x0, y1, x1 = box
+    before = doc.id_map[y0:y1, x0:x1].copy()
+    for patch in reversed(patches):
+        py0, px0, py1, px1 = patch.box
+        before[py0 - y0:py1 - y0, px0 - x0:px1 - x0][patch.mask] = patch.old
+    return before
+
+
+def fold_live(doc: Document, patches: Sequence[MapPatch]) -> MapPatch | None:
+    """Patches written live, as one: the pixels whose value really changed, with their
+    values from before the first."""
+    box: Box | None = None
+    for patch in patches:
+        box = union_box(box, patch.box)
+    if box is None:
+        return None
+    y0, x0, y1, x1 = box
+    return MapPatch.from_change(box, before_live(doc, patches, box), doc.id_map[y0:y1, x0:x1])

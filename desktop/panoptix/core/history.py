@@ -99,6 +99,14 @@ class History:
         return bool(self._redo)
 
     @property
+    def next_undo(self) -> Command | None:
+        return self._undo[-1] if self._undo else None
+
+    @property
+    def next_redo(self) -> Command | None:
+        return self._redo[-1] if self._redo else None
+
+    @property
     def undo_label(self) -> str | None:
         return self._undo[-1].label if self._undo else None
 

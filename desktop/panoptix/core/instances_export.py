@@ -25,15 +25,18 @@ from panoptix.core.coco_export import (
     ExportItem,
     ExportResult,
     Progress,
+    check_images_target,
     check_name,
     default_name,
     export_error_line,
-    image_json,
+    image_records,
     publish,
     read_stored,
     select_items,
+    stage_images,
     staged,
 )
+from panoptix.core.export_names import ExportNaming, export_names
 from panoptix.core.manifest import ProjectError
 from panoptix.core.panoptic_png import PanopticPngError
 from panoptix.core.project import Project
@@ -130,11 +133,13 @@ def rle_area_and_bbox(rle: dict) -> tuple[int, list[int]]:
 
 def export_instances(project: Project, out_dir: Path, name: str | None = None, *,
                      only_done: bool = False, workers: int | None = None,
-                     progress: Progress | None = None) -> ExportResult:
+                     progress: Progress | None = None,
+                     naming: ExportNaming = ExportNaming()) -> ExportResult:  # noqa: B008
     """Write ``instances_<name>.json`` into ``out_dir``, checked against its own RLEs."""
     name = check_name(name or default_name(project))
     json_name = f"instances_{name}.json"
     categories = project.categories
+    check_images_target(project, out_dir, name, naming)
     with staged(out_dir, name) as stage:
         try:
             items, skipped = select_items(project, only_done)
@@ -165,17 +170,20 @@ def export_instances(project: Project, out_dir: Path, name: str | None = None, *
                 annotation["id"] = annotation_id
             things = [{"id": c.id, "name": c.name, "supercategory": c.supercategory}
                       for c in categories if c.isthing]
+            names = export_names([item.entry.rel_path for item in items], naming)
+            images = image_records(items, names, naming)
             atomic.write_json(stage / json_name, {
-                "images": [image_json(item) for item in items], "annotations": annotations,
-                "categories": things}, sync=False)
+                "images": images, "annotations": annotations, "categories": things}, sync=False)
+            placed = stage_images(project, stage, out_dir, name, names, images, naming, workers)
         except (OSError, ProjectError, atomic.StoreError, PanopticPngError) as exc:
             raise ExportError(f"export failed: {export_error_line(exc, out_dir)}") from exc
         problems = check_instances(annotations)
         if problems:
             raise ExportError(f"export failed its check ({len(problems)} problems), first: "
                               f"{problems[0]}", problems)
-        publish(stage, out_dir, [json_name])
-    return ExportResult([out_dir / json_name], len(items), len(annotations), skipped)
+        publish(stage, out_dir, [json_name, *placed])
+    return ExportResult([out_dir / n for n in (json_name, *placed)], len(items),
+                        len(annotations), skipped)
 
 
 def check_instances(annotations: list[dict]) -> list[Problem]:

@@ -196,7 +196,7 @@ class PQAccumulator:
         for pred_id, pred in pred_segments.items():
             if pred.category_id not in self.counts:
                 raise PQError(f"prediction segment {pred_id} has category {pred.category_id}, "
-                              "which is not in the category table")
+                              "which is not among the ground truth's categories")
         return areas
 
 

@@ -15,13 +15,16 @@ class Segment:
     iscrowd: bool = False
     score: float | None = None
     source: str = "manual"
+    locked: bool = False
+    """Edits leave the segment's pixels and attributes alone (see ``core.locks``)."""
 
     def to_json(self) -> dict:
         return {"category_id": self.category_id, "iscrowd": int(self.iscrowd),
-                "score": self.score, "source": self.source}
+                "score": self.score, "source": self.source, "locked": self.locked}
 
     @classmethod
     def from_json(cls, data: dict) -> Segment:
         score = data.get("score")
         return cls(int(data["category_id"]), bool(int(data.get("iscrowd", 0))),
-                   None if score is None else float(score), str(data.get("source", "manual")))
+                   None if score is None else float(score), str(data.get("source", "manual")),
+                   bool(data.get("locked", False)))

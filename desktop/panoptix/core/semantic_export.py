@@ -1,9 +1,16 @@
-"""Semantic export: one PNG per image whose pixels are category ids.
+"""Semantic export: one PNG per image whose pixels say each pixel's category.
 
-Unlabeled pixels get 255 in an 8-bit PNG when every category id is below 255, else 65535
-in a 16-bit PNG: ADE20K's ids start at 0, so 0 cannot mean unlabeled. ``semantic_<name>.json``
-beside the ``semantic_<name>/`` folder says which value is unlabeled, the PNG type, the
-categories and which PNG belongs to which image. PNG names follow the panoptic export's.
+Pixel values (``ids``): ``train`` (the default) numbers the categories 0..N-1 in the
+category table's order, as detectron2's ``load_sem_seg``, Mask2Former's semantic configs
+(its ``prepare_coco_semantic_annos_from_panoptic_annos.py`` numbers COCO the same way) and
+MMSegmentation expect; ``category`` writes the categories' own ids (COCO's are sparse, up to
+200). Unlabeled pixels get 255 in an 8-bit PNG when every value is below 255, else 65535 in
+a 16-bit PNG: ADE20K's category ids start at 0, so 0 cannot mean unlabeled.
+
+Beside the ``semantic_<name>/`` folder: ``semantic_<name>.json`` (the ids, the unlabeled
+value, the PNG type, the categories and which PNG belongs to which image) and
+``semantic_<name>_classes.json``, the table from pixel value to category, in value order,
+for a trainer's class list. PNG names follow the panoptic export's.
 """
 
 from __future__ import annotations
@@ -23,31 +30,52 @@ from panoptix.core.coco_export import (
     ExportItem,
     ExportResult,
     Progress,
+    check_images_target,
     check_name,
     default_name,
     export_error_line,
-    image_json,
+    image_records,
     publish,
     read_stored,
     select_items,
+    stage_images,
     staged,
 )
+from panoptix.core.export_names import ExportNaming, export_names
 from panoptix.core.manifest import ProjectError
 from panoptix.core.panoptic_png import PanopticPngError
-from panoptix.core.paths import png_names
 from panoptix.core.project import Project
 from panoptix.core.validate import Problem
 
+IDS = ("train", "category")
+DEFAULT_IDS = "train"
 
-def pixel_type(categories: CategorySet) -> tuple[np.dtype, int]:
-    """``(dtype, unlabeled value)``: uint8 with 255 if every id is below 255, else uint16
+
+def pixel_values(categories: CategorySet, ids: str = DEFAULT_IDS) -> dict[int, int]:
+    """``{category id: pixel value}``: 0..N-1 in table order (``train``) or the ids."""
+    if ids == "train":
+        return {category.id: value for value, category in enumerate(categories)}
+    if ids == "category":
+        return {category_id: category_id for category_id in categories.ids}
+    raise ExportError(f"unknown ids {ids!r}: use {' or '.join(IDS)}")
+
+
+def pixel_type(categories: CategorySet, ids: str = "category") -> tuple[np.dtype, int]:
+    """``(dtype, unlabeled value)``: uint8 with 255 if every value is below 255, else uint16
     with 65535."""
-    top = max(categories.ids, default=0)
+    top = max(pixel_values(categories, ids).values(), default=0)
     if top < 255:
         return np.dtype(np.uint8), 255
     if top < 65535:
         return np.dtype(np.uint16), 65535
     raise ExportError(f"semantic export needs category ids below 65535; {top} is not")
+
+
+def class_table(categories: CategorySet, values: dict[int, int]) -> list[dict]:
+    """Pixel value to category, in value order."""
+    return sorted(({"value": values[c.id], "category_id": c.id, "name": c.name,
+                    "supercategory": c.supercategory, "isthing": int(c.isthing),
+                    "color": list(c.color)} for c in categories), key=lambda row: row["value"])
 
 
 def semantic_map(id_map: np.ndarray, categories_of: dict[int, int], dtype: np.dtype,
@@ -63,28 +91,35 @@ def semantic_map(id_map: np.ndarray, categories_of: dict[int, int], dtype: np.dt
 
 def export_semantic(project: Project, out_dir: Path, name: str | None = None, *,
                     only_done: bool = False, workers: int | None = None,
-                    progress: Progress | None = None) -> ExportResult:
-    """Write ``semantic_<name>.json`` and ``semantic_<name>/`` into ``out_dir``, checked."""
+                    progress: Progress | None = None, ids: str = DEFAULT_IDS,
+                    naming: ExportNaming = ExportNaming()) -> ExportResult:  # noqa: B008
+    """Write ``semantic_<name>.json``, ``semantic_<name>_classes.json`` and
+    ``semantic_<name>/`` into ``out_dir``, checked."""
     name = check_name(name or default_name(project))
     json_name, folder_name = f"semantic_{name}.json", f"semantic_{name}"
-    dtype, unlabeled = pixel_type(project.categories)
+    classes_name = f"semantic_{name}_classes.json"
+    values = pixel_values(project.categories, ids)
+    dtype, unlabeled = pixel_type(project.categories, ids)
+    check_images_target(project, out_dir, name, naming)
     with staged(out_dir, name) as stage:
         try:
             items, skipped = select_items(project, only_done)
-            pngs = png_names([item.entry.rel_path for item in items])
+            names = export_names([item.entry.rel_path for item in items], naming)
+            pngs = [n.png for n in names]
             folder = stage / folder_name
             folder.mkdir()
 
             def write(item: ExportItem, png: str) -> dict[int, int]:
                 record, id_map = read_stored(project, item)
-                categories_of = {i: s.segment.category_id for i, s in record.segments.items()}
-                pixels = semantic_map(id_map, categories_of, dtype, unlabeled)
+                values_of = {i: values.get(s.segment.category_id, unlabeled)
+                             for i, s in record.segments.items()}
+                pixels = semantic_map(id_map, values_of, dtype, unlabeled)
                 (folder / png).parent.mkdir(parents=True, exist_ok=True)
                 write_gray_png(folder / png, pixels)
                 expected: Counter[int] = Counter()
                 for saved in record.segments.values():
                     if saved.area > 0:
-                        expected[saved.segment.category_id] += saved.area
+                        expected[values.get(saved.segment.category_id, unlabeled)] += saved.area
                 return dict(expected)
 
             counts: list[dict[int, int]] = []
@@ -93,19 +128,26 @@ def export_semantic(project: Project, out_dir: Path, name: str | None = None, *,
                     counts.append(found)
                     if progress is not None:
                         progress(len(counts), len(items))
-            images = [dict(image_json(item), semantic_file_name=png)
-                      for item, png in zip(items, pngs, strict=True)]
+            images = [dict(record, semantic_file_name=png) for record, png in
+                      zip(image_records(items, names, naming), pngs, strict=True)]
+            classes = class_table(project.categories, values)
             atomic.write_json(stage / json_name, {
-                "format": "semantic", "dtype": dtype.name, "unlabeled": unlabeled,
-                "categories": project.categories.to_coco(), "images": images}, sync=False)
+                "format": "semantic", "ids": ids, "dtype": dtype.name, "unlabeled": unlabeled,
+                "classes": classes, "categories": project.categories.to_coco(),
+                "images": images}, sync=False)
+            atomic.write_json(stage / classes_name, {"ids": ids, "unlabeled": unlabeled,
+                                                     "classes": classes}, sync=False)
+            placed = stage_images(project, stage, out_dir, name, names, images, naming, workers)
         except (OSError, ProjectError, atomic.StoreError, PanopticPngError) as exc:
             raise ExportError(f"export failed: {export_error_line(exc, out_dir)}") from exc
-        problems = check_semantic(folder, images, counts, project.categories, dtype, unlabeled)
+        problems = check_semantic(folder, images, counts, set(values.values()), dtype,
+                                  unlabeled)
         if problems:
             raise ExportError(f"export failed its check ({len(problems)} problems), first: "
                               f"{problems[0]}", problems)
-        publish(stage, out_dir, [json_name, folder_name])
-    return ExportResult([out_dir / json_name, out_dir / folder_name], len(items),
+        written = [json_name, classes_name, folder_name, *placed]
+        publish(stage, out_dir, written)
+    return ExportResult([out_dir / n for n in written], len(items),
                         sum(len(c) for c in counts), skipped)
 
 
@@ -124,9 +166,9 @@ def pixel_counts(pixels: np.ndarray, unlabeled: int) -> dict[int, int]:
 
 
 def check_semantic(folder: Path, images: list[dict], expected: list[dict[int, int]],
-                   categories: CategorySet, dtype: np.dtype, unlabeled: int) -> list[Problem]:
-    """Read every written PNG back: its type and size, and its pixels per category must
-    equal the areas the project saved, with no value that is neither a category nor
+                   values: set[int], dtype: np.dtype, unlabeled: int) -> list[Problem]:
+    """Read every written PNG back: its type and size, and its pixels per value must equal
+    the areas the project saved, with no value that is neither a category's nor
     unlabeled."""
     problems: list[Problem] = []
     for image, counts in zip(images, expected, strict=True):
@@ -138,7 +180,7 @@ def check_semantic(folder: Path, images: list[dict], expected: list[dict[int, in
                                     "wrong type or size"))
             continue
         found = pixel_counts(pixels, unlabeled)
-        unknown = sorted(set(found) - set(categories.ids))
+        unknown = sorted(set(found) - values)
         if unknown:
             problems.append(Problem("unknown-category", where, f"values {unknown[:10]} are "
                                     "neither categories nor unlabeled"))

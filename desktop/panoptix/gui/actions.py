@@ -2,8 +2,8 @@
 
 Shortcuts follow what labelme and CVAT users know: D/A next/previous image, N new segment,
 Del delete, Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y) undo/redo, [ and ] brush size. Model-assisted
-editing adds R (refine edge), . and , (next / previous least confident segment) and the
-proposal tool's C. A tooltip always names its shortcut.
+editing adds R (refine edge), . and , (next / previous least confident segment), the
+proposal tool's C and the Segment Anything tool's S. A tooltip always names its shortcut.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ SPECS: tuple[ActionSpec, ...] = (
                "Open a folder of images or a project"),
     ActionSpec("open_images", "Open &Images…", "mdi6.image-multiple", ("Ctrl+Shift+O",),
                "Open one or more image files"),
+    ActionSpec("save", "&Save", "mdi6.content-save", ("Ctrl+S",),
+               "Save now; also retries saves that failed (edits are saved automatically)"),
     ActionSpec("export", "&Export…", "mdi6.export", ("Ctrl+E",),
                "Export COCO panoptic, semantic or instances, and validate"),
     ActionSpec("quit", "&Quit", "mdi6.exit-to-app", ("Ctrl+Q",), "Save and quit"),
@@ -55,8 +57,16 @@ SPECS: tuple[ActionSpec, ...] = (
                "Start a new segment of the current category"),
     ActionSpec("refine_edge", "Re&fine Edge", "mdi6.vector-curve", ("R",),
                "Snap the selected segment's boundary to image edges nearby (GrabCut)"),
+    ActionSpec("lock", "&Lock / Unlock Segments", "mdi6.lock", ("Ctrl+L",),
+               "Lock the selected segments against every edit (again: unlock)"),
+    ActionSpec("lock_category", "Lock / Unlock &Category", "mdi6.lock-outline",
+               ("Ctrl+Shift+L",), "Lock the selection's category (or the current one) "
+               "against every edit, in the whole project"),
+    ActionSpec("crowd", "Toggle &Crowd", "mdi6.account-group", ("Shift+C",),
+               "Mark the selected thing segments as a crowd (COCO iscrowd), or not"),
     ActionSpec("protect", "&Protect Labeled Pixels", "mdi6.shield-outline", ("Ctrl+P",),
-               "Brush and polygon only paint unlabeled pixels", checkable=True),
+               "Paint only unlabeled pixels (brush, polygon; Segment Anything keeps its own "
+               "setting, on at first)", checkable=True),
     ActionSpec("brush_bigger", "Bigger Brush", "mdi6.plus-circle-outline", ("]",),
                "Make the brush and eraser bigger"),
     ActionSpec("brush_smaller", "Smaller Brush", "mdi6.minus-circle-outline", ("[",),
@@ -66,6 +76,8 @@ SPECS: tuple[ActionSpec, ...] = (
                "Show the whole image"),
     ActionSpec("actual", "&Actual Pixels", "mdi6.magnify-scan", ("Ctrl+0",),
                "One image pixel per screen pixel"),
+    ActionSpec("zoom_selection", "Zoom to &Selection", "mdi6.selection-search", ("Shift+F",),
+               "Fill the view with the selected segments"),
     ActionSpec("zoom_in", "Zoom &In", "mdi6.magnify-plus", ("Ctrl++", "Ctrl+="), "Zoom in"),
     ActionSpec("zoom_out", "Zoom &Out", "mdi6.magnify-minus", ("Ctrl+-",), "Zoom out"),
     ActionSpec("overlay", "Show &Overlay", "mdi6.layers", ("H",),
@@ -88,6 +100,8 @@ SPECS: tuple[ActionSpec, ...] = (
                "Stop pre-segmenting the rest of the folder"),
     ActionSpec("model_settings", "&Model Settings…", "mdi6.tune", ("Ctrl+,",),
                "Model, device, task and thresholds"),
+    ActionSpec("sam_settings", "&Segment Anything Model…", "mdi6.creation", (),
+               "The SAM 2 (or SAM) model the Segment Anything tool (S) uses"),
     ActionSpec("train", "&Train on Done Images…", "mdi6.school", (),
                "Fine-tune the model on the images marked done, in a separate process"),
     # Review
@@ -104,6 +118,8 @@ SPECS: tuple[ActionSpec, ...] = (
     # Help
     ActionSpec("shortcuts", "&Keyboard Shortcuts", "mdi6.keyboard", ("F1",),
                "List every shortcut"),
+    ActionSpec("customize_shortcuts", "&Customize Shortcuts…", "mdi6.keyboard-settings", (),
+               "Change any shortcut, or pick the labelme or CVAT preset"),
 )
 
 

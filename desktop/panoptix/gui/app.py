@@ -1,4 +1,4 @@
-"""Starting the application: ``panoptix [PATH] [--model M] [--device D]``.
+"""Starting the application: ``panoptix [PATH] [--model M] [--device D] [--sam-model M]``.
 
 The window is shown first and the path opened from the event loop right after, so the
 window appears at once; torch and transformers load later, on the worker thread.
@@ -52,19 +52,21 @@ def application() -> QApplication:
 
 
 def create_window(path: str | None = None, model: str | None = None,
-                  device: str | None = None) -> MainWindow:
+                  device: str | None = None, sam_model: str | None = None) -> MainWindow:
     """Show the window, then open ``path`` (or the sample images) from the event loop."""
     application()
     window = MainWindow()
+    window.sam.override_model(sam_model)
     window.show()
     target = path if path is not None else str(sample_folder())
     QTimer.singleShot(0, lambda: window.open_path(target, model, device))
     return window
 
 
-def run(path: str | None = None, model: str | None = None, device: str | None = None) -> int:
+def run(path: str | None = None, model: str | None = None, device: str | None = None,
+        sam_model: str | None = None) -> int:
     app = application()
-    window = create_window(path, model, device)
+    window = create_window(path, model, device, sam_model)
     code = app.exec()
     del window
     return int(code)

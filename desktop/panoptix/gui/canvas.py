@@ -190,6 +190,33 @@ class Canvas(QGraphicsView):
         elif not visible.contains(rect):
             self.centerOn(rect.center())
 
+    def zoom_to(self, box: tuple[int, int, int, int], margin: float = 0.15,
+                max_scale: float = 16.0) -> None:
+        """Fill the view with the image box (y0, x0, y1, x1) and a margin around it, never
+        magnifying beyond ``max_scale`` (a speck stays recognisable)."""
+        y0, x0, y1, x1 = box
+        pad = margin * max(y1 - y0, x1 - x0) + 2
+        rect = QRectF(x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad)
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.scale_factor > max_scale:
+            self.scale(max_scale / self.scale_factor, max_scale / self.scale_factor)
+        self.centerOn(rect.center())
+        self._fitted = False
+        self.zoom_changed.emit(self.scale_factor)
+
+    def view_state(self) -> tuple[float, float, float]:
+        """(scale, x, y): the zoom and the image point at the centre of the view."""
+        centre = self.mapToScene(self.viewport().rect().center())
+        return self.scale_factor, centre.x(), centre.y()
+
+    def set_view(self, scale: float, x: float, y: float) -> None:
+        """Show the image at ``scale`` centred on (x, y), as ``view_state`` gave them."""
+        scale = max(MIN_SCALE, min(MAX_SCALE, scale))
+        self.scale(scale / self.scale_factor, scale / self.scale_factor)
+        self.centerOn(QPointF(x, y))
+        self._fitted = False
+        self.zoom_changed.emit(self.scale_factor)
+
     def add_item(self, item) -> None:  # noqa: ANN001 - any QGraphicsItem
         """Add a tool preview above the overlay."""
         item.setZValue(10)

@@ -16,6 +16,7 @@ from panoptix.core import edits
 from panoptix.core.document import Document, DocumentError
 from panoptix.gui.canvas import Canvas, PointerEvent
 from panoptix.gui.tools import TOOLS, Tool, single_selected
+from panoptix.gui.vertex_tool import VertexTool  # noqa: F401 - registers the tool
 
 MIN_BRUSH, MAX_BRUSH = 1, 400
 
@@ -30,16 +31,20 @@ class Editor(QObject):
     hover_changed = Signal(str)
     relabel_requested = Signal()
     """Ask the window to open the category picker for the selection."""
+    protect_changed = Signal(bool)
+    """The current tool's "Protect Labeled Pixels" setting, after a change of tool."""
 
     def __init__(self, canvas: Canvas, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.canvas = canvas
         self.brush_size = 15
-        self.protect_labeled = False
+        self._protect: dict[str, bool] = {"": False}
         self._category_id: int | None = None
         self._document: Document | None = None
         self.tools: dict[str, Tool] = {name: cls(self) for name, cls in TOOLS.items()}
         self.tool = self.tools["select"]
+        for tool in self.tools.values():
+            self._protect.setdefault(tool.protect_group, tool.protect_default)
         canvas.pointer_pressed.connect(self._press)
         canvas.pointer_moved.connect(self._move)
         canvas.pointer_released.connect(self._release)
@@ -59,7 +64,11 @@ class Editor(QObject):
 
     def set_document(self, doc: Document | None) -> None:
         self.tool.deactivate()
+        if self._document is not None:
+            self._document.notice.disconnect(self.report)
         self._document = doc
+        if doc is not None:
+            doc.notice.connect(self.report)  # e.g. locked pixels an edit left alone
         self.canvas.set_document(doc)
         if doc is not None and self._category_id not in doc.categories:
             self.set_category(None)
@@ -69,6 +78,25 @@ class Editor(QObject):
             self._category_id = category_id
             self.category_changed.emit(category_id)
 
+    @property
+    def protect_labeled(self) -> bool:
+        """Whether the current tool paints only unlabeled pixels."""
+        return self.protect_for(self.tool.protect_group)
+
+    @protect_labeled.setter
+    def protect_labeled(self, on: bool) -> None:
+        self.set_protect(on, self.tool.protect_group)
+
+    def protect_for(self, group: str) -> bool:
+        return self._protect.get(group, self._protect[""])
+
+    def set_protect(self, on: bool, group: str = "") -> None:
+        self._protect[group] = bool(on)
+
+    def protect_groups(self) -> list[str]:
+        """The tools' own protect settings (besides the shared one, "")."""
+        return sorted(group for group in self._protect if group)
+
     def set_tool(self, name: str) -> None:
         if name == self.tool.name:
             return
@@ -76,6 +104,7 @@ class Editor(QObject):
         self.tool = self.tools[name]
         self.tool.activate()
         self.tool_changed.emit(name)
+        self.protect_changed.emit(self.protect_labeled)
 
     def set_brush_size(self, size: int) -> None:
         size = max(MIN_BRUSH, min(MAX_BRUSH, int(size)))
@@ -148,11 +177,11 @@ class Editor(QObject):
 
     def undo(self) -> None:
         self.tool.deactivate()
-        if self._document is not None and not self._document.undo():
+        if self._document is not None and self.run(self._document.undo) is False:
             self.report("nothing to undo")
 
     def redo(self) -> None:
-        if self._document is not None and not self._document.redo():
+        if self._document is not None and self.run(self._document.redo) is False:
             self.report("nothing to redo")
 
     def select_all(self) -> None:
@@ -212,4 +241,7 @@ class Editor(QObject):
         segment = doc.segments[segment_id]
         name = self.category_name(segment.category_id) or f"category {segment.category_id}"
         score = "" if segment.score is None else f"  score {segment.score:.2f}"
-        return f"({x}, {y})  #{segment_id} {name}{score}  area {doc.area(segment_id):,} px"
+        marks = "".join(("  crowd" if segment.iscrowd else "",
+                         "  locked" if doc.is_locked(segment_id) else ""))
+        return (f"({x}, {y})  #{segment_id} {name}{score}  area {doc.area(segment_id):,} px"
+                f"{marks}")

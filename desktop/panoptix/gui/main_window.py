@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from panoptix.core.atomic import StoreError
 from panoptix.core.document import Document
 from panoptix.core.edits import fuse_stuff
 from panoptix.gui.actions import Actions
@@ -31,15 +32,20 @@ from panoptix.gui.canvas import Canvas
 from panoptix.gui.dialogs import RelabelPopup, show_shortcuts
 from panoptix.gui.editor import MAX_BRUSH, MIN_BRUSH, Editor
 from panoptix.gui.export_dialog import ExportDialog
+from panoptix.gui.extras import Extras
 from panoptix.gui.panels.category_picker import CategoryPanel
 from panoptix.gui.panels.image_list import ImageList
 from panoptix.gui.panels.segment_list import SegmentList
 from panoptix.gui.prefs import Prefs
+from panoptix.gui.read_only import MESSAGE as READ_ONLY_MESSAGE
+from panoptix.gui.read_only import ReadOnlyMode
+from panoptix.gui.sam_controller import SamController
 from panoptix.gui.session import Session
 from panoptix.gui.settings_dialog import SettingsDialog
 from panoptix.gui.status import StatusBar
 from panoptix.gui.threshold_panel import ThresholdPanel
 from panoptix.gui.training import TrainingController
+from panoptix.gui.unsaved import Ask, ask_with_dialog, settle_unsaved, shut_down
 from panoptix.gui.worker_client import WorkerClient
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -71,7 +77,13 @@ class MainWindow(QMainWindow):
         self._dock("Categories", self.categories, Qt.DockWidgetArea.RightDockWidgetArea)
         self.assist = AssistController(self.session, self.editor, self, self)
         self.training = TrainingController(self)
+        self.sam = SamController(self.session, self.editor, self.client, self.assist,
+                                 self.images.keys, self)
         self.actions = Actions(self, self._handlers())
+        self.read_only = ReadOnlyMode(self.actions, self.status,
+                                      [self.thresholds, self.categories])
+        self.ask_unsaved: Ask = ask_with_dialog(self)
+        """Asked before quitting or opening another project while work is unsaved."""
         self.relabel_popup = RelabelPopup(self)
         self.relabel_popup.suggest = self.assist.suggester(self.relabel_popup.suggest)
         self.settings_dialog: SettingsDialog | None = None
@@ -79,6 +91,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_toolbars()
         self._connect()
+        self.extras = Extras(self)  # locks, notes, overview, shortcuts, resume...
         self._restore_prefs()
         self._enable_for_document(None)
 
@@ -94,7 +107,7 @@ class MainWindow(QMainWindow):
         editor, session = self.editor, self.session
         handlers = {
             "open_folder": self.choose_folder, "open_images": self.choose_images,
-            "export": self.show_export, "quit": self.close,
+            "export": self.show_export, "quit": self.close, "save": session.save,
             "undo": editor.undo, "redo": editor.redo, "select_all": editor.select_all,
             "deselect": editor.clear_selection, "merge": editor.merge, "split": editor.split,
             "relabel": editor.request_relabel, "delete": editor.delete,
@@ -117,6 +130,7 @@ class MainWindow(QMainWindow):
             "presegment": session.presegment_rest,
             "cancel_background": self.client.cancel_background,
             "model_settings": self.show_settings, "train": self.training.show_dialog,
+            "sam_settings": lambda: self.sam.show_settings(self),
             "shortcuts": lambda: show_shortcuts(self, self.actions.shortcut_table()),
         }
         for name in self.editor.tools:
@@ -127,8 +141,8 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         a = self.actions
         menus = {
-            "&File": ["open_folder", "open_images", None, "recent", None, "export", None,
-                      "quit"],
+            "&File": ["open_folder", "open_images", None, "recent", None, "save", "export",
+                      None, "quit"],
             "&Edit": ["undo", "redo", None, "select_all", "deselect", None, "merge", "split",
                       "relabel", "delete", "new_segment", "refine_edge", None, "protect"],
             "&Tools": [*(f"tool:{n}" for n in self.editor.tools), None, "brush_bigger",
@@ -139,7 +153,7 @@ class MainWindow(QMainWindow):
                        "cancel_background"],
             "&Review": ["review_sort", "review_images_sort", None, "review_next",
                         "review_previous"],
-            "&Model": ["model_settings", "train"],
+            "&Model": ["model_settings", "train", "sam_settings"],
             "&Help": ["shortcuts"],
         }
         for title, names in menus.items():
@@ -194,6 +208,7 @@ class MainWindow(QMainWindow):
         editor.brush_size_changed.connect(self.brush.setValue)
         editor.category_changed.connect(self.categories.picker.set_current)
         editor.relabel_requested.connect(self.open_relabel_popup)
+        editor.protect_changed.connect(self.actions["protect"].setChecked)
         self.actions["tool:select"].setChecked(True)
         self.brush.valueChanged.connect(editor.set_brush_size)
         self.opacity.valueChanged.connect(lambda v: self.canvas.set_overlay_opacity(v / 100))
@@ -212,6 +227,8 @@ class MainWindow(QMainWindow):
         self.thresholds.thresholds_changed.connect(self.assist.thresholds_moved)
         self.assist.note.connect(self.thresholds.status.setText)
         self.assist.busy.connect(status.set_busy)
+        self.sam.busy.connect(status.set_busy)
+        self.sam.error.connect(status.error)
         session.message.connect(status.message)
         session.error.connect(status.error)
         self.client.stage.connect(status.set_stage)
@@ -229,6 +246,8 @@ class MainWindow(QMainWindow):
             a[name].setChecked(p.get_bool(f"view/{name}"))
             a[name].toggled.emit(a[name].isChecked())
         a["protect"].setChecked(p.get_bool("edit/protect_labeled"))
+        for group in self.editor.protect_groups():
+            self.editor.set_protect(p.get_bool(f"edit/protect_labeled_{group}"), group)
         for name, key in REVIEW_SORTS.items():
             a[name].setChecked(p.get_bool(key))  # toggled sorts the list
         self.editor.set_brush_size(p.get_int("edit/brush_size"))
@@ -246,7 +265,9 @@ class MainWindow(QMainWindow):
         p.set("view/opacity", self.opacity.value())
         for name in ("overlay", "boundaries", "unlabeled"):
             p.set(f"view/{name}", a[name].isChecked())
-        p.set("edit/protect_labeled", a["protect"].isChecked())
+        p.set("edit/protect_labeled", self.editor.protect_for(""))
+        for group in self.editor.protect_groups():
+            p.set(f"edit/protect_labeled_{group}", self.editor.protect_for(group))
         for name, key in REVIEW_SORTS.items():
             p.set(key, a[name].isChecked())
         p.set("edit/brush_size", self.editor.brush_size)
@@ -260,8 +281,12 @@ class MainWindow(QMainWindow):
         self.categories.picker.set_categories(categories)
         if self.editor.category_id is None and len(categories):
             self.editor.set_category(next(iter(categories)).id)
-        self.prefs.add_recent(project.folder)  # type: ignore[attr-defined]
-        self.setWindowTitle(f"Panoptix — {project.folder}")  # type: ignore[attr-defined]
+        folder, read_only = project.folder, project.read_only  # type: ignore[attr-defined]
+        self.prefs.add_recent(folder)
+        self.setWindowTitle(self.read_only.title(f"Panoptix — {folder}", read_only))
+        self.read_only.set(read_only)
+        if read_only:
+            self.status.error(READ_ONLY_MESSAGE)
 
     def _image_opened(self, key: str, image: object, document: Document | None) -> None:
         self.images.set_current(key)
@@ -282,6 +307,7 @@ class MainWindow(QMainWindow):
                      "review_previous"):
             self.actions[name].setEnabled(document is not None)
         self._update_undo(document)
+        self.read_only.enforce()
 
     def _update_undo(self, document: Document | None) -> None:
         if document is not self.editor.document:
@@ -296,7 +322,10 @@ class MainWindow(QMainWindow):
 
     def _categories_edited(self) -> None:
         if self.session.project is not None:
-            self.session.project.save_manifest()
+            try:
+                self.session.project.save_manifest()
+            except StoreError as exc:  # kept in memory; Ctrl+S and quit try again
+                self.status.error(f"categories not saved: {exc}")
         if self.session.document is not None:
             fuse_stuff(self.session.document)  # a category that became stuff: one segment
         self.canvas.redraw_overlay()
@@ -305,6 +334,9 @@ class MainWindow(QMainWindow):
     # -- commands ----------------------------------------------------------------------------
     def open_path(self, path: str | Path, model: str | None = None,
                   device: str | None = None) -> bool:
+        if self.session.project is not None and not settle_unsaved(self.session,
+                                                                    self.ask_unsaved):
+            return False
         return self.session.open(path, model, device)
 
     def choose_folder(self) -> None:
@@ -403,10 +435,13 @@ class MainWindow(QMainWindow):
         self.open_path(target)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        self.editor.tool.deactivate()
-        self.assist.shutdown()
-        self.training.shutdown()
-        self.session.shutdown()
-        self.client.shutdown()
-        self._save_prefs()
+        """Quit: unsaved work is settled first (save again, discard or cancel); then every
+        shutdown step runs even if one fails, and the inference thread always stops."""
+        if self.session.project is not None and not settle_unsaved(self.session,
+                                                                    self.ask_unsaved):
+            event.ignore()
+            return
+        shut_down([self.editor.tool.deactivate, self.assist.shutdown, self.sam.shutdown,
+                   self.training.shutdown,
+                   self.session.shutdown, self._save_prefs], last=self.client.shutdown)
         super().closeEvent(event)

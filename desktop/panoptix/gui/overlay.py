@@ -111,12 +111,13 @@ class OverlayRenderer:
         packed[on_selected] = pack_rgba(*SELECTED_BOUNDARY)
 
     def boxes_of(self, ids: frozenset[int] | set[int]) -> Box | None:
-        """The union of the current boxes of the given segments that still exist."""
+        """The union of the current boxes of the given segments that still have pixels
+        (a brush stroke may empty a segment before it ends and drops it from the table)."""
         doc = self.doc
         box = None
         if doc is not None:
             for segment_id in ids:
-                if segment_id in doc.segments:
+                if segment_id in doc.segments and doc.area(segment_id):
                     box = union_box(box, doc.box(segment_id))
         return box
 

@@ -16,6 +16,7 @@ DEFAULTS: dict[str, object] = {
     "view/unlabeled": False,
     "edit/brush_size": 15,
     "edit/protect_labeled": False,
+    "edit/protect_labeled_segment_anything": True,
     "review/segments_least_confident_first": False,
     "review/images_least_confident_first": False,
 }

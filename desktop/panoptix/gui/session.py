@@ -8,15 +8,25 @@ photo takes a few hundred ms) while the image in view stays on screen and editab
 new one replaces it when it arrives, unless the user asked for another meanwhile; then it
 is dropped.
 
-Saving: each edit restarts a short autosave timer; when it fires, the document is copied on
-this thread (``DocumentSnapshot.of``) and written on a saver thread, so PNG encoding never
-stalls the window. A new model result for the image in view (a threshold re-run too) is
-saved the same way. Saves run one at a time, in order; ``flush`` waits for them. While a
-save is on its way, :meth:`Session.status` already answers with the status it writes.
+Saving: each edit restarts a short autosave timer (never more than
+:data:`AUTOSAVE_MAX_WAIT_MS` after the first unsaved edit, so continuous editing is saved
+too); when it fires, the document is copied on this thread (``DocumentSnapshot.of``) and
+written on a saver thread (:mod:`panoptix.gui.save_queue`), so PNG encoding never stalls
+the window. A new model result for the image in view (a threshold re-run too) is saved the
+same way. Saves run one at a time, in order; ``flush`` waits for them. While a save is on
+its way, or after it failed, :meth:`Session.status` answers with the status it writes. A
+failed save stays pending and is retried; :meth:`Session.save` (Ctrl+S) retries at once.
+
+Model results never replace work: a result for the image in view replaces its document
+only if the document is unchanged since the model was asked (a background one: since the
+image was shown). Otherwise the edits stay, the result's raw outputs stay on disk for
+proposals and guesses, and the status bar says so.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,14 +35,18 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from panoptix.core.annotation_file import DocumentSnapshot
+from panoptix.core.atomic import StoreError
 from panoptix.core.document import Document
+from panoptix.core.keep_locked import keep_locked
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
+from panoptix.gui.save_queue import SaveQueue, SaveRequest
 from panoptix.gui.worker import Job, JobResult, error_message
 from panoptix.gui.worker_client import WorkerClient
 from panoptix.inference.settings import InferenceSettings, SettingsError
 
 AUTOSAVE_DELAY_MS = 1000
+AUTOSAVE_MAX_WAIT_MS = 3000
 SETTINGS_KEY = "inference"
 LOADING = "load"
 """The ``busy`` task name of an image being read."""
@@ -82,16 +96,26 @@ class Session(QObject):
         self.document: Document | None = None
         self.auto_presegment = True
         self._overrides: dict[str, str] = {}
-        self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-save")
-        self._pending_save: Future | None = None
-        self._saving: tuple[str, ImageStatus] | None = None
-        """(key, status) that the pending save writes."""
-        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
+        self.allow_pickle = False
+        """Pickle weights allowed in this window's session (never kept in the project)."""
+        self.saves = SaveQueue(self)
+        self.saves.saved.connect(self.saved)
+        self.saves.failed.connect(self._save_failed)
+        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS,
+                                timerType=Qt.TimerType.PreciseTimer)  # coarse: up to 5% late
         self._autosave.timeout.connect(self._save_now)
+        self._unsaved_since = 0.0
+        self._changes = 0
+        """Changes to the document in view since it was shown (strokes in progress too)."""
+        self._asked: tuple[Document, int] | None = None
+        """(document, changes) when the model was last asked for the image in view."""
+        self._manifest_error: str | None = None
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-load")
         self._loading: _Loading | None = None
         self._presegment_when_shown = False
         """Queue the rest of the folder once the first image is shown (its job first)."""
+        self.resume_key: Callable[[Project], str | None] | None = None
+        """The image to open a project on (where the user left off); None: the first."""
         # queued even when emitted here (a cancelled or already finished read)
         self._loaded.connect(self._finish_load, Qt.ConnectionType.QueuedConnection)
         client.result.connect(self._result)
@@ -109,14 +133,21 @@ class Session(QObject):
             return False
         self.project = project
         self._overrides = {k: v for k, v in (("model", model), ("device", device)) if v}
+        self.allow_pickle = False
         self.project_opened.emit(project)
+        if project.skipped:
+            more = f" (and {len(project.skipped) - 1} more)" if len(project.skipped) > 1 else ""
+            self.error.emit(f"skipped {project.skipped[0]}{more}")
         if project.images:
             self._presegment_when_shown = self.auto_presegment
-            self.go_to(project.images[0].key)
+            resumed = self.resume_key(project) if self.resume_key is not None else None
+            self.go_to(resumed if resumed in self.keys() else project.images[0].key)
         return True
 
-    def close(self) -> None:
-        """Save what is pending, stop the project's background work, release the folder."""
+    def close(self) -> list[str]:
+        """Save what is pending, stop the project's background work, release the folder.
+        Never raises; returns what could not be saved (one line each), now forgotten: ask
+        the user first (:meth:`unsaved`)."""
         self.client.cancel_background()
         self.client.drop_view()
         self._presegment_when_shown = False
@@ -125,19 +156,23 @@ class Session(QObject):
             loading.future.cancel()
             wait([loading.future])  # it reads from the project about to close
             self.busy.emit(LOADING, "")
-        self.flush()
+        lost: list[str] = []
         if self.project is not None:
+            self.save()
+            lost = self.unsaved()
             project, self.project = self.project, None
-            try:
-                project.save_manifest()
-            finally:
-                project.close()
+            self.saves.discard(project)
+            project.close(save=False)
         self.key = self.document = None
+        return lost
 
-    def shutdown(self) -> None:
-        self.close()
-        self._loader.shutdown(wait=True)
-        self._saver.shutdown(wait=True)
+    def shutdown(self) -> list[str]:
+        """Close (see :meth:`close`) and stop the loader and saver threads."""
+        try:
+            return self.close()
+        finally:
+            self._loader.shutdown(wait=True)
+            self.saves.shutdown()
 
     def keys(self) -> list[str]:
         return [entry.key for entry in self.project.images] if self.project else []
@@ -145,11 +180,11 @@ class Session(QObject):
     def status(self, key: str) -> ImageStatus | None:
         if self.project is None:
             return None
-        pending, saving = self._pending_save, self._saving
-        if pending is not None and saving is not None and saving[0] == key \
-                and not pending.done():
-            return saving[1]
-        return self.project.entry(key).status
+        return self.saves.pending_status(key) or self.project.entry(key).status
+
+    @property
+    def read_only(self) -> bool:
+        return self.project is not None and self.project.read_only
 
     # -- settings -----------------------------------------------------------------------
     @property
@@ -157,17 +192,25 @@ class Session(QObject):
         stored = dict(self.project.settings.get(SETTINGS_KEY, {})) if self.project else {}
         stored.update(self._overrides)
         try:
-            return InferenceSettings.from_dict(stored)
+            settings = InferenceSettings.from_stored(stored)
         except SettingsError as exc:
             self.error.emit(f"model settings ignored: {exc}")
-            return InferenceSettings()
+            settings = InferenceSettings()
+        return settings.with_changes(allow_pickle=True) if self.allow_pickle else settings
 
     def set_settings(self, settings: InferenceSettings) -> None:
         if self.project is None:
             return
         self._overrides.clear()
-        self.project.settings[SETTINGS_KEY] = settings.to_dict()
-        self.project.save_manifest()
+        self.allow_pickle = settings.allow_pickle
+        if self.read_only:
+            self.error.emit("this project is read-only: model settings are not kept")
+            return
+        self.project.settings[SETTINGS_KEY] = settings.stored()
+        try:
+            self.project.save_manifest()
+        except StoreError as exc:  # kept in memory; Ctrl+S and quit try again
+            self.error.emit(f"model settings not saved: {exc}")
 
     # -- images -------------------------------------------------------------------------
     @property
@@ -228,16 +271,28 @@ class Session(QObject):
     def _show(self, key: str, image: np.ndarray | None, document: Document) -> None:
         """Make ``document`` current; ``image`` None keeps the image in view."""
         self.document = document
+        self._changes = 0
         document.history_changed.connect(self._edited)
+        document.map_changed.connect(lambda _box, doc=document: self._touched(doc))
+        document.segments_changed.connect(lambda _ids, doc=document: self._touched(doc))
         if image is None:
             self.document_replaced.emit(document)
         else:
             self.image_opened.emit(key, image, document)
 
+    def _touched(self, document: Document) -> None:
+        if document is self.document:
+            self._changes += 1
+
     def _edited(self) -> None:
         if self.key is None:
             return
-        self._autosave.start()
+        now = time.monotonic()
+        if not self._autosave.isActive():
+            self._unsaved_since = now
+        waited_ms = (now - self._unsaved_since) * 1000
+        self._autosave.start(int(max(0.0, min(AUTOSAVE_DELAY_MS,
+                                              AUTOSAVE_MAX_WAIT_MS - waited_ms))))
         if self.status(self.key) in (ImageStatus.NEW, ImageStatus.PRESEGMENTED):
             self.status_changed.emit(self.key, ImageStatus.EDITED)
 
@@ -245,7 +300,8 @@ class Session(QObject):
         """Copy the document here and write it on the saver thread. ``status=None``: an
         edit, so NEW and PRESEGMENTED become EDITED (as ``Project.save_snapshot`` does)."""
         self._autosave.stop()
-        if self.project is None or self.key is None or self.document is None:
+        if self.project is None or self.key is None or self.document is None \
+                or self.project.read_only:
             return
         project, key = self.project, self.key
         if status is None:
@@ -254,29 +310,66 @@ class Session(QObject):
                                                         ImageStatus.PRESEGMENTED) else current)
         snapshot = DocumentSnapshot.of(self.document)
         uncertainty = image_uncertainty(self.document)
-        future = self._saver.submit(project.save_snapshot, key, snapshot, status, model,
-                                    uncertainty=uncertainty)
-        self._pending_save, self._saving = future, (key, ImageStatus(status))
-        future.add_done_callback(lambda done: self._saved(key, done))
+        self.saves.submit(SaveRequest(project, key, snapshot, ImageStatus(status), model,
+                                      uncertainty))
+        self.saves.retry()  # saves that failed before go again with this one
         self.uncertainty_changed.emit(key, uncertainty)
 
-    def _saved(self, key: str, future: Future) -> None:
-        """On the saver thread: report the outcome (the signals are queued to the GUI)."""
-        error = future.exception()
-        if error is None:
-            self.saved.emit(key)
-        else:
-            self.error.emit(f"could not save: {error_message(error)}")
+    def _save_failed(self, key: str, message: str) -> None:
+        name = self._name(key)
+        self.error.emit(f"could not save {name}: {message}; your edits are kept and saving "
+                        "is retried (Ctrl+S to retry now)")
+
+    def _name(self, key: str) -> str:
+        try:
+            return self.project.entry(key).rel_path if self.project is not None else key
+        except StoreError:
+            return key
 
     def flush(self) -> None:
-        """Write a pending autosave now and wait until every save is on disk."""
+        """Write a pending autosave now and wait until every save is on disk (or failed)."""
         if self._autosave.isActive():
             self._save_now()
-        if self._pending_save is not None:
-            wait([self._pending_save])
+        self.saves.wait()
+
+    def save(self) -> bool:
+        """Ctrl+S: write what is pending now, retry the saves that failed, write the
+        project list; True (and "saved") if everything is on disk, else the error."""
+        if self.project is None:
+            return True
+        if self.key is not None and (self._autosave.isActive()
+                                     or self.key in self.saves.failures()):
+            self._save_now()  # the document in view as it is now
+        self.saves.retry()
+        self.saves.wait()
+        self._manifest_error = None
+        if not self.project.read_only:
+            try:
+                self.project.save_manifest()
+            except StoreError as exc:
+                self._manifest_error = str(exc)
+        unsaved = self.unsaved()
+        if unsaved:
+            self.error.emit(f"could not save {unsaved[0]}"
+                            + (f" (and {len(unsaved) - 1} more)" if len(unsaved) > 1 else ""))
+        else:
+            self.message.emit("saved")
+        return not unsaved
+
+    def unsaved(self) -> list[str]:
+        """What is not on disk, one line each: images whose save failed, the project list."""
+        lines = [f"{self._name(key)} ({why})" for key, why in self.saves.failures().items()]
+        if self._manifest_error is not None:
+            lines.append(f"the project list ({self._manifest_error})")
+        return lines
+
+    def discard_unsaved(self) -> list[str]:
+        """Forget the saves that failed (the user chose to); returns the images' names."""
+        self._manifest_error = None
+        return [self._name(key) for key in self.saves.discard(self.project)]
 
     def mark_done(self) -> None:
-        if self.key is None or self.document is None:
+        if self.key is None or self.document is None or self.read_only:
             return
         done = self.status(self.key) != ImageStatus.DONE
         status = ImageStatus.DONE if done else ImageStatus.EDITED
@@ -298,7 +391,14 @@ class Session(QObject):
         """Segment the image in view (or only post-process its kept raw outputs)."""
         if self.project is None or self.key is None:
             return
+        if self.read_only:
+            self.message.emit("read-only project: the model does not run (nothing it finds "
+                              "could be kept)")
+            return
         key, settings = self.key, settings or self.settings
+        if not self._can_keep_outputs(key):
+            return
+        self._asked = (self.document, self._changes) if self.document is not None else None
         self.client.submit_view(lambda job_id: self._job(job_id, key, settings,
                                                          postprocess_only))
 
@@ -309,9 +409,11 @@ class Session(QObject):
         The worker saves each result itself, and only while the image is still new (or
         pre-segmented), so a background result never overwrites the user's edits.
         """
-        if self.project is None:
+        if self.project is None or self.read_only:
             return
         project, queued, settings = self.project, self.client.background_keys(), self.settings
+        if self.key is not None and not self._can_keep_outputs(self.key):
+            return
         replaceable = frozenset({ImageStatus.NEW, *(
             [ImageStatus.PRESEGMENTED] if redo_presegmented else [])})
         jobs = []
@@ -327,11 +429,25 @@ class Session(QObject):
         if jobs:
             self.client.submit_background(jobs)
 
+    def _can_keep_outputs(self, key: str) -> bool:
+        """Whether the raw outputs folder can be made (False, and the error, when the
+        project folder became read-only)."""
+        assert self.project is not None
+        try:
+            self.project.raw_outputs_path(key)
+        except StoreError as exc:
+            self.error.emit(f"model: {exc}")
+            return False
+        return True
+
     def _result(self, result: JobResult) -> None:
         if self.project is None:
             return
-        if result.key == self.key and (not result.background or self._unedited()):
-            self._replace_current(result)
+        if result.key == self.key:
+            if self._unchanged_since_asked(result):
+                self._replace_current(result)
+            else:
+                self._keep_edits(result)
         elif result.saved:
             if self._loading is not None and self._loading.key == result.key:
                 self._loading.arrived = result
@@ -343,18 +459,35 @@ class Session(QObject):
     def replace_with(self, result: JobResult) -> None:
         """Show a result computed outside the worker (a threshold re-run from kept outputs)
         if its image is still in view; it replaces the document like a model result."""
-        if self.project is not None and result.key == self.key:
+        if self.project is not None and result.key == self.key and not self.read_only:
             self._replace_current(result)
 
-    def _unedited(self) -> bool:
-        return self.document is None or not self.document.history.can_undo
+    def _unchanged_since_asked(self, result: JobResult) -> bool:
+        """Whether ``result`` may replace the document in view: nothing changed since the
+        model was asked for it (a background result: since the image was shown, and only
+        if the worker could save it, i.e. nobody saved edits meanwhile)."""
+        if self.document is None:
+            return True
+        if result.background:
+            return result.saved and self._changes == 0
+        asked = self._asked
+        return asked is not None and asked[0] is self.document and asked[1] == self._changes
+
+    def _keep_edits(self, result: JobResult) -> None:
+        """A model result that came after the user edited the image: the edits stay (and
+        go to disk over a background save); the raw outputs stay for proposals."""
+        if result.saved:
+            self._save_now()
+        self.message.emit("kept your edits: the model's result for this image came after "
+                          "them; its outputs serve proposals and guesses (Ctrl+R replaces "
+                          "the segments)")
 
     def _replace_current(self, result: JobResult) -> None:
         """Show a new document for the image in view and save it on the saver thread
         (edits still waiting for autosave are replaced with the rest)."""
         assert self.project is not None and self.key is not None
         self._autosave.stop()
-        self._show(self.key, None, result.document)
+        self._show(self.key, None, keep_locked(self.document, result.document))
         self._save_now(ImageStatus.PRESEGMENTED, result.model_id)
         self.status_changed.emit(self.key, ImageStatus.PRESEGMENTED)
         self.message.emit(result.summary())

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from panoptix.core.categories import CategorySet
 from panoptix.core.document import Document
+from panoptix.gui.sam_jobs import SamEmbedJob
 
 if TYPE_CHECKING:
     from panoptix.inference.engine import Predictor
@@ -102,7 +103,10 @@ class InferenceWorker(QObject):
         self._loaded_key: tuple | None = None
 
     @Slot(object)
-    def run(self, job: Job) -> None:
+    def run(self, job: Job | SamEmbedJob) -> None:
+        if isinstance(job, SamEmbedJob):
+            self._run_sam(job)
+            return
         try:
             self._check(job)
             started = time.perf_counter()
@@ -121,7 +125,17 @@ class InferenceWorker(QObject):
         except Exception as error:  # noqa: BLE001 - every failure becomes a message
             self.failed.emit(job.job_id, error_message(error))
 
-    def _check(self, job: Job) -> None:
+    def _run_sam(self, job: SamEmbedJob) -> None:
+        """A Segment Anything embedding: ``finished`` carries a ``SamEmbedded``."""
+        try:
+            self._check(job)
+            self.finished.emit(job.execute(self.model_status.emit))
+        except Cancelled:
+            self.cancelled.emit(job.job_id)
+        except Exception as error:  # noqa: BLE001 - every failure becomes a message
+            self.failed.emit(job.job_id, error_message(error))
+
+    def _check(self, job: Job | SamEmbedJob) -> None:
         if job.cancel.is_set():
             raise Cancelled
 

@@ -118,7 +118,11 @@ class AssistContext:
         box: Box = (min(b[0] for b in boxes), min(b[1] for b in boxes),
                     max(b[2] for b in boxes), max(b[3] for b in boxes))
         y0, x0, y1, x1 = box
-        mask = np.isin(doc.id_map[y0:y1, x0:x1], present)
+        return self.region_guesses(box, np.isin(doc.id_map[y0:y1, x0:x1], present), k)
+
+    def region_guesses(self, box: Box, mask: np.ndarray, k: int = TOP_K) -> list[Guess]:
+        """Top-k categories for any region (a mask inside ``box``, e.g. one Segment
+        Anything found), best first."""
         votes = np.zeros(self.raw.num_labels, np.float32)
         for guess in self.index.label_guesses(box, mask, k=self.raw.num_labels):
             votes[guess.label_id] = guess.probability

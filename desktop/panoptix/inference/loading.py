@@ -1,37 +1,43 @@
 """Loading a Mask2Former or OneFormer checkpoint and its processor with transformers.
 
-Hub ids and local folders take the same path. Weights must be safetensors unless the user
-allows pickles; remote code is never trusted. The local cache is tried first, so a cached
-model loads offline without waiting on the network.
+:func:`panoptix.inference.hub.resolve_model_folder` turns a hub id or a folder into a local
+folder first (the cache, else a download of exactly the files needed); transformers then
+only ever reads that folder. Weights must be safetensors unless the user allows pickles for
+this run; remote code is never trusted; damaged weight files are one line naming the file.
 """
 
 from __future__ import annotations
 
-import logging
-import socket
-from collections.abc import Callable
+import importlib.util
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+
+from panoptix.inference.hub import (
+    Progress,
+    first_line,
+    hub_reachable,
+    is_local_spec,
+    resolve_model_folder,
+)
+from panoptix.inference.model_files import (
+    ModelLoadError,
+    ModelUnavailableError,
+    PickleWeightsRefused,
+    check_local_folder,
+    check_weights,
+    folder_weights,
+    unreadable_pickle,
+)
 
 SUPPORTED_TYPES = ("mask2former", "oneformer")
-PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+WEIGHT_ERRORS = (OSError, ValueError, RuntimeError, EOFError, pickle.UnpicklingError)
+"""What torch and transformers raise on weights they cannot read."""
 
-Progress = Callable[[str], None]
-log = logging.getLogger(__name__)
-
-
-class ModelLoadError(RuntimeError):
-    """A model that cannot be loaded; the message is one line saying what to do."""
-
-
-class ModelUnavailableError(ModelLoadError):
-    """Neither in the local cache nor reachable on the Hugging Face Hub."""
-
-
-class PickleWeightsRefused(ModelLoadError):
-    """Only pickle weights are available and the user has not allowed them."""
+__all__ = ["LoadedModel", "ModelLoadError", "ModelUnavailableError", "PickleWeightsRefused",
+           "Progress", "check_local_folder", "folder_weights", "hub_reachable", "is_local_spec",
+           "load_model", "read_pretrained", "read_weights", "resolve_model_folder"]
 
 
 @dataclass(eq=False)
@@ -49,12 +55,6 @@ class LoadedModel:
         return getattr(self.processor, "image_processor", self.processor)
 
 
-def is_local_spec(spec: str) -> bool:
-    """A folder path rather than a hub id (``name`` or ``owner/name``)."""
-    return (Path(spec).expanduser().is_dir() or spec.startswith((".", "/", "~", "\\"))
-            or "\\" in spec or spec.count("/") > 1 or ":" in spec)
-
-
 def load_model(spec: str, *, allow_pickle: bool = False, cache_dir: str | None = None,
                progress: Progress | None = None) -> LoadedModel:
     """The model and processor for a hub id or a local folder; raises :class:`ModelLoadError`."""
@@ -67,116 +67,72 @@ def load_model(spec: str, *, allow_pickle: bool = False, cache_dir: str | None =
 
     report = progress or (lambda message: None)
     spec = spec.strip()
-    local = is_local_spec(spec)
-    source = str(Path(spec).expanduser()) if local else spec
-    if local:
-        check_local_folder(Path(source), allow_pickle)
-    fetch = _local_fetch if local else _hub_fetch
+    folder = resolve_model_folder(spec, allow_pickle, cache_dir, report)
+    weights = folder_weights(folder, allow_pickle, spec)
 
     report(f"reading the configuration of {spec}")
-    config = fetch(spec, AutoConfig.from_pretrained, source, cache_dir=cache_dir,
-                   trust_remote_code=False)
+    config = read_pretrained(spec, AutoConfig.from_pretrained, folder)
     model_type = getattr(config, "model_type", "")
     if model_type not in SUPPORTED_TYPES:
         raise ModelLoadError(f"{spec} is a {model_type or 'unknown'} model; Panoptix runs "
                              f"{' and '.join(SUPPORTED_TYPES)} checkpoints")
+    check_backbone(spec, config)
     report(f"loading the processor of {spec}")
     if model_type == "oneformer":
         # The processor's class_info_file is only needed for training and would be fetched
         # from another hub repository.
-        processor = fetch(spec, AutoProcessor.from_pretrained, source, cache_dir=cache_dir,
-                          trust_remote_code=False, class_info_file=None)
+        processor = read_pretrained(spec, AutoProcessor.from_pretrained, folder,
+                                    class_info_file=None)
     else:
-        processor = fetch(spec, AutoImageProcessor.from_pretrained, source,
-                          cache_dir=cache_dir, trust_remote_code=False)
+        processor = read_pretrained(spec, AutoImageProcessor.from_pretrained, folder)
     report(f"loading the weights of {spec}")
-    try:
-        model = fetch(spec, AutoModelForUniversalSegmentation.from_pretrained, source,
-                      config=config, cache_dir=cache_dir, trust_remote_code=False,
-                      use_safetensors=None if allow_pickle else True)
-    except ModelLoadError as error:
-        if not allow_pickle and type(error) is ModelLoadError \
-                and "does not appear to have a file named" in str(error.__cause__):
-            raise PickleWeightsRefused(_pickle_message(spec)) from error
-        raise
+    model = read_weights(spec, AutoModelForUniversalSegmentation.from_pretrained, folder,
+                         weights, config=config)
     model.eval()
     id2label = {int(k): str(v) for k, v in config.id2label.items()}
     return LoadedModel(model, processor, model_type, spec, id2label)
 
 
-def check_local_folder(folder: Path, allow_pickle: bool) -> None:
-    """Refuse a folder that does not exist, holds no weights, or only pickles (unless allowed)."""
-    if not folder.is_dir():
-        raise ModelLoadError(f"no model folder at {folder}: check the path")
-    if any(folder.glob("*.safetensors")) or any(folder.glob("*.safetensors.index.json")):
-        return
-    pickles = [name for name in PICKLE_WEIGHTS if (folder / name).is_file()]
-    if not pickles:
-        raise ModelLoadError(f"{folder} holds no model weights (model.safetensors): "
-                             "save the model there with save_pretrained")
-    if not allow_pickle:
-        raise PickleWeightsRefused(_pickle_message(str(folder)))
+def check_backbone(spec: str, config: Any) -> None:
+    """Refuse, in one line, a backbone that needs a package Panoptix does not install."""
+    backbone = getattr(config, "backbone_config", None)
+    if getattr(backbone, "model_type", None) == "dinat" and not natten_usable():
+        raise ModelLoadError(f"{spec} has a DiNAT backbone, which needs the natten package "
+                             "(with natten.functional.natten2dqkrpb, as transformers' DiNAT "
+                             "imports it): install it, or choose a Swin checkpoint")
 
 
-def _pickle_message(spec: str) -> str:
-    return (f"{spec} has only pickle weights (pytorch_model.bin), which can run code when "
-            "loaded: convert them to safetensors, or allow pickle weights (--allow-pickle) "
-            "if you trust their source")
-
-
-def _local_fetch(spec: str, loader: Callable[..., Any], source: str, **kwargs: Any) -> Any:
-    try:
-        return loader(source, **kwargs)
-    except (OSError, ValueError) as error:
-        raise ModelLoadError(f"cannot load {spec}: {_first_line(error)}") from error
-
-
-def _hub_fetch(spec: str, loader: Callable[..., Any], source: str, **kwargs: Any) -> Any:
-    """From the local cache if there, else from the hub; errors say what to do in one line."""
-    from huggingface_hub import constants
-
-    try:
-        return loader(source, local_files_only=True, **kwargs)
-    except OSError as error:
-        if constants.HF_HUB_OFFLINE:
-            raise ModelUnavailableError(_unavailable_message(spec, offline=True)) from error
-        log.info("%s is not fully cached (%s); trying the hub", spec, _first_line(error))
-    if not hub_reachable(constants.ENDPOINT):
-        raise ModelUnavailableError(_unavailable_message(spec, offline=False))
-    try:
-        return loader(source, **kwargs)
-    except OSError as error:
-        text = str(error).lower()
-        if "connect" in text or "offline" in text or ("resolve" in text and "host" in text):
-            raise ModelUnavailableError(_unavailable_message(spec, offline=False)) from error
-        if "not a valid model identifier" in text or "repository not found" in text \
-                or "401" in text or "404" in text:
-            raise ModelLoadError(f"no model {spec!r} on the Hugging Face Hub: check the id, "
-                                 "or give a local folder") from error
-        raise ModelLoadError(f"cannot load {spec}: {_first_line(error)}") from error
-    except ValueError as error:
-        raise ModelLoadError(f"cannot load {spec}: {_first_line(error)}") from error
-
-
-def hub_reachable(endpoint: str, timeout_s: float = 3.0) -> bool:
-    """Whether the hub's host answers at all. huggingface_hub retries a dead connection with
-    back-off for about 25 s; a user without network should hear so at once."""
-    url = urlsplit(endpoint)
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        with socket.create_connection((url.hostname or "", port), timeout=timeout_s):
-            return True
-    except OSError:
+def natten_usable() -> bool:
+    if importlib.util.find_spec("natten") is None:
         return False
+    try:
+        from natten import functional
+    except Exception:  # noqa: BLE001 - a broken natten build is as good as none
+        return False
+    return hasattr(functional, "natten2dqkrpb") and hasattr(functional, "natten2dav")
 
 
-def _unavailable_message(spec: str, offline: bool) -> str:
-    reason = "offline mode is on (HF_HUB_OFFLINE)" if offline else \
-        "the Hugging Face Hub cannot be reached"
-    return (f"model {spec} is not in the local cache and {reason}: connect to the internet "
-            "once to download it, or give a local folder with the model")
+def read_pretrained(spec: str, loader: Any, folder: Path, **kwargs: Any) -> Any:
+    """``loader`` (a transformers ``from_pretrained``) on the resolved ``folder`` only,
+    never remote code; a failure is one :class:`ModelLoadError` line."""
+    try:
+        return loader(folder, local_files_only=True, trust_remote_code=False, **kwargs)
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(f"cannot load {spec}: {first_line(error)}") from error
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+def read_weights(spec: str, loader: Any, folder: Path, weights: list[Path],
+                 **kwargs: Any) -> Any:
+    """A model from the resolved ``folder`` and its ``weights`` (:func:`folder_weights`):
+    safetensors headers checked first, pickles only when those are the weights chosen (the
+    user allowed them); damaged files are one line naming them."""
+    pickled = weights[0].suffix != ".safetensors"
+    check_weights(weights)
+    try:
+        return loader(folder, local_files_only=True, trust_remote_code=False,
+                      use_safetensors=not pickled, **kwargs)
+    except WEIGHT_ERRORS as error:
+        if pickled:
+            raise unreadable_pickle(weights, error) from error
+        raise ModelLoadError(f"cannot load the weights of {spec} ({folder}): "
+                             f"{first_line(error)}") from error

@@ -17,8 +17,16 @@ from tqdm import tqdm
 
 from panoptix.core.atomic import StoreError
 from panoptix.core.categories import CategoryError
-from panoptix.core.imageio import ImageLoadError, find_images
+from panoptix.core.imageio import (
+    PROJECT_SUFFIX,
+    SUPPORTED_EXTENSIONS,
+    ImageLoadError,
+    find_images,
+    is_image_file,
+)
+from panoptix.core.paths import is_utf8_name, shown_name
 from panoptix.core.project import MANIFEST_NAME, ImageStatus, Project
+from panoptix.core.regular_files import NOT_REGULAR
 from panoptix.inference.batch import BatchPresegmenter, BatchReport
 from panoptix.inference.device import DeviceError
 from panoptix.inference.engine import Predictor, PredictorError
@@ -83,11 +91,11 @@ def run_presegment(args: argparse.Namespace) -> int:
 def _presegment(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise SettingsError("--batch-size must be at least 1")
-    files, folders = _inputs(args.inputs)
-    images = _all_files(files, folders)
+    out = Path(os.path.abspath(os.path.expanduser(args.out)))
+    files, folders = _inputs(args.inputs, out)
+    images = _all_files(files, folders, out)
     if not images:
         raise ImageLoadError("no images found in " + ", ".join(map(str, args.inputs)))
-    out = Path(args.out)
     project = Project.open(out) if (out / MANIFEST_NAME).is_file() else None
     try:
         stored = project.settings.get(SETTINGS_KEY) if project is not None else None
@@ -105,7 +113,7 @@ def _presegment(args: argparse.Namespace) -> int:
             project.add_images(images)
         if project.read_only:
             raise StoreError(f"cannot write to the project {project.folder}")
-        project.settings[SETTINGS_KEY] = settings.to_dict()
+        project.settings[SETTINGS_KEY] = settings.stored()
         project.save_manifest()
         return _run(project, predictor, settings, _select(project, files, folders, args.force),
                     args)
@@ -139,29 +147,55 @@ def _run(project: Project, predictor: Predictor, settings: InferenceSettings,
     return _summary(report, len(keys), model_categories.unknown)
 
 
-def _inputs(inputs: list[str]) -> tuple[list[Path], list[Path]]:
+def _inputs(inputs: list[str], out: Path) -> tuple[list[Path], list[Path]]:
+    """The image files and folders asked for. Refused: what does not exist or is not an
+    image, and folders that are (or lie inside) the project; files inside the project
+    and names that are not UTF-8 are left out, each with one line."""
     files, folders = [], []
     for name in inputs:
         path = Path(os.path.abspath(os.path.expanduser(name)))
+        shown = shown_name(name)
         if path.is_dir():
+            if path == out:
+                raise ImageLoadError(f"--out {shown_name(out)} is the image folder itself: "
+                                     "give a project folder beside it, e.g. "
+                                     f"{shown_name(path)}{PROJECT_SUFFIX}")
+            if path.is_relative_to(out):
+                raise ImageLoadError(f"{shown} is inside the project {shown_name(out)}: its "
+                                     "files are the project's, not images to pre-segment")
+            if out.is_relative_to(path):
+                _say(f"{shown_name(out)} is inside {shown}: its files are not taken as images")
             folders.append(path)
         elif path.is_file():
-            files.append(path)
+            if not is_image_file(path):
+                raise ImageLoadError(f"{shown} is not an image Panoptix reads (by its "
+                                     f"extension: {', '.join(sorted(SUPPORTED_EXTENSIONS))})")
+            if path.is_relative_to(out):
+                _say(f"skipped {shown}: it is one of the project's own files")
+            elif not is_utf8_name(str(path)):
+                _say(f"skipped {shown}: the name is not valid UTF-8; rename it")
+            else:
+                files.append(path)
+        elif os.path.exists(path):
+            raise ImageLoadError(f"{shown}: {NOT_REGULAR}")
         else:
-            raise ImageLoadError(f"{name}: no such file or folder")
+            raise ImageLoadError(f"{shown}: no such file or folder")
     return files, folders
 
 
-def _all_files(files: list[Path], folders: list[Path]) -> list[Path]:
+def _all_files(files: list[Path], folders: list[Path], out: Path) -> list[Path]:
     found = list(files)
     for folder in folders:
-        found += find_images(folder, recursive=True)
+        skipped: list[str] = []
+        found += find_images(folder, recursive=True, exclude=[out], skipped=skipped)
+        for line in skipped:
+            _say(f"skipped {line}")
     return list(dict.fromkeys(found))
 
 
 def _settings(args: argparse.Namespace, stored: dict) -> InferenceSettings:
     """The project's settings (if any), with the options given on the command line."""
-    base = InferenceSettings.from_dict(stored) if stored else InferenceSettings()
+    base = InferenceSettings.from_stored(stored) if stored else InferenceSettings()
     model = args.model
     if model is not None and is_local_spec(model):  # a folder: found again from anywhere
         model = os.path.abspath(os.path.expanduser(model))

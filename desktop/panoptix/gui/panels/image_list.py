@@ -11,7 +11,7 @@ new figure would move it past; it takes its new place when the user moves on.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Protocol
 
@@ -22,6 +22,8 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
 KEY_ROLE = Qt.ItemDataRole.UserRole
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 UNCERTAINTY_ROLE = Qt.ItemDataRole.UserRole + 2
+NOTE_ROLE = Qt.ItemDataRole.UserRole + 3
+"""(flags, comment) of the image (``core.image_notes``)."""
 STATUS_LOOK = {
     "new": ("mdi6.circle-outline", "#9e9e9e", "new"),
     "presegmented": ("mdi6.circle-half-full", "#1e88e5", "pre-segmented"),
@@ -166,7 +168,24 @@ class ImageList(QWidget):
                 self._quiet = False
 
     def keys(self) -> list[str]:
-        return [self.list.item(i).data(KEY_ROLE) for i in range(self.list.count())]
+        """The images shown, in the list's order (D and A follow it; a filter hides some)."""
+        return [self.list.item(i).data(KEY_ROLE) for i in range(self.list.count())
+                if not self.list.item(i).isHidden()]
+
+    def set_note(self, key: str, flags: tuple[str, ...], comment: str) -> None:
+        item = self._items.get(key)
+        if item is not None:
+            item.setData(NOTE_ROLE, (tuple(flags), comment))
+
+    def note_of(self, key: str) -> tuple[tuple[str, ...], str]:
+        item = self._items.get(key)
+        note = item.data(NOTE_ROLE) if item is not None else None
+        return note if note is not None else ((), "")
+
+    def set_filter(self, accept: Callable[[str], bool] | None) -> None:
+        """Show only the images whose key ``accept`` takes (all when None)."""
+        for key, item in self._items.items():
+            item.setHidden(accept is not None and not accept(key))
 
     def _update_counts(self) -> None:
         counts = Counter(self._statuses.values())

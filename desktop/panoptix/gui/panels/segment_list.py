@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import qtawesome as qta
 from PySide6.QtCore import (
     QAbstractTableModel,
     QItemSelection,
@@ -41,6 +42,9 @@ class SegmentRow:
     isthing: bool
     area: int
     score: float | None
+    locked: bool = False
+    """By its own lock or its category's."""
+    iscrowd: bool = False
 
 
 def segment_rows(doc: Document) -> list[SegmentRow]:
@@ -51,7 +55,8 @@ def segment_rows(doc: Document) -> list[SegmentRow]:
             segment_id,
             category.name if category else f"category {segment.category_id}",
             category.color if category else (128, 128, 128),
-            bool(category and category.isthing), doc.area(segment_id), segment.score))
+            bool(category and category.isthing), doc.area(segment_id), segment.score,
+            doc.is_locked(segment_id), segment.iscrowd))
     return rows
 
 
@@ -83,6 +88,10 @@ class SegmentTableModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return QColor(*row.color)
+        if role == Qt.ItemDataRole.DecorationRole and column == CATEGORY_COLUMN and row.locked:
+            return qta.icon("mdi6.lock")
+        if role == Qt.ItemDataRole.ToolTipRole and column == CATEGORY_COLUMN and row.locked:
+            return f"{row.category} (locked: edits leave it untouched)"
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 3, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and column == CATEGORY_COLUMN:
@@ -95,7 +104,8 @@ class SegmentTableModel(QAbstractTableModel):
             return values[column]
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        texts = (str(row.segment_id), row.category, "thing" if row.isthing else "stuff",
+        kind = ("crowd" if row.iscrowd else "thing") if row.isthing else "stuff"
+        texts = (str(row.segment_id), row.category, kind,
                  f"{row.area:,}", "–" if row.score is None else f"{row.score:.2f}")
         return texts[column]
 
@@ -109,6 +119,8 @@ class SegmentList(QTableView):
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model_)
         self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setFilterKeyColumn(CATEGORY_COLUMN)  # the search box filters categories
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setModel(self.proxy)
         self.setSortingEnabled(True)
         self.sortByColumn(0, Qt.SortOrder.AscendingOrder)

@@ -1,0 +1,275 @@
+"""Ground truth and predictions for ``panoptix evaluate``, read from COCO panoptic files
+or from Panoptix projects, paired image by image and scored with :mod:`panoptix.core.pq`.
+
+A source is a COCO panoptic JSON (its PNG folder beside it, named like the JSON without
+``.json``, or given) or a project folder (or the image folder whose project sits beside
+it). Projects are only read, so one may be open in the window meanwhile.
+
+Which images count: every annotated image of the ground truth; of a ground-truth project
+only the images marked done unless ``all_annotated``. Of a prediction, every annotated
+image.
+
+Pairing: by file name: ``images[].file_name`` of a JSON, the path below the image folder
+of a project. Images left over on both sides then pair by stem (the name without folders
+and extension, ``a/b.jpg`` -> ``b``) where that stem is unique on both sides, so a JSON
+and the project made from its images still pair. A ground-truth image without a
+prediction counts as an empty prediction (its segments are false negatives); predictions
+of images outside the ground truth are left out. Both are reported.
+
+Categories are the ground truth's; a prediction's category ids must be among them (with
+the same names, where the prediction names its categories). Ground-truth areas come
+from the JSON, as panopticapi takes them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from panoptix.core.annotation_file import AnnotationError, read_record, to_document
+from panoptix.core.atomic import StoreError
+from panoptix.core.categories import CategorySet
+from panoptix.core.manifest import ImageStatus, Manifest, ProjectError
+from panoptix.core.panoptic_png import PanopticPngError, read_panoptic_png
+from panoptix.core.paths import UnsafePathError, resolve_inside
+from panoptix.core.pq import PQAccumulator, PQError, PQResult
+from panoptix.core.project import ANNOTATIONS, MANIFEST_NAME, default_project_folder
+from panoptix.core.segment import Segment
+from panoptix.core.validate import Annotation, PngError, parse_panoptic, read_json, read_png
+
+TOLERATED = frozenset({"no-annotation", "area", "bbox", "isthing"})
+"""JSON problems that do not stop an evaluation (panopticapi reads past them too)."""
+
+
+class EvaluationError(Exception):
+    """An evaluation that cannot be made; one line naming the file or image and why."""
+
+
+@dataclass(frozen=True)
+class Labels:
+    id_map: np.ndarray
+    segments: dict[int, Segment]
+    areas: dict[int, int] | None = None
+    """Segment areas as a JSON gives them (ground truth), else None: counted in the map."""
+
+
+@dataclass(frozen=True)
+class SourceImage:
+    name: str
+    read: Callable[[], Labels]
+
+
+@dataclass
+class Source:
+    path: Path
+    categories: CategorySet
+    images: list[SourceImage]
+    left_out: list[str] = field(default_factory=list)
+    """Images of the source that do not count (not annotated, or not done)."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    result: PQResult
+    categories: CategorySet
+    ground_truth: Source
+    prediction: Source
+    missing: list[str]
+    """Ground-truth images without a prediction (scored as empty predictions)."""
+    extra: list[str]
+    """Predicted images that are not in the ground truth (left out)."""
+
+
+def open_source(path: Path, png_dir: Path | None = None, *, ground_truth: bool,
+                all_annotated: bool = False,
+                categories: CategorySet | None = None) -> Source:
+    """A COCO panoptic JSON or a project; ``categories`` replaces a JSON's own table (the
+    ground truth's, for a prediction)."""
+    path = Path(os.path.abspath(path))
+    if path.is_dir():
+        if png_dir is not None:
+            raise EvaluationError(f"{path} is a project: a PNG folder is only for a JSON")
+        folder = path if (path / MANIFEST_NAME).is_file() else default_project_folder(path)
+        if not (folder / MANIFEST_NAME).is_file():
+            raise EvaluationError(f"{path} is neither a COCO panoptic JSON nor a Panoptix "
+                                  "project (nor a folder of images with one beside it)")
+        return _project_source(folder, ground_truth and not all_annotated)
+    if not path.is_file():
+        raise EvaluationError(f"{path}: no such file or folder")
+    return _coco_source(path, png_dir if png_dir is not None else path.with_suffix(""),
+                        ground_truth, categories)
+
+
+def evaluate_sources(gt_path: Path, pred_path: Path, *, gt_png_dir: Path | None = None,
+                     pred_png_dir: Path | None = None, all_annotated: bool = False,
+                     workers: int | None = None) -> Evaluation:
+    gt = open_source(gt_path, gt_png_dir, ground_truth=True, all_annotated=all_annotated)
+    if not gt.images:
+        raise EvaluationError(f"{gt.path}: no ground-truth images to evaluate on"
+                              + (" (none marked done; --all-annotated takes every annotated "
+                                 "image)" if gt.left_out and not all_annotated else ""))
+    pred = open_source(pred_path, pred_png_dir, ground_truth=False, categories=gt.categories)
+    _check_names(gt.categories, pred.categories, pred.path)
+    pairs, extra = pair_images(gt.images, pred.images)
+    accumulator = PQAccumulator(gt.categories)
+    missing = []
+    for truth, _guess, labels, predicted in _read_pairs(pairs, workers):
+        if predicted is None:
+            missing.append(truth.name)
+            predicted = Labels(np.zeros_like(labels.id_map), {})
+        try:
+            accumulator.add(labels.id_map, labels.segments, predicted.id_map,
+                            predicted.segments, gt_areas=labels.areas)
+        except PQError as exc:
+            raise EvaluationError(f"image {truth.name}: {exc}") from None
+    return Evaluation(accumulator.result(), gt.categories, gt, pred, missing, extra)
+
+
+def pair_images(truths: list[SourceImage], guesses: list[SourceImage]
+                ) -> tuple[list[tuple[SourceImage, SourceImage | None]], list[str]]:
+    """Ground-truth images with their prediction (None: none); and the predictions left
+    out. See the module docstring for the rule."""
+    by_name = {image.name: image for image in guesses}
+    paired: dict[str, SourceImage] = {}
+    for truth in truths:
+        if truth.name in by_name:
+            paired[truth.name] = by_name.pop(truth.name)
+    open_truths = [t for t in truths if t.name not in paired]
+    truth_stems = _unique_stems(open_truths)
+    guess_stems = _unique_stems(list(by_name.values()))
+    for stem, truth in truth_stems.items():
+        if stem in guess_stems:
+            paired[truth.name] = by_name.pop(guess_stems[stem].name)
+    return [(t, paired.get(t.name)) for t in truths], sorted(by_name)
+
+
+# -- COCO panoptic ------------------------------------------------------------------------
+def _coco_source(json_path: Path, png_dir: Path, ground_truth: bool,
+                 categories: CategorySet | None) -> Source:
+    data, problems = read_json(json_path)
+    if problems:
+        raise EvaluationError(str(problems[0]))
+    named = None  # a prediction's own names for its categories, to compare with
+    if isinstance(data, dict) and categories is not None:
+        if isinstance(data.get("categories"), list):
+            named = parse_panoptic({"images": [], "annotations": [],
+                                    "categories": data["categories"]})[0].categories
+        data = {**data, "categories": categories.to_coco()}
+    dataset, problems = parse_panoptic(data)
+    refused = [p for p in problems if p.rule not in TOLERATED]
+    if refused:
+        more = f" (and {len(refused) - 1} more problems)" if len(refused) > 1 else ""
+        first = str(refused[0])
+        if categories is not None:  # checked against the ground truth's table
+            first = first.replace("is not in categories", "is not among the ground truth's "
+                                  "categories")
+        raise EvaluationError(f"{json_path}: {first}{more}")
+    if not png_dir.is_dir():
+        raise EvaluationError(f"{json_path}: its PNG folder {png_dir} does not exist")
+    annotated = {a.image.id for a in dataset.annotations}
+    left_out = [image.file_name for image in dataset.images if image.id not in annotated]
+    images = [SourceImage(a.image.file_name, _png_reader(a, png_dir, ground_truth))
+              for a in dataset.annotations]
+    return Source(json_path, named if named is not None else dataset.categories, images,
+                  left_out)
+
+
+def _png_reader(annotation: Annotation, png_dir: Path, ground_truth: bool
+                ) -> Callable[[], Labels]:
+    def read() -> Labels:
+        try:
+            id_map = read_png(resolve_inside(png_dir, annotation.file_name), annotation.image)
+        except (UnsafePathError, PngError) as exc:
+            raise EvaluationError(f"image {annotation.image.file_name}: {exc}") from None
+        segments = {s.id: Segment(s.category_id, s.iscrowd) for s in annotation.segments}
+        if not ground_truth:
+            return Labels(id_map, segments)
+        present, counts = np.unique(id_map, return_counts=True)
+        unknown = sorted(set(present.tolist()) - set(segments) - {0})
+        if unknown:
+            raise EvaluationError(f"image {annotation.image.file_name}: ground-truth ids "
+                                  f"{unknown[:5]} are in its PNG but not in the JSON")
+        areas = dict(zip(present.tolist(), counts.tolist(), strict=True))
+        areas.update({s.id: s.area for s in annotation.segments if s.area is not None})
+        return Labels(id_map, segments, areas)
+
+    return read
+
+
+# -- projects -----------------------------------------------------------------------------
+def _project_source(folder: Path, only_done: bool) -> Source:
+    manifest_path = folder / MANIFEST_NAME
+    try:
+        manifest = Manifest.from_json(json.loads(manifest_path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, ProjectError) as exc:
+        raise EvaluationError(f"cannot read project {manifest_path}: "
+                              f"{' '.join(str(exc).split())}") from None
+    annotations = folder / ANNOTATIONS
+    images, left_out = [], []
+    for entry in manifest.images:
+        try:
+            record = read_record(annotations, entry.key)
+        except (AnnotationError, StoreError) as exc:
+            raise EvaluationError(f"project {folder}, image {entry.rel_path}: {exc}") from None
+        if record is None or (only_done and record.status != ImageStatus.DONE):
+            left_out.append(entry.rel_path)
+            continue
+        images.append(SourceImage(entry.rel_path, _document_reader(
+            annotations, entry.key, entry.rel_path, manifest.categories)))
+    return Source(folder, manifest.categories, images, left_out)
+
+
+def _document_reader(annotations: Path, key: str, name: str,
+                     categories: CategorySet) -> Callable[[], Labels]:
+    def read() -> Labels:
+        for attempt in (1, 2):  # the window may save a newer revision meanwhile
+            try:
+                record = read_record(annotations, key)
+                if record is None:
+                    raise EvaluationError(f"image {name}: its annotation is gone")
+                doc = to_document(record, read_panoptic_png(annotations / record.png),
+                                  categories)
+                return Labels(doc.id_map, dict(doc.segments))
+            except StoreError as exc:
+                if attempt == 2:
+                    raise EvaluationError(f"image {name}: {exc}") from None
+            except (AnnotationError, PanopticPngError) as exc:
+                raise EvaluationError(f"image {name}: {exc}") from None
+        raise AssertionError("unreachable")
+
+    return read
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _unique_stems(images: Iterable[SourceImage]) -> dict[str, SourceImage]:
+    seen: dict[str, list[SourceImage]] = {}
+    for image in images:
+        seen.setdefault(PurePosixPath(image.name).stem, []).append(image)
+    return {stem: found[0] for stem, found in seen.items() if len(found) == 1}
+
+
+def _check_names(truth: CategorySet, guess: CategorySet, where: Path) -> None:
+    for category in guess:
+        known = truth.get(category.id)
+        if known is not None and known.name != category.name:
+            raise EvaluationError(f"{where}: category {category.id} is {category.name!r} "
+                                  f"there but {known.name!r} in the ground truth")
+
+
+def _read_pairs(pairs: list[tuple[SourceImage, SourceImage | None]], workers: int | None
+                ) -> Iterator[tuple[SourceImage, SourceImage | None, Labels, Labels | None]]:
+    """Both sides of each pair, read ahead in threads, in order, a bounded few at a time."""
+    def read(pair: tuple[SourceImage, SourceImage | None]) -> tuple:
+        truth, guess = pair
+        return truth, guess, truth.read(), None if guess is None else guess.read()
+
+    count = workers or min(8, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        for start in range(0, len(pairs), 4 * count):
+            yield from pool.map(read, pairs[start:start + 4 * count])

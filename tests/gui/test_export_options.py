@@ -1,0 +1,47 @@
+"""The export dialog offers what ``panoptix export`` does: flat names, images placed in the
+dataset folder, and the semantic pixel ids."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from panoptix.core.categories import load_table
+from panoptix.core.document import Document
+from panoptix.core.imageio import image_size
+from panoptix.core.manifest import ImageStatus
+from panoptix.core.project import Project
+from panoptix.core.segment import Segment
+from panoptix.gui.export_dialog import ExportDialog
+
+
+def test_the_dialog_exports_flat_names_jpegs_and_category_ids(qtbot, image_folder: Path,
+                                                              tmp_path: Path) -> None:
+    categories = load_table("coco_panoptic")
+    project = Project.open_or_create_for_images(image_folder, categories=categories)
+    for entry in project.images:
+        width, height = image_size(project.image_root / entry.rel_path)
+        id_map = np.zeros((height, width), np.int32)
+        id_map[: height // 2] = 1
+        project.save_document(entry.key, Document(id_map, {1: Segment(3, False)}, categories),
+                              status=ImageStatus.DONE)
+    dialog = ExportDialog(project)
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(tmp_path / "out"))
+    for check in dialog.checks.values():
+        check.setChecked(True)
+    dialog.flat_names.setChecked(True)
+    dialog.images.setCurrentIndex(dialog.images.findData("jpeg"))
+    dialog.semantic_ids.setCurrentIndex(dialog.semantic_ids.findData("category"))
+    with qtbot.waitSignal(dialog.finished_export, timeout=60_000) as blocker:
+        dialog.start()
+    project.close()
+    assert blocker.args == [True], dialog.report.toPlainText()
+    name = project.folder.name.removesuffix(".panoptix")
+    panoptic = json.loads((tmp_path / "out" / f"panoptic_{name}.json").read_text())
+    for annotation in panoptic["annotations"]:
+        assert (tmp_path / "out" / name / (annotation["file_name"][:-4] + ".jpg")).is_file()
+    classes = json.loads((tmp_path / "out" / f"semantic_{name}_classes.json").read_text())
+    assert classes["ids"] == "category"
