@@ -29,7 +29,11 @@ def main() -> None:
     steps = [entry["step"] for entry in record["losses"]]
     losses = [entry["loss"] for entry in record["losses"]]
     figure, loss_axis = plt.subplots(figsize=(7.5, 3.6), dpi=110)
-    loss_axis.plot(steps, losses, color="#2171b5", linewidth=1, label="training loss")
+    loss_axis.plot(steps, losses, color="#9ecae1", linewidth=0.8)
+    window = max(1, len(losses) // 30)
+    smooth = [sum(losses[max(0, i - window + 1):i + 1]) / len(losses[max(0, i - window + 1):i + 1])
+              for i in range(len(losses))]
+    loss_axis.plot(steps, smooth, color="#2171b5", linewidth=1.5, label="training loss")
     loss_axis.set_xlabel("step")
     loss_axis.set_ylabel("training loss", color="#2171b5")
     loss_axis.set_ylim(bottom=0)
