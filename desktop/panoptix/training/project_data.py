@@ -1,10 +1,8 @@
 """The annotated images of a project, read without taking the project's lock.
 
 The window may have the project open (it holds the lock) and keep saving while a training
-process reads it. Reading is safe without the lock because a save writes a new PNG before
-the JSON that names it and deletes the old PNG last: a read that finds its PNG gone
-re-reads the JSON and tries again. Nothing here writes into the project; a damaged
-annotation is skipped and reported, never moved aside (that needs the lock).
+process reads it; :mod:`panoptix.core.project_reader` reads safely without the lock.
+Nothing here writes into the project; a damaged annotation is skipped and reported.
 
 Each image is read once, at the start, into an :class:`AnnotatedImage` held in memory (a
 compact PNG of its id map and its segment table), so every step and every evaluation of
@@ -13,9 +11,7 @@ one run sees the same labels even if the annotators carry on meanwhile.
 
 from __future__ import annotations
 
-import errno
 import hashlib
-import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,15 +24,12 @@ from panoptix.core import annotation_file as files
 from panoptix.core.atomic import StoreError
 from panoptix.core.categories import CategorySet
 from panoptix.core.document import Document
-from panoptix.core.manifest import ImageEntry, ImageStatus, Manifest, ProjectError
+from panoptix.core.manifest import ImageEntry, ImageStatus, ProjectError
 from panoptix.core.messages import one_line
-from panoptix.core.panoptic_png import PanopticPngError, read_panoptic_png
+from panoptix.core.panoptic_png import PanopticPngError
+from panoptix.core.project_layout import ANNOTATIONS
+from panoptix.core.project_reader import read_manifest, read_saved_document
 from panoptix.core.segment import Segment
-
-MANIFEST_NAME = "project.json"
-ANNOTATIONS = "annotations"
-READ_ATTEMPTS = 5
-"""A save that replaces the PNG between our reading its JSON and its PNG: read again."""
 
 
 class TrainingDataError(Exception):
@@ -89,18 +82,10 @@ class ProjectReader:
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(os.path.abspath(folder))
-        path = self.folder / MANIFEST_NAME
         try:
-            data = json.loads(path.read_bytes().decode("utf-8"))
-        except FileNotFoundError:
-            raise TrainingDataError(f"no Panoptix project in {self.folder} "
-                                    f"({MANIFEST_NAME} is missing)") from None
-        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-            raise TrainingDataError(f"cannot read {path}: {one_line(exc)}") from exc
-        try:
-            self.manifest = Manifest.from_json(data)
+            self.manifest = read_manifest(self.folder)
         except ProjectError as exc:
-            raise TrainingDataError(f"{path}: {exc}") from None
+            raise TrainingDataError(str(exc)) from None
         self.image_root = Path(os.path.normpath(self.folder / self.manifest.image_root))
         self.skipped: dict[str, str] = {}
         """Relative path -> why an annotation could not be read."""
@@ -134,28 +119,17 @@ class ProjectReader:
 
     def read(self, entry: ImageEntry) -> AnnotatedImage | None:
         """The image's annotation, or None (reason in :attr:`skipped`) when it is damaged."""
-        annotations = self.folder / ANNOTATIONS
-        for _attempt in range(READ_ATTEMPTS):
-            try:
-                record = files.read_record(annotations, entry.key)
-                if record is None:
-                    self.skipped[entry.rel_path] = "its annotation was removed"
-                    return None
-                id_map = read_panoptic_png(annotations / record.png)
-                document = files.to_document(record, id_map, self.categories)
-            except StoreError as exc:
-                if exc.errno == errno.ENOENT:
-                    continue  # saved again meanwhile: the JSON names a newer PNG now
-                self.skipped[entry.rel_path] = one_line(exc)
-                return None
-            except PanopticPngError as exc:
-                self.skipped[entry.rel_path] = one_line(exc)
-                return None
-            ids_png, segments = compact(document)
-            return AnnotatedImage(entry.key, entry.rel_path, self.image_root / entry.rel_path,
-                                  ids_png, segments)
-        self.skipped[entry.rel_path] = "it kept changing while being read"
-        return None
+        try:
+            document = read_saved_document(self.folder, entry.key, self.categories)
+        except (StoreError, PanopticPngError) as exc:
+            self.skipped[entry.rel_path] = one_line(exc)
+            return None
+        if document is None:
+            self.skipped[entry.rel_path] = "its annotation was removed"
+            return None
+        ids_png, segments = compact(document)
+        return AnnotatedImage(entry.key, entry.rel_path, self.image_root / entry.rel_path,
+                              ids_png, segments)
 
 
 def split_keys(keys: Iterable[str], fraction: float, seed: int) -> tuple[list[str], list[str]]:
