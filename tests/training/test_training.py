@@ -232,3 +232,12 @@ def test_fine_tuning_a_base_keeps_its_matching_rows_and_takes_the_new_size(
     tuned = load_model(str(scenes_project / "models" / "tuned"))
     assert tuned.image_processor.size.shortest_edge == 96
     assert tuned.id2label == {0: "sky", 1: "grass", 2: "ball", 3: "box", 4: "flag"}
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_autocast_runs_the_same_loop(scenes_project: Path, precision: str) -> None:
+    """What CUDA runs (bf16, or fp16 with a gradient scaler), here on the CPU."""
+    assert main(["train", str(scenes_project), *TINY, "--steps", "2", "--precision",
+                 precision, "--name", precision]) == 0
+    made = record(scenes_project, precision)
+    assert made["precision"] == precision and len(made["losses"]) == 2

@@ -217,6 +217,7 @@ class TrainDialog(QDialog):
         if self.model_folder is not None:
             self.use_model.emit(self.model_folder, self.presegment_again.isChecked())
             self.use_button.setEnabled(False)
+            self.presegment_again.setEnabled(False)
             self.status.setText(f"The project now uses {Path(self.model_folder).name}.")
 
     # -- the run's events -------------------------------------------------------------------

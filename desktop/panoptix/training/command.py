@@ -63,7 +63,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, metavar="PX",
                         help="training crop and inference shortest edge, a multiple of 32 "
                              "(default: the base's input size; tiny 128, small 384)")
-    parser.add_argument("--lr", type=float, default=1e-4, help="learning rate (default 1e-4)")
+    parser.add_argument("--lr", type=float,
+                        help="learning rate (default 1e-4; 1e-3 from scratch, which learns "
+                             "nothing in a few hundred steps at 1e-4)")
     parser.add_argument("--backbone-lr-factor", type=float, metavar="F",
                         help="backbone learning rate = lr x F (default 0.1; 1 from scratch)")
     parser.add_argument("--weight-decay", type=float, default=0.05, metavar="W")
@@ -193,7 +195,8 @@ def _settings(args: argparse.Namespace, loaded: LoadedModel, train_images: int
         (args.epochs if args.epochs is not None else 10) * per_epoch)
     eval_every = args.eval_every or max(per_epoch, math.ceil(steps / 20))
     return TrainSettings(
-        steps=steps, batch=args.batch, accumulate=args.accumulate, size=size, lr=args.lr,
+        steps=steps, batch=args.batch, accumulate=args.accumulate, size=size,
+        lr=args.lr if args.lr is not None else 1e-3 if scratch else 1e-4,
         backbone_lr_factor=(args.backbone_lr_factor if args.backbone_lr_factor is not None
                             else 1.0 if scratch else 0.1),
         weight_decay=args.weight_decay,
@@ -213,7 +216,7 @@ def _check_numbers(args: argparse.Namespace) -> None:
         problems.append("--epochs must be above 0")
     if not 0 <= args.val < 1:
         problems.append("--val must be a fraction from 0 up to (not including) 1")
-    if not args.lr > 0:
+    if args.lr is not None and not args.lr > 0:
         problems.append("--lr must be above 0")
     if problems:
         raise SettingsError("; ".join(problems))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -212,7 +213,9 @@ class Trainer:
             self.scaler.step(self.optimizer)
             self.scaler.update()
         totals["lr"] = self.optimizer.param_groups[-1]["lr"]
-        self.scheduler.step()
+        with warnings.catch_warnings():  # fp16's scaler skips steps with inf gradients
+            warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step")
+            self.scheduler.step()
         return totals
 
     # -- evaluation, checkpoints ----------------------------------------------------------
