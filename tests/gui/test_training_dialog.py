@@ -112,7 +112,7 @@ def test_the_model_in_use_says_where_it_came_from(tmp_path: Path) -> None:
 
 def test_a_new_model_presegments_again_only_what_nobody_edited(
         qtbot, make_window, image_folder: Path, tiny_model: Path, tmp_path: Path) -> None:  # noqa: ANN001
-    shutil.copy2(SAMPLES / "shapes_02.jpg", image_folder / "shapes_02.jpg")
+    shutil.copy2(SAMPLES / "kitchen_01.jpg", image_folder / "kitchen_01.jpg")
     configure_project(image_folder, tiny_model)
     trained = tmp_path / "v2"
     shutil.copytree(tiny_model, trained)
