@@ -14,11 +14,14 @@ from PySide6.QtGui import QKeyEvent
 
 from panoptix.core import edits
 from panoptix.core.document import Document, DocumentError
+from panoptix.core.messages import plural
 from panoptix.gui.canvas import Canvas, PointerEvent
 from panoptix.gui.tools import TOOLS, Tool, single_selected
 from panoptix.gui.vertex_tool import VertexTool  # noqa: F401 - registers the tool
 
 MIN_BRUSH, MAX_BRUSH = 1, 400
+SPLIT_MIN_AREA = 5
+"""Split: parts smaller than this many pixels join their neighbour (specks, not parts)."""
 
 
 class Editor(QObject):
@@ -39,6 +42,7 @@ class Editor(QObject):
         self.canvas = canvas
         self.brush_size = 15
         self._protect: dict[str, bool] = {"": False}
+        self.split_min_area = SPLIT_MIN_AREA
         self._category_id: int | None = None
         self._document: Document | None = None
         self.tools: dict[str, Tool] = {name: cls(self) for name, cls in TOOLS.items()}
@@ -150,11 +154,16 @@ class Editor(QObject):
         if target is None:
             self.report("select one segment to split")
             return
-        parts = self.run(edits.split, doc, target)
-        if isinstance(parts, list):
-            doc.select(parts)
-            self.report(f"split into {len(parts)} parts" if len(parts) > 1
-                        else "the segment is already one connected part")
+        result = self.run(edits.split_parts, doc, target, min_area=self.split_min_area)
+        if isinstance(result, edits.SplitResult):
+            doc.select(result.parts)
+            specks = (f"; {plural(result.specks, 'speck')} under "
+                      f"{plural(self.split_min_area, 'pixel')} joined the segments around"
+                      if result.specks else "")
+            if len(result.parts) > 1:
+                self.report(f"split into {len(result.parts)} parts{specks}")
+            else:
+                self.report(f"the segment is already one connected part{specks}")
 
     def relabel(self, category_id: int) -> None:
         doc = self._doc_or_report()
@@ -172,8 +181,19 @@ class Editor(QObject):
 
     def delete(self) -> None:
         doc = self._doc_or_report()
-        if doc is not None:
-            self.run(edits.delete, doc, doc.selection)
+        if doc is None:
+            return
+        ids = sorted(doc.selection)
+        if not ids:
+            self.report("select the segments to delete first")
+            return
+        area = sum(doc.area(i) for i in ids)
+        what = (f"#{ids[0]} {self.category_name(doc.segments[ids[0]].category_id)}"
+                if len(ids) == 1 else plural(len(ids), "segment"))
+        self.run(edits.delete, doc, ids)
+        if not any(i in doc.segments for i in ids):
+            self.report(f"deleted {what}: {plural(area, 'pixel')} unlabeled now "
+                        "(Ctrl+Z brings it back)")
 
     def undo(self) -> None:
         self.tool.deactivate()
@@ -198,8 +218,17 @@ class Editor(QObject):
         if self.tool.name == "select":
             self.set_tool("polygon")
         category = self.category_name()
-        self.report(f"drawing a new {category} segment" if category
-                    else "choose a category, then draw the new segment")
+        doc = self._document
+        joins = (doc.stuff_segment(self._category_id)
+                 if doc is not None and category is not None and self._category_id is not None
+                 and not doc.categories.is_thing(self._category_id) else None)
+        if category is None:
+            self.report("choose a category, then draw the new segment")
+        elif joins is not None:
+            self.report(f"{category} is stuff, one segment per image: what you draw joins "
+                        f"the existing {category} segment #{joins}")
+        else:
+            self.report(f"drawing a new {category} segment")
 
     def category_name(self, category_id: int | None = None) -> str | None:
         category_id = self._category_id if category_id is None else category_id

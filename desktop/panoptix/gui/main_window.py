@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -27,8 +28,10 @@ from panoptix.core.atomic import StoreError
 from panoptix.core.document import Document
 from panoptix.core.edits import fuse_stuff
 from panoptix.gui.actions import Actions
+from panoptix.gui.adaptive_layout import AdaptiveLayout
 from panoptix.gui.assist import AssistController
 from panoptix.gui.canvas import Canvas
+from panoptix.gui.context_menus import ContextMenus
 from panoptix.gui.dialogs import RelabelPopup, show_shortcuts
 from panoptix.gui.editor import MAX_BRUSH, MIN_BRUSH, Editor
 from panoptix.gui.export_dialog import ExportDialog
@@ -46,6 +49,7 @@ from panoptix.gui.status import StatusBar
 from panoptix.gui.threshold_panel import ThresholdPanel
 from panoptix.gui.training import TrainingController
 from panoptix.gui.unsaved import Ask, ask_with_dialog, settle_unsaved, shut_down
+from panoptix.gui.view_controls import ViewControls
 from panoptix.gui.worker_client import WorkerClient
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -77,6 +81,8 @@ class MainWindow(QMainWindow):
         self._dock("Categories", self.categories, Qt.DockWidgetArea.RightDockWidgetArea)
         self.assist = AssistController(self.session, self.editor, self, self)
         self.training = TrainingController(self)
+        self.session.prepare_display = self.canvas.preparer
+        self.view = ViewControls(self)
         self.sam = SamController(self.session, self.editor, self.client, self.assist,
                                  self.images.keys, self)
         self.actions = Actions(self, self._handlers())
@@ -90,6 +96,8 @@ class MainWindow(QMainWindow):
         self.export_dialog: ExportDialog | None = None
         self._build_menus()
         self._build_toolbars()
+        self.context_menus = ContextMenus(self)
+        self.adaptive = AdaptiveLayout(self, QSize(1400, 900))
         self._connect()
         self.extras = Extras(self)  # locks, notes, overview, shortcuts, resume...
         self._restore_prefs()
@@ -107,7 +115,10 @@ class MainWindow(QMainWindow):
         editor, session = self.editor, self.session
         handlers = {
             "open_folder": self.choose_folder, "open_images": self.choose_images,
-            "export": self.show_export, "quit": self.close, "save": session.save,
+            "save": session.save, "split_min_area": self.choose_split_min_area,
+            "instances": self.view.set_color_by_instance,
+            "show_all_categories": self.view.visibility.show_all,
+            "export": self.show_export, "quit": self.close,
             "undo": editor.undo, "redo": editor.redo, "select_all": editor.select_all,
             "deselect": editor.clear_selection, "merge": editor.merge, "split": editor.split,
             "relabel": editor.request_relabel, "delete": editor.delete,
@@ -144,11 +155,12 @@ class MainWindow(QMainWindow):
             "&File": ["open_folder", "open_images", None, "recent", None, "save", "export",
                       None, "quit"],
             "&Edit": ["undo", "redo", None, "select_all", "deselect", None, "merge", "split",
-                      "relabel", "delete", "new_segment", "refine_edge", None, "protect"],
+                      "relabel", "delete", "new_segment", "refine_edge", None, "protect",
+                      "split_min_area"],
             "&Tools": [*(f"tool:{n}" for n in self.editor.tools), None, "brush_bigger",
                        "brush_smaller"],
             "&View": ["fit", "actual", "zoom_in", "zoom_out", None, "overlay", "boundaries",
-                      "unlabeled", None, "docks"],
+                      "unlabeled", "instances", "show_all_categories", None, "docks"],
             "&Image": ["next", "previous", "done", None, "rerun", "presegment",
                        "cancel_background"],
             "&Review": ["review_sort", "review_images_sort", None, "review_next",
@@ -190,7 +202,7 @@ class MainWindow(QMainWindow):
         self.opacity.setMaximumWidth(120)
         self.opacity.setToolTip("Overlay opacity")
         view.addWidget(self.opacity)
-        for name in ("overlay", "boundaries", "unlabeled", "fit"):
+        for name in ("overlay", "boundaries", "unlabeled", "instances", "fit"):
             view.addAction(a[name])
         view.addSeparator()
         view.addWidget(QLabel(" Brush "))
@@ -213,6 +225,7 @@ class MainWindow(QMainWindow):
         self.brush.valueChanged.connect(editor.set_brush_size)
         self.opacity.valueChanged.connect(lambda v: self.canvas.set_overlay_opacity(v / 100))
         self.categories.picker.category_chosen.connect(editor.set_category)
+        self.categories.picker.leave_requested.connect(self.canvas.setFocus)
         self.categories.categories_edited.connect(self._categories_edited)
         self.categories.error.connect(status.error)
         self.relabel_popup.picker.category_chosen.connect(self._relabel_chosen)
@@ -220,6 +233,7 @@ class MainWindow(QMainWindow):
         session.project_opened.connect(self._project_opened)
         session.image_requested.connect(self.images.set_current)
         session.image_opened.connect(self._image_opened)
+        session.image_opened.connect(self.thresholds.clear_note)
         session.busy.connect(status.set_busy)
         session.document_replaced.connect(self._show_document)
         session.status_changed.connect(self.images.set_status)
@@ -235,14 +249,14 @@ class MainWindow(QMainWindow):
         self.client.busy_changed.connect(lambda busy: busy or status.set_stage(""))
         self.client.model_status.connect(status.set_stage)
         self.client.model_ready.connect(self.training.show_model_in_use)
-        self.client.background_progress.connect(status.set_background)
+        session.background_progress.connect(status.set_background)
         status.cancel.clicked.connect(self.client.cancel_background)
 
     def _restore_prefs(self) -> None:
         p, a = self.prefs, self.actions
         self.opacity.setValue(p.get_int("view/opacity"))
         self.canvas.set_overlay_opacity(self.opacity.value() / 100)
-        for name in ("overlay", "boundaries", "unlabeled"):
+        for name in ("overlay", "boundaries", "unlabeled", "instances"):
             a[name].setChecked(p.get_bool(f"view/{name}"))
             a[name].toggled.emit(a[name].isChecked())
         a["protect"].setChecked(p.get_bool("edit/protect_labeled"))
@@ -251,19 +265,21 @@ class MainWindow(QMainWindow):
         for name, key in REVIEW_SORTS.items():
             a[name].setChecked(p.get_bool(key))  # toggled sorts the list
         self.editor.set_brush_size(p.get_int("edit/brush_size"))
+        self.editor.split_min_area = p.get_int("edit/split_min_area")
         self.brush.setValue(self.editor.brush_size)
         geometry, state = p.window_state()
         if geometry is not None:
             self.restoreGeometry(geometry)
+            self.adaptive.keep_on_screen()
         else:
-            self.resize(1400, 900)
+            self.resize(self.adaptive.initial_size())
         if state is not None:
             self.restoreState(state)
 
     def _save_prefs(self) -> None:
         p, a = self.prefs, self.actions
         p.set("view/opacity", self.opacity.value())
-        for name in ("overlay", "boundaries", "unlabeled"):
+        for name in ("overlay", "boundaries", "unlabeled", "instances"):
             p.set(f"view/{name}", a[name].isChecked())
         p.set("edit/protect_labeled", self.editor.protect_for(""))
         for group in self.editor.protect_groups():
@@ -271,6 +287,7 @@ class MainWindow(QMainWindow):
         for name, key in REVIEW_SORTS.items():
             p.set(key, a[name].isChecked())
         p.set("edit/brush_size", self.editor.brush_size)
+        p.set("edit/split_min_area", self.editor.split_min_area)
         p.save_window_state(self.saveGeometry(), self.saveState())
 
     # -- session events ------------------------------------------------------------------------
@@ -313,10 +330,13 @@ class MainWindow(QMainWindow):
         if document is not self.editor.document:
             return
         history = document.history if document is not None else None
-        for name, can, label in (("undo", history and history.can_undo,
-                                  history and history.undo_label),
-                                 ("redo", history and history.can_redo,
-                                  history and history.redo_label)):
+        # never ``history and ...``: a History's truth is its undo length, so with every
+        # step undone Redo would read as unavailable
+        for name, can, label in (
+                ("undo", history is not None and history.can_undo,
+                 history.undo_label if history is not None else None),
+                ("redo", history is not None and history.can_redo,
+                 history.redo_label if history is not None else None)):
             self.actions[name].setEnabled(bool(can))
             self.actions[name].setText(f"&{name.title()} {label}" if label else f"&{name.title()}")
 
@@ -328,6 +348,7 @@ class MainWindow(QMainWindow):
                 self.status.error(f"categories not saved: {exc}")
         if self.session.document is not None:
             fuse_stuff(self.session.document)  # a category that became stuff: one segment
+        self.view.categories_changed()
         self.canvas.redraw_overlay()
         self.segments.refresh()
 
@@ -408,6 +429,15 @@ class MainWindow(QMainWindow):
         self.session.flush()
         self.export_dialog = ExportDialog(self.session.project, self)
         self.export_dialog.open()
+
+    def choose_split_min_area(self) -> None:
+        area, ok = QInputDialog.getInt(
+            self, "Split minimum area", "Parts smaller than this many pixels join the "
+            "segment around them instead of becoming segments:", self.editor.split_min_area,
+            1, 1_000_000)
+        if ok:
+            self.editor.split_min_area = area
+            self.status.message(f"split keeps parts of {area:,} px and more")
 
     def _set_boundaries(self, on: bool) -> None:
         self.canvas.renderer.show_boundaries = on

@@ -28,6 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from panoptix.core.review import image_uncertainty
 from panoptix.gui.save_queue import SaveQueue, SaveRequest
 from panoptix.gui.worker import Job, JobResult, error_message
 from panoptix.gui.worker_client import WorkerClient
+from panoptix.inference.pipeline import save_document
 from panoptix.inference.settings import InferenceSettings, SettingsError
 
 AUTOSAVE_DELAY_MS = 1000
@@ -63,9 +65,18 @@ class _Loading:
     read may predate it."""
 
 
-def _read(project: Project, key: str) -> tuple[np.ndarray, Document]:
-    """On the loader thread: the image and its saved (or a blank) document."""
-    return project.load_image(key), project.load_document(key)
+DisplayHook = Callable[[np.ndarray, Document], None]
+
+
+def _read(project: Project, key: str,
+          prepare: DisplayHook | None = None) -> tuple[np.ndarray, Document]:
+    """On the loader thread: the image and its saved (or a blank) document, and what the
+    canvas draws of them made ahead (``prepare``)."""
+    image, document = project.load_image(key), project.load_document(key)
+    if prepare is not None:
+        with suppress(Exception):  # then the canvas makes them on the GUI thread
+            prepare(image, document)
+    return image, document
 
 
 class Session(QObject):
@@ -83,6 +94,9 @@ class Session(QObject):
     """An autosave of this image's key finished."""
     uncertainty_changed = Signal(str, float)
     """(key, share of the image still in doubt), computed on pre-segmentation and save."""
+    background_progress = Signal(int, int)
+    """(images of the folder pre-segmented or beyond, images in the folder) while the
+    background pre-segmentation runs; (0, 0) when it does not."""
     busy = Signal(str, str)
     """(task, what runs; empty when it ended) for the status bar."""
     _loaded = Signal(object)
@@ -112,8 +126,16 @@ class Session(QObject):
         self._manifest_error: str | None = None
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-load")
         self._loading: _Loading | None = None
+        self.prepare_display: DisplayHook | None = None
+        """Called on the loader thread with each image and document read (the canvas's
+        ``DisplayPreparer``), so the switch to a large image costs the GUI thread little."""
         self._presegment_when_shown = False
         """Queue the rest of the folder once the first image is shown (its job first)."""
+        self._clean_status: ImageStatus | None = None
+        """The status of the image in view as it was opened (or last replaced by a model
+        result): undoing back to that point gives this status back."""
+        self._background = False
+        client.background_progress.connect(self._background_moved)
         self.resume_key: Callable[[Project], str | None] | None = None
         """The image to open a project on (where the user left off); None: the first."""
         # queued even when emitted here (a cancelled or already finished read)
@@ -234,7 +256,8 @@ class Session(QObject):
             self._save_now()  # the edits so far, written while the next image is read
         project = self.project
         self.busy.emit(LOADING, f"Loading {project.entry(key).rel_path}…")
-        loading = self._loading = _Loading(key, self._loader.submit(_read, project, key))
+        loading = self._loading = _Loading(key, self._loader.submit(_read, project, key,
+                                                                    self.prepare_display))
         loading.future.add_done_callback(lambda _done: self._loaded.emit(loading))
 
     def _finish_load(self, loading: _Loading) -> None:
@@ -272,6 +295,9 @@ class Session(QObject):
         """Make ``document`` current; ``image`` None keeps the image in view."""
         self.document = document
         self._changes = 0
+        document.history.mark_clean()
+        self._clean_status = self.status(key) if image is not None else \
+            ImageStatus.PRESEGMENTED
         document.history_changed.connect(self._edited)
         document.map_changed.connect(lambda _box, doc=document: self._touched(doc))
         document.segments_changed.connect(lambda _ids, doc=document: self._touched(doc))
@@ -293,21 +319,33 @@ class Session(QObject):
         waited_ms = (now - self._unsaved_since) * 1000
         self._autosave.start(int(max(0.0, min(AUTOSAVE_DELAY_MS,
                                               AUTOSAVE_MAX_WAIT_MS - waited_ms))))
-        if self.status(self.key) in (ImageStatus.NEW, ImageStatus.PRESEGMENTED):
-            self.status_changed.emit(self.key, ImageStatus.EDITED)
+        self.status_changed.emit(self.key, self._status_after_edit())
+
+    def _status_after_edit(self) -> ImageStatus:
+        """NEW and PRESEGMENTED become EDITED, and EDITED goes back to what the image was
+        opened as once every edit since is undone; DONE stays done."""
+        assert self.key is not None
+        current = self.status(self.key) or ImageStatus.NEW
+        if current == ImageStatus.DONE:
+            return current
+        clean = self.document is not None and self.document.history.is_clean
+        if clean and self._clean_status in (ImageStatus.NEW, ImageStatus.PRESEGMENTED):
+            return self._clean_status
+        if current in (ImageStatus.NEW, ImageStatus.PRESEGMENTED):
+            return ImageStatus.EDITED
+        return current
 
     def _save_now(self, status: ImageStatus | None = None, model: str | None = None) -> None:
         """Copy the document here and write it on the saver thread. ``status=None``: an
-        edit, so NEW and PRESEGMENTED become EDITED (as ``Project.save_snapshot`` does)."""
+        edit, so NEW and PRESEGMENTED become EDITED (as ``Project.save_snapshot`` does),
+        unless every edit was undone."""
         self._autosave.stop()
         if self.project is None or self.key is None or self.document is None \
                 or self.project.read_only:
             return
         project, key = self.project, self.key
         if status is None:
-            current = self.status(key)
-            status = (ImageStatus.EDITED if current in (ImageStatus.NEW,
-                                                        ImageStatus.PRESEGMENTED) else current)
+            status = self._status_after_edit()
         snapshot = DocumentSnapshot.of(self.document)
         uncertainty = image_uncertainty(self.document)
         self.saves.submit(SaveRequest(project, key, snapshot, ImageStatus(status), model,
@@ -353,7 +391,8 @@ class Session(QObject):
             self.error.emit(f"could not save {unsaved[0]}"
                             + (f" (and {len(unsaved) - 1} more)" if len(unsaved) > 1 else ""))
         else:
-            self.message.emit("saved")
+            self.message.emit(f"saved {self._name(self.key)}" if self.key is not None
+                              else "saved")
         return not unsaved
 
     def unsaved(self) -> list[str]:
@@ -422,9 +461,8 @@ class Session(QObject):
                     or entry.key in queued:
                 continue
             job = self._job(self.client.next_id(), entry.key, settings)
-            job.save = (lambda doc, model, key=entry.key: project.save_document(
-                key, doc, status=ImageStatus.PRESEGMENTED, model=model,
-                uncertainty=image_uncertainty(doc), if_status=replaceable))
+            job.save = (lambda doc, model, key=entry.key: save_document(
+                project, key, doc, model, overwrite=replaceable))
             jobs.append(job)
         if jobs:
             self.client.submit_background(jobs)
@@ -455,6 +493,21 @@ class Session(QObject):
             uncertainty = self.project.entry(result.key).uncertainty
             if uncertainty is not None:
                 self.uncertainty_changed.emit(result.key, uncertainty)
+        self._report_progress()
+
+    def _background_moved(self, _done: int, total: int) -> None:
+        self._background = total > 0
+        self._report_progress()
+
+    def _report_progress(self) -> None:
+        """Progress over the whole folder, the image in view included (the worker's own
+        count leaves it out: it runs as a view job, not a background one)."""
+        keys = self.keys()
+        if not self._background or not keys:
+            self.background_progress.emit(0, 0)
+            return
+        done = sum(self.status(key) not in (None, ImageStatus.NEW) for key in keys)
+        self.background_progress.emit(done, len(keys))
 
     def replace_with(self, result: JobResult) -> None:
         """Show a result computed outside the worker (a threshold re-run from kept outputs)

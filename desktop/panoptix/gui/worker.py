@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from panoptix.core.categories import CategorySet
 from panoptix.core.document import Document
+from panoptix.core.messages import plural
 from panoptix.gui.sam_jobs import SamEmbedJob
 
 if TYPE_CHECKING:
@@ -64,8 +65,8 @@ class JobResult:
     saved: bool = False
 
     def summary(self) -> str:
-        text = (f"{len(self.document.segments)} segments from {self.model_id} on {self.device} "
-                f"in {self.seconds:.1f} s")
+        text = (f"{plural(len(self.document.segments), 'segment')} from {self.model_id} on "
+                f"{self.device} in {self.seconds:.1f} s")
         if self.dropped:
             names = ", ".join(sorted(self.dropped)[:5])
             text += (f"; dropped {sum(self.dropped.values())} with labels not in the "
@@ -140,22 +141,19 @@ class InferenceWorker(QObject):
             raise Cancelled
 
     def _raw_outputs(self, job: Job) -> RawOutputs:
+        from panoptix.inference.pipeline import segment_image
         from panoptix.inference.raw_outputs import RawOutputs
 
         if job.postprocess_only and job.raw_path is not None and job.raw_path.is_file():
             return RawOutputs.load(job.raw_path)
         predictor = self._ensure_model(job)
-        self._check(job)
-        self.stage.emit(job.job_id, "reading image")
-        image = job.load_image()
-        self._check(job)
-        self.stage.emit(job.job_id, "preparing")
-        prepared = predictor.prepare([image], job.settings.resolved_task)
-        self._check(job)
-        self.stage.emit(job.job_id, f"running the model on {predictor.device}")
-        raw = predictor.forward(prepared)[0]
+
+        def stage(name: str) -> None:
+            self._check(job)
+            self.stage.emit(job.job_id, name)
+
+        raw = segment_image(predictor, job.settings, job.load_image, stage)
         if job.raw_path is not None:
-            job.raw_path.parent.mkdir(parents=True, exist_ok=True)
             raw.save(job.raw_path)
         return raw
 
@@ -177,9 +175,7 @@ class InferenceWorker(QObject):
         return self._predictor
 
     def _to_document(self, job: Job, raw: RawOutputs) -> tuple[Document, dict[str, int]]:
-        from panoptix.inference.assist import postprocess_document
-        from panoptix.inference.labels import categories_for_model
+        from panoptix.inference.pipeline import postprocess
 
-        model_categories = categories_for_model(raw.model_id, raw.id2label, job.categories)
-        conversion = postprocess_document(raw, model_categories, job.settings)
-        return conversion.document, conversion.dropped
+        segmented = postprocess(raw, job.categories, job.settings)
+        return segmented.document, segmented.dropped

@@ -27,11 +27,14 @@ from panoptix.core.imageio import (
 from panoptix.core.paths import is_utf8_name, shown_name
 from panoptix.core.project import MANIFEST_NAME, ImageStatus, Project
 from panoptix.core.regular_files import NOT_REGULAR
-from panoptix.inference.batch import BatchPresegmenter, BatchReport
+from panoptix.inference.batch import BatchPresegmenter
+from panoptix.inference.cluster_args import add_cluster_arguments, cluster_options
+from panoptix.inference.cluster_plan import ClusterError, ClusterOptions
 from panoptix.inference.device import DeviceError
 from panoptix.inference.engine import Predictor, PredictorError
 from panoptix.inference.labels import categories_for_model
 from panoptix.inference.loading import ModelLoadError, is_local_spec
+from panoptix.inference.pipeline import BatchReport
 from panoptix.inference.raw_outputs import TASKS
 from panoptix.inference.registry import DEFAULT_MODEL_ID
 from panoptix.inference.settings import InferenceSettings, SettingsError
@@ -40,7 +43,7 @@ EXIT_OK, EXIT_SOME_FAILED, EXIT_NOTHING_RAN, EXIT_INTERRUPTED = 0, 1, 2, 130
 SETTINGS_KEY = "inference"
 """Where the project manifest keeps the inference settings (shared with the GUI)."""
 FATAL = (ModelLoadError, DeviceError, SettingsError, StoreError, CategoryError,
-         PredictorError, ImageLoadError, OSError)
+         PredictorError, ImageLoadError, ClusterError, OSError)
 
 
 def add_presegment_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +77,7 @@ def add_presegment_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-raw-outputs", dest="save_raw", action="store_false",
                         help="do not keep raw model outputs (saves disk; changing "
                              "thresholds later then needs the model again)")
+    add_cluster_arguments(parser)
 
 
 def run_presegment(args: argparse.Namespace) -> int:
@@ -91,6 +95,7 @@ def run_presegment(args: argparse.Namespace) -> int:
 def _presegment(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise SettingsError("--batch-size must be at least 1")
+    cluster = cluster_options(args)  # before any work: Ray missing is one line at once
     out = Path(os.path.abspath(os.path.expanduser(args.out)))
     files, folders = _inputs(args.inputs, out)
     images = _all_files(files, folders, out)
@@ -101,7 +106,9 @@ def _presegment(args: argparse.Namespace) -> int:
         stored = project.settings.get(SETTINGS_KEY) if project is not None else None
         settings = _settings(args, stored if isinstance(stored, dict) else {})
         predictor = Predictor(notify=_say)
-        predictor.load(settings.model, settings.device, half=settings.half,
+        # Under Ray the workers load the model; here it is checked and gives its labels.
+        predictor.load(settings.model, "cpu" if cluster else settings.device,
+                       half=settings.half and not cluster,
                        allow_pickle=settings.allow_pickle, progress=lambda m: _say(f"{m}…"))
         predictor.shortest_edge = settings.shortest_edge
         if project is None:
@@ -115,19 +122,23 @@ def _presegment(args: argparse.Namespace) -> int:
             raise StoreError(f"cannot write to the project {project.folder}")
         project.settings[SETTINGS_KEY] = settings.stored()
         project.save_manifest()
+        if cluster:
+            predictor = predictor.without_model()  # frees the weights: workers load their own
         return _run(project, predictor, settings, _select(project, files, folders, args.force),
-                    args)
+                    args, cluster)
     finally:
         if project is not None:
             project.close()
 
 
 def _run(project: Project, predictor: Predictor, settings: InferenceSettings,
-         selection: tuple[list[str], int, int], args: argparse.Namespace) -> int:
+         selection: tuple[list[str], int, int], args: argparse.Namespace,
+         cluster: ClusterOptions | None) -> int:
     keys, done_before, edited = selection
     model_categories = categories_for_model(settings.model, predictor.id2label,
                                             project.categories)
-    _say(f"{len(keys)} image(s) to pre-segment with {settings.model} on {predictor.device}"
+    _say(f"{len(keys)} image(s) to pre-segment with {settings.model} "
+         f"{'on Ray' if cluster else f'on {predictor.device}'}"
          + (f"; {done_before} already pre-segmented (--force redoes them)" if done_before else "")
          + (f"; {edited} edited by hand, kept" if edited else ""))
     overwrite = {ImageStatus.NEW, *([ImageStatus.PRESEGMENTED] if args.force else [])}
@@ -141,9 +152,17 @@ def _run(project: Project, predictor: Predictor, settings: InferenceSettings,
                 bar.set_postfix(failed=failures)
             bar.update(1)
 
-        report = BatchPresegmenter(project, predictor, settings, model_categories,
-                                   batch_size=args.batch_size, save_raw=args.save_raw,
-                                   overwrite=frozenset(overwrite), on_image=advance).run(keys)
+        if cluster is not None:
+            from panoptix.inference.cluster import RayPresegmenter
+
+            runner = RayPresegmenter(project, predictor, settings, model_categories, cluster,
+                                     save_raw=args.save_raw, overwrite=frozenset(overwrite),
+                                     on_image=advance, notify=_say)
+        else:
+            runner = BatchPresegmenter(project, predictor, settings, model_categories,
+                                       batch_size=args.batch_size, save_raw=args.save_raw,
+                                       overwrite=frozenset(overwrite), on_image=advance)
+        report = runner.run(keys)
     return _summary(report, len(keys), model_categories.unknown)
 
 
@@ -238,6 +257,8 @@ def _summary(report: BatchReport, total: int, unknown_labels: dict[int, str]) ->
         _say(f"done: {saved} of {total} images pre-segmented"
              f"{f', {failed} failed' if failed else ''}"
              f"{f', {len(report.kept)} edited meanwhile and kept' if report.kept else ''}")
+    for note in report.notes:
+        _say(note)
     if report.dropped:
         dropped = ", ".join(f"{name} ({count})" for name, count in report.dropped.most_common())
         _say(f"segments dropped, no category of that name: {dropped}")
