@@ -1,7 +1,7 @@
 """The ``panoptix`` command.
 
 ``panoptix [PATH] [--model M] [--device D]`` opens the window; the subcommands work without
-it: ``presegment``, ``export``, ``import`` and ``validate``. Everything heavy (Qt, torch,
+it: ``presegment``, ``export``, ``import``, ``validate`` and ``train``. Everything heavy (Qt, torch,
 numpy and the core) is imported inside the command that needs it, so ``--help`` is quick.
 
 Exit status: 0 done, 1 failed (one line per problem, or one line saying why), 2 bad
@@ -129,6 +129,13 @@ def _import_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run_import)
 
 
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    from panoptix.training.command import add_train_arguments, run_train
+
+    add_train_arguments(parser)
+    parser.set_defaults(run=run_train)
+
+
 def _validate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("json", metavar="PANOPTIC_JSON", type=Path)
     parser.add_argument("png_dir", nargs="?", metavar="PNG_DIR", type=Path,
@@ -169,6 +176,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
                  _evaluate_arguments),
     "demo-data": ("write generated scenes with exact ground truth (COCO panoptic or a "
                   "project)", _demo_data_arguments),
+    "train": ("fine-tune a model on the project's images marked done", _train_arguments),
 }
 
 

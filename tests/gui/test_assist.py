@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDockWidget
 
 from inference.synthetic import street_scene
 from panoptix.core.categories import load_table
@@ -62,7 +62,11 @@ def window(qtbot, make_window, tmp_path):  # noqa: ANN001, ANN201
     window.session.auto_presegment = False
     with qtbot.waitSignal(window.session.image_opened, timeout=10_000):
         assert window.open_path(folder)
-    window.canvas.resize(960, 540)
+    # The main window lays its central canvas out again whenever it likes (a resize of the
+    # canvas alone lasted only until then): hide the docks so the canvas itself is wide.
+    for dock in window.findChildren(QDockWidget):
+        dock.hide()
+    qtbot.waitUntil(lambda: window.canvas.width() >= window.width() - 20)
     window.canvas.fit()
     window.canvas.setFocus()
     return window

@@ -109,6 +109,8 @@ SPECS: tuple[ActionSpec, ...] = (
                "Model, device, task and thresholds"),
     ActionSpec("sam_settings", "&Segment Anything Model…", "mdi6.creation", (),
                "The SAM 2 (or SAM) model the Segment Anything tool (S) uses"),
+    ActionSpec("train", "&Train on Done Images…", "mdi6.school", (),
+               "Fine-tune the model on the images marked done, in a separate process"),
     # Review
     ActionSpec("review_sort", "&Segments: Least Confident First", "mdi6.sort-ascending", (),
                "Sort the segment list by the model's score, lowest first", checkable=True),

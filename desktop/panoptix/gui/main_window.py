@@ -47,6 +47,7 @@ from panoptix.gui.session import Session
 from panoptix.gui.settings_dialog import SettingsDialog
 from panoptix.gui.status import StatusBar
 from panoptix.gui.threshold_panel import ThresholdPanel
+from panoptix.gui.training import TrainingController
 from panoptix.gui.unsaved import Ask, ask_with_dialog, settle_unsaved, shut_down
 from panoptix.gui.view_controls import ViewControls
 from panoptix.gui.worker_client import WorkerClient
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self._dock("Segments", self.segments, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Categories", self.categories, Qt.DockWidgetArea.RightDockWidgetArea)
         self.assist = AssistController(self.session, self.editor, self, self)
+        self.training = TrainingController(self)
         self.session.prepare_display = self.canvas.preparer
         self.view = ViewControls(self)
         self.sam = SamController(self.session, self.editor, self.client, self.assist,
@@ -138,7 +140,7 @@ class MainWindow(QMainWindow):
             "done": session.mark_done, "rerun": self.rerun,
             "presegment": session.presegment_rest,
             "cancel_background": self.client.cancel_background,
-            "model_settings": self.show_settings,
+            "model_settings": self.show_settings, "train": self.training.show_dialog,
             "sam_settings": lambda: self.sam.show_settings(self),
             "shortcuts": lambda: show_shortcuts(self, self.actions.shortcut_table()),
         }
@@ -163,7 +165,7 @@ class MainWindow(QMainWindow):
                        "cancel_background"],
             "&Review": ["review_sort", "review_images_sort", None, "review_next",
                         "review_previous"],
-            "&Model": ["model_settings", "sam_settings"],
+            "&Model": ["model_settings", "train", "sam_settings"],
             "&Help": ["shortcuts"],
         }
         for title, names in menus.items():
@@ -246,8 +248,7 @@ class MainWindow(QMainWindow):
         self.client.stage.connect(status.set_stage)
         self.client.busy_changed.connect(lambda busy: busy or status.set_stage(""))
         self.client.model_status.connect(status.set_stage)
-        self.client.model_ready.connect(
-            lambda model, device: status.model.setText(f"model: {model} on {device}"))
+        self.client.model_ready.connect(self.training.show_model_in_use)
         session.background_progress.connect(status.set_background)
         status.cancel.clicked.connect(self.client.cancel_background)
 
@@ -471,5 +472,6 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         shut_down([self.editor.tool.deactivate, self.assist.shutdown, self.sam.shutdown,
+                   self.training.shutdown,
                    self.session.shutdown, self._save_prefs], last=self.client.shutdown)
         super().closeEvent(event)

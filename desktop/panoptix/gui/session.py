@@ -441,24 +441,28 @@ class Session(QObject):
         self.client.submit_view(lambda job_id: self._job(job_id, key, settings,
                                                          postprocess_only))
 
-    def presegment_rest(self) -> None:
-        """Queue every new image but the one in view for background pre-segmentation.
+    def presegment_rest(self, redo_presegmented: bool = False) -> None:
+        """Queue every new image but the one in view for background pre-segmentation
+        (with ``redo_presegmented``, the pre-segmented ones too: a new model).
 
-        The worker saves each result itself, and only while the image is still new, so a
-        background result never overwrites the user's edits.
+        The worker saves each result itself, and only while the image is still new (or
+        pre-segmented), so a background result never overwrites the user's edits.
         """
         if self.project is None or self.read_only:
             return
         project, queued, settings = self.project, self.client.background_keys(), self.settings
         if self.key is not None and not self._can_keep_outputs(self.key):
             return
+        replaceable = frozenset({ImageStatus.NEW, *(
+            [ImageStatus.PRESEGMENTED] if redo_presegmented else [])})
         jobs = []
         for entry in project.images:
-            if entry.status != ImageStatus.NEW or entry.key == self.target or entry.key in queued:
+            if self.status(entry.key) not in replaceable or entry.key == self.target \
+                    or entry.key in queued:
                 continue
             job = self._job(self.client.next_id(), entry.key, settings)
-            job.save = (lambda doc, model, key=entry.key: save_document(project, key, doc,
-                                                                        model))
+            job.save = (lambda doc, model, key=entry.key: save_document(
+                project, key, doc, model, overwrite=replaceable))
             jobs.append(job)
         if jobs:
             self.client.submit_background(jobs)

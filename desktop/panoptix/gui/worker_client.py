@@ -135,7 +135,9 @@ class WorkerClient(QObject):
         return self._in_flight is not None
 
     def background_keys(self) -> set[str]:
-        return {j.key for j in [*self._queue, self._in_flight] if j is not None and j.background}
+        """Images with background work still to come (cancelled jobs do not count)."""
+        return {j.key for j in [*self._queue, self._in_flight]
+                if j is not None and j.background and not j.cancel.is_set()}
 
     def shutdown(self) -> None:
         """Cancel everything and stop the thread (waits for the stage in progress)."""

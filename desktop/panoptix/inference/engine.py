@@ -80,6 +80,10 @@ class Predictor:
             target, half = "cpu", False
         self._loaded, self.device, self.half = loaded, target, half
 
+    def use(self, loaded: LoadedModel, device: str) -> None:
+        """Run a model loaded elsewhere (one being trained), already on ``device``."""
+        self._loaded, self.device, self.half = loaded, device, False
+
     def without_model(self) -> Predictor:
         """A copy that only preprocesses: the processor and input size, no weights and no
         callbacks, small enough to send to other processes, whose :meth:`prepare` gives
