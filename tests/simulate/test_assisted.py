@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from panoptix.core.document import Document
+from panoptix.core.segment import Segment
 from panoptix.inference.assist import AssistContext, postprocess_document
 from panoptix.inference.labels import categories_for_model
 from panoptix.inference.settings import InferenceSettings
-from panoptix.simulate import annotate_assisted, annotate_manually, proposing, standin
+from panoptix.simulate import annotate_assisted, annotate_manually, policies, proposing, standin
+from panoptix.simulate.annotator import Annotator
 from panoptix.simulate.truth import compare
 from panoptix.synth import generate, synth_categories
+from panoptix.synth.categories import category_id
 
 SIZE = (240, 320)
 
@@ -104,3 +109,37 @@ def test_a_useless_pre_segmentation_is_cleared_and_drawn_by_hand() -> None:
     assert outcome.at(0.85).effort.operations["clear"] == 1
     assert outcome.at(0.9).reached
     assert outcome.at(0.85).effort.seconds() <= 1.1 * manual.at(0.85).effort.seconds()
+
+
+def test_the_quickest_way_through_the_pre_segmentation_is_taken() -> None:
+    """Every route is tried from the same start; the outcome is the quickest to 0.85."""
+    scene, document, context = presegmented("street", 1)
+    outcome = annotate_assisted(scene.document, document, context, scene.image)
+    assert {"corrected", "cleared"} <= set(outcome.routes)
+    assert outcome.route == min(outcome.routes, key=outcome.routes.get)
+    assert outcome.at(0.85).effort.seconds() == outcome.routes[outcome.route]
+
+
+def test_right_segments_are_kept_and_the_rest_drawn_around_them() -> None:
+    """The sky and the road exactly right, the rest one wrong segment: the kept route
+    keeps both (Ctrl+A, two Shift+clicks, Del), draws the rest under Protect Labeled
+    Pixels, and costs less than drawing everything."""
+    scene = generate("street", 1, SIZE)
+    gt = scene.document
+    names = {g: gt.categories[s.category_id].name for g, s in gt.segments.items()}
+    keep = [g for g, name in names.items() if name in ("sky-other-merged", "road")]
+    assert len(keep) == 2
+    id_map = np.where(np.isin(gt.id_map, keep), gt.id_map, 99).astype(np.int32)
+    segments = {g: gt.segments[g] for g in keep} | {99: Segment(category_id("bus"))}
+    start = Document(id_map, segments, gt.categories)
+    annotator = Annotator(Document(start.id_map, start.segments, start.categories), scene.image)
+    assert policies._take_route("kept", annotator, gt)
+    for g in keep:
+        assert (annotator.doc.id_map == g).sum() == (gt.id_map == g).sum()  # untouched
+    assert not annotator.protected
+    assert compare(gt, annotator.doc).pq > 0.6
+    outcome = annotate_assisted(gt, start, None, scene.image)
+    assert outcome.route == "kept"
+    assert outcome.at(0.9).reached
+    manual = annotate_manually(gt, scene.image)
+    assert outcome.at(0.85).effort.seconds() < manual.at(0.85).effort.seconds()

@@ -41,3 +41,26 @@ def test_study_with_a_model_through_the_batch_path(tmp_path: Path, tiny_model: P
         outcome = image["results"]["assisted"]
         assert all(m["reached"] for m in outcome["milestones"])
     assert result["seconds"]["presegment assisted"] > 0
+
+
+def test_fine_tuning_with_panoptix_train(tmp_path: Path, tiny_model: Path) -> None:
+    """After the first image, ``panoptix train`` (its own process) fine-tunes the base on
+    it; the second image is pre-segmented again with the new model and annotated from
+    that, reaching the target like the others."""
+    config = StudyConfig("harbour", 2, size=SIZE, model=str(tiny_model), fine_tune_at=(1,),
+                         train_steps=2, train_batch=1, niceness=0)
+    result = run_study(config, tmp_path / "study").to_json()
+    assert result["walk"] == ["assisted", "after 1"]
+    [training] = result["trainings"]
+    assert (training["after"], training["images"], training["steps"]) == (1, 1, 2)
+    model = Path(training["model"])
+    assert (model / "model.safetensors").is_file()
+    assert training["record"]["base"]["model"] == str(tiny_model)
+    assert training["record"]["images"]["train"] == ["harbour_00000.jpg"]
+    second = result["images"][1]["results"]
+    assert set(second) == {"manual", "assisted", "after 1"}
+    assert all(m["reached"] for m in second["after 1"]["milestones"])
+    rows = {row.policy: row for row in report.rows(result, 0.85)}
+    assert rows["after 1"].images == 1 and rows["assisted"].images == 2
+    assert report.walk_seconds(result, 0.85)[1] == \
+        second["after 1"]["milestones"][0]["seconds"]

@@ -53,6 +53,8 @@ class Annotator:
         self.category_id: int | None = None
         self.brush_size = START_BRUSH
         self.recent: list[int] = []
+        self.protected = False
+        """Edit > Protect Labeled Pixels (Ctrl+P): polygons paint unlabeled pixels only."""
 
     # -- bookkeeping -------------------------------------------------------------------
     def think(self, operation: str) -> None:
@@ -127,7 +129,8 @@ class Annotator:
         self.effort.vertices += len(points)
         self.keys()  # Enter
         created = self._run(edits.fill_polygon, self.doc,
-                            [(float(x), float(y)) for x, y in points], category_id)
+                            [(float(x), float(y)) for x, y in points], category_id,
+                            only_unlabeled=self.protected)
         if isinstance(created, int):
             self.doc.select([created])
         return created
@@ -194,6 +197,26 @@ class Annotator:
         self.doc.select(self.doc.segments)
         if self.doc.selection:
             self._run(edits.delete, self.doc, self.doc.selection)
+
+    def clear_except(self, kept: Sequence[int]) -> None:
+        """Ctrl+A, Shift+click each segment to keep (out of the selection), Del."""
+        self.keys(2)
+        self.doc.select(self.doc.segments)
+        if kept:
+            self.use_tool("select")
+        for segment_id in kept:
+            self.click()
+            self.keys()  # Shift
+            self.doc.toggle_selected(segment_id)
+        self.keys()  # Del
+        if self.doc.selection:
+            self._run(edits.delete, self.doc, self.doc.selection)
+
+    def protect(self, on: bool) -> None:
+        """Ctrl+P toggles Protect Labeled Pixels."""
+        if on != self.protected:
+            self.keys(2)
+            self.protected = on
 
     def merge(self, ids: Sequence[int]) -> int | None:
         self.select(ids)
