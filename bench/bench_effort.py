@@ -49,6 +49,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=300, help="training steps per fine-tune")
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--train-size", type=int, help="training crop (default: the model's)")
+    parser.add_argument("--lr", type=float, help="learning rate (default: panoptix train's)")
     parser.add_argument("--seen", default="street,park,kitchen")
     parser.add_argument("--seen-count", type=int, default=10, help="images per seen kind")
     parser.add_argument("--size", type=parse_size, default=(480, 640), help="HxW")
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> dict:
     elif Path(args.model).exists():
         args.model = str(Path(args.model).resolve())
     configs = [StudyConfig(args.unseen, args.count, args.seed, args.size, args.model, stops,
-                           args.steps, args.batch, args.train_size)]
+                           args.steps, args.batch, args.train_size, args.lr)]
     configs += [StudyConfig(kind, args.seen_count, args.seed, args.size, args.model)
                 for kind in args.seen.split(",") if kind.strip()]
     studies = []
@@ -86,6 +87,9 @@ def show(saved: dict) -> None:
     for study in saved["studies"]:
         print()
         print(report.table(study, targets))
+        print(report.counts_table(study, targets[0]))
+        for policy, routes in report.route_summary(study).items():
+            print(f"  {policy}: " + ", ".join(f"{route} {n}" for route, n in routes.items()))
         for policy, stats in report.proposal_summary(study).items():
             if stats["tries"]:
                 print(f"  {policy}: proposals at {stats['tries']} missed objects, a usable "
@@ -127,17 +131,29 @@ def plot(saved: dict, path: Path) -> None:
     axes[0].set_ylabel(f"estimated seconds to IoU and PQ {threshold}")
     axes[0].set_ylim(bottom=0)
     axes[0].legend(fontsize=8)
-    colours = {"manual": "#9e9e9e", "assisted": "#1f77b4"}
+    axes[0].xaxis.get_major_locator().set_params(integer=True)
     shades = ["#f4a582", "#d6604d", "#b2182b", "#67001f"]
-    width = 0.8 / max(len(report.rows(study, threshold)) for study in studies)
-    for place, study in enumerate(studies):
-        for offset, row in enumerate(report.rows(study, threshold)):
-            colour = colours.get(row.policy) or shades[min(offset - 2, len(shades) - 1)]
-            axes[1].bar(place + (offset - 0.5) * width, row.seconds, width, color=colour,
+    ratios = [[row for row in report.rows(study, threshold) if row.policy != "manual"]
+              for study in studies]
+    width = 0.8 / max(len(rows) for rows in ratios)
+    for place, rows in enumerate(ratios):
+        for offset, row in enumerate(rows):
+            colour = "#1f77b4" if row.policy == "assisted" else \
+                shades[min(offset - 1, len(shades) - 1)]
+            centre = place + (offset - (len(rows) - 1) / 2) * width
+            axes[1].bar(centre, row.time_ratio, width, color=colour,
                         label=row.policy if place == 0 else None)
+            axes[1].text(centre, row.time_ratio, f"{row.time_ratio:.2f}", ha="center",
+                         va="bottom", fontsize=7)
+    for goal, text in ((3, "goal with the model"), (5, "goal after 20")):
+        axes[1].axhline(goal, color="#555555", linestyle="--", linewidth=0.8)
+        axes[1].text(len(studies) - 0.55, goal, text, ha="right", va="bottom", fontsize=7)
+    axes[1].axhline(1, color="#9e9e9e", linewidth=0.8)
     axes[1].set_xticks(range(len(studies)), [s["config"]["kind"] for s in studies])
-    axes[1].set_title("mean seconds per image, by scene kind")
-    axes[1].legend(fontsize=8)
+    axes[1].set_xlim(-0.5, len(studies) - 0.5)
+    axes[1].set_title("manual / policy, estimated seconds (same images)")
+    axes[1].set_ylim(0, max(5.5, *(r.time_ratio * 1.15 for rows in ratios for r in rows)))
+    axes[1].legend(fontsize=8, loc="upper left")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)

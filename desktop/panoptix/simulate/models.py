@@ -81,8 +81,8 @@ class Training:
 
 
 def fine_tune(project_folder: Path, base: str, name: str, images: int, steps: int, *,
-              batch: int = 2,
-              size: int | None = None, seed: int = 0, niceness: int = 10,
+              batch: int = 2, size: int | None = None, lr: float | None = None,
+              seed: int = 0, niceness: int = 10,
               say: Say | None = None) -> Training:
     """``panoptix train`` on the project's images marked done, from ``base``, all of them
     for training (``--val 0``: the study measures on the images that follow); in its own
@@ -93,6 +93,8 @@ def fine_tune(project_folder: Path, base: str, name: str, images: int, steps: in
                "--seed", str(seed), "--device", "cpu", "--progress", "json"]
     if size is not None:
         command += ["--size", str(size)]
+    if lr is not None:
+        command += ["--lr", str(lr)]
     started = time.perf_counter()
     finished: dict | None = None
     errors: list[str] = []

@@ -113,3 +113,36 @@ def operation_summary(study: dict, threshold: float) -> dict[str, dict[str, floa
                 totals[name] = totals.get(name, 0) + count
         summary[policy] = {k: round(v / len(images), 2) for k, v in sorted(totals.items())}
     return summary
+
+
+COUNTS = ("clicks", "vertices", "keys", "drags", "decisions")
+"""The raw counts behind the estimate (``Effort``): decisions are the KLM M operators."""
+
+
+def counts_table(study: dict, threshold: float) -> str:
+    """Raw counts per image behind each policy's estimated seconds, at ``threshold``."""
+    kind = study["config"]["kind"]
+    lines = [f"{'kind':<9}{'policy':<11}{'target':>7}"
+             + "".join(f"{name:>11}" for name in COUNTS) + f"{'seconds':>9}"]
+    for policy in policies(study):
+        own = [milestone(i["results"][policy], threshold) for i in study["images"]
+               if policy in i["results"]]
+        lines.append(f"{kind:<9}{policy:<11}{threshold:>7.2f}"
+                     + "".join(f"{mean(m[name] for m in own):>11.1f}" for name in COUNTS)
+                     + f"{mean(m['seconds'] for m in own):>9.0f}")
+    return "\n".join(lines)
+
+
+def route_summary(study: dict) -> dict[str, dict[str, int]]:
+    """Per assisted policy: how many images were corrected, kept-and-drawn, or cleared."""
+    summary: dict[str, dict[str, int]] = {}
+    for policy in policies(study):
+        if policy == "manual":
+            continue
+        counts: dict[str, int] = {}
+        for image in study["images"]:
+            route = image["results"].get(policy, {}).get("route")
+            if route:
+                counts[route] = counts.get(route, 0) + 1
+        summary[policy] = counts
+    return summary

@@ -40,6 +40,8 @@ class StudyConfig:
     train_steps: int = 200
     train_batch: int = 2
     train_size: int | None = None
+    train_lr: float | None = None
+    """``panoptix train``'s default (1e-4 from a base) when None."""
     targets: tuple[float, ...] = TARGETS
     niceness: int = 10
 
@@ -116,7 +118,7 @@ def _walk(config: StudyConfig, folder: Path, project: Project, keys: Sequence[st
         clock = time.perf_counter()
         training = fine_tune(folder / "project", config.model, f"after-{stop}", stop,
                              config.train_steps, batch=config.train_batch,
-                             size=config.train_size, seed=config.seed,
+                             size=config.train_size, lr=config.train_lr, seed=config.seed,
                              niceness=config.niceness, say=say)
         result.trainings.append({"after": stop, **training.to_json()})
         result.seconds[f"train after {stop}"] = time.perf_counter() - clock
