@@ -28,6 +28,12 @@ def test_study_with_the_stand_in(tmp_path: Path) -> None:
     rows = {row.policy: row for row in report.rows(saved, 0.85)}
     assert rows["manual"].time_ratio == 1.0
     assert rows["assisted"].reached == 3 and rows["assisted"].images == 3
+    assert sum(report.route_summary(saved)["assisted"].values()) == 3
+    counts = report.counts_table(saved, 0.85).splitlines()
+    assert [line.split()[1] for line in counts[1:]] == ["manual", "assisted"]
+    manual_vertices = sum(i["results"]["manual"]["milestones"][0]["vertices"]
+                          for i in saved["images"]) / 3
+    assert float(counts[1].split()[4]) == pytest.approx(manual_vertices, abs=0.05)
     with Project.open(tmp_path / "study" / "project") as project:
         assert {e.status for e in project.images} == {ImageStatus.DONE}
 
