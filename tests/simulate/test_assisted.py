@@ -118,6 +118,8 @@ def test_the_quickest_way_through_the_pre_segmentation_is_taken() -> None:
     assert {"corrected", "cleared"} <= set(outcome.routes)
     assert outcome.route == min(outcome.routes, key=outcome.routes.get)
     assert outcome.at(0.85).effort.seconds() == outcome.routes[outcome.route]
+    assert outcome.at(0.9).route in outcome.routes  # the quickest to 0.9, maybe another
+    assert outcome.at(0.9).effort.seconds() >= outcome.at(0.85).effort.seconds()
 
 
 def test_right_segments_are_kept_and_the_rest_drawn_around_them() -> None:
