@@ -28,6 +28,7 @@ from panoptix.core.edits import fuse_stuff
 from panoptix.gui.actions import Actions
 from panoptix.gui.assist import AssistController
 from panoptix.gui.canvas import Canvas
+from panoptix.gui.demo_offer import DemoOffer
 from panoptix.gui.dialogs import RelabelPopup, show_shortcuts
 from panoptix.gui.editor import MAX_BRUSH, MIN_BRUSH, Editor
 from panoptix.gui.export_dialog import ExportDialog
@@ -41,6 +42,7 @@ from panoptix.gui.settings_dialog import SettingsDialog
 from panoptix.gui.status import StatusBar
 from panoptix.gui.threshold_panel import ThresholdPanel
 from panoptix.gui.worker_client import WorkerClient
+from panoptix.inference.demo_model import demo_title
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 REVIEW_SORTS = {"review_sort": "review/segments_least_confident_first",
@@ -70,6 +72,7 @@ class MainWindow(QMainWindow):
         self._dock("Segments", self.segments, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Categories", self.categories, Qt.DockWidgetArea.RightDockWidgetArea)
         self.assist = AssistController(self.session, self.editor, self, self)
+        self.demo_offer = DemoOffer(self)
         self.actions = Actions(self, self._handlers())
         self.relabel_popup = RelabelPopup(self)
         self.relabel_popup.suggest = self.assist.suggester(self.relabel_popup.suggest)
@@ -218,7 +221,8 @@ class MainWindow(QMainWindow):
         self.client.busy_changed.connect(lambda busy: busy or status.set_stage(""))
         self.client.model_status.connect(status.set_stage)
         self.client.model_ready.connect(
-            lambda model, device: status.model.setText(f"model: {model} on {device}"))
+            lambda model, device: status.model.setText(
+                f"model: {demo_title(model) or model} on {device}"))
         self.client.background_progress.connect(status.set_background)
         status.cancel.clicked.connect(self.client.cancel_background)
 

@@ -174,6 +174,17 @@ class Session(QObject):
         self.project.settings[SETTINGS_KEY] = settings.to_dict()
         self.project.save_manifest()
 
+    def use_model_for_now(self, model: str) -> None:
+        """Use ``model`` until the project closes, not saved into it (its own model is tried
+        again next time); segment the image in view if it has nothing yet, and queue the
+        other new images."""
+        if self.project is None:
+            return
+        self._overrides["model"] = model
+        if self.key is not None and self.status(self.key) == ImageStatus.NEW:
+            self.run_model()
+        self.presegment_rest()
+
     # -- images -------------------------------------------------------------------------
     @property
     def target(self) -> str | None:

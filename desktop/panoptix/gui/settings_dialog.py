@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledDoubleSlider
 from superqt.utils import qdebounced
 
+from panoptix.inference.demo_model import DEMO_SCOPE, DEMO_SPEC, DEMO_TITLE
 from panoptix.inference.registry import MODELS
 from panoptix.inference.settings import DEVICES, InferenceSettings, SettingsError
 
@@ -50,6 +51,8 @@ class SettingsDialog(QDialog):
             self.model.addItem(info.title, info.model_id)
             self.model.setItemData(self.model.count() - 1, info.model_id,
                                    Qt.ItemDataRole.ToolTipRole)
+        self.model.addItem(f"{DEMO_TITLE} (bundled, offline)", DEMO_SPEC)
+        self.model.setItemData(self.model.count() - 1, DEMO_SCOPE, Qt.ItemDataRole.ToolTipRole)
         self.model.setEditText(settings.model)
         self.model.activated.connect(self._model_picked)
         self.model.setToolTip("A model from the list, any Hugging Face hub id, or a local folder")
