@@ -30,11 +30,15 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from panoptix.core.project import ImageStatus, Project  # noqa: E402
-from panoptix.core.review import image_uncertainty  # noqa: E402
-from panoptix.inference.assist import postprocess_document  # noqa: E402
 from panoptix.inference.batch import BatchPresegmenter  # noqa: E402
 from panoptix.inference.engine import Predictor  # noqa: E402
 from panoptix.inference.labels import ModelCategories, categories_for_model  # noqa: E402
+from panoptix.inference.pipeline import (  # noqa: E402
+    StoreWriter,
+    forward_batch,
+    postprocess_batch,
+    read_batch,
+)
 from panoptix.inference.settings import InferenceSettings  # noqa: E402
 
 GOAL = 1.15
@@ -83,17 +87,16 @@ def side_work(project: Project, predictor: Predictor, settings: InferenceSetting
     """Mean seconds per image of everything but the forward pass, run alone: decode,
     preprocessing, output copy, post-processing, conversion and saving."""
     total = 0.0
+    writer = StoreWriter(project, frozenset(ImageStatus))
     for entry in project.images:
         start = time.perf_counter()
-        prepared = predictor.prepare([project.load_image(entry.key)])
+        read = read_batch([entry.key], project.load_image, predictor, settings)
         total += time.perf_counter() - start
-        raw = predictor.forward(prepared)[0]
+        forwarded = forward_batch(predictor, read)
         start = time.perf_counter()
-        conversion = postprocess_document(raw, mapped, settings)
-        raw.save(project.raw_outputs_path(entry.key))
-        project.save_document(entry.key, conversion.document, ImageStatus.PRESEGMENTED,
-                              settings.model, uncertainty=image_uncertainty(conversion.document))
+        writer.write(postprocess_batch(forwarded, mapped, settings, keep_raw=True))
         total += time.perf_counter() - start
+    assert not writer.report.failed, writer.report.failed
     return total / len(project.images)
 
 

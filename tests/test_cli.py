@@ -34,19 +34,25 @@ def window(monkeypatch: pytest.MonkeyPatch) -> list:
     """Stands in for panoptix.gui.app (the real one needs a display and Qt)."""
     calls: list = []
     fake = types.ModuleType("panoptix.gui.app")
-    fake.run = lambda path, model=None, device=None: calls.append((path, model, device)) or 0
+    fake.run = lambda path, model=None, device=None, sam_model=None: calls.append(
+        (path, model, device, sam_model)) or 0
     monkeypatch.setitem(sys.modules, "panoptix.gui.app", fake)
     return calls
 
 
 def test_no_subcommand_opens_the_window(window):
     assert main([]) == 0
-    assert window == [(None, None, None)]
+    assert window == [(None, None, None, None)]
 
 
 def test_a_path_opens_the_window_with_model_and_device(window):
     assert main(["photos", "--model", "org/m2f", "--device", "cpu"]) == 0
-    assert window == [("photos", "org/m2f", "cpu")]
+    assert window == [("photos", "org/m2f", "cpu", None)]
+
+
+def test_the_segment_anything_model_can_be_given(window):
+    assert main(["photos", "--sam-model", "facebook/sam2.1-hiera-small"]) == 0
+    assert window == [("photos", None, None, "facebook/sam2.1-hiera-small")]
 
 
 def test_presegment_is_registered_from_the_inference_layer(monkeypatch):

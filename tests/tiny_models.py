@@ -107,3 +107,103 @@ def _set_processor_option(folder: Path, key: str, value: object) -> None:
             target = data.get("image_processor", data)
             target[key] = value
             path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+TINY_SAM2 = {"hidden": 32, "input": 256}
+"""A Hiera of 8..64 channels over 5 blocks, 32-wide prompt encoder and decoder; 256 px input
+(the code reads the input size from the config; published checkpoints take 1024 px)."""
+
+
+def sam2_config(size: str = "tiny", video: bool = False):
+    """A ``Sam2Config`` (``Sam2VideoConfig`` if ``video``, as the SAM 2.1 hub checkpoints
+    are saved): ``tiny`` for tests, ``sam2.1-hiera-tiny`` for the real size (transformers'
+    defaults are that checkpoint's)."""
+    from transformers import (
+        Sam2Config,
+        Sam2HieraDetConfig,
+        Sam2MaskDecoderConfig,
+        Sam2PromptEncoderConfig,
+        Sam2VideoConfig,
+        Sam2VisionConfig,
+    )
+
+    if size == "tiny":
+        side, hidden = TINY_SAM2["input"], TINY_SAM2["hidden"]
+        backbone = Sam2HieraDetConfig(
+            hidden_size=8, embed_dim_per_stage=[8, 16, 32, 64], blocks_per_stage=[1, 1, 2, 1],
+            num_attention_heads_per_stage=[1, 1, 1, 1], window_size_per_stage=[4, 4, 4, 4],
+            global_attention_blocks=[3], window_positional_embedding_background_size=[4, 4],
+            image_size=[side, side])
+        parts = {
+            "vision_config": Sam2VisionConfig(
+                backbone_config=backbone, backbone_channel_list=[64, 32, 16, 8],
+                backbone_feature_sizes=[[side // 4] * 2, [side // 8] * 2, [side // 16] * 2],
+                fpn_hidden_size=hidden),
+            "prompt_encoder_config": Sam2PromptEncoderConfig(hidden_size=hidden,
+                                                             image_size=side),
+            "mask_decoder_config": Sam2MaskDecoderConfig(hidden_size=hidden, mlp_dim=64,
+                                                         num_attention_heads=2,
+                                                         iou_head_hidden_dim=32)}
+    else:
+        defaults = Sam2Config()
+        parts = {name: getattr(defaults, name) for name in
+                 ("vision_config", "prompt_encoder_config", "mask_decoder_config")}
+    if video:
+        return Sam2VideoConfig(**{name: part.to_dict() for name, part in parts.items()})
+    return Sam2Config(**parts)
+
+
+def build_sam2(folder: Path, size: str = "tiny", video: bool = False, seed: int = 0,
+               processor: bool = True) -> Path:
+    """Save a random-weight SAM 2 (``Sam2VideoModel`` if ``video``) to ``folder``, with the
+    ``preprocessor_config.json`` a published checkpoint has (``processor`` False: none)."""
+    import torch
+    from transformers import Sam2Model, Sam2VideoModel
+
+    config = sam2_config(size, video)
+    torch.manual_seed(seed)
+    model = (Sam2VideoModel if video else Sam2Model)(config).eval()
+    model.save_pretrained(folder)
+    if processor:
+        side = config.prompt_encoder_config.image_size
+        (folder / "preprocessor_config.json").write_text(json.dumps({
+            "image_processor_type": "Sam2ImageProcessorFast", "do_resize": True,
+            "size": {"height": side, "width": side}, "resample": 2, "do_rescale": True,
+            "rescale_factor": 1 / 255, "do_normalize": True,
+            "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225],
+            "mask_size": {"height": side // 4, "width": side // 4}}, indent=2),
+            encoding="utf-8")
+    return folder
+
+
+def build_sam(folder: Path, seed: int = 0) -> Path:
+    """Save a tiny random-weight original SAM (``SamModel``) with its Pillow processor."""
+    import torch
+    from transformers import (
+        SamConfig,
+        SamMaskDecoderConfig,
+        SamModel,
+        SamPromptEncoderConfig,
+        SamVisionConfig,
+    )
+    from transformers.models.sam.image_processing_pil_sam import SamImageProcessorPil
+
+    side, hidden = 256, 32
+    config = SamConfig(
+        vision_config=SamVisionConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                      mlp_dim=64, output_channels=hidden,
+                                      num_pos_feats=hidden // 2, image_size=side,
+                                      patch_size=16, window_size=4, global_attn_indexes=[1]),
+        prompt_encoder_config=SamPromptEncoderConfig(hidden_size=hidden, image_size=side,
+                                                     patch_size=16),
+        mask_decoder_config=SamMaskDecoderConfig(hidden_size=hidden, mlp_dim=64,
+                                                 num_attention_heads=2,
+                                                 iou_head_hidden_dim=32))
+    torch.manual_seed(seed)
+    SamModel(config).eval().save_pretrained(folder)
+    SamImageProcessorPil(size={"longest_edge": side},
+                         pad_size={"height": side, "width": side},
+                         mask_size={"longest_edge": side // 4},
+                         mask_pad_size={"height": side // 4, "width": side // 4}
+                         ).save_pretrained(folder)
+    return folder

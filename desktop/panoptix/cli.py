@@ -1,7 +1,7 @@
 """The ``panoptix`` command.
 
 ``panoptix [PATH] [--model M] [--device D]`` opens the window; the subcommands work without
-it: ``presegment``, ``export``, ``import`` and ``validate``. Everything heavy (Qt, torch,
+it: ``presegment``, ``export``, ``import``, ``validate`` and ``train``. Everything heavy (Qt, torch,
 numpy and the core) is imported inside the command that needs it, so ``--help`` is quick.
 
 Exit status: 0 done, 1 failed (one line per problem, or one line saying why), 2 bad
@@ -32,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parsed = window_parser().parse_args(args)
         from panoptix.gui.app import run
 
-        return run(parsed.path, model=parsed.model, device=parsed.device)
+        return run(parsed.path, model=parsed.model, device=parsed.device,
+                   sam_model=parsed.sam_model)
     except KeyboardInterrupt:
         _error("interrupted; nothing was left half-written")
         return EXIT_INTERRUPTED
@@ -48,6 +49,9 @@ def window_parser() -> argparse.ArgumentParser:
                              "(default: the bundled samples)")
     parser.add_argument("--model", metavar="M", help="hub id or local model folder")
     parser.add_argument("--device", metavar="D", help="auto, cpu, mps, cuda or cuda:N")
+    parser.add_argument("--sam-model", metavar="M",
+                        help="hub id or local folder of the Segment Anything model "
+                             "(default: the project's, else facebook/sam2.1-hiera-tiny)")
     parser.add_argument("--list-models", action=ListModels,
                         help="list the known checkpoints, their tasks, category tables and "
                              "weight formats, and exit")
@@ -125,6 +129,13 @@ def _import_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run_import)
 
 
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    from panoptix.training.command import add_train_arguments, run_train
+
+    add_train_arguments(parser)
+    parser.set_defaults(run=run_train)
+
+
 def _validate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("json", metavar="PANOPTIC_JSON", type=Path)
     parser.add_argument("png_dir", nargs="?", metavar="PNG_DIR", type=Path,
@@ -165,6 +176,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
                  _evaluate_arguments),
     "demo-data": ("write generated scenes with exact ground truth (COCO panoptic or a "
                   "project)", _demo_data_arguments),
+    "train": ("fine-tune a model on the project's images marked done", _train_arguments),
 }
 
 

@@ -13,6 +13,7 @@ default) packaging/screenshots/window.png, and prints how long the first segment
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -67,11 +68,9 @@ def _wait(data: Path, started: float, app: subprocess.Popen) -> float:
 def _presegmented(data: Path) -> int:
     count = 0
     for record in data.glob("*/samples-*.panoptix/annotations/*.json"):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # being written
             count += json.loads(record.read_text(encoding="utf-8")).get("status") == \
                 "presegmented"
-        except (OSError, ValueError):
-            pass  # being written
     return count
 
 

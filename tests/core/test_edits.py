@@ -285,8 +285,8 @@ def test_100_brush_strokes_cost_a_few_times_their_boxes():
             brush.line_to(x + step, y + step // 3)
         command = brush.finish()
         assert command is not None
-        (patch,) = command.patches
-        y0, x0, y1, x1 = patch.box
+        y0, x0 = (min(p.box[i] for p in command.patches) for i in (0, 1))
+        y1, x1 = (max(p.box[i] for p in command.patches) for i in (2, 3))
         box_bytes += (y1 - y0) * (x1 - x0) * id_map.itemsize
     gc.collect()
     held = tracemalloc.get_traced_memory()[0] - start

@@ -286,7 +286,7 @@ def test_unwritable_parent_puts_the_project_in_the_user_data_folder(
     (shared / "photos").mkdir(parents=True)
     Image.new("RGB", (8, 8)).save(shared / "photos" / "a.jpg")
     make_read_only(shared)
-    monkeypatch.setattr("panoptix.core.project.user_data_path",
+    monkeypatch.setattr("panoptix.core.project_layout.user_data_path",
                         lambda *args, **kwargs: tmp_path / "user")
     with Project.open_or_create_for_images(shared / "photos") as project:
         assert (tmp_path / "user" / "projects") in project.folder.parents

@@ -59,6 +59,7 @@ def configure_project(images: Path, model: Path | None, **thresholds: float) -> 
 def make_window(qtbot) -> Iterator:  # noqa: ANN001
     """A factory for real main windows, closed (and their threads stopped) at teardown."""
     from panoptix.gui.main_window import MainWindow
+    from panoptix.gui.unsaved import Choice
 
     windows = []
 
@@ -71,4 +72,5 @@ def make_window(qtbot) -> Iterator:  # noqa: ANN001
 
     yield make
     for window in windows:
+        window.ask_unsaved = lambda unsaved: Choice.DISCARD  # a test's failed saves: no dialog
         window.close()

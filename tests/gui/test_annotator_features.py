@@ -113,12 +113,12 @@ def test_the_overview_follows_the_view_and_moves_it(qtbot, window):
     minimap.resize(200, 150)
     canvas.zoom_by(6)
     seen = minimap.visible_rect()
-    assert seen.width() < canvas.sceneRect().width() / 3
+    assert seen.width() < canvas.image_rect.width() / 3
     target = minimap.image_rect()
     point = QPointF(target.x() + target.width() * 0.8, target.y() + target.height() * 0.7)
     qtbot.mouseClick(minimap, Qt.MouseButton.LeftButton, pos=point.toPoint())
     centre = minimap.visible_rect().center()
-    width, height = canvas.sceneRect().width(), canvas.sceneRect().height()
+    width, height = canvas.image_rect.width(), canvas.image_rect.height()
     assert abs(centre.x() - 0.8 * width) < 0.05 * width
     assert abs(centre.y() - 0.7 * height) < 0.05 * height
 

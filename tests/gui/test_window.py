@@ -198,7 +198,7 @@ def test_switching_images_reads_them_off_the_gui_thread_and_drops_the_ones_left(
     assert window.status.busy.text() == f"Loading {keys[2]}…"
     qtbot.waitUntil(lambda: session.key == keys[2], timeout=10_000)
     assert opened == [keys[2]] and window.status.busy.text() == ""
-    assert window.editor.document.shape == window.canvas.sceneRect().size().toTuple()[::-1]
+    assert window.editor.document.shape == window.canvas.image_rect.size().toTuple()[::-1]
     assert threads and threading.main_thread() not in threads
 
     # away and back before the other image arrives: the one in view stays
@@ -256,6 +256,7 @@ def test_the_segment_table_shows_category_names_in_full_by_default(qtbot, make_w
                                                                    image_folder):
     configure_project(image_folder, None)
     window = open_window(qtbot, make_window, image_folder)
+    window.resize(1400, 900)  # the default size on a screen that has room for it
     doc = window.editor.document
     for name, polygon in (("building-other-merged", [(0, 0), (200, 0), (200, 100)]),
                           ("person", [(0, 200), (50, 200), (50, 300)])):

@@ -89,3 +89,17 @@ def test_label_guesses_rank_the_labels_of_queries_covering_the_segment():
     assert sum(g.probability for g in guesses) <= 1.0 + 1e-6
     far = index.label_guesses((200, 300, 300, 400), np.ones((100, 100), bool), k=2)
     assert far[0].label_id == 4
+
+
+def test_a_score_threshold_under_the_floor_lowers_it_so_unsure_segments_are_offered():
+    from panoptix.inference.proposals import proposal_floor
+
+    raw = _raw(num_labels=120)
+    raw.class_logits[2, 3] = -3.9  # barely above 120 other labels: under 1% sure
+    index = ProposalIndex(raw)
+    unsure = next(p for p in index.at(x=100, y=100, min_score=0.0) if p.query == 2)
+    assert unsure.score < 0.02
+    assert 2 not in [p.query for p in index.at(x=100, y=100)]  # the default floor
+    assert 2 in [p.query for p in index.at(x=100, y=100, min_score=proposal_floor(0.0))]
+    assert proposal_floor(0.0) == 0.0 and proposal_floor(0.01) == 0.01
+    assert proposal_floor(0.8) == 0.02  # a high threshold keeps the usual floor

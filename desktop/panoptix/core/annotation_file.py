@@ -27,6 +27,7 @@ from panoptix.core.categories import CategorySet
 from panoptix.core.document import Document, DocumentError
 from panoptix.core.manifest import ImageStatus, ProjectError, is_valid_key
 from panoptix.core.panoptic_png import write_panoptic_png
+from panoptix.core.regular_files import NOT_REGULAR, NotRegularFileError, read_regular
 from panoptix.core.segment import MAX_SEGMENT_ID, Segment
 from panoptix.core.stats import Box, SegmentStats, union_box
 
@@ -117,9 +118,11 @@ def read_record(folder: Path, key: str) -> AnnotationRecord | None:
     """
     path = folder / json_name(key)
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)
     except FileNotFoundError:
         return None
+    except NotRegularFileError:
+        raise AnnotationError(f"{path.name} is {NOT_REGULAR}") from None
     except OSError as exc:
         raise atomic.os_error(exc, "read", path) from exc
     try:

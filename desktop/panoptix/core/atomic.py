@@ -85,7 +85,12 @@ def write_bytes(path: str | os.PathLike[str], data: bytes | bytearray | memoryvi
 
 
 def write_text(path: str | os.PathLike[str], text: str, *, sync: bool = True) -> None:
-    write_bytes(path, text.encode("utf-8"), sync=sync)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a name that was not UTF-8 on disk
+        raise StoreError(f"cannot write {os.fspath(path)}: text that is not valid UTF-8 "
+                         f"({exc.reason} at character {exc.start})") from exc
+    write_bytes(path, data, sync=sync)
 
 
 def write_json(path: str | os.PathLike[str], data: object, *, indent: int | None = None,

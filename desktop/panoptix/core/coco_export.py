@@ -16,6 +16,7 @@ placed in ``<out>/<name>/`` too (every format takes the same options).
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -42,7 +43,7 @@ from panoptix.core.export_names import (
 )
 from panoptix.core.folder_lock import FolderLock
 from panoptix.core.image_notes import ImageNote, read_notes
-from panoptix.core.manifest import ImageEntry, ImageStatus, ProjectError
+from panoptix.core.manifest import IMAGE_IDS_SETTING, ImageEntry, ImageStatus, ProjectError
 from panoptix.core.messages import one_line
 from panoptix.core.panoptic_png import read_panoptic_png, write_panoptic_png
 from panoptix.core.project import Project
@@ -50,8 +51,6 @@ from panoptix.core.validate import Problem, validate_panoptic
 
 IMAGES_MARKER = ".panoptix-images"
 """Marks an images folder an export placed, which a later export may replace."""
-IMAGE_IDS_SETTING = "coco_image_ids"
-"""Project setting ``{key: image id}`` kept from an imported dataset."""
 NAME_PATTERN = re.compile(r"[\w][\w.\-]*")
 Progress = Callable[[int, int], None]
 """Called with (images done, images in all)."""
@@ -351,11 +350,32 @@ def publish(stage: Path, out_dir: Path, names: Sequence[str]) -> None:
         raise ExportError(f"export failed: {export_error_line(exc, out_dir)}") from exc
 
 
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
 def export_error_line(exc: BaseException, out_dir: Path) -> str:
     """An error as one line; an OS error names its file and whether reading or writing it
-    failed (the files inside ``out_dir`` are the ones written)."""
-    if isinstance(exc, OSError) and exc.filename:
-        path = Path(os.fsdecode(exc.filename))
-        action = "write" if path.is_relative_to(out_dir) else "read"
-        return str(atomic.os_error(exc, action, path))
-    return one_line(exc)
+    failed. The files inside ``out_dir`` are the ones written, named where they were
+    going (not in the hidden stage); a copy's error carries both files (``shutil`` sets
+    ``filename`` to the source and ``filename2`` to the target), and a full disk is always
+    the written file's fault."""
+    if not isinstance(exc, OSError) or not (exc.filename or exc.filename2):
+        return one_line(exc)
+    out_dir = Path(os.path.abspath(out_dir))
+    paths = [Path(os.path.abspath(os.fsdecode(name)))
+             for name in (exc.filename, exc.filename2) if name]
+    written = [path for path in paths if path.is_relative_to(out_dir)]
+    if written or exc.errno in _DISK_FULL:
+        return str(atomic.os_error(exc, "write", _published_path((written or paths)[-1],
+                                                                 out_dir)))
+    return str(atomic.os_error(exc, "read", paths[0]))
+
+
+def _published_path(path: Path, out_dir: Path) -> Path:
+    """Where a file of the stage will be once the export is published."""
+    if not path.is_relative_to(out_dir):
+        return path
+    parts = path.relative_to(out_dir).parts
+    if parts and parts[0].startswith(STAGE_PREFIX):
+        parts = parts[1:]
+    return out_dir.joinpath(*parts)

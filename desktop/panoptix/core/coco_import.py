@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from panoptix.core import atomic, imageio
-from panoptix.core.coco_export import IMAGE_IDS_SETTING
 from panoptix.core.document import Document, DocumentError
-from panoptix.core.manifest import ImageStatus, ProjectError
+from panoptix.core.manifest import IMAGE_IDS_SETTING, ImageStatus, ProjectError
 from panoptix.core.panoptic_png import PanopticPngError, read_panoptic_png
 from panoptix.core.paths import UnsafePathError, resolve_inside
 from panoptix.core.project import Project
@@ -102,14 +101,30 @@ def checked_dataset(json_path: Path, png_dir: Path) -> tuple[PanopticDataset, li
     if problems:
         raise DatasetImportError(f"import refused: {problems[0]}", problems)
     dataset, problems = parse_panoptic(data)
+    too_large = oversized_images(dataset)
+    if too_large:  # before any PNG is decoded: their size is the images'
+        raise DatasetImportError(f"import refused: {too_large[0]}{_more(too_large)}",
+                                 too_large)
     if not png_dir.is_dir():
         raise DatasetImportError(f"import refused: PNG folder {png_dir} does not exist")
     problems += check_pngs(dataset, png_dir)
     refused = [p for p in problems if p.rule not in REPAIRED_RULES]
     if refused:
-        more = f" (and {len(refused) - 1} more problems)" if len(refused) > 1 else ""
-        raise DatasetImportError(f"import refused: {refused[0]}{more}", refused)
+        raise DatasetImportError(f"import refused: {refused[0]}{_more(refused)}", refused)
     return dataset, problems
+
+
+def oversized_images(dataset: PanopticDataset) -> list[Problem]:
+    """Images over the pixel limit the rest of Panoptix applies (their PNGs with them)."""
+    limit = imageio.DEFAULT_MAX_PIXELS
+    return [Problem("image", f"image {image.id} ({image.file_name})",
+                    f"{image.width}x{image.height} is {image.width * image.height / 1e6:.0f} "
+                    f"MP, over the {limit / 1e6:.0f} MP limit")
+            for image in dataset.images if image.width * image.height > limit]
+
+
+def _more(problems: Sequence[Problem]) -> str:
+    return f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
 
 
 def checked_images(dataset: PanopticDataset, images_dir: Path) -> list[Path]:
@@ -135,8 +150,7 @@ def checked_images(dataset: PanopticDataset, images_dir: Path) -> list[Path]:
                                     f"JSON says {image.width}x{image.height}"))
         paths.append(path)
     if problems:
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise DatasetImportError(f"import refused: {problems[0]}{more}", problems)
+        raise DatasetImportError(f"import refused: {problems[0]}{_more(problems)}", problems)
     return paths
 
 

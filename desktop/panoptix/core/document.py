@@ -46,6 +46,12 @@ def count_values(values: np.ndarray | int, size: int) -> dict[int, int]:
     return dict(zip(ids.tolist(), counts.tolist(), strict=True))
 
 
+def _touches_its_box(mask: np.ndarray) -> bool:
+    """True when ``mask`` has a pixel in its first and last row and column."""
+    return bool(mask.size and mask[0].any() and mask[-1].any() and mask[:, 0].any()
+                and mask[:, -1].any())
+
+
 class Document:
     """An editable panoptic annotation of one image."""
 
@@ -272,34 +278,40 @@ class Document:
             self._write_patch(patch, forward=True)
         return self.commit_applied(command)
 
-    def apply_live(self, patch: MapPatch) -> None:
+    def apply_live(self, patch: MapPatch) -> MapPatch | None:
         """Write a patch now (a brush dab); the caller commits the whole stroke later.
 
         Locked pixels are left out; a patch into a locked segment is dropped, and
-        ``notice`` says why (a dab is never refused by an exception)."""
+        ``notice`` says why (a dab is never refused by an exception). Returns the patch
+        as written (clipped to unlocked pixels), None when nothing was."""
         table = self._locks()
         if table is not None:
             size = int(patch.mask.sum())
             if locks.writes_locked(patch, table):
                 self.notice.emit(self._first_locked(patch.new, size))
-                return
+                return None
             clipped, dropped = locks.clip(patch, table)
             if dropped:
                 self.notice.emit(f"left locked pixels untouched "
                                  f"({self._first_locked(patch.old, size)})")
             if clipped is None:
-                return
+                return None
             patch = clipped
-        self._write_patch(patch, forward=True)
+        touched = self._write_patch(patch, forward=True)
         self.map_changed.emit(patch.box)
-        self.segments_changed.emit(frozenset(self._ids_in(patch)))
+        self.segments_changed.emit(frozenset(touched))
+        return patch
 
     def set_segment_untracked(self, segment_id: int, segment: Segment | None) -> None:
         """Change the table outside history; only for a command about to record it."""
         self._set_table({segment_id: segment})
 
-    def commit_applied(self, command: Command) -> Command | None:
-        """Record a command whose patches are already written; drop emptied segments."""
+    def commit_applied(self, command: Command, shown: bool = False) -> Command | None:
+        """Record a command whose patches are already written; drop emptied segments.
+
+        ``shown``: every patch was announced by :meth:`apply_live` already, so the map
+        change is not announced again (a stroke over the whole image would otherwise
+        have the overlay redrawn in full at release)."""
         self._set_table(command.table_after)
         emptied = {i: self._segments[i] for i in list(self._segments) if self._areas.get(i, 0) == 0}
         command.note_table(emptied, dict.fromkeys(emptied))
@@ -310,11 +322,17 @@ class Document:
                                       self._locked_categories)
         if refusal is not None:
             self._set_table(command.table_before)
+            box = None
             for patch in reversed(command.patches):
                 self._write_patch(patch, forward=False)
+                box = union_box(box, patch.box)
+            if box is not None:  # the live writes are undone: say so, as they were said
+                self.map_changed.emit(box)
+            self.segments_changed.emit(frozenset(command.table_before)
+                                       | frozenset(command.table_after))
             raise LockedError(refusal)
         self.history.push(command)
-        self._changed(command)
+        self._changed(command, map_shown=shown)
         return command
 
     def undo(self) -> bool:
@@ -347,7 +365,8 @@ class Document:
         size = int(patch.mask.sum())
         return (set(count_values(patch.old, size)) | set(count_values(patch.new, size))) - {0}
 
-    def _write_patch(self, patch: MapPatch, forward: bool) -> None:
+    def _write_patch(self, patch: MapPatch, forward: bool) -> set[int]:
+        """Write a patch, keep areas and boxes; returns the segment ids it touched."""
         size = int(patch.mask.sum())
         removed = count_values(patch.old if forward else patch.new, size)
         added = count_values(patch.new if forward else patch.old, size)
@@ -361,14 +380,23 @@ class Document:
                     self._loose.discard(segment_id)
                 else:
                     self._loose.add(segment_id)
+        # one id painted over a mask that touches all four sides of its box (a brush dab):
+        # a tight box grown by it stays tight, so no later scan is needed to tighten it
+        stays_tight = len(added) == 1 and _touches_its_box(patch.mask)
         for segment_id, count in added.items():
             if segment_id:
                 self._areas[segment_id] = self._areas.get(segment_id, 0) + count
-                grown = union_box(self._boxes.get(segment_id), patch.box)
+                known = self._boxes.get(segment_id)
+                grown = union_box(known, patch.box)
                 assert grown is not None
-                if grown != self._boxes.get(segment_id):
+                if grown != known:
+                    tight = stays_tight and (known is None or segment_id not in self._loose)
                     self._boxes[segment_id] = grown
-                    self._loose.add(segment_id)
+                    if tight:
+                        self._loose.discard(segment_id)
+                    else:
+                        self._loose.add(segment_id)
+        return (set(removed) | set(added)) - {0}
 
     def _set_table(self, entries: Mapping[int, Segment | None]) -> None:
         if entries:
@@ -379,14 +407,15 @@ class Document:
             else:
                 self._segments[segment_id] = segment
 
-    def _changed(self, command: Command) -> None:
+    def _changed(self, command: Command, map_shown: bool = False) -> None:
         self.revision += 1
         box = None
         ids = set(command.table_after) | set(command.table_before)
         for patch in command.patches:
             box = union_box(box, patch.box)
-            ids |= self._ids_in(patch)
-        if box is not None:
+            if not map_shown:  # else apply_live announced the ids each patch touched
+                ids |= self._ids_in(patch)
+        if box is not None and not map_shown:
             self.map_changed.emit(box)
         self.segments_changed.emit(frozenset(ids))
         pruned = frozenset(i for i in self._selection if i in self._segments)

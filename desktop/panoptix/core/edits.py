@@ -7,7 +7,7 @@ one segment per image, so any edit that would make a second one joins the existi
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -98,8 +98,25 @@ def delete(doc: Document, ids: Iterable[int]) -> None:
     doc.execute(command)
 
 
-def split(doc: Document, segment_id: int) -> list[int]:
-    """Split a thing segment into its 8-connected parts; the largest part keeps the id."""
+@dataclass(frozen=True)
+class SplitResult:
+    parts: list[int]
+    """The segment's id (its largest part) first, then the new segments."""
+    specks: int = 0
+    """Parts under the minimum area, given to a neighbouring segment instead."""
+
+
+def split(doc: Document, segment_id: int, min_area: int = 1) -> list[int]:
+    """Split a thing segment into its 8-connected parts; see :func:`split_parts`."""
+    return split_parts(doc, segment_id, min_area).parts
+
+
+def split_parts(doc: Document, segment_id: int, min_area: int = 1) -> SplitResult:
+    """Split a thing segment into its 8-connected parts; the largest part keeps the id.
+
+    A part of fewer than ``min_area`` pixels (a speck left by a brush or a model's ragged
+    edge) does not become a segment: it joins the segment it borders most, or stays with
+    the largest part when it only borders unlabeled pixels. One undo step either way."""
     (segment_id,) = _existing(doc, [segment_id])
     if not doc.is_thing(segment_id):
         raise EditError("stuff is one segment per category; relabel a part to split it off")
@@ -107,13 +124,17 @@ def split(doc: Document, segment_id: int) -> list[int]:
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
                                                                connectivity=8)
     if count <= 2:
-        return [segment_id]
+        return SplitResult([segment_id])
     order = [1 + int(i) for i in np.argsort(-stats[1:, cv2.CC_STAT_AREA], kind="stable")]
+    kept = [order[0], *(c for c in order[1:] if stats[c, cv2.CC_STAT_AREA] >= min_area)]
+    specks = [c for c in order[1:] if stats[c, cv2.CC_STAT_AREA] < min_area]
     first_new = doc.new_id()
     lookup = np.zeros(count, np.int32)
-    lookup[order[0]] = segment_id
-    new_ids = list(range(first_new, first_new + count - 2))
-    lookup[order[1:]] = new_ids
+    lookup[kept[0]] = segment_id
+    new_ids = list(range(first_new, first_new + len(kept) - 1))
+    lookup[kept[1:]] = new_ids
+    for component in specks:
+        lookup[component] = _bordering(doc, box, labels, stats, component) or segment_id
     y0, x0, y1, x1 = box
     before = doc.id_map[y0:y1, x0:x1]
     after = np.where(mask, lookup[labels], before)
@@ -122,7 +143,30 @@ def split(doc: Document, segment_id: int) -> list[int]:
     source = doc.segments[segment_id]
     command.note_table(dict.fromkeys(new_ids), dict.fromkeys(new_ids, source))
     doc.execute(command)
-    return [segment_id, *new_ids]
+    return SplitResult([segment_id, *new_ids], len(specks))
+
+
+def _bordering(doc: Document, box: Box, labels: np.ndarray, stats: np.ndarray,
+               component: int) -> int | None:
+    """The segment that most of a component's 8-neighbours belong to (None: unlabeled).
+    Every such neighbour lies outside the segment being split (else it would belong to
+    the component), so it is another segment or unlabeled."""
+    height, width = doc.shape
+    left, top = int(stats[component, cv2.CC_STAT_LEFT]), int(stats[component, cv2.CC_STAT_TOP])
+    cols, rows = int(stats[component, cv2.CC_STAT_WIDTH]), int(stats[component, cv2.CC_STAT_HEIGHT])
+    gy0, gx0 = max(0, box[0] + top - 1), max(0, box[1] + left - 1)
+    gy1, gx1 = min(height, box[0] + top + rows + 1), min(width, box[1] + left + cols + 1)
+    own = np.zeros((gy1 - gy0, gx1 - gx0), np.uint8)
+    ly0, lx0 = gy0 - box[0], gx0 - box[1]
+    sub = labels[max(0, ly0):ly0 + own.shape[0], max(0, lx0):lx0 + own.shape[1]] == component
+    own[max(0, -ly0):max(0, -ly0) + sub.shape[0], max(0, -lx0):max(0, -lx0) + sub.shape[1]] = sub
+    ring = cv2.dilate(own, np.ones((3, 3), np.uint8)).astype(bool) & ~own.astype(bool)
+    around = doc.id_map[gy0:gy1, gx0:gx1][ring]
+    around = around[around != 0]
+    if around.size == 0:
+        return None
+    ids, counts = np.unique(around, return_counts=True)
+    return int(ids[np.argmax(counts)])
 
 
 def add_mask(doc: Document, mask: np.ndarray, category_id: int, *, offset: tuple[int, int] = (0, 0),
@@ -199,6 +243,11 @@ def flood_fill(doc: Document, x: int, y: int, category_id: int,
     return add_mask(doc, mask, category_id, only_unlabeled=True, label="Fill")
 
 
+def _scalar_or_values(values: np.ndarray) -> np.ndarray | int:
+    """A dab's old values: one int when they are all one id (the usual case)."""
+    return int(values[0]) if values.size and (values == values[0]).all() else values
+
+
 def disk(radius: float) -> np.ndarray:
     r = max(0, int(np.ceil(radius - 0.5)))
     yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
@@ -208,8 +257,11 @@ def disk(radius: float) -> np.ndarray:
 class BrushStroke:
     """A brush or eraser stroke: dabs paint at once, the whole stroke is one undo step.
 
-    At ``finish`` the dabs are folded into a single patch over their joint box, holding only
-    the pixels whose value really changed and their values from before the stroke.
+    Each dab holds only the pixels it changed (cropped to their box), so the dabs of a
+    stroke never share a pixel and each holds that pixel's value from before the stroke:
+    the dabs themselves are the command's patches. Folding them into one patch over their
+    joint box would cost a pass over that box (the whole image, for a stroke across it)
+    at release, and more memory than the dabs whenever the stroke is not compact.
     """
 
     def __init__(self, doc: Document, radius: float, *, target: int | None = None,
@@ -250,11 +302,16 @@ class BrushStroke:
             mask &= region == 0
         if self.only_segment is not None:
             mask &= region == self.only_segment
-        if not mask.any():
+        inner = tight_box(mask)
+        if inner is None:
             return
-        patch = MapPatch((y0, x0, y1, x1), mask, region[mask], self.value)
-        self._dabs.append(patch)
-        self.doc.apply_live(patch)
+        mask = np.ascontiguousarray(mask[inner[0]:inner[2], inner[1]:inner[3]])
+        region = region[inner[0]:inner[2], inner[1]:inner[3]]
+        box = (y0 + inner[0], x0 + inner[1], y0 + inner[2], x0 + inner[3])
+        written = self.doc.apply_live(
+            MapPatch(box, mask, _scalar_or_values(region[mask]), self.value))
+        if written is not None:  # clipped to unlocked pixels: what the command replays
+            self._dabs.append(written)
 
     def line_to(self, x: float, y: float) -> None:
         """Dab along the segment from the last point, spaced a quarter of the brush."""
@@ -272,12 +329,11 @@ class BrushStroke:
             if self._created is not None:
                 self.doc.set_segment_untracked(self.value, None)
             return None
-        folded = fold_live(self.doc, self._dabs)
-        command = Command("Erase" if self.value == 0 else "Brush", [folded] if folded else [])
+        command = Command("Erase" if self.value == 0 else "Brush", list(self._dabs))
         if self._created is not None:
             command.note_table({self.value: None}, {self.value: self._created})
         self._dabs.clear()
-        return self.doc.commit_applied(command)
+        return self.doc.commit_applied(command, shown=True)
 
 
 def before_live(doc: Document, patches: Sequence[MapPatch], box: Box) -> np.ndarray:

@@ -82,13 +82,33 @@ class Command:
 
 
 class History:
-    """Bounded undo/redo stacks, limited both in steps and in bytes."""
+    """Bounded undo/redo stacks, limited both in steps and in bytes.
+
+    A *clean* mark (as ``QUndoStack.setClean``) remembers one point of the history, e.g.
+    the state an image was opened in: undoing back to it makes :attr:`is_clean` true
+    again. Positions count the steps dropped off the bottom too, so a mark below them, or
+    one on a redo branch a new edit discarded, can never be reached again.
+    """
 
     def __init__(self, max_steps: int = 100, max_bytes: int = 512 * 1024 * 1024) -> None:
         self.max_steps = max_steps
         self.max_bytes = max_bytes
         self._undo: deque[Command] = deque()
         self._redo: list[Command] = []
+        self._dropped = 0
+        self._clean: int | None = 0
+
+    @property
+    def _position(self) -> int:
+        return self._dropped + len(self._undo)
+
+    def mark_clean(self) -> None:
+        self._clean = self._position
+
+    @property
+    def is_clean(self) -> bool:
+        """True when the history stands where :meth:`mark_clean` left it."""
+        return self._clean == self._position
 
     @property
     def can_undo(self) -> bool:
@@ -122,11 +142,16 @@ class History:
         return len(self._undo)
 
     def push(self, command: Command) -> None:
+        if self._clean is not None and self._clean > self._position:
+            self._clean = None  # the mark was on the redo branch this edit discards
         self._undo.append(command)
         self._redo.clear()
         while len(self._undo) > self.max_steps or (
                 len(self._undo) > 1 and self.nbytes > self.max_bytes):
             self._undo.popleft()
+            self._dropped += 1
+        if self._clean is not None and self._clean < self._dropped:
+            self._clean = None  # below what can still be undone
 
     def pop_undo(self) -> Command:
         command = self._undo.pop()
@@ -141,3 +166,5 @@ class History:
     def clear(self) -> None:
         self._undo.clear()
         self._redo.clear()
+        self._dropped = 0
+        self._clean = 0

@@ -17,19 +17,29 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from panoptix.core.messages import one_line
+from panoptix.core.paths import is_utf8_name, shown_name
+from panoptix.core.regular_files import (
+    NOT_REGULAR,
+    NotRegularFileError,
+    check_regular,
+    read_regular,
+)
 
 DEFAULT_MAX_PIXELS = 120_000_000
 SUPPORTED_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".tif",
                                   ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".pnm"})
 PROJECT_SUFFIX = ".panoptix"
 """Folders named ``*.panoptix`` are projects; :func:`find_images` never looks inside."""
+PROJECT_MANIFEST = "project.json"
+PROJECT_FORMAT_MARK = b'"panoptix-project"'
+"""How a project's manifest starts (``{"format": "panoptix-project", ...``)."""
 BACKGROUND = (128, 128, 128)
 PANOPTIC_PREFIX = "panoptic_"
 """``panoptic_<name>/`` holds the label PNGs of ``panoptic_<name>.json``, not photos."""
@@ -86,35 +96,60 @@ def is_image_file(path: str | os.PathLike[str]) -> bool:
 
 
 def find_images(folder: str | os.PathLike[str], recursive: bool = False,
-                exclude: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
+                exclude: Iterable[str | os.PathLike[str]] = (),
+                skipped: list[str] | None = None) -> list[Path]:
     """Image files under ``folder``, in natural order (``img2`` before ``img10``).
 
-    Hidden files and folders, ``*.panoptix`` project folders, the label PNG folders of
-    COCO panoptic datasets (``panoptic_<name>/`` beside ``panoptic_<name>.json``) and the
-    ``exclude`` folders are skipped; folder links are not followed (no cycles).
+    Hidden files and folders, project folders (``*.panoptix`` and any other folder holding
+    a Panoptix ``project.json``), the label PNG folders of COCO panoptic datasets
+    (``panoptic_<name>/`` beside ``panoptic_<name>.json``) and the ``exclude`` folders are
+    skipped; folder links are not followed (no cycles); only regular files are listed
+    (never a pipe). Files and folders whose names are not valid UTF-8 cannot be stored in
+    a project: they are left out, and one line per name is appended to ``skipped`` when
+    given.
     """
     root = Path(folder)
     if not root.is_dir():
         raise NotADirectoryError(f"not a folder: {root}")
-    skipped = {os.path.normcase(os.path.abspath(p)) for p in exclude}
+    excluded = {os.path.normcase(os.path.abspath(p)) for p in exclude}
     found: list[Path] = []
+
+    def keep(current: str, name: str, is_dir: bool, files: Collection[str] = ()) -> bool:
+        full = os.path.join(current, name)
+        if name.startswith("."):
+            return False
+        if not is_utf8_name(name):
+            if skipped is not None:
+                shown = shown_name(os.path.relpath(full, root)) + ("/" if is_dir else "")
+                skipped.append(f"{shown}: the name is not valid UTF-8; rename it")
+            return False
+        if is_dir:
+            return not (name.endswith(PROJECT_SUFFIX) or is_project_folder(full)
+                        or (name.startswith(PANOPTIC_PREFIX) and f"{name}.json" in files)
+                        or os.path.normcase(os.path.abspath(full)) in excluded)
+        return is_image_file(name) and os.path.isfile(full)
+
     for current, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not (
-            d.startswith(".") or d.endswith(PROJECT_SUFFIX)
-            or (d.startswith(PANOPTIC_PREFIX) and f"{d}.json" in filenames)
-            or os.path.normcase(os.path.abspath(os.path.join(current, d))) in skipped)]
-        for name in filenames:
-            full = os.path.join(current, name)
-            if not name.startswith(".") and is_image_file(name) and os.path.isfile(full):
-                found.append(Path(full))
-        if not recursive:
-            break
+        files = set(filenames)
+        dirnames[:] = ([d for d in dirnames if keep(current, d, True, files)] if recursive
+                       else [])
+        found += [Path(current, name) for name in filenames if keep(current, name, False)]
     return sorted(found, key=lambda p: _natural_key(p.relative_to(root)))
+
+
+def is_project_folder(folder: str | os.PathLike[str]) -> bool:
+    """Whether ``folder`` holds a Panoptix project (its files are never images to add)."""
+    try:
+        return PROJECT_FORMAT_MARK in read_regular(os.path.join(folder, PROJECT_MANIFEST), 4096)
+    except OSError:
+        return False
 
 
 def _open(path: Path, max_pixels: int | None) -> Image.Image:
     try:
-        size = path.stat().st_size
+        size = check_regular(path).st_size
+    except NotRegularFileError:
+        raise _error(path, NOT_REGULAR) from None
     except OSError as exc:
         reason = "file not found" if isinstance(exc, FileNotFoundError) else one_line(exc)
         raise _error(path, reason) from exc

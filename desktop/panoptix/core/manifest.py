@@ -16,10 +16,15 @@ from enum import Enum
 
 from panoptix.core.atomic import StoreError
 from panoptix.core.categories import CategoryError, CategorySet
+from panoptix.core.paths import is_utf8_name, shown_name
 
 FORMAT = "panoptix-project"
 VERSION = 1
 MAX_KEY_LENGTH = 120
+IMAGE_IDS_SETTING = "coco_image_ids"
+"""Setting ``{key: COCO image id}`` kept from an imported dataset, reused on export."""
+MAX_IMAGE_ID = 2**63 - 1
+"""COCO ids are 64-bit signed integers in every reader (pycocotools, panopticapi)."""
 KEY_PATTERN = re.compile(r"[\w\-~][\w.\-~]*")
 """Letters, digits, ``_ - ~ .``, no leading dot; never ``@`` (it separates a key from a
 file's revision) nor a path separator."""
@@ -86,6 +91,7 @@ class Manifest:
         settings = data.get("settings", {})
         if not isinstance(settings, dict):
             raise ProjectError("manifest: settings must be an object")
+        _check_image_ids(settings.get(IMAGE_IDS_SETTING))
         name = data.get("category_set", "custom")
         try:
             categories = CategorySet.from_coco(data.get("categories"),
@@ -105,6 +111,8 @@ def safe_rel_path(text: str) -> str:
     any OS: no absolute path, drive, ``..``, empty part or NUL, with ``/`` or ``\\``."""
     if not isinstance(text, str) or not text or "\0" in text:
         raise ProjectError(f"not a relative image path: {text!r}")
+    if not is_utf8_name(text):
+        raise ProjectError(f"image path {shown_name(text)!r} is not valid UTF-8")
     parts = re.split(r"[\\/]", text)
     if (text[0] in "\\/" or ":" in parts[0]
             or any(part in ("", ".", "..") for part in parts)):
@@ -164,6 +172,21 @@ def _entry_from_json(item: object, index: int) -> ImageEntry:
         raise ProjectError(f"{where}: uncertainty must be a number or null")
     return ImageEntry(key, rel_path, status, width, height,  # type: ignore[arg-type]
                       None if uncertainty is None else float(uncertainty))
+
+
+def _check_image_ids(ids: object) -> None:
+    """Stored COCO image ids must be usable as they are: checked on open, not when an
+    export fails validation."""
+    if ids is None:
+        return
+    where = f"manifest: settings.{IMAGE_IDS_SETTING}"
+    if not isinstance(ids, dict):
+        raise ProjectError(f"{where} must be an object of image key to id")
+    for key, value in ids.items():
+        if isinstance(value, bool) or not isinstance(value, int) \
+                or not 0 <= value <= MAX_IMAGE_ID:
+            raise ProjectError(f"{where}[{key!r}] is {str(value)[:40]!r}, not an integer "
+                               "in 0..2^63-1")
 
 
 def _optional_size(value: object, where: str) -> int | None:

@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 
 from panoptix.core import atomic
+from panoptix.core.imageio import DEFAULT_MAX_PIXELS
+from panoptix.core.regular_files import read_regular
 from panoptix.core.segment import MAX_SEGMENT_ID
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -43,21 +45,37 @@ def write_panoptic_png(path: str | os.PathLike[str], id_map: np.ndarray, *,
                      sync=sync)
 
 
-def read_panoptic_png(path: str | os.PathLike[str]) -> np.ndarray:
+def read_panoptic_png(path: str | os.PathLike[str],
+                      expected_size: tuple[int, int] | None = None) -> np.ndarray:
     """The ``int32`` id map stored in a panoptic PNG.
 
-    Raises :class:`~panoptix.core.atomic.StoreError` when the file cannot be read and
-    :class:`PanopticPngError` when it is not an 8-bit RGB PNG or is damaged.
+    Raises :class:`~panoptix.core.atomic.StoreError` when the file cannot be read (or is
+    not a regular file) and :class:`PanopticPngError` when it is not an 8-bit RGB PNG, is
+    damaged, or its header gives another size than ``expected_size`` (width, height) or
+    more pixels than the image limit: both are checked before any pixel is decoded.
     """
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular(path)
     except OSError as exc:
         raise atomic.os_error(exc, "read", path) from exc
+    return decode_panoptic_png(data, path, expected_size)
+
+
+def decode_panoptic_png(data: bytes, path: str | os.PathLike[str],
+                        expected_size: tuple[int, int] | None = None) -> np.ndarray:
+    """The id map of a panoptic PNG's bytes (``path`` names it in errors); see
+    :func:`read_panoptic_png`."""
     width, height = _check_header(data, path)
+    name = os.fspath(path)
+    if expected_size is not None and (width, height) != tuple(expected_size):
+        raise PanopticPngError(f"{name}: PNG is {width}x{height}, its annotation says "
+                               f"{expected_size[0]}x{expected_size[1]}")
+    if width * height > DEFAULT_MAX_PIXELS:
+        raise PanopticPngError(f"{name}: {width}x{height} is over the "
+                               f"{DEFAULT_MAX_PIXELS / 1e6:.0f} MP limit")
     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if bgr is None or bgr.shape != (height, width, 3) or bgr.dtype != np.uint8:
-        raise PanopticPngError(f"{os.fspath(path)}: damaged PNG (cannot decode its pixels)")
+        raise PanopticPngError(f"{name}: damaged PNG (cannot decode its pixels)")
     return _ids_from_rgba(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGBA))
 
 

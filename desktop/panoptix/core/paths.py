@@ -13,6 +13,7 @@ always names the real image, so each annotation still points at the right one th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -24,11 +25,30 @@ class UnsafePathError(ValueError):
     """A file name that is empty, absolute, or leads outside its folder."""
 
 
+def is_utf8_name(name: str) -> bool:
+    """Whether ``name`` can be written in UTF-8 (JSON, COCO). A file name that is not valid
+    UTF-8 on disk (``caf\\xe9.jpg`` in Latin-1) reaches Python with lone surrogates."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown_name(name: str | os.PathLike[str]) -> str:
+    """A file name fit for any message: bytes that are not UTF-8 appear as ``\\xe9``."""
+    try:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    except UnicodeError:  # a surrogate no file system produced (from a JSON escape)
+        return os.fspath(name).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def check_relative_name(name: object, what: str = "file name") -> str:
     """``name`` in POSIX form if it is a relative path that stays inside its folder.
 
     Refused: non-strings, empty names, NUL bytes, backslashes (a separator on Windows),
-    absolute paths, drive letters and any ``..`` component.
+    names that are not valid UTF-8, absolute paths, drive letters and any ``..``
+    component.
     """
     if not isinstance(name, str):
         raise UnsafePathError(f"{what} must be a string, got {type(name).__name__}")
@@ -37,6 +57,8 @@ def check_relative_name(name: object, what: str = "file name") -> str:
         raise UnsafePathError(f"{what} {shown} is empty, too long or contains NUL")
     if "\\" in name:
         raise UnsafePathError(f"{what} {shown} contains a backslash")
+    if not is_utf8_name(name):
+        raise UnsafePathError(f"{what} {shown} is not valid UTF-8")
     posix = PurePosixPath(name)
     windows = PureWindowsPath(name)
     if posix.is_absolute() or windows.is_absolute() or windows.drive:

@@ -23,7 +23,6 @@ from the JSON, as panopticapi takes them.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -32,14 +31,15 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from panoptix.core.annotation_file import AnnotationError, read_record, to_document
+from panoptix.core.annotation_file import AnnotationError, read_record
 from panoptix.core.atomic import StoreError
 from panoptix.core.categories import CategorySet
-from panoptix.core.manifest import ImageStatus, Manifest, ProjectError
-from panoptix.core.panoptic_png import PanopticPngError, read_panoptic_png
+from panoptix.core.manifest import ImageStatus, ProjectError
+from panoptix.core.panoptic_png import PanopticPngError
 from panoptix.core.paths import UnsafePathError, resolve_inside
 from panoptix.core.pq import PQAccumulator, PQError, PQResult
 from panoptix.core.project import ANNOTATIONS, MANIFEST_NAME, default_project_folder
+from panoptix.core.project_reader import read_manifest, read_saved_document
 from panoptix.core.segment import Segment
 from panoptix.core.validate import Annotation, PngError, parse_panoptic, read_json, read_png
 
@@ -204,12 +204,10 @@ def _png_reader(annotation: Annotation, png_dir: Path, ground_truth: bool
 
 # -- projects -----------------------------------------------------------------------------
 def _project_source(folder: Path, only_done: bool) -> Source:
-    manifest_path = folder / MANIFEST_NAME
     try:
-        manifest = Manifest.from_json(json.loads(manifest_path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError, ProjectError) as exc:
-        raise EvaluationError(f"cannot read project {manifest_path}: "
-                              f"{' '.join(str(exc).split())}") from None
+        manifest = read_manifest(folder)
+    except ProjectError as exc:
+        raise EvaluationError(f"cannot read project {exc}") from None
     annotations = folder / ANNOTATIONS
     images, left_out = [], []
     for entry in manifest.images:
@@ -221,27 +219,20 @@ def _project_source(folder: Path, only_done: bool) -> Source:
             left_out.append(entry.rel_path)
             continue
         images.append(SourceImage(entry.rel_path, _document_reader(
-            annotations, entry.key, entry.rel_path, manifest.categories)))
+            folder, entry.key, entry.rel_path, manifest.categories)))
     return Source(folder, manifest.categories, images, left_out)
 
 
-def _document_reader(annotations: Path, key: str, name: str,
+def _document_reader(folder: Path, key: str, name: str,
                      categories: CategorySet) -> Callable[[], Labels]:
     def read() -> Labels:
-        for attempt in (1, 2):  # the window may save a newer revision meanwhile
-            try:
-                record = read_record(annotations, key)
-                if record is None:
-                    raise EvaluationError(f"image {name}: its annotation is gone")
-                doc = to_document(record, read_panoptic_png(annotations / record.png),
-                                  categories)
-                return Labels(doc.id_map, dict(doc.segments))
-            except StoreError as exc:
-                if attempt == 2:
-                    raise EvaluationError(f"image {name}: {exc}") from None
-            except (AnnotationError, PanopticPngError) as exc:
-                raise EvaluationError(f"image {name}: {exc}") from None
-        raise AssertionError("unreachable")
+        try:  # the window may save a newer revision meanwhile: read_saved_document retries
+            doc = read_saved_document(folder, key, categories)
+        except (StoreError, PanopticPngError) as exc:
+            raise EvaluationError(f"image {name}: {exc}") from None
+        if doc is None:
+            raise EvaluationError(f"image {name}: its annotation is gone")
+        return Labels(doc.id_map, dict(doc.segments))
 
     return read
 

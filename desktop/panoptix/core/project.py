@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import logging
 import os
@@ -32,7 +31,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from platformdirs import user_data_path
 
 from panoptix.core import annotation_file as files
 from panoptix.core import atomic, imageio
@@ -41,7 +39,6 @@ from panoptix.core.atomic import StoreError
 from panoptix.core.categories import CategorySet, load_table
 from panoptix.core.document import Document
 from panoptix.core.folder_lock import FolderLock
-from panoptix.core.imageio import PROJECT_SUFFIX
 from panoptix.core.manifest import (
     ImageEntry,
     ImageStatus,
@@ -51,33 +48,26 @@ from panoptix.core.manifest import (
     safe_rel_path,
 )
 from panoptix.core.panoptic_png import PanopticPngError, read_panoptic_png
+from panoptix.core.paths import is_utf8_name, shown_name
+from panoptix.core.project_layout import (
+    ANNOTATIONS,
+    MANIFEST_NAME,
+    QUARANTINE,
+    RAW,
+    check_layout,
+    default_project_folder,
+    fallback_project_folder,
+    inside,
+)
+from panoptix.core.regular_files import read_regular
 
-__all__ = ["AnnotationError", "AnnotationRecord", "ImageEntry", "ImageStatus", "Project",
-           "ProjectError", "StoreError"]
+__all__ = ["MANIFEST_NAME", "AnnotationError", "AnnotationRecord", "ImageEntry", "ImageStatus",
+           "Project", "ProjectError", "StoreError"]
 
-MANIFEST_NAME = "project.json"
-ANNOTATIONS = "annotations"
-RAW = "raw"
-QUARANTINE = "quarantine"
 DEFAULT_CATEGORIES = "coco_panoptic"
 
 _log = logging.getLogger(__name__)
 _NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
-
-
-def default_project_folder(image_root: str | os.PathLike[str]) -> Path:
-    """``<image folder>.panoptix`` beside the image folder."""
-    root = Path(os.path.abspath(image_root))
-    return root.with_name(root.name + PROJECT_SUFFIX)
-
-
-def fallback_project_folder(image_root: str | os.PathLike[str]) -> Path:
-    """Where a project goes when the image folder's parent cannot be written."""
-    root = os.path.abspath(image_root)
-    digest = hashlib.sha1(root.encode("utf-8")).hexdigest()[:10]
-    name = Path(root).name or "root"
-    return user_data_path("panoptix", appauthor=False) / "projects" / (
-        f"{name}-{digest}{PROJECT_SUFFIX}")
 
 
 class Project:
@@ -96,6 +86,8 @@ class Project:
         self._manifest_dirty = False
         self._key_locks: dict[str, threading.RLock] = {}
         self._key_locks_guard = threading.Lock()
+        self.skipped: list[str] = []
+        """Files found or given but not taken, one line each (names that are not UTF-8)."""
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
@@ -106,11 +98,15 @@ class Project:
         folder = Path(os.path.abspath(folder))
         if (folder / MANIFEST_NAME).exists():
             raise ProjectError(f"{folder} already holds a project; open it instead")
+        root = os.path.abspath(image_root)
+        if not is_utf8_name(root):
+            raise ProjectError(f"the image folder {shown_name(root)} has a name that is not "
+                               "valid UTF-8, which a project cannot store: rename it")
+        check_layout(folder)
         try:
             (folder / ANNOTATIONS).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise atomic.os_error(exc, "create project folder", folder) from exc
-        root = os.path.abspath(image_root)
         try:
             stored_root = os.path.relpath(root, folder)
         except ValueError:  # another drive (Windows)
@@ -132,7 +128,7 @@ class Project:
         folder = Path(os.path.abspath(folder))
         manifest_path = folder / MANIFEST_NAME
         try:
-            raw = manifest_path.read_bytes()
+            raw = read_regular(manifest_path)
         except FileNotFoundError:
             raise ProjectError(f"no Panoptix project in {folder} ({MANIFEST_NAME} "
                                "is missing)") from None
@@ -147,6 +143,7 @@ class Project:
             manifest = Manifest.from_json(data)
         except ProjectError as exc:
             raise ProjectError(f"{manifest_path}: {exc}") from None
+        check_layout(folder)
         project = cls(folder, manifest, FolderLock.acquire(folder))
         if not project.read_only:
             project._recover()
@@ -166,17 +163,31 @@ class Project:
         (unless it is read-only); a new one gets ``categories`` (default: COCO panoptic).
         """
         paths = [path] if isinstance(path, str | os.PathLike) else list(path)
+        skipped: list[str] = []
         if len(paths) == 1 and Path(paths[0]).is_dir():
             root = Path(os.path.abspath(paths[0]))
             if (root / MANIFEST_NAME).is_file():
                 return cls.open(root)
             excluded = [project_folder] if project_folder is not None else []
-            images: list[Path] = imageio.find_images(root, recursive, exclude=excluded)
+            images: list[Path] = imageio.find_images(root, recursive, exclude=excluded,
+                                                     skipped=skipped)
         elif paths:
             images = [Path(os.path.abspath(p)) for p in paths]
+            if not any(imageio.is_image_file(p) for p in images):
+                raise ProjectError(f"{shown_name(images[0])}"
+                                   f"{' and the others are' if len(images) > 1 else ' is'} "
+                                   "not an image Panoptix reads (by its extension)")
             root = Path(os.path.commonpath([p.parent for p in images]))
         else:
             raise ProjectError("no images given")
+        project = cls._open_or_create(root, images, project_folder, categories)
+        project.skipped[:0] = skipped
+        return project
+
+    @classmethod
+    def _open_or_create(cls, root: Path, images: list[Path],
+                        project_folder: str | os.PathLike[str] | None,
+                        categories: CategorySet | None) -> Project:
         candidates = ([Path(project_folder)] if project_folder is not None
                       else [default_project_folder(root), fallback_project_folder(root)])
         for candidate in candidates:
@@ -310,7 +321,8 @@ class Project:
                     f"{self.entry(key).rel_path} is now {size[0]}x{size[1]} but its "
                     f"annotation is {record.width}x{record.height}")
             try:
-                id_map = read_panoptic_png(self._annotations / record.png)
+                id_map = read_panoptic_png(self._annotations / record.png,
+                                           (record.width, record.height))
                 doc = files.to_document(record, id_map, self.categories)
             except (PanopticPngError, AnnotationError) as exc:
                 raise self._quarantine(key, str(exc)) from exc
@@ -407,6 +419,12 @@ class Project:
                 relative = os.path.relpath(full, root) if _same_drive(full, root) else full
                 if os.path.isabs(relative) or relative.split(os.sep)[0] == os.pardir:
                     raise ProjectError(f"{full} is outside the image folder {root}")
+                if not is_utf8_name(relative):
+                    self.skipped.append(f"{shown_name(relative)}: the name is not valid "
+                                        "UTF-8; rename it")
+                    continue
+                if inside(full, self.folder):
+                    continue  # the project's own files are never images
                 rel_path = safe_rel_path(Path(relative).as_posix())
                 if (rel_path in self._paths or not imageio.is_image_file(full)
                         or not os.path.isfile(full)):

@@ -7,6 +7,7 @@ format takes for granted; :data:`RULES` lists them. Problems are one line each.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Iterable
@@ -18,10 +19,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from panoptix.core.atomic import StoreError
 from panoptix.core.categories import Category, CategorySet, default_color
-from panoptix.core.panoptic_png import PanopticPngError, read_panoptic_png
+from panoptix.core.panoptic_png import PanopticPngError, decode_panoptic_png
 from panoptix.core.paths import UnsafePathError, check_relative_name, resolve_inside
+from panoptix.core.regular_files import read_regular
 from panoptix.core.segment import MAX_SEGMENT_ID
 from panoptix.core.stats import region_stats
 
@@ -102,12 +103,12 @@ def read_json(path: Path) -> tuple[Any, list[Problem]]:
         raise ValueError(f"{name} is not allowed")
 
     try:
-        with open(path, encoding="utf-8") as stream:
-            return json.load(stream, parse_constant=refuse_constant), []
+        text = read_regular(path).decode("utf-8")
+        return json.loads(text, parse_constant=refuse_constant), []
     except FileNotFoundError:
         return None, [Problem("json", str(path), "no such file")]
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else _reason(exc)
         return None, [Problem("json", str(path), f"cannot read JSON: {reason}")]
 
 
@@ -370,14 +371,15 @@ class PngError(ValueError):
 def read_png(path: Path, image: ImageInfo) -> np.ndarray:
     """A panoptic PNG's id map, after checking its mode and size from the header."""
     try:
-        with open(path, "rb") as stream:
-            depth = stream.read(PNG_DEPTH_OFFSET + 1)[PNG_DEPTH_OFFSET:]
-        with Image.open(path) as header:
+        data = read_regular(path)
+        depth = data[PNG_DEPTH_OFFSET:PNG_DEPTH_OFFSET + 1]
+        with Image.open(io.BytesIO(data)) as header:
             kind, mode, size = header.format, header.mode, header.size
     except FileNotFoundError:
         raise PngError("png-missing", f"PNG {path.name!r} is missing") from None
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise PngError("png-missing", f"cannot read PNG {path.name!r}: {exc}") from None
+        raise PngError("png-missing", f"cannot read PNG {path.name!r}: {_reason(exc)}"
+                       ) from None
     if kind != "PNG" or mode != "RGB" or depth != b"\x08":
         bits = f"{depth[0]}-bit " if kind == "PNG" and depth else ""
         raise PngError("png-mode", f"{path.name!r} is {bits}{kind} mode {mode}, "
@@ -386,9 +388,15 @@ def read_png(path: Path, image: ImageInfo) -> np.ndarray:
         raise PngError("png-size", f"PNG is {size[0]}x{size[1]}, the image "
                        f"{image.width}x{image.height}")
     try:
-        return read_panoptic_png(path)
-    except (StoreError, PanopticPngError) as exc:
+        return decode_panoptic_png(data, path)
+    except PanopticPngError as exc:
         raise PngError("png-missing", str(exc)) from None
+
+
+def _reason(exc: BaseException) -> str:
+    """An error's reason without Python's ``[Errno N]`` prefix and file name."""
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return " ".join(text.split())[:200]
 
 
 def _coco_box(box: Iterable[int]) -> list[int]:

@@ -2,8 +2,8 @@
 
 Shortcuts follow what labelme and CVAT users know: D/A next/previous image, N new segment,
 Del delete, Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y) undo/redo, [ and ] brush size. Model-assisted
-editing adds R (refine edge), . and , (next / previous least confident segment) and the
-proposal tool's C. A tooltip always names its shortcut.
+editing adds R (refine edge), . and , (next / previous least confident segment), the
+proposal tool's C and the Segment Anything tool's S. A tooltip always names its shortcut.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ SPECS: tuple[ActionSpec, ...] = (
                "Open a folder of images or a project"),
     ActionSpec("open_images", "Open &Images…", "mdi6.image-multiple", ("Ctrl+Shift+O",),
                "Open one or more image files"),
+    ActionSpec("save", "&Save", "mdi6.content-save", ("Ctrl+S",),
+               "Save now; also retries saves that failed (edits are saved automatically)"),
     ActionSpec("export", "&Export…", "mdi6.export", ("Ctrl+E",),
                "Export COCO panoptic, semantic or instances, and validate"),
     ActionSpec("quit", "&Quit", "mdi6.exit-to-app", ("Ctrl+Q",), "Save and quit"),
@@ -53,6 +55,8 @@ SPECS: tuple[ActionSpec, ...] = (
                "Delete the selected segments (their pixels become unlabeled)"),
     ActionSpec("new_segment", "&New Segment", "mdi6.shape-polygon-plus", ("N",),
                "Start a new segment of the current category"),
+    ActionSpec("split_min_area", "Split &Minimum Area…", "mdi6.grain", (),
+               "Parts smaller than this (in pixels) join their neighbour when splitting"),
     ActionSpec("refine_edge", "Re&fine Edge", "mdi6.vector-curve", ("R",),
                "Snap the selected segment's boundary to image edges nearby (GrabCut)"),
     ActionSpec("lock", "&Lock / Unlock Segments", "mdi6.lock", ("Ctrl+L",),
@@ -63,7 +67,8 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("crowd", "Toggle &Crowd", "mdi6.account-group", ("Shift+C",),
                "Mark the selected thing segments as a crowd (COCO iscrowd), or not"),
     ActionSpec("protect", "&Protect Labeled Pixels", "mdi6.shield-outline", ("Ctrl+P",),
-               "Brush and polygon only paint unlabeled pixels", checkable=True),
+               "Paint only unlabeled pixels (brush, polygon; Segment Anything keeps its own "
+               "setting, on at first)", checkable=True),
     ActionSpec("brush_bigger", "Bigger Brush", "mdi6.plus-circle-outline", ("]",),
                "Make the brush and eraser bigger"),
     ActionSpec("brush_smaller", "Smaller Brush", "mdi6.minus-circle-outline", ("[",),
@@ -83,6 +88,11 @@ SPECS: tuple[ActionSpec, ...] = (
                "Draw segment boundaries", checkable=True),
     ActionSpec("unlabeled", "Highlight &Unlabeled", "mdi6.texture-box", ("U",),
                "Show unlabeled pixels in magenta", checkable=True),
+    ActionSpec("instances", "Colour by &Instance", "mdi6.palette", ("Shift+I",),
+               "Give every segment a colour of its own instead of its category's",
+               checkable=True),
+    ActionSpec("show_all_categories", "Show All &Categories", "mdi6.eye-check-outline",
+               ("Shift+H",), "Show the categories hidden or left out by a solo"),
     # Image
     ActionSpec("next", "&Next Image", "mdi6.arrow-right-bold", ("D",), "Go to the next image"),
     ActionSpec("previous", "&Previous Image", "mdi6.arrow-left-bold", ("A",),
@@ -97,6 +107,10 @@ SPECS: tuple[ActionSpec, ...] = (
                "Stop pre-segmenting the rest of the folder"),
     ActionSpec("model_settings", "&Model Settings…", "mdi6.tune", ("Ctrl+,",),
                "Model, device, task and thresholds"),
+    ActionSpec("sam_settings", "&Segment Anything Model…", "mdi6.creation", (),
+               "The SAM 2 (or SAM) model the Segment Anything tool (S) uses"),
+    ActionSpec("train", "&Train on Done Images…", "mdi6.school", (),
+               "Fine-tune the model on the images marked done, in a separate process"),
     # Review
     ActionSpec("review_sort", "&Segments: Least Confident First", "mdi6.sort-ascending", (),
                "Sort the segment list by the model's score, lowest first", checkable=True),

@@ -1,5 +1,5 @@
-"""Starting the application: ``panoptix [PATH] [--model M] [--device D]``; with no PATH,
-the bundled samples with the bundled demo model.
+"""Starting the application: ``panoptix [PATH] [--model M] [--device D] [--sam-model M]``;
+with no PATH, the bundled samples with the bundled demo model.
 
 The window is shown first and the path opened from the event loop right after, so the
 window appears at once; torch and transformers load later, on the worker thread.
@@ -79,11 +79,12 @@ def application() -> QApplication:
 
 
 def create_window(path: str | None = None, model: str | None = None,
-                  device: str | None = None) -> MainWindow:
+                  device: str | None = None, sam_model: str | None = None) -> MainWindow:
     """Show the window, then open ``path`` (or the sample images, whose project uses the
     demo model) from the event loop."""
     application()
     window = MainWindow()
+    window.sam.override_model(sam_model)
     window.show()
     target = path
     if target is None:
@@ -96,9 +97,10 @@ def create_window(path: str | None = None, model: str | None = None,
     return window
 
 
-def run(path: str | None = None, model: str | None = None, device: str | None = None) -> int:
+def run(path: str | None = None, model: str | None = None, device: str | None = None,
+        sam_model: str | None = None) -> int:
     app = application()
-    window = create_window(path, model, device)
+    window = create_window(path, model, device, sam_model)
     code = app.exec()
     del window
     return int(code)

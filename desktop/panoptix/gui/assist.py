@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from panoptix.core.document import Document, DocumentError
 from panoptix.core.history import MapPatch
+from panoptix.core.messages import plural
 from panoptix.core.project import ImageStatus
 from panoptix.core.refine import apply_refine, refine_patch
 from panoptix.core.review import review_order, step_review
@@ -38,6 +39,7 @@ from panoptix.gui.session import Session
 from panoptix.gui.tools import single_selected
 from panoptix.gui.worker import JobResult, error_message
 from panoptix.inference.assist import AssistContext, Guess, postprocess_document
+from panoptix.inference.proposals import proposal_floor
 from panoptix.inference.settings import InferenceSettings
 from panoptix.inference.to_document import Conversion
 
@@ -174,6 +176,10 @@ class AssistController(QObject):
             return None
         return context
 
+    def min_score(self) -> float:
+        """Proposals offered: down to 0.02, or lower with a lower score threshold."""
+        return proposal_floor(self.session.settings.threshold)
+
     def _image_opened(self, _key: str, image: np.ndarray | None, _doc: object) -> None:
         self._image = image
         self.prefetch()
@@ -254,8 +260,8 @@ class AssistController(QObject):
             return
         session.replace_with(JobResult(0, key, conversion.document, context.raw.model_id, "cpu",
                                        conversion.dropped, seconds, background=False))
-        self.note.emit(f"{len(conversion.document.segments)} segments, post-processed again "
-                       f"in {seconds * 1000:.0f} ms")
+        self.note.emit(f"{plural(len(conversion.document.segments), 'segment')}, "
+                       f"post-processed again in {seconds * 1000:.0f} ms")
 
     def _ask(self, title: str, question: str) -> bool:
         answer = QMessageBox.question(

@@ -4,28 +4,39 @@ The view only knows how to show things and turn mouse input into image coordinat
 click *does* is the current tool's business (see ``tools.py``). Pixel (col, row) covers the
 scene square [col, col + 1) x [row, row + 1), and both images are drawn without smoothing,
 so pixels stay exact at any zoom.
+
+Zoom keeps the image point under the cursor where it is: the view is scrolled by hand
+after each step (Qt's own anchor follows the last mouse position Qt saw, and cannot move
+an image smaller than the view off centre). The scene rect reaches a view's size past
+every image edge, so any image point can sit under the cursor at any zoom; there are no
+scroll bars (pan with the middle button or space + drag).
+
+Redraws follow what changed: a map change redraws its box; a segment-table change
+recolours only the segments whose entry changed (a brush dab changes areas, not entries,
+so a dab on a segment that covers the whole image redraws the dab's box and no more).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
-    QImage,
+    QContextMenuEvent,
+    QCursor,
     QKeyEvent,
     QMouseEvent,
     QPainter,
-    QPixmap,
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
 from panoptix.core.document import Document
 from panoptix.gui.overlay import OverlayItem, OverlayRenderer
+from panoptix.gui.photo import DisplayPreparer, PhotoItem, make_photo
 
 MIN_SCALE, MAX_SCALE = 0.02, 64.0
 WHEEL_STEP = 1.2
@@ -61,20 +72,27 @@ class Canvas(QGraphicsView):
     key_pressed = Signal(object)
     """A QKeyEvent the canvas did not use; the receiver calls ``accept()`` if it does."""
     zoom_changed = Signal(float)
+    context_requested = Signal(object, QPoint)
+    """(PointerEvent, global position) of a right click or the menu key."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
         self.renderer = OverlayRenderer()
-        self._photo = QGraphicsPixmapItem()
-        self._photo.setTransformationMode(Qt.TransformationMode.FastTransformation)
-        self._photo.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
+        self.preparer = DisplayPreparer(lambda: self.renderer.style)
+        """Give it to the thread that reads images (``Session.prepare_display``)."""
+        self._photo = PhotoItem()
         self.overlay = OverlayItem(self.renderer)
         self.overlay.setOpacity(0.55)
         self.scene().addItem(self._photo)
         self.scene().addItem(self.overlay)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self._image_rect = QRectF()
+        self._zoom_anchor: tuple[QPointF, QPointF] | None = None
+        """(view point, image point) the wheel zooms around while the pointer rests."""
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         self.setMouseTracking(True)
@@ -96,15 +114,18 @@ class Canvas(QGraphicsView):
         return self._doc
 
     def set_image(self, rgb: np.ndarray | None) -> None:
+        """Show a photo (H x W x 3 ``uint8``), made ahead by ``preparer`` when it can be."""
         if rgb is None:
-            self._photo.setPixmap(QPixmap())
+            self._photo.set_photo(None)
+            self._image_rect = QRectF()
             self.scene().setSceneRect(QRectF())
+            self.setSceneRect(QRectF())  # back to the scene's: empty
             return
-        rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+        photo = self.preparer.photo_for(rgb) or make_photo(rgb)
+        self._photo.set_photo(photo)
         height, width = rgb.shape[:2]
-        image = QImage(rgb.data, width, height, width * 3, QImage.Format.Format_RGB888)
-        self._photo.setPixmap(QPixmap.fromImage(image))
-        self.scene().setSceneRect(QRectF(0, 0, width, height))
+        self._image_rect = QRectF(0, 0, width, height)
+        self.scene().setSceneRect(self._image_rect)
         self.fit()
 
     def set_document(self, doc: Document | None) -> None:
@@ -118,7 +139,9 @@ class Canvas(QGraphicsView):
             doc.map_changed.connect(self._on_map_changed)
             doc.segments_changed.connect(self._on_segments_changed)
             doc.selection_changed.connect(self._on_selection_changed)
-        self.renderer.set_document(doc)
+        rendered = (self.preparer.overlay_for(doc, self.renderer.style)
+                    if doc is not None else None)
+        self.renderer.set_document(doc, rendered)
         self.overlay.refresh()
 
     def redraw_overlay(self) -> None:
@@ -126,22 +149,32 @@ class Canvas(QGraphicsView):
         self.renderer.rebuild_lut()
         self.overlay.refresh(self.renderer.render())
 
+    def set_style(self, **changes: object) -> None:
+        """Change view options of the overlay (``OverlayStyle`` fields) and redraw."""
+        style = replace(self.renderer.style, **changes)
+        if style != self.renderer.style:
+            self.renderer.style = style
+            self.redraw_overlay()
+
     def _on_map_changed(self, box: tuple[int, int, int, int]) -> None:
         self.overlay.refresh(self.renderer.render(box))
 
     def _on_segments_changed(self, ids: frozenset[int]) -> None:
+        stale = self.renderer.stale_ids(ids)
+        if not stale:
+            return  # areas changed (a brush dab): the map change redrew its box already
         self.renderer.rebuild_lut()
-        box = self.renderer.boxes_of(ids)
+        box = self.renderer.recolour(stale)
         if box is not None:
-            self.overlay.refresh(self.renderer.render(box))
+            self.overlay.refresh(box)
 
     def _on_selection_changed(self, selection: frozenset[int]) -> None:
         changed = selection ^ self._selection
         self._selection = selection
         self.renderer.rebuild_lut()
-        box = self.renderer.boxes_of(changed)
+        box = self.renderer.recolour(changed)
         if box is not None:
-            self.overlay.refresh(self.renderer.render(box))
+            self.overlay.refresh(box)
 
     # -- display ------------------------------------------------------------------------
     @property
@@ -154,23 +187,57 @@ class Canvas(QGraphicsView):
     def set_overlay_visible(self, visible: bool) -> None:
         self.overlay.setVisible(visible)
 
+    @property
+    def image_rect(self) -> QRectF:
+        return QRectF(self._image_rect)
+
     def fit(self) -> None:
-        rect = self.sceneRect()
+        rect = self._image_rect
         if rect.isEmpty():
             return
+        self._zoom_anchor = None
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        self._update_scene_rect()
+        self.centerOn(rect.center())
         self._fitted = True
         self.zoom_changed.emit(self.scale_factor)
 
-    def zoom_by(self, factor: float) -> None:
-        """Zoom by ``factor`` around the cursor (or the centre when it is outside)."""
+    def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
+        """Zoom by ``factor`` keeping the image point under view point ``at`` (default: the
+        cursor when it is over the view, else the view's centre) where it is."""
         target = max(MIN_SCALE, min(MAX_SCALE, self.scale_factor * factor))
         factor = target / self.scale_factor
         if abs(factor - 1.0) < 1e-6:
             return
+        if at is None:
+            cursor = QPointF(self.viewport().mapFromGlobal(QCursor.pos()))
+            inside = QRectF(self.viewport().rect()).contains(cursor)
+            at = cursor if inside else QRectF(self.viewport().rect()).center()
+        anchor = self._zoom_anchor
+        if anchor is None or anchor[0] != at:
+            anchor = (QPointF(at), self.viewportTransform().inverted()[0].map(at))
         self.scale(factor, factor)
+        self._update_scene_rect()
+        self._put(anchor[1], anchor[0])
+        self._zoom_anchor = anchor
         self._fitted = False
         self.zoom_changed.emit(self.scale_factor)
+
+    def _put(self, scene_point: QPointF, view_point: QPointF) -> None:
+        """Scroll so that ``scene_point`` shows at ``view_point`` (to the nearest pixel)."""
+        offset = self.viewportTransform().map(scene_point) - view_point
+        bars = self.horizontalScrollBar(), self.verticalScrollBar()
+        for bar, delta in zip(bars, (offset.x(), offset.y()), strict=True):
+            bar.setValue(bar.value() + round(delta))
+
+    def _update_scene_rect(self) -> None:
+        """The image with a view's size of room past each edge at the current zoom."""
+        if self._image_rect.isEmpty():
+            return
+        scale = max(self.scale_factor, 1e-6)
+        dx = self.viewport().width() / scale
+        dy = self.viewport().height() / scale
+        self.setSceneRect(self._image_rect.adjusted(-dx, -dy, dx, dy))
 
     def actual_pixels(self) -> None:
         self.zoom_by(1.0 / self.scale_factor)
@@ -181,10 +248,13 @@ class Canvas(QGraphicsView):
         y0, x0, y1, x1 = box
         rect = QRectF(x0, y0, x1 - x0, y1 - y0)
         visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        self._zoom_anchor = None
         if rect.width() > visible.width() or rect.height() > visible.height():
             margin = 0.1 * max(rect.width(), rect.height())
             self.fitInView(rect.adjusted(-margin, -margin, margin, margin),
                            Qt.AspectRatioMode.KeepAspectRatio)
+            self._update_scene_rect()
+            self.centerOn(rect.center())
             self._fitted = False
             self.zoom_changed.emit(self.scale_factor)
         elif not visible.contains(rect):
@@ -197,9 +267,11 @@ class Canvas(QGraphicsView):
         y0, x0, y1, x1 = box
         pad = margin * max(y1 - y0, x1 - x0) + 2
         rect = QRectF(x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad)
+        self._zoom_anchor = None
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         if self.scale_factor > max_scale:
             self.scale(max_scale / self.scale_factor, max_scale / self.scale_factor)
+        self._update_scene_rect()
         self.centerOn(rect.center())
         self._fitted = False
         self.zoom_changed.emit(self.scale_factor)
@@ -212,7 +284,9 @@ class Canvas(QGraphicsView):
     def set_view(self, scale: float, x: float, y: float) -> None:
         """Show the image at ``scale`` centred on (x, y), as ``view_state`` gave them."""
         scale = max(MIN_SCALE, min(MAX_SCALE, scale))
+        self._zoom_anchor = None
         self.scale(scale / self.scale_factor, scale / self.scale_factor)
+        self._update_scene_rect()
         self.centerOn(QPointF(x, y))
         self._fitted = False
         self.zoom_changed.emit(self.scale_factor)
@@ -223,8 +297,12 @@ class Canvas(QGraphicsView):
         self.scene().addItem(item)
 
     # -- events -------------------------------------------------------------------------
+    def scene_point(self, view_point: QPointF) -> QPointF:
+        """The exact (sub-pixel) scene point at a view point."""
+        return self.viewportTransform().inverted()[0].map(view_point)
+
     def _pointer(self, event: QMouseEvent) -> PointerEvent:
-        point = self.mapToScene(event.position().toPoint())
+        point = self.scene_point(event.position())
         return PointerEvent(point.x(), point.y(), event.button(), event.buttons(),
                             event.modifiers())
 
@@ -237,7 +315,14 @@ class Canvas(QGraphicsView):
         tool_may_use = not event.modifiers() & Qt.KeyboardModifier.ControlModifier
         if steps and not (tool_may_use and self.wheel_filter is not None
                           and self.wheel_filter(steps)):
-            self.zoom_by(WHEEL_STEP ** steps)
+            self.zoom_by(WHEEL_STEP ** steps, event.position())
+        event.accept()
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt override
+        point = self.scene_point(QPointF(self.viewport().mapFromGlobal(event.globalPos())))
+        self.context_requested.emit(
+            PointerEvent(point.x(), point.y(), Qt.MouseButton.RightButton,
+                         Qt.MouseButton.NoButton, event.modifiers()), event.globalPos())
         event.accept()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
@@ -257,7 +342,10 @@ class Canvas(QGraphicsView):
                 self.horizontalScrollBar().value() - round(delta.x()))
             self.verticalScrollBar().setValue(self.verticalScrollBar().value() - round(delta.y()))
             self._fitted = False
+            self._zoom_anchor = None
             return
+        if self._zoom_anchor is not None and self._zoom_anchor[0] != event.position():
+            self._zoom_anchor = None
         self.pointer_moved.emit(self._pointer(event))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
@@ -301,5 +389,7 @@ class Canvas(QGraphicsView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
+        self._zoom_anchor = None
+        self._update_scene_rect()
         if self._fitted:
             self.fit()

@@ -9,14 +9,17 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QToolButton
 
+from panoptix.core.project import ImageStatus
 from panoptix.inference.demo_model import (
     DEMO_SCOPE,
     DEMO_SPEC,
     DEMO_TITLE,
     demo_folder,
+    demo_title,
     is_demo,
     without_demo_offer,
 )
+from panoptix.training.record import ModelOrigin
 
 if TYPE_CHECKING:
     from panoptix.gui.main_window import MainWindow
@@ -48,7 +51,25 @@ class DemoOffer(QObject):
                                  f"“{BUTTON_TEXT}” (bottom right): {DEMO_SCOPE}")
 
     def accept(self) -> None:
+        """Use the demo model until the project closes: segment the image in view if it
+        has nothing yet, and queue the other new images."""
         self.button.hide()
-        self.window.session.use_model_for_now(DEMO_SPEC)
+        session = self.window.session
+        if session.project is None:
+            return
+        session.use_model_for_now(DEMO_SPEC)
+        self.window.training.show_model_to_load()
+        if session.key is not None and session.status(session.key) == ImageStatus.NEW:
+            session.run_model()
+        session.presegment_rest()
         self.window.status.message(f"using the {DEMO_TITLE} until this project closes: "
                                    f"{DEMO_SCOPE}")
+
+
+def demo_origin(spec: str) -> ModelOrigin | None:
+    """Where the demo model comes from, for the status bar; None for any other model."""
+    title = demo_title(spec)
+    if title is None:
+        return None
+    return ModelOrigin("bundled", title, f"{DEMO_TITLE}, bundled with Panoptix "
+                                         f"({demo_folder()}): {DEMO_SCOPE}")

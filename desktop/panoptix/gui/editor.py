@@ -14,11 +14,14 @@ from PySide6.QtGui import QKeyEvent
 
 from panoptix.core import edits
 from panoptix.core.document import Document, DocumentError
+from panoptix.core.messages import plural
 from panoptix.gui.canvas import Canvas, PointerEvent
 from panoptix.gui.tools import TOOLS, Tool, single_selected
 from panoptix.gui.vertex_tool import VertexTool  # noqa: F401 - registers the tool
 
 MIN_BRUSH, MAX_BRUSH = 1, 400
+SPLIT_MIN_AREA = 5
+"""Split: parts smaller than this many pixels join their neighbour (specks, not parts)."""
 
 
 class Editor(QObject):
@@ -31,16 +34,21 @@ class Editor(QObject):
     hover_changed = Signal(str)
     relabel_requested = Signal()
     """Ask the window to open the category picker for the selection."""
+    protect_changed = Signal(bool)
+    """The current tool's "Protect Labeled Pixels" setting, after a change of tool."""
 
     def __init__(self, canvas: Canvas, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.canvas = canvas
         self.brush_size = 15
-        self.protect_labeled = False
+        self._protect: dict[str, bool] = {"": False}
+        self.split_min_area = SPLIT_MIN_AREA
         self._category_id: int | None = None
         self._document: Document | None = None
         self.tools: dict[str, Tool] = {name: cls(self) for name, cls in TOOLS.items()}
         self.tool = self.tools["select"]
+        for tool in self.tools.values():
+            self._protect.setdefault(tool.protect_group, tool.protect_default)
         canvas.pointer_pressed.connect(self._press)
         canvas.pointer_moved.connect(self._move)
         canvas.pointer_released.connect(self._release)
@@ -74,6 +82,25 @@ class Editor(QObject):
             self._category_id = category_id
             self.category_changed.emit(category_id)
 
+    @property
+    def protect_labeled(self) -> bool:
+        """Whether the current tool paints only unlabeled pixels."""
+        return self.protect_for(self.tool.protect_group)
+
+    @protect_labeled.setter
+    def protect_labeled(self, on: bool) -> None:
+        self.set_protect(on, self.tool.protect_group)
+
+    def protect_for(self, group: str) -> bool:
+        return self._protect.get(group, self._protect[""])
+
+    def set_protect(self, on: bool, group: str = "") -> None:
+        self._protect[group] = bool(on)
+
+    def protect_groups(self) -> list[str]:
+        """The tools' own protect settings (besides the shared one, "")."""
+        return sorted(group for group in self._protect if group)
+
     def set_tool(self, name: str) -> None:
         if name == self.tool.name:
             return
@@ -81,6 +108,7 @@ class Editor(QObject):
         self.tool = self.tools[name]
         self.tool.activate()
         self.tool_changed.emit(name)
+        self.protect_changed.emit(self.protect_labeled)
 
     def set_brush_size(self, size: int) -> None:
         size = max(MIN_BRUSH, min(MAX_BRUSH, int(size)))
@@ -126,11 +154,16 @@ class Editor(QObject):
         if target is None:
             self.report("select one segment to split")
             return
-        parts = self.run(edits.split, doc, target)
-        if isinstance(parts, list):
-            doc.select(parts)
-            self.report(f"split into {len(parts)} parts" if len(parts) > 1
-                        else "the segment is already one connected part")
+        result = self.run(edits.split_parts, doc, target, min_area=self.split_min_area)
+        if isinstance(result, edits.SplitResult):
+            doc.select(result.parts)
+            specks = (f"; {plural(result.specks, 'speck')} under "
+                      f"{plural(self.split_min_area, 'pixel')} joined the segments around"
+                      if result.specks else "")
+            if len(result.parts) > 1:
+                self.report(f"split into {len(result.parts)} parts{specks}")
+            else:
+                self.report(f"the segment is already one connected part{specks}")
 
     def relabel(self, category_id: int) -> None:
         doc = self._doc_or_report()
@@ -148,8 +181,19 @@ class Editor(QObject):
 
     def delete(self) -> None:
         doc = self._doc_or_report()
-        if doc is not None:
-            self.run(edits.delete, doc, doc.selection)
+        if doc is None:
+            return
+        ids = sorted(doc.selection)
+        if not ids:
+            self.report("select the segments to delete first")
+            return
+        area = sum(doc.area(i) for i in ids)
+        what = (f"#{ids[0]} {self.category_name(doc.segments[ids[0]].category_id)}"
+                if len(ids) == 1 else plural(len(ids), "segment"))
+        self.run(edits.delete, doc, ids)
+        if not any(i in doc.segments for i in ids):
+            self.report(f"deleted {what}: {plural(area, 'pixel')} unlabeled now "
+                        "(Ctrl+Z brings it back)")
 
     def undo(self) -> None:
         self.tool.deactivate()
@@ -174,8 +218,17 @@ class Editor(QObject):
         if self.tool.name == "select":
             self.set_tool("polygon")
         category = self.category_name()
-        self.report(f"drawing a new {category} segment" if category
-                    else "choose a category, then draw the new segment")
+        doc = self._document
+        joins = (doc.stuff_segment(self._category_id)
+                 if doc is not None and category is not None and self._category_id is not None
+                 and not doc.categories.is_thing(self._category_id) else None)
+        if category is None:
+            self.report("choose a category, then draw the new segment")
+        elif joins is not None:
+            self.report(f"{category} is stuff, one segment per image: what you draw joins "
+                        f"the existing {category} segment #{joins}")
+        else:
+            self.report(f"drawing a new {category} segment")
 
     def category_name(self, category_id: int | None = None) -> str | None:
         category_id = self._category_id if category_id is None else category_id

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -23,11 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from panoptix.core.atomic import StoreError
 from panoptix.core.document import Document
 from panoptix.core.edits import fuse_stuff
 from panoptix.gui.actions import Actions
+from panoptix.gui.adaptive_layout import AdaptiveLayout
 from panoptix.gui.assist import AssistController
 from panoptix.gui.canvas import Canvas
+from panoptix.gui.context_menus import ContextMenus
 from panoptix.gui.demo_offer import DemoOffer
 from panoptix.gui.dialogs import RelabelPopup, show_shortcuts
 from panoptix.gui.editor import MAX_BRUSH, MIN_BRUSH, Editor
@@ -37,12 +41,17 @@ from panoptix.gui.panels.category_picker import CategoryPanel
 from panoptix.gui.panels.image_list import ImageList
 from panoptix.gui.panels.segment_list import SegmentList
 from panoptix.gui.prefs import Prefs
+from panoptix.gui.read_only import MESSAGE as READ_ONLY_MESSAGE
+from panoptix.gui.read_only import ReadOnlyMode
+from panoptix.gui.sam_controller import SamController
 from panoptix.gui.session import Session
 from panoptix.gui.settings_dialog import SettingsDialog
 from panoptix.gui.status import StatusBar
 from panoptix.gui.threshold_panel import ThresholdPanel
+from panoptix.gui.training import TrainingController
+from panoptix.gui.unsaved import Ask, ask_with_dialog, settle_unsaved, shut_down
+from panoptix.gui.view_controls import ViewControls
 from panoptix.gui.worker_client import WorkerClient
-from panoptix.inference.demo_model import demo_title
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 REVIEW_SORTS = {"review_sort": "review/segments_least_confident_first",
@@ -72,14 +81,25 @@ class MainWindow(QMainWindow):
         self._dock("Segments", self.segments, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Categories", self.categories, Qt.DockWidgetArea.RightDockWidgetArea)
         self.assist = AssistController(self.session, self.editor, self, self)
+        self.training = TrainingController(self)
+        self.session.prepare_display = self.canvas.preparer
+        self.view = ViewControls(self)
+        self.sam = SamController(self.session, self.editor, self.client, self.assist,
+                                 self.images.keys, self)
         self.demo_offer = DemoOffer(self)
         self.actions = Actions(self, self._handlers())
+        self.read_only = ReadOnlyMode(self.actions, self.status,
+                                      [self.thresholds, self.categories])
+        self.ask_unsaved: Ask = ask_with_dialog(self)
+        """Asked before quitting or opening another project while work is unsaved."""
         self.relabel_popup = RelabelPopup(self)
         self.relabel_popup.suggest = self.assist.suggester(self.relabel_popup.suggest)
         self.settings_dialog: SettingsDialog | None = None
         self.export_dialog: ExportDialog | None = None
         self._build_menus()
         self._build_toolbars()
+        self.context_menus = ContextMenus(self)
+        self.adaptive = AdaptiveLayout(self, QSize(1400, 900))
         self._connect()
         self.extras = Extras(self)  # locks, notes, overview, shortcuts, resume...
         self._restore_prefs()
@@ -97,6 +117,9 @@ class MainWindow(QMainWindow):
         editor, session = self.editor, self.session
         handlers = {
             "open_folder": self.choose_folder, "open_images": self.choose_images,
+            "save": session.save, "split_min_area": self.choose_split_min_area,
+            "instances": self.view.set_color_by_instance,
+            "show_all_categories": self.view.visibility.show_all,
             "export": self.show_export, "quit": self.close,
             "undo": editor.undo, "redo": editor.redo, "select_all": editor.select_all,
             "deselect": editor.clear_selection, "merge": editor.merge, "split": editor.split,
@@ -119,7 +142,8 @@ class MainWindow(QMainWindow):
             "done": session.mark_done, "rerun": self.rerun,
             "presegment": session.presegment_rest,
             "cancel_background": self.client.cancel_background,
-            "model_settings": self.show_settings,
+            "model_settings": self.show_settings, "train": self.training.show_dialog,
+            "sam_settings": lambda: self.sam.show_settings(self),
             "shortcuts": lambda: show_shortcuts(self, self.actions.shortcut_table()),
         }
         for name in self.editor.tools:
@@ -130,19 +154,20 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         a = self.actions
         menus = {
-            "&File": ["open_folder", "open_images", None, "recent", None, "export", None,
-                      "quit"],
+            "&File": ["open_folder", "open_images", None, "recent", None, "save", "export",
+                      None, "quit"],
             "&Edit": ["undo", "redo", None, "select_all", "deselect", None, "merge", "split",
-                      "relabel", "delete", "new_segment", "refine_edge", None, "protect"],
+                      "relabel", "delete", "new_segment", "refine_edge", None, "protect",
+                      "split_min_area"],
             "&Tools": [*(f"tool:{n}" for n in self.editor.tools), None, "brush_bigger",
                        "brush_smaller"],
             "&View": ["fit", "actual", "zoom_in", "zoom_out", None, "overlay", "boundaries",
-                      "unlabeled", None, "docks"],
+                      "unlabeled", "instances", "show_all_categories", None, "docks"],
             "&Image": ["next", "previous", "done", None, "rerun", "presegment",
                        "cancel_background"],
             "&Review": ["review_sort", "review_images_sort", None, "review_next",
                         "review_previous"],
-            "&Model": ["model_settings"],
+            "&Model": ["model_settings", "train", "sam_settings"],
             "&Help": ["shortcuts"],
         }
         for title, names in menus.items():
@@ -179,7 +204,7 @@ class MainWindow(QMainWindow):
         self.opacity.setMaximumWidth(120)
         self.opacity.setToolTip("Overlay opacity")
         view.addWidget(self.opacity)
-        for name in ("overlay", "boundaries", "unlabeled", "fit"):
+        for name in ("overlay", "boundaries", "unlabeled", "instances", "fit"):
             view.addAction(a[name])
         view.addSeparator()
         view.addWidget(QLabel(" Brush "))
@@ -197,10 +222,12 @@ class MainWindow(QMainWindow):
         editor.brush_size_changed.connect(self.brush.setValue)
         editor.category_changed.connect(self.categories.picker.set_current)
         editor.relabel_requested.connect(self.open_relabel_popup)
+        editor.protect_changed.connect(self.actions["protect"].setChecked)
         self.actions["tool:select"].setChecked(True)
         self.brush.valueChanged.connect(editor.set_brush_size)
         self.opacity.valueChanged.connect(lambda v: self.canvas.set_overlay_opacity(v / 100))
         self.categories.picker.category_chosen.connect(editor.set_category)
+        self.categories.picker.leave_requested.connect(self.canvas.setFocus)
         self.categories.categories_edited.connect(self._categories_edited)
         self.categories.error.connect(status.error)
         self.relabel_popup.picker.category_chosen.connect(self._relabel_chosen)
@@ -208,6 +235,7 @@ class MainWindow(QMainWindow):
         session.project_opened.connect(self._project_opened)
         session.image_requested.connect(self.images.set_current)
         session.image_opened.connect(self._image_opened)
+        session.image_opened.connect(self.thresholds.clear_note)
         session.busy.connect(status.set_busy)
         session.document_replaced.connect(self._show_document)
         session.status_changed.connect(self.images.set_status)
@@ -215,46 +243,53 @@ class MainWindow(QMainWindow):
         self.thresholds.thresholds_changed.connect(self.assist.thresholds_moved)
         self.assist.note.connect(self.thresholds.status.setText)
         self.assist.busy.connect(status.set_busy)
+        self.sam.busy.connect(status.set_busy)
+        self.sam.error.connect(status.error)
         session.message.connect(status.message)
         session.error.connect(status.error)
         self.client.stage.connect(status.set_stage)
         self.client.busy_changed.connect(lambda busy: busy or status.set_stage(""))
         self.client.model_status.connect(status.set_stage)
-        self.client.model_ready.connect(
-            lambda model, device: status.model.setText(
-                f"model: {demo_title(model) or model} on {device}"))
-        self.client.background_progress.connect(status.set_background)
+        self.client.model_ready.connect(self.training.show_model_in_use)
+        session.background_progress.connect(status.set_background)
         status.cancel.clicked.connect(self.client.cancel_background)
 
     def _restore_prefs(self) -> None:
         p, a = self.prefs, self.actions
         self.opacity.setValue(p.get_int("view/opacity"))
         self.canvas.set_overlay_opacity(self.opacity.value() / 100)
-        for name in ("overlay", "boundaries", "unlabeled"):
+        for name in ("overlay", "boundaries", "unlabeled", "instances"):
             a[name].setChecked(p.get_bool(f"view/{name}"))
             a[name].toggled.emit(a[name].isChecked())
         a["protect"].setChecked(p.get_bool("edit/protect_labeled"))
+        for group in self.editor.protect_groups():
+            self.editor.set_protect(p.get_bool(f"edit/protect_labeled_{group}"), group)
         for name, key in REVIEW_SORTS.items():
             a[name].setChecked(p.get_bool(key))  # toggled sorts the list
         self.editor.set_brush_size(p.get_int("edit/brush_size"))
+        self.editor.split_min_area = p.get_int("edit/split_min_area")
         self.brush.setValue(self.editor.brush_size)
         geometry, state = p.window_state()
         if geometry is not None:
             self.restoreGeometry(geometry)
+            self.adaptive.keep_on_screen()
         else:
-            self.resize(1400, 900)
+            self.resize(self.adaptive.initial_size())
         if state is not None:
             self.restoreState(state)
 
     def _save_prefs(self) -> None:
         p, a = self.prefs, self.actions
         p.set("view/opacity", self.opacity.value())
-        for name in ("overlay", "boundaries", "unlabeled"):
+        for name in ("overlay", "boundaries", "unlabeled", "instances"):
             p.set(f"view/{name}", a[name].isChecked())
-        p.set("edit/protect_labeled", a["protect"].isChecked())
+        p.set("edit/protect_labeled", self.editor.protect_for(""))
+        for group in self.editor.protect_groups():
+            p.set(f"edit/protect_labeled_{group}", self.editor.protect_for(group))
         for name, key in REVIEW_SORTS.items():
             p.set(key, a[name].isChecked())
         p.set("edit/brush_size", self.editor.brush_size)
+        p.set("edit/split_min_area", self.editor.split_min_area)
         p.save_window_state(self.saveGeometry(), self.saveState())
 
     # -- session events ------------------------------------------------------------------------
@@ -265,8 +300,12 @@ class MainWindow(QMainWindow):
         self.categories.picker.set_categories(categories)
         if self.editor.category_id is None and len(categories):
             self.editor.set_category(next(iter(categories)).id)
-        self.prefs.add_recent(project.folder)  # type: ignore[attr-defined]
-        self.setWindowTitle(f"Panoptix — {project.folder}")  # type: ignore[attr-defined]
+        folder, read_only = project.folder, project.read_only  # type: ignore[attr-defined]
+        self.prefs.add_recent(folder)
+        self.setWindowTitle(self.read_only.title(f"Panoptix — {folder}", read_only))
+        self.read_only.set(read_only)
+        if read_only:
+            self.status.error(READ_ONLY_MESSAGE)
 
     def _image_opened(self, key: str, image: object, document: Document | None) -> None:
         self.images.set_current(key)
@@ -287,29 +326,40 @@ class MainWindow(QMainWindow):
                      "review_previous"):
             self.actions[name].setEnabled(document is not None)
         self._update_undo(document)
+        self.read_only.enforce()
 
     def _update_undo(self, document: Document | None) -> None:
         if document is not self.editor.document:
             return
         history = document.history if document is not None else None
-        for name, can, label in (("undo", history and history.can_undo,
-                                  history and history.undo_label),
-                                 ("redo", history and history.can_redo,
-                                  history and history.redo_label)):
+        # never ``history and ...``: a History's truth is its undo length, so with every
+        # step undone Redo would read as unavailable
+        for name, can, label in (
+                ("undo", history is not None and history.can_undo,
+                 history.undo_label if history is not None else None),
+                ("redo", history is not None and history.can_redo,
+                 history.redo_label if history is not None else None)):
             self.actions[name].setEnabled(bool(can))
             self.actions[name].setText(f"&{name.title()} {label}" if label else f"&{name.title()}")
 
     def _categories_edited(self) -> None:
         if self.session.project is not None:
-            self.session.project.save_manifest()
+            try:
+                self.session.project.save_manifest()
+            except StoreError as exc:  # kept in memory; Ctrl+S and quit try again
+                self.status.error(f"categories not saved: {exc}")
         if self.session.document is not None:
             fuse_stuff(self.session.document)  # a category that became stuff: one segment
+        self.view.categories_changed()
         self.canvas.redraw_overlay()
         self.segments.refresh()
 
     # -- commands ----------------------------------------------------------------------------
     def open_path(self, path: str | Path, model: str | None = None,
                   device: str | None = None) -> bool:
+        if self.session.project is not None and not settle_unsaved(self.session,
+                                                                    self.ask_unsaved):
+            return False
         return self.session.open(path, model, device)
 
     def choose_folder(self) -> None:
@@ -382,6 +432,15 @@ class MainWindow(QMainWindow):
         self.export_dialog = ExportDialog(self.session.project, self)
         self.export_dialog.open()
 
+    def choose_split_min_area(self) -> None:
+        area, ok = QInputDialog.getInt(
+            self, "Split minimum area", "Parts smaller than this many pixels join the "
+            "segment around them instead of becoming segments:", self.editor.split_min_area,
+            1, 1_000_000)
+        if ok:
+            self.editor.split_min_area = area
+            self.status.message(f"split keeps parts of {area:,} px and more")
+
     def _set_boundaries(self, on: bool) -> None:
         self.canvas.renderer.show_boundaries = on
         self.canvas.redraw_overlay()
@@ -408,9 +467,13 @@ class MainWindow(QMainWindow):
         self.open_path(target)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        self.editor.tool.deactivate()
-        self.assist.shutdown()
-        self.session.shutdown()
-        self.client.shutdown()
-        self._save_prefs()
+        """Quit: unsaved work is settled first (save again, discard or cancel); then every
+        shutdown step runs even if one fails, and the inference thread always stops."""
+        if self.session.project is not None and not settle_unsaved(self.session,
+                                                                    self.ask_unsaved):
+            event.ignore()
+            return
+        shut_down([self.editor.tool.deactivate, self.assist.shutdown, self.sam.shutdown,
+                   self.training.shutdown,
+                   self.session.shutdown, self._save_prefs], last=self.client.shutdown)
         super().closeEvent(event)

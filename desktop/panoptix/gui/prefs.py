@@ -14,8 +14,11 @@ DEFAULTS: dict[str, object] = {
     "view/overlay": True,
     "view/boundaries": True,
     "view/unlabeled": False,
+    "view/instances": False,
     "edit/brush_size": 15,
     "edit/protect_labeled": False,
+    "edit/split_min_area": 5,
+    "edit/protect_labeled_segment_anything": True,
     "review/segments_least_confident_first": False,
     "review/images_least_confident_first": False,
 }

@@ -48,6 +48,10 @@ class ProposalSource(Protocol):
         """The current image's assist context; None (and a message) without raw outputs."""
         ...
 
+    def min_score(self) -> float:
+        """The lowest proposal score to offer (follows the score threshold down)."""
+        ...
+
     def pick_category(self, suggestions: list[Guess], chosen: Callable[[int], None]) -> None:
         """Open the category picker with ``suggestions`` on top; call ``chosen(id)``."""
         ...
@@ -139,7 +143,8 @@ class ProposalTool(Tool):
                              "model (Ctrl+R)")
             return
         x, y = event.pixel
-        candidates = context.candidates_at(x, y)
+        candidates = context.candidates_at(
+            x, y, min_score=self.source.min_score() if self.source is not None else None)
         if not candidates:
             self.host.report("no model proposal covers this pixel")
             return

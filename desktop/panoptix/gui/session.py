@@ -8,17 +8,27 @@ photo takes a few hundred ms) while the image in view stays on screen and editab
 new one replaces it when it arrives, unless the user asked for another meanwhile; then it
 is dropped.
 
-Saving: each edit restarts a short autosave timer; when it fires, the document is copied on
-this thread (``DocumentSnapshot.of``) and written on a saver thread, so PNG encoding never
-stalls the window. A new model result for the image in view (a threshold re-run too) is
-saved the same way. Saves run one at a time, in order; ``flush`` waits for them. While a
-save is on its way, :meth:`Session.status` already answers with the status it writes.
+Saving: each edit restarts a short autosave timer (never more than
+:data:`AUTOSAVE_MAX_WAIT_MS` after the first unsaved edit, so continuous editing is saved
+too); when it fires, the document is copied on this thread (``DocumentSnapshot.of``) and
+written on a saver thread (:mod:`panoptix.gui.save_queue`), so PNG encoding never stalls
+the window. A new model result for the image in view (a threshold re-run too) is saved the
+same way. Saves run one at a time, in order; ``flush`` waits for them. While a save is on
+its way, or after it failed, :meth:`Session.status` answers with the status it writes. A
+failed save stays pending and is retried; :meth:`Session.save` (Ctrl+S) retries at once.
+
+Model results never replace work: a result for the image in view replaces its document
+only if the document is unchanged since the model was asked (a background one: since the
+image was shown). Otherwise the edits stay, the result's raw outputs stay on disk for
+proposals and guesses, and the status bar says so.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,15 +36,19 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from panoptix.core.annotation_file import DocumentSnapshot
+from panoptix.core.atomic import StoreError
 from panoptix.core.document import Document
 from panoptix.core.keep_locked import keep_locked
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
+from panoptix.gui.save_queue import SaveQueue, SaveRequest
 from panoptix.gui.worker import Job, JobResult, error_message
 from panoptix.gui.worker_client import WorkerClient
+from panoptix.inference.pipeline import save_document
 from panoptix.inference.settings import InferenceSettings, SettingsError
 
 AUTOSAVE_DELAY_MS = 1000
+AUTOSAVE_MAX_WAIT_MS = 3000
 SETTINGS_KEY = "inference"
 LOADING = "load"
 """The ``busy`` task name of an image being read."""
@@ -51,9 +65,18 @@ class _Loading:
     read may predate it."""
 
 
-def _read(project: Project, key: str) -> tuple[np.ndarray, Document]:
-    """On the loader thread: the image and its saved (or a blank) document."""
-    return project.load_image(key), project.load_document(key)
+DisplayHook = Callable[[np.ndarray, Document], None]
+
+
+def _read(project: Project, key: str,
+          prepare: DisplayHook | None = None) -> tuple[np.ndarray, Document]:
+    """On the loader thread: the image and its saved (or a blank) document, and what the
+    canvas draws of them made ahead (``prepare``)."""
+    image, document = project.load_image(key), project.load_document(key)
+    if prepare is not None:
+        with suppress(Exception):  # then the canvas makes them on the GUI thread
+            prepare(image, document)
+    return image, document
 
 
 class Session(QObject):
@@ -71,6 +94,9 @@ class Session(QObject):
     """An autosave of this image's key finished."""
     uncertainty_changed = Signal(str, float)
     """(key, share of the image still in doubt), computed on pre-segmentation and save."""
+    background_progress = Signal(int, int)
+    """(images of the folder pre-segmented or beyond, images in the folder) while the
+    background pre-segmentation runs; (0, 0) when it does not."""
     busy = Signal(str, str)
     """(task, what runs; empty when it ended) for the status bar."""
     _loaded = Signal(object)
@@ -84,16 +110,32 @@ class Session(QObject):
         self.document: Document | None = None
         self.auto_presegment = True
         self._overrides: dict[str, str] = {}
-        self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-save")
-        self._pending_save: Future | None = None
-        self._saving: tuple[str, ImageStatus] | None = None
-        """(key, status) that the pending save writes."""
-        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
+        self.allow_pickle = False
+        """Pickle weights allowed in this window's session (never kept in the project)."""
+        self.saves = SaveQueue(self)
+        self.saves.saved.connect(self.saved)
+        self.saves.failed.connect(self._save_failed)
+        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS,
+                                timerType=Qt.TimerType.PreciseTimer)  # coarse: up to 5% late
         self._autosave.timeout.connect(self._save_now)
+        self._unsaved_since = 0.0
+        self._changes = 0
+        """Changes to the document in view since it was shown (strokes in progress too)."""
+        self._asked: tuple[Document, int] | None = None
+        """(document, changes) when the model was last asked for the image in view."""
+        self._manifest_error: str | None = None
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-load")
         self._loading: _Loading | None = None
+        self.prepare_display: DisplayHook | None = None
+        """Called on the loader thread with each image and document read (the canvas's
+        ``DisplayPreparer``), so the switch to a large image costs the GUI thread little."""
         self._presegment_when_shown = False
         """Queue the rest of the folder once the first image is shown (its job first)."""
+        self._clean_status: ImageStatus | None = None
+        """The status of the image in view as it was opened (or last replaced by a model
+        result): undoing back to that point gives this status back."""
+        self._background = False
+        client.background_progress.connect(self._background_moved)
         self.resume_key: Callable[[Project], str | None] | None = None
         """The image to open a project on (where the user left off); None: the first."""
         # queued even when emitted here (a cancelled or already finished read)
@@ -113,15 +155,21 @@ class Session(QObject):
             return False
         self.project = project
         self._overrides = {k: v for k, v in (("model", model), ("device", device)) if v}
+        self.allow_pickle = False
         self.project_opened.emit(project)
+        if project.skipped:
+            more = f" (and {len(project.skipped) - 1} more)" if len(project.skipped) > 1 else ""
+            self.error.emit(f"skipped {project.skipped[0]}{more}")
         if project.images:
             self._presegment_when_shown = self.auto_presegment
             resumed = self.resume_key(project) if self.resume_key is not None else None
             self.go_to(resumed if resumed in self.keys() else project.images[0].key)
         return True
 
-    def close(self) -> None:
-        """Save what is pending, stop the project's background work, release the folder."""
+    def close(self) -> list[str]:
+        """Save what is pending, stop the project's background work, release the folder.
+        Never raises; returns what could not be saved (one line each), now forgotten: ask
+        the user first (:meth:`unsaved`)."""
         self.client.cancel_background()
         self.client.drop_view()
         self._presegment_when_shown = False
@@ -130,19 +178,23 @@ class Session(QObject):
             loading.future.cancel()
             wait([loading.future])  # it reads from the project about to close
             self.busy.emit(LOADING, "")
-        self.flush()
+        lost: list[str] = []
         if self.project is not None:
+            self.save()
+            lost = self.unsaved()
             project, self.project = self.project, None
-            try:
-                project.save_manifest()
-            finally:
-                project.close()
+            self.saves.discard(project)
+            project.close(save=False)
         self.key = self.document = None
+        return lost
 
-    def shutdown(self) -> None:
-        self.close()
-        self._loader.shutdown(wait=True)
-        self._saver.shutdown(wait=True)
+    def shutdown(self) -> list[str]:
+        """Close (see :meth:`close`) and stop the loader and saver threads."""
+        try:
+            return self.close()
+        finally:
+            self._loader.shutdown(wait=True)
+            self.saves.shutdown()
 
     def keys(self) -> list[str]:
         return [entry.key for entry in self.project.images] if self.project else []
@@ -150,11 +202,11 @@ class Session(QObject):
     def status(self, key: str) -> ImageStatus | None:
         if self.project is None:
             return None
-        pending, saving = self._pending_save, self._saving
-        if pending is not None and saving is not None and saving[0] == key \
-                and not pending.done():
-            return saving[1]
-        return self.project.entry(key).status
+        return self.saves.pending_status(key) or self.project.entry(key).status
+
+    @property
+    def read_only(self) -> bool:
+        return self.project is not None and self.project.read_only
 
     # -- settings -----------------------------------------------------------------------
     @property
@@ -162,28 +214,30 @@ class Session(QObject):
         stored = dict(self.project.settings.get(SETTINGS_KEY, {})) if self.project else {}
         stored.update(self._overrides)
         try:
-            return InferenceSettings.from_dict(stored)
+            settings = InferenceSettings.from_stored(stored)
         except SettingsError as exc:
             self.error.emit(f"model settings ignored: {exc}")
-            return InferenceSettings()
+            settings = InferenceSettings()
+        return settings.with_changes(allow_pickle=True) if self.allow_pickle else settings
 
     def set_settings(self, settings: InferenceSettings) -> None:
         if self.project is None:
             return
         self._overrides.clear()
-        self.project.settings[SETTINGS_KEY] = settings.to_dict()
-        self.project.save_manifest()
+        self.allow_pickle = settings.allow_pickle
+        if self.read_only:
+            self.error.emit("this project is read-only: model settings are not kept")
+            return
+        self.project.settings[SETTINGS_KEY] = settings.stored()
+        try:
+            self.project.save_manifest()
+        except StoreError as exc:  # kept in memory; Ctrl+S and quit try again
+            self.error.emit(f"model settings not saved: {exc}")
 
     def use_model_for_now(self, model: str) -> None:
-        """Use ``model`` until the project closes, not saved into it (its own model is tried
-        again next time); segment the image in view if it has nothing yet, and queue the
-        other new images."""
-        if self.project is None:
-            return
+        """Use ``model`` until the project closes, not saved into it (its own is tried again
+        next time)."""
         self._overrides["model"] = model
-        if self.key is not None and self.status(self.key) == ImageStatus.NEW:
-            self.run_model()
-        self.presegment_rest()
 
     # -- images -------------------------------------------------------------------------
     @property
@@ -207,7 +261,8 @@ class Session(QObject):
             self._save_now()  # the edits so far, written while the next image is read
         project = self.project
         self.busy.emit(LOADING, f"Loading {project.entry(key).rel_path}…")
-        loading = self._loading = _Loading(key, self._loader.submit(_read, project, key))
+        loading = self._loading = _Loading(key, self._loader.submit(_read, project, key,
+                                                                    self.prepare_display))
         loading.future.add_done_callback(lambda _done: self._loaded.emit(loading))
 
     def _finish_load(self, loading: _Loading) -> None:
@@ -244,55 +299,121 @@ class Session(QObject):
     def _show(self, key: str, image: np.ndarray | None, document: Document) -> None:
         """Make ``document`` current; ``image`` None keeps the image in view."""
         self.document = document
+        self._changes = 0
+        document.history.mark_clean()
+        self._clean_status = self.status(key) if image is not None else \
+            ImageStatus.PRESEGMENTED
         document.history_changed.connect(self._edited)
+        document.map_changed.connect(lambda _box, doc=document: self._touched(doc))
+        document.segments_changed.connect(lambda _ids, doc=document: self._touched(doc))
         if image is None:
             self.document_replaced.emit(document)
         else:
             self.image_opened.emit(key, image, document)
 
+    def _touched(self, document: Document) -> None:
+        if document is self.document:
+            self._changes += 1
+
     def _edited(self) -> None:
         if self.key is None:
             return
-        self._autosave.start()
-        if self.status(self.key) in (ImageStatus.NEW, ImageStatus.PRESEGMENTED):
-            self.status_changed.emit(self.key, ImageStatus.EDITED)
+        now = time.monotonic()
+        if not self._autosave.isActive():
+            self._unsaved_since = now
+        waited_ms = (now - self._unsaved_since) * 1000
+        self._autosave.start(int(max(0.0, min(AUTOSAVE_DELAY_MS,
+                                              AUTOSAVE_MAX_WAIT_MS - waited_ms))))
+        self.status_changed.emit(self.key, self._status_after_edit())
+
+    def _status_after_edit(self) -> ImageStatus:
+        """NEW and PRESEGMENTED become EDITED, and EDITED goes back to what the image was
+        opened as once every edit since is undone; DONE stays done."""
+        assert self.key is not None
+        current = self.status(self.key) or ImageStatus.NEW
+        if current == ImageStatus.DONE:
+            return current
+        clean = self.document is not None and self.document.history.is_clean
+        if clean and self._clean_status in (ImageStatus.NEW, ImageStatus.PRESEGMENTED):
+            return self._clean_status
+        if current in (ImageStatus.NEW, ImageStatus.PRESEGMENTED):
+            return ImageStatus.EDITED
+        return current
 
     def _save_now(self, status: ImageStatus | None = None, model: str | None = None) -> None:
         """Copy the document here and write it on the saver thread. ``status=None``: an
-        edit, so NEW and PRESEGMENTED become EDITED (as ``Project.save_snapshot`` does)."""
+        edit, so NEW and PRESEGMENTED become EDITED (as ``Project.save_snapshot`` does),
+        unless every edit was undone."""
         self._autosave.stop()
-        if self.project is None or self.key is None or self.document is None:
+        if self.project is None or self.key is None or self.document is None \
+                or self.project.read_only:
             return
         project, key = self.project, self.key
         if status is None:
-            current = self.status(key)
-            status = (ImageStatus.EDITED if current in (ImageStatus.NEW,
-                                                        ImageStatus.PRESEGMENTED) else current)
+            status = self._status_after_edit()
         snapshot = DocumentSnapshot.of(self.document)
         uncertainty = image_uncertainty(self.document)
-        future = self._saver.submit(project.save_snapshot, key, snapshot, status, model,
-                                    uncertainty=uncertainty)
-        self._pending_save, self._saving = future, (key, ImageStatus(status))
-        future.add_done_callback(lambda done: self._saved(key, done))
+        self.saves.submit(SaveRequest(project, key, snapshot, ImageStatus(status), model,
+                                      uncertainty))
+        self.saves.retry()  # saves that failed before go again with this one
         self.uncertainty_changed.emit(key, uncertainty)
 
-    def _saved(self, key: str, future: Future) -> None:
-        """On the saver thread: report the outcome (the signals are queued to the GUI)."""
-        error = future.exception()
-        if error is None:
-            self.saved.emit(key)
-        else:
-            self.error.emit(f"could not save: {error_message(error)}")
+    def _save_failed(self, key: str, message: str) -> None:
+        name = self._name(key)
+        self.error.emit(f"could not save {name}: {message}; your edits are kept and saving "
+                        "is retried (Ctrl+S to retry now)")
+
+    def _name(self, key: str) -> str:
+        try:
+            return self.project.entry(key).rel_path if self.project is not None else key
+        except StoreError:
+            return key
 
     def flush(self) -> None:
-        """Write a pending autosave now and wait until every save is on disk."""
+        """Write a pending autosave now and wait until every save is on disk (or failed)."""
         if self._autosave.isActive():
             self._save_now()
-        if self._pending_save is not None:
-            wait([self._pending_save])
+        self.saves.wait()
+
+    def save(self) -> bool:
+        """Ctrl+S: write what is pending now, retry the saves that failed, write the
+        project list; True (and "saved") if everything is on disk, else the error."""
+        if self.project is None:
+            return True
+        if self.key is not None and (self._autosave.isActive()
+                                     or self.key in self.saves.failures()):
+            self._save_now()  # the document in view as it is now
+        self.saves.retry()
+        self.saves.wait()
+        self._manifest_error = None
+        if not self.project.read_only:
+            try:
+                self.project.save_manifest()
+            except StoreError as exc:
+                self._manifest_error = str(exc)
+        unsaved = self.unsaved()
+        if unsaved:
+            self.error.emit(f"could not save {unsaved[0]}"
+                            + (f" (and {len(unsaved) - 1} more)" if len(unsaved) > 1 else ""))
+        else:
+            self.message.emit(f"saved {self._name(self.key)}" if self.key is not None
+                              else "saved")
+        return not unsaved
+
+    def unsaved(self) -> list[str]:
+        """What is not on disk, one line each: images whose save failed, the project list."""
+        lines = [f"{self._name(key)} ({why})" for key, why in self.saves.failures().items()]
+        if self._manifest_error is not None:
+            lines.append(f"the project list ({self._manifest_error})")
+        return lines
+
+    def discard_unsaved(self) -> list[str]:
+        """Forget the saves that failed (the user chose to); returns the images' names."""
+        self._manifest_error = None
+        return [self._name(key) for key in self.saves.discard(self.project)]
 
     def mark_done(self) -> None:
-        if self.key is None or self.document is None:
+        if self.key is None or self.document is None or self.read_only:
             return
         done = self.status(self.key) != ImageStatus.DONE
         status = ImageStatus.DONE if done else ImageStatus.EDITED
@@ -314,36 +435,62 @@ class Session(QObject):
         """Segment the image in view (or only post-process its kept raw outputs)."""
         if self.project is None or self.key is None:
             return
+        if self.read_only:
+            self.message.emit("read-only project: the model does not run (nothing it finds "
+                              "could be kept)")
+            return
         key, settings = self.key, settings or self.settings
+        if not self._can_keep_outputs(key):
+            return
+        self._asked = (self.document, self._changes) if self.document is not None else None
         self.client.submit_view(lambda job_id: self._job(job_id, key, settings,
                                                          postprocess_only))
 
-    def presegment_rest(self) -> None:
-        """Queue every new image but the one in view for background pre-segmentation.
+    def presegment_rest(self, redo_presegmented: bool = False) -> None:
+        """Queue every new image but the one in view for background pre-segmentation
+        (with ``redo_presegmented``, the pre-segmented ones too: a new model).
 
-        The worker saves each result itself, and only while the image is still new, so a
-        background result never overwrites the user's edits.
+        The worker saves each result itself, and only while the image is still new (or
+        pre-segmented), so a background result never overwrites the user's edits.
         """
-        if self.project is None:
+        if self.project is None or self.read_only:
             return
         project, queued, settings = self.project, self.client.background_keys(), self.settings
+        if self.key is not None and not self._can_keep_outputs(self.key):
+            return
+        replaceable = frozenset({ImageStatus.NEW, *(
+            [ImageStatus.PRESEGMENTED] if redo_presegmented else [])})
         jobs = []
         for entry in project.images:
-            if entry.status != ImageStatus.NEW or entry.key == self.target or entry.key in queued:
+            if self.status(entry.key) not in replaceable or entry.key == self.target \
+                    or entry.key in queued:
                 continue
             job = self._job(self.client.next_id(), entry.key, settings)
-            job.save = (lambda doc, model, key=entry.key: project.save_document(
-                key, doc, status=ImageStatus.PRESEGMENTED, model=model,
-                uncertainty=image_uncertainty(doc), if_status={ImageStatus.NEW}))
+            job.save = (lambda doc, model, key=entry.key: save_document(
+                project, key, doc, model, overwrite=replaceable))
             jobs.append(job)
         if jobs:
             self.client.submit_background(jobs)
 
+    def _can_keep_outputs(self, key: str) -> bool:
+        """Whether the raw outputs folder can be made (False, and the error, when the
+        project folder became read-only)."""
+        assert self.project is not None
+        try:
+            self.project.raw_outputs_path(key)
+        except StoreError as exc:
+            self.error.emit(f"model: {exc}")
+            return False
+        return True
+
     def _result(self, result: JobResult) -> None:
         if self.project is None:
             return
-        if result.key == self.key and (not result.background or self._unedited()):
-            self._replace_current(result)
+        if result.key == self.key:
+            if self._unchanged_since_asked(result):
+                self._replace_current(result)
+            else:
+                self._keep_edits(result)
         elif result.saved:
             if self._loading is not None and self._loading.key == result.key:
                 self._loading.arrived = result
@@ -351,15 +498,47 @@ class Session(QObject):
             uncertainty = self.project.entry(result.key).uncertainty
             if uncertainty is not None:
                 self.uncertainty_changed.emit(result.key, uncertainty)
+        self._report_progress()
+
+    def _background_moved(self, _done: int, total: int) -> None:
+        self._background = total > 0
+        self._report_progress()
+
+    def _report_progress(self) -> None:
+        """Progress over the whole folder, the image in view included (the worker's own
+        count leaves it out: it runs as a view job, not a background one)."""
+        keys = self.keys()
+        if not self._background or not keys:
+            self.background_progress.emit(0, 0)
+            return
+        done = sum(self.status(key) not in (None, ImageStatus.NEW) for key in keys)
+        self.background_progress.emit(done, len(keys))
 
     def replace_with(self, result: JobResult) -> None:
         """Show a result computed outside the worker (a threshold re-run from kept outputs)
         if its image is still in view; it replaces the document like a model result."""
-        if self.project is not None and result.key == self.key:
+        if self.project is not None and result.key == self.key and not self.read_only:
             self._replace_current(result)
 
-    def _unedited(self) -> bool:
-        return self.document is None or not self.document.history.can_undo
+    def _unchanged_since_asked(self, result: JobResult) -> bool:
+        """Whether ``result`` may replace the document in view: nothing changed since the
+        model was asked for it (a background result: since the image was shown, and only
+        if the worker could save it, i.e. nobody saved edits meanwhile)."""
+        if self.document is None:
+            return True
+        if result.background:
+            return result.saved and self._changes == 0
+        asked = self._asked
+        return asked is not None and asked[0] is self.document and asked[1] == self._changes
+
+    def _keep_edits(self, result: JobResult) -> None:
+        """A model result that came after the user edited the image: the edits stay (and
+        go to disk over a background save); the raw outputs stay for proposals."""
+        if result.saved:
+            self._save_now()
+        self.message.emit("kept your edits: the model's result for this image came after "
+                          "them; its outputs serve proposals and guesses (Ctrl+R replaces "
+                          "the segments)")
 
     def _replace_current(self, result: JobResult) -> None:
         """Show a new document for the image in view and save it on the saver thread

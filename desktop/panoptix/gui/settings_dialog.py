@@ -11,19 +11,14 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
     QSpinBox,
     QWidget,
 )
 from superqt import QLabeledDoubleSlider
 from superqt.utils import qdebounced
 
+from panoptix.gui.model_field import ModelField
+from panoptix.gui.settings_form import SettingsForm
 from panoptix.inference.demo_model import DEMO_SCOPE, DEMO_SPEC, DEMO_TITLE
 from panoptix.inference.registry import MODELS
 from panoptix.inference.settings import DEVICES, InferenceSettings, SettingsError
@@ -37,30 +32,20 @@ THRESHOLDS = (("threshold", "Score threshold",
                "A segment is kept only if this share of its mask stays visible"))
 
 
-class SettingsDialog(QDialog):
+class SettingsDialog(SettingsForm):
     thresholds_changed = Signal(object)
     """An ``InferenceSettings`` with the new thresholds (and the old model/device/task)."""
 
     def __init__(self, settings: InferenceSettings, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Model settings")
+        super().__init__("Model settings", parent)
         self._initial = settings
-        self.model = QComboBox(editable=True)
-        self.model.setMinimumContentsLength(40)
-        for info in MODELS:
-            self.model.addItem(info.title, info.model_id)
-            self.model.setItemData(self.model.count() - 1, info.model_id,
-                                   Qt.ItemDataRole.ToolTipRole)
+        model_row = ModelField(((info.title, info.model_id) for info in MODELS), settings.model,
+                               "A model from the list, any Hugging Face hub id, or a local "
+                               "folder")
+        self.model = model_row.combo
         self.model.addItem(f"{DEMO_TITLE} (bundled, offline)", DEMO_SPEC)
         self.model.setItemData(self.model.count() - 1, DEMO_SCOPE, Qt.ItemDataRole.ToolTipRole)
         self.model.setEditText(settings.model)
-        self.model.activated.connect(self._model_picked)
-        self.model.setToolTip("A model from the list, any Hugging Face hub id, or a local folder")
-        browse = QPushButton("Folder…")
-        browse.clicked.connect(self._browse)
-        model_row = QHBoxLayout()
-        model_row.addWidget(self.model, 1)
-        model_row.addWidget(browse)
         self.device = QComboBox()
         self.device.addItems(DEVICES)
         self.device.setEditable(True)
@@ -69,7 +54,7 @@ class SettingsDialog(QDialog):
         self.task.addItems(TASK_CHOICES)
         self.task.setCurrentText(settings.task or "auto")
         self.sliders: dict[str, QLabeledDoubleSlider] = {}
-        form = QFormLayout(self)
+        form = self.form
         form.addRow("Model", model_row)
         form.addRow("Device", self.device)
         form.addRow("Task", self.task)
@@ -88,28 +73,16 @@ class SettingsDialog(QDialog):
         self.shortest_edge.setValue(settings.shortest_edge or 0)
         self.half = QCheckBox("Half precision (CUDA only)")
         self.half.setChecked(settings.half)
-        self.allow_pickle = QCheckBox("Allow pickle (.bin) weights - they can run code")
+        self.allow_pickle = QCheckBox("Allow pickle (.bin) weights while this project "
+                                      "is open - they can run code")
+        self.allow_pickle.setToolTip("Never kept in the project: a project file may come "
+                                     "from someone else")
         self.allow_pickle.setChecked(settings.allow_pickle)
         form.addRow("Input shortest edge", self.shortest_edge)
         form.addRow("", self.half)
         form.addRow("", self.allow_pickle)
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #d32f2f")
-        form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.finish()
         self.result_settings: InferenceSettings | None = None
-
-    def _model_picked(self, index: int) -> None:
-        self.model.setEditText(self.model.itemData(index))
-
-    def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Model folder")
-        if folder:
-            self.model.setEditText(folder)
 
     def thresholds(self) -> dict[str, float]:
         return {name: round(slider.value(), 4) for name, slider in self.sliders.items()}
@@ -129,13 +102,5 @@ class SettingsDialog(QDialog):
             self.thresholds_changed.emit(self._initial.with_changes(**self.thresholds()))
         except SettingsError as exc:
             self.error.setText(str(exc))
-
-    def _accept(self) -> None:
-        try:
-            self.result_settings = self.settings()
-        except SettingsError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
 
 

@@ -16,6 +16,7 @@ from panoptix.gui.settings_dialog import THRESHOLDS
 from panoptix.inference.settings import InferenceSettings
 
 DEBOUNCE_MS = 200
+HINT = "Moving a slider post-processes this image again"
 
 
 class ThresholdPanel(QWidget):
@@ -36,11 +37,15 @@ class ThresholdPanel(QWidget):
             slider.valueChanged.connect(self._announce)
             self.sliders[name] = slider
             form.addRow(label.replace(" threshold", ""), slider)
-        self.status = QLabel("Moving a slider post-processes this image again")
+        self.status = QLabel(HINT)
         self.status.setWordWrap(True)
         self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing())
         self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         form.addRow(self.status)
+
+    def clear_note(self) -> None:
+        """Another image is shown: the last re-run's line was about the one before."""
+        self.status.setText(HINT)
 
     def values(self) -> dict[str, float]:
         return {name: round(slider.value(), 4) for name, slider in self.sliders.items()}

@@ -52,6 +52,10 @@ class Tool:
     shortcut: ClassVar[str] = ""
     tip: ClassVar[str] = ""
     cursor: ClassVar[Qt.CursorShape] = Qt.CursorShape.CrossCursor
+    protect_group: ClassVar[str] = ""
+    """Tools naming a group keep their own "Protect Labeled Pixels" setting (the toolbar
+    shows the current tool's); "" shares the editor's."""
+    protect_default: ClassVar[bool] = False
 
     def __init__(self, host: ToolHost) -> None:
         self.host = host

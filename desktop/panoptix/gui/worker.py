@@ -21,6 +21,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from panoptix.core.categories import CategorySet
 from panoptix.core.document import Document
+from panoptix.core.messages import plural
+from panoptix.gui.sam_jobs import SamEmbedJob
 from panoptix.inference.model_files import ModelUnavailableError
 
 if TYPE_CHECKING:
@@ -64,8 +66,8 @@ class JobResult:
     saved: bool = False
 
     def summary(self) -> str:
-        text = (f"{len(self.document.segments)} segments from {self.model_id} on {self.device} "
-                f"in {self.seconds:.1f} s")
+        text = (f"{plural(len(self.document.segments), 'segment')} from {self.model_id} on "
+                f"{self.device} in {self.seconds:.1f} s")
         if self.dropped:
             names = ", ".join(sorted(self.dropped)[:5])
             text += (f"; dropped {sum(self.dropped.values())} with labels not in the "
@@ -105,7 +107,10 @@ class InferenceWorker(QObject):
         self._loaded_key: tuple | None = None
 
     @Slot(object)
-    def run(self, job: Job) -> None:
+    def run(self, job: Job | SamEmbedJob) -> None:
+        if isinstance(job, SamEmbedJob):
+            self._run_sam(job)
+            return
         try:
             self._check(job)
             started = time.perf_counter()
@@ -126,27 +131,34 @@ class InferenceWorker(QObject):
             if isinstance(error, ModelUnavailableError):
                 self.model_unavailable.emit(job.settings.model, error_message(error))
 
-    def _check(self, job: Job) -> None:
+    def _run_sam(self, job: SamEmbedJob) -> None:
+        """A Segment Anything embedding: ``finished`` carries a ``SamEmbedded``."""
+        try:
+            self._check(job)
+            self.finished.emit(job.execute(self.model_status.emit))
+        except Cancelled:
+            self.cancelled.emit(job.job_id)
+        except Exception as error:  # noqa: BLE001 - every failure becomes a message
+            self.failed.emit(job.job_id, error_message(error))
+
+    def _check(self, job: Job | SamEmbedJob) -> None:
         if job.cancel.is_set():
             raise Cancelled
 
     def _raw_outputs(self, job: Job) -> RawOutputs:
+        from panoptix.inference.pipeline import segment_image
         from panoptix.inference.raw_outputs import RawOutputs
 
         if job.postprocess_only and job.raw_path is not None and job.raw_path.is_file():
             return RawOutputs.load(job.raw_path)
         predictor = self._ensure_model(job)
-        self._check(job)
-        self.stage.emit(job.job_id, "reading image")
-        image = job.load_image()
-        self._check(job)
-        self.stage.emit(job.job_id, "preparing")
-        prepared = predictor.prepare([image], job.settings.resolved_task)
-        self._check(job)
-        self.stage.emit(job.job_id, f"running the model on {predictor.device}")
-        raw = predictor.forward(prepared)[0]
+
+        def stage(name: str) -> None:
+            self._check(job)
+            self.stage.emit(job.job_id, name)
+
+        raw = segment_image(predictor, job.settings, job.load_image, stage)
         if job.raw_path is not None:
-            job.raw_path.parent.mkdir(parents=True, exist_ok=True)
             raw.save(job.raw_path)
         return raw
 
@@ -168,9 +180,7 @@ class InferenceWorker(QObject):
         return self._predictor
 
     def _to_document(self, job: Job, raw: RawOutputs) -> tuple[Document, dict[str, int]]:
-        from panoptix.inference.assist import postprocess_document
-        from panoptix.inference.labels import categories_for_model
+        from panoptix.inference.pipeline import postprocess
 
-        model_categories = categories_for_model(raw.model_id, raw.id2label, job.categories)
-        conversion = postprocess_document(raw, model_categories, job.settings)
-        return conversion.document, conversion.dropped
+        segmented = postprocess(raw, job.categories, job.settings)
+        return segmented.document, segmented.dropped

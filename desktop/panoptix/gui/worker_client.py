@@ -3,7 +3,8 @@
 At most one job is with the worker at a time; the rest wait here, so the image in view can
 always jump the queue (it waits for at most the one job in flight). A view request for
 another image makes the previous view job stale: it is cancelled and its result, should
-one still arrive, is dropped.
+one still arrive, is dropped. Segment Anything embeddings (``SamEmbedJob``) share the
+queue, after the image in view's model job and before background pre-segmentation.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from panoptix.gui.sam_jobs import SamEmbedded, SamEmbedJob
 from panoptix.gui.worker import InferenceWorker, Job, JobResult
 
 
@@ -33,14 +35,18 @@ class WorkerClient(QObject):
     background_progress = Signal(int, int)
     """(done, total) of the background run; (0, 0) when there is none."""
     busy_changed = Signal(bool)
+    sam_ready = Signal(object)
+    """A ``SamEmbedded``: an image's Segment Anything embedding is ready."""
+    sam_failed = Signal(str, str)
+    """(image key, message) of an embedding that failed."""
 
     _send = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._ids = itertools.count(1)
-        self._queue: deque[Job] = deque()
-        self._in_flight: Job | None = None
+        self._queue: deque[Job | SamEmbedJob] = deque()
+        self._in_flight: Job | SamEmbedJob | None = None
         self._view_job: int | None = None
         self._background_total = 0
         self._background_done = 0
@@ -79,6 +85,27 @@ class WorkerClient(QObject):
         self._report_background()
         self._dispatch()
 
+    def submit_sam(self, job: SamEmbedJob, first: bool) -> None:
+        """Queue an embedding after the model job for the image in view (whose result
+        replaces the document: edits made with SAM before it would be lost) and before
+        background pre-segmentation; ``first`` also before the other embeddings."""
+        position = next((i for i, j in enumerate(self._queue) if j.background
+                         or (first and isinstance(j, SamEmbedJob))), len(self._queue))
+        self._queue.insert(position, job)
+        self._dispatch()
+
+    def drop_sam(self, keep: set[str] | frozenset[str] = frozenset()) -> None:
+        """Cancel the queued embeddings of images not in ``keep``."""
+        for job in self._queue:
+            if isinstance(job, SamEmbedJob) and job.key not in keep:
+                job.cancel.set()
+        self._queue = deque(j for j in self._queue if not j.cancel.is_set())
+
+    def sam_keys(self) -> set[str]:
+        """Images whose embedding is queued or being computed."""
+        return {j.key for j in [*self._queue, self._in_flight]
+                if isinstance(j, SamEmbedJob) and not j.cancel.is_set()}
+
     def drop_view(self) -> None:
         """The user left the image: its pending job is cancelled and any result dropped."""
         if self._view_job is None:
@@ -101,11 +128,19 @@ class WorkerClient(QObject):
         return job_id == self._view_job
 
     @property
+    def view_pending(self) -> bool:
+        """A model job for the image in view is queued or running (its result will replace
+        the image's document)."""
+        return self._view_job is not None
+
+    @property
     def busy(self) -> bool:
         return self._in_flight is not None
 
     def background_keys(self) -> set[str]:
-        return {j.key for j in [*self._queue, self._in_flight] if j is not None and j.background}
+        """Images with background work still to come (cancelled jobs do not count)."""
+        return {j.key for j in [*self._queue, self._in_flight]
+                if j is not None and j.background and not j.cancel.is_set()}
 
     def shutdown(self) -> None:
         """Cancel everything and stop the thread (waits for the stage in progress)."""
@@ -129,7 +164,7 @@ class WorkerClient(QObject):
         self.busy_changed.emit(True)
         self._send.emit(self._in_flight)
 
-    def _take(self, job_id: int) -> Job | None:
+    def _take(self, job_id: int) -> Job | SamEmbedJob | None:
         job = self._in_flight
         if job is None or job.job_id != job_id:
             return None
@@ -141,9 +176,12 @@ class WorkerClient(QObject):
             self._report_background()
         return job
 
-    def _finished(self, result: JobResult) -> None:
+    def _finished(self, result: JobResult | SamEmbedded) -> None:
         job = self._take(result.job_id)
-        if job is not None and not job.cancel.is_set():
+        if isinstance(result, SamEmbedded):
+            if job is not None:
+                self.sam_ready.emit(result)
+        elif job is not None and not job.cancel.is_set():
             if job.background or self.is_view_job(job.job_id):
                 self.result.emit(result)
             if self.is_view_job(job.job_id):
@@ -152,7 +190,9 @@ class WorkerClient(QObject):
 
     def _failed(self, job_id: int, message: str) -> None:
         job = self._take(job_id)
-        if job is not None and (job.background or self.is_view_job(job_id)):
+        if isinstance(job, SamEmbedJob):
+            self.sam_failed.emit(job.key, message)
+        elif job is not None and (job.background or self.is_view_job(job_id)):
             self.failed.emit(job.key, message, job.background)
             if self.is_view_job(job_id):
                 self._view_job = None

@@ -86,12 +86,15 @@ class AssistContext:
         raw = RawOutputs.load(path)
         return cls(raw, categories_for_model(raw.model_id, raw.id2label, categories))
 
-    def candidates_at(self, x: float, y: float, limit: int = 20) -> list[Candidate]:
+    def candidates_at(self, x: float, y: float, limit: int = 20,
+                      min_score: float | None = None) -> list[Candidate]:
         """Proposals covering image pixel (x, y), each with its most probable category,
-        best first by that category's probability x mask confidence."""
+        best first by that category's probability x mask confidence, scoring at least
+        ``min_score`` (default the index's; see ``proposals.proposal_floor``)."""
         index = self.index
+        floor = index.min_score if min_score is None else min_score
         candidates = []
-        for proposal in index.at(x, y, limit=index.raw.num_queries):
+        for proposal in index.at(x, y, limit=index.raw.num_queries, min_score=floor):
             if self.category_ids.size == 0:
                 break
             column = int(self.category_probs[proposal.query].argmax())
@@ -99,7 +102,7 @@ class AssistContext:
             labels = self.label_to_column[:, column] > 0
             label = int(np.where(labels, index.label_probs[proposal.query], -1.0).argmax())
             offered = replace(proposal, label_id=label, class_score=probability)
-            if probability > 0 and offered.score >= index.min_score:
+            if probability > 0 and offered.score >= floor:
                 candidates.append(Candidate(offered, int(self.category_ids[column])))
         candidates.sort(key=lambda c: -c.score)
         return candidates[:limit]
@@ -118,7 +121,11 @@ class AssistContext:
         box: Box = (min(b[0] for b in boxes), min(b[1] for b in boxes),
                     max(b[2] for b in boxes), max(b[3] for b in boxes))
         y0, x0, y1, x1 = box
-        mask = np.isin(doc.id_map[y0:y1, x0:x1], present)
+        return self.region_guesses(box, np.isin(doc.id_map[y0:y1, x0:x1], present), k)
+
+    def region_guesses(self, box: Box, mask: np.ndarray, k: int = TOP_K) -> list[Guess]:
+        """Top-k categories for any region (a mask inside ``box``, e.g. one Segment
+        Anything found), best first."""
         votes = np.zeros(self.raw.num_labels, np.float32)
         for guess in self.index.label_guesses(box, mask, k=self.raw.num_labels):
             votes[guess.label_id] = guess.probability

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -79,6 +79,19 @@ class Predictor:
             self._tell(f"{model_spec} does not fit in the memory of {target}; running on the CPU")
             target, half = "cpu", False
         self._loaded, self.device, self.half = loaded, target, half
+
+    def use(self, loaded: LoadedModel, device: str) -> None:
+        """Run a model loaded elsewhere (one being trained), already on ``device``."""
+        self._loaded, self.device, self.half = loaded, device, False
+
+    def without_model(self) -> Predictor:
+        """A copy that only preprocesses: the processor and input size, no weights and no
+        callbacks, small enough to send to other processes, whose :meth:`prepare` gives
+        what this predictor's would."""
+        copy = Predictor()
+        copy._loaded = replace(self.loaded, model=None)
+        copy._requested_edge, copy._shortest_edge = self._requested_edge, self._shortest_edge
+        return copy
 
     @property
     def is_loaded(self) -> bool:
@@ -170,6 +183,8 @@ class Predictor:
         import torch
 
         model = self.loaded.model
+        if model is None:
+            raise PredictorError("this predictor only preprocesses (see without_model)")
         dtype = torch.float16 if self.half else torch.float32
         inputs = {name: value.to(self.device) for name, value in prepared.inputs.items()}
         inputs["pixel_values"] = inputs["pixel_values"].to(dtype)

@@ -36,8 +36,8 @@ WEIGHT_ERRORS = (OSError, ValueError, RuntimeError, EOFError, pickle.UnpicklingE
 """What torch and transformers raise on weights they cannot read."""
 
 __all__ = ["LoadedModel", "ModelLoadError", "ModelUnavailableError", "PickleWeightsRefused",
-           "Progress", "check_local_folder", "hub_reachable", "is_local_spec", "load_model",
-           "resolve_model_folder"]
+           "Progress", "check_local_folder", "folder_weights", "hub_reachable", "is_local_spec",
+           "load_model", "read_pretrained", "read_weights", "resolve_model_folder"]
 
 
 @dataclass(eq=False)
@@ -69,10 +69,9 @@ def load_model(spec: str, *, allow_pickle: bool = False, cache_dir: str | None =
     spec = spec.strip()
     folder = resolve_model_folder(spec, allow_pickle, cache_dir, report)
     weights = folder_weights(folder, allow_pickle, spec)
-    pickled = weights[0].suffix != ".safetensors"
 
     report(f"reading the configuration of {spec}")
-    config = _read(spec, AutoConfig.from_pretrained, folder)
+    config = read_pretrained(spec, AutoConfig.from_pretrained, folder)
     model_type = getattr(config, "model_type", "")
     if model_type not in SUPPORTED_TYPES:
         raise ModelLoadError(f"{spec} is a {model_type or 'unknown'} model; Panoptix runs "
@@ -82,20 +81,13 @@ def load_model(spec: str, *, allow_pickle: bool = False, cache_dir: str | None =
     if model_type == "oneformer":
         # The processor's class_info_file is only needed for training and would be fetched
         # from another hub repository.
-        processor = _read(spec, AutoProcessor.from_pretrained, folder, class_info_file=None)
+        processor = read_pretrained(spec, AutoProcessor.from_pretrained, folder,
+                                    class_info_file=None)
     else:
-        processor = _read(spec, AutoImageProcessor.from_pretrained, folder)
+        processor = read_pretrained(spec, AutoImageProcessor.from_pretrained, folder)
     report(f"loading the weights of {spec}")
-    check_weights(weights)
-    try:
-        model = AutoModelForUniversalSegmentation.from_pretrained(
-            folder, config=config, local_files_only=True, trust_remote_code=False,
-            use_safetensors=not pickled)
-    except WEIGHT_ERRORS as error:
-        if pickled:
-            raise unreadable_pickle(weights, error) from error
-        raise ModelLoadError(f"cannot load the weights of {spec} ({folder}): "
-                             f"{first_line(error)}") from error
+    model = read_weights(spec, AutoModelForUniversalSegmentation.from_pretrained, folder,
+                         weights, config=config)
     model.eval()
     id2label = {int(k): str(v) for k, v in config.id2label.items()}
     return LoadedModel(model, processor, model_type, spec, id2label)
@@ -120,8 +112,27 @@ def natten_usable() -> bool:
     return hasattr(functional, "natten2dqkrpb") and hasattr(functional, "natten2dav")
 
 
-def _read(spec: str, loader: Any, folder: Path, **kwargs: Any) -> Any:
+def read_pretrained(spec: str, loader: Any, folder: Path, **kwargs: Any) -> Any:
+    """``loader`` (a transformers ``from_pretrained``) on the resolved ``folder`` only,
+    never remote code; a failure is one :class:`ModelLoadError` line."""
     try:
         return loader(folder, local_files_only=True, trust_remote_code=False, **kwargs)
     except (OSError, ValueError) as error:
         raise ModelLoadError(f"cannot load {spec}: {first_line(error)}") from error
+
+
+def read_weights(spec: str, loader: Any, folder: Path, weights: list[Path],
+                 **kwargs: Any) -> Any:
+    """A model from the resolved ``folder`` and its ``weights`` (:func:`folder_weights`):
+    safetensors headers checked first, pickles only when those are the weights chosen (the
+    user allowed them); damaged files are one line naming them."""
+    pickled = weights[0].suffix != ".safetensors"
+    check_weights(weights)
+    try:
+        return loader(folder, local_files_only=True, trust_remote_code=False,
+                      use_safetensors=not pickled, **kwargs)
+    except WEIGHT_ERRORS as error:
+        if pickled:
+            raise unreadable_pickle(weights, error) from error
+        raise ModelLoadError(f"cannot load the weights of {spec} ({folder}): "
+                             f"{first_line(error)}") from error

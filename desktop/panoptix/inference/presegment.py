@@ -17,13 +17,24 @@ from tqdm import tqdm
 
 from panoptix.core.atomic import StoreError
 from panoptix.core.categories import CategoryError
-from panoptix.core.imageio import ImageLoadError, find_images
+from panoptix.core.imageio import (
+    PROJECT_SUFFIX,
+    SUPPORTED_EXTENSIONS,
+    ImageLoadError,
+    find_images,
+    is_image_file,
+)
+from panoptix.core.paths import is_utf8_name, shown_name
 from panoptix.core.project import MANIFEST_NAME, ImageStatus, Project
-from panoptix.inference.batch import BatchPresegmenter, BatchReport
+from panoptix.core.regular_files import NOT_REGULAR
+from panoptix.inference.batch import BatchPresegmenter
+from panoptix.inference.cluster_args import add_cluster_arguments, cluster_options
+from panoptix.inference.cluster_plan import ClusterError, ClusterOptions
 from panoptix.inference.device import DeviceError
 from panoptix.inference.engine import Predictor, PredictorError
 from panoptix.inference.labels import categories_for_model
 from panoptix.inference.loading import ModelLoadError, is_local_spec
+from panoptix.inference.pipeline import BatchReport
 from panoptix.inference.raw_outputs import TASKS
 from panoptix.inference.registry import DEFAULT_MODEL_ID
 from panoptix.inference.settings import InferenceSettings, SettingsError
@@ -32,7 +43,7 @@ EXIT_OK, EXIT_SOME_FAILED, EXIT_NOTHING_RAN, EXIT_INTERRUPTED = 0, 1, 2, 130
 SETTINGS_KEY = "inference"
 """Where the project manifest keeps the inference settings (shared with the GUI)."""
 FATAL = (ModelLoadError, DeviceError, SettingsError, StoreError, CategoryError,
-         PredictorError, ImageLoadError, OSError)
+         PredictorError, ImageLoadError, ClusterError, OSError)
 
 
 def add_presegment_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +77,7 @@ def add_presegment_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-raw-outputs", dest="save_raw", action="store_false",
                         help="do not keep raw model outputs (saves disk; changing "
                              "thresholds later then needs the model again)")
+    add_cluster_arguments(parser)
 
 
 def run_presegment(args: argparse.Namespace) -> int:
@@ -83,17 +95,20 @@ def run_presegment(args: argparse.Namespace) -> int:
 def _presegment(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise SettingsError("--batch-size must be at least 1")
-    files, folders = _inputs(args.inputs)
-    images = _all_files(files, folders)
+    cluster = cluster_options(args)  # before any work: Ray missing is one line at once
+    out = Path(os.path.abspath(os.path.expanduser(args.out)))
+    files, folders = _inputs(args.inputs, out)
+    images = _all_files(files, folders, out)
     if not images:
         raise ImageLoadError("no images found in " + ", ".join(map(str, args.inputs)))
-    out = Path(args.out)
     project = Project.open(out) if (out / MANIFEST_NAME).is_file() else None
     try:
         stored = project.settings.get(SETTINGS_KEY) if project is not None else None
         settings = _settings(args, stored if isinstance(stored, dict) else {})
         predictor = Predictor(notify=_say)
-        predictor.load(settings.model, settings.device, half=settings.half,
+        # Under Ray the workers load the model; here it is checked and gives its labels.
+        predictor.load(settings.model, "cpu" if cluster else settings.device,
+                       half=settings.half and not cluster,
                        allow_pickle=settings.allow_pickle, progress=lambda m: _say(f"{m}…"))
         predictor.shortest_edge = settings.shortest_edge
         if project is None:
@@ -105,21 +120,25 @@ def _presegment(args: argparse.Namespace) -> int:
             project.add_images(images)
         if project.read_only:
             raise StoreError(f"cannot write to the project {project.folder}")
-        project.settings[SETTINGS_KEY] = settings.to_dict()
+        project.settings[SETTINGS_KEY] = settings.stored()
         project.save_manifest()
+        if cluster:
+            predictor = predictor.without_model()  # frees the weights: workers load their own
         return _run(project, predictor, settings, _select(project, files, folders, args.force),
-                    args)
+                    args, cluster)
     finally:
         if project is not None:
             project.close()
 
 
 def _run(project: Project, predictor: Predictor, settings: InferenceSettings,
-         selection: tuple[list[str], int, int], args: argparse.Namespace) -> int:
+         selection: tuple[list[str], int, int], args: argparse.Namespace,
+         cluster: ClusterOptions | None) -> int:
     keys, done_before, edited = selection
     model_categories = categories_for_model(settings.model, predictor.id2label,
                                             project.categories)
-    _say(f"{len(keys)} image(s) to pre-segment with {settings.model} on {predictor.device}"
+    _say(f"{len(keys)} image(s) to pre-segment with {settings.model} "
+         f"{'on Ray' if cluster else f'on {predictor.device}'}"
          + (f"; {done_before} already pre-segmented (--force redoes them)" if done_before else "")
          + (f"; {edited} edited by hand, kept" if edited else ""))
     overwrite = {ImageStatus.NEW, *([ImageStatus.PRESEGMENTED] if args.force else [])}
@@ -133,35 +152,69 @@ def _run(project: Project, predictor: Predictor, settings: InferenceSettings,
                 bar.set_postfix(failed=failures)
             bar.update(1)
 
-        report = BatchPresegmenter(project, predictor, settings, model_categories,
-                                   batch_size=args.batch_size, save_raw=args.save_raw,
-                                   overwrite=frozenset(overwrite), on_image=advance).run(keys)
+        if cluster is not None:
+            from panoptix.inference.cluster import RayPresegmenter
+
+            runner = RayPresegmenter(project, predictor, settings, model_categories, cluster,
+                                     save_raw=args.save_raw, overwrite=frozenset(overwrite),
+                                     on_image=advance, notify=_say)
+        else:
+            runner = BatchPresegmenter(project, predictor, settings, model_categories,
+                                       batch_size=args.batch_size, save_raw=args.save_raw,
+                                       overwrite=frozenset(overwrite), on_image=advance)
+        report = runner.run(keys)
     return _summary(report, len(keys), model_categories.unknown)
 
 
-def _inputs(inputs: list[str]) -> tuple[list[Path], list[Path]]:
+def _inputs(inputs: list[str], out: Path) -> tuple[list[Path], list[Path]]:
+    """The image files and folders asked for. Refused: what does not exist or is not an
+    image, and folders that are (or lie inside) the project; files inside the project
+    and names that are not UTF-8 are left out, each with one line."""
     files, folders = [], []
     for name in inputs:
         path = Path(os.path.abspath(os.path.expanduser(name)))
+        shown = shown_name(name)
         if path.is_dir():
+            if path == out:
+                raise ImageLoadError(f"--out {shown_name(out)} is the image folder itself: "
+                                     "give a project folder beside it, e.g. "
+                                     f"{shown_name(path)}{PROJECT_SUFFIX}")
+            if path.is_relative_to(out):
+                raise ImageLoadError(f"{shown} is inside the project {shown_name(out)}: its "
+                                     "files are the project's, not images to pre-segment")
+            if out.is_relative_to(path):
+                _say(f"{shown_name(out)} is inside {shown}: its files are not taken as images")
             folders.append(path)
         elif path.is_file():
-            files.append(path)
+            if not is_image_file(path):
+                raise ImageLoadError(f"{shown} is not an image Panoptix reads (by its "
+                                     f"extension: {', '.join(sorted(SUPPORTED_EXTENSIONS))})")
+            if path.is_relative_to(out):
+                _say(f"skipped {shown}: it is one of the project's own files")
+            elif not is_utf8_name(str(path)):
+                _say(f"skipped {shown}: the name is not valid UTF-8; rename it")
+            else:
+                files.append(path)
+        elif os.path.exists(path):
+            raise ImageLoadError(f"{shown}: {NOT_REGULAR}")
         else:
-            raise ImageLoadError(f"{name}: no such file or folder")
+            raise ImageLoadError(f"{shown}: no such file or folder")
     return files, folders
 
 
-def _all_files(files: list[Path], folders: list[Path]) -> list[Path]:
+def _all_files(files: list[Path], folders: list[Path], out: Path) -> list[Path]:
     found = list(files)
     for folder in folders:
-        found += find_images(folder, recursive=True)
+        skipped: list[str] = []
+        found += find_images(folder, recursive=True, exclude=[out], skipped=skipped)
+        for line in skipped:
+            _say(f"skipped {line}")
     return list(dict.fromkeys(found))
 
 
 def _settings(args: argparse.Namespace, stored: dict) -> InferenceSettings:
     """The project's settings (if any), with the options given on the command line."""
-    base = InferenceSettings.from_dict(stored) if stored else InferenceSettings()
+    base = InferenceSettings.from_stored(stored) if stored else InferenceSettings()
     model = args.model
     if model is not None and is_local_spec(model):  # a folder: found again from anywhere
         model = os.path.abspath(os.path.expanduser(model))
@@ -204,6 +257,8 @@ def _summary(report: BatchReport, total: int, unknown_labels: dict[int, str]) ->
         _say(f"done: {saved} of {total} images pre-segmented"
              f"{f', {failed} failed' if failed else ''}"
              f"{f', {len(report.kept)} edited meanwhile and kept' if report.kept else ''}")
+    for note in report.notes:
+        _say(note)
     if report.dropped:
         dropped = ", ".join(f"{name} ({count})" for name, count in report.dropped.most_common())
         _say(f"segments dropped, no category of that name: {dropped}")

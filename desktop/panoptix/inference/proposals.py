@@ -18,6 +18,14 @@ from panoptix.inference.postprocess import sigmoid, softmax
 from panoptix.inference.raw_outputs import RawOutputs
 
 Box = tuple[int, int, int, int]
+MIN_SCORE = 0.02
+"""Proposals scoring below this are not offered, unless the score threshold is lower."""
+
+
+def proposal_floor(threshold: float) -> float:
+    """The lowest score offered at a score threshold: never above the threshold, so what
+    a low-confidence model kept as a segment is always offered there too."""
+    return min(MIN_SCORE, max(0.0, float(threshold)))
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class LabelGuess:
 class ProposalIndex:
     """Per-image index of the model's mask proposals over its raw outputs."""
 
-    def __init__(self, raw: RawOutputs, min_score: float = 0.02) -> None:
+    def __init__(self, raw: RawOutputs, min_score: float = MIN_SCORE) -> None:
         self.raw = raw
         self.min_score = min_score
         probs = softmax(raw.class_logits)
@@ -69,11 +77,14 @@ class ProposalIndex:
         return (min(low_h - 1, max(0, int(y * low_h / height))),
                 min(low_w - 1, max(0, int(x * low_w / width))))
 
-    def at(self, x: float, y: float, limit: int = 20) -> list[Proposal]:
-        """Proposals whose mask covers image pixel (x, y), best first."""
+    def at(self, x: float, y: float, limit: int = 20,
+           min_score: float | None = None) -> list[Proposal]:
+        """Proposals whose mask covers image pixel (x, y), best first, scoring at least
+        ``min_score`` (default :attr:`min_score`)."""
+        floor = self.min_score if min_score is None else min_score
         ly, lx = self._to_low(x, y)
         covering = np.flatnonzero((self.mask_probs[:, ly, lx] > 0.5)
-                                  & (self.scores >= self.min_score))
+                                  & (self.scores >= floor))
         ranked = covering[np.argsort(-self.scores[covering], kind="stable")][:limit]
         return [Proposal(int(q), int(self.labels[q]), float(self.class_scores[q]),
                          float(self.mask_confidence[q])) for q in ranked]

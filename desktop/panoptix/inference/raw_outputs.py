@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from panoptix.core.atomic import write_bytes
+from panoptix.core.regular_files import read_regular
 
 TASKS = ("panoptic", "semantic", "instance")
 FORMAT_VERSION = 1
@@ -115,7 +116,7 @@ class RawOutputs:
     @classmethod
     def load(cls, path: str | os.PathLike) -> RawOutputs:
         try:
-            data = Path(path).read_bytes()
+            data = read_regular(path)  # a pipe planted there must not hang the reader
         except OSError as exc:
             raise RawOutputsError(f"cannot read raw outputs {path}: {exc}") from exc
         return cls.from_bytes(data)

@@ -9,6 +9,8 @@ from panoptix.inference.raw_outputs import TASKS
 from panoptix.inference.registry import DEFAULT_MODEL_ID, default_task
 
 DEVICES = ("auto", "cuda", "mps", "cpu")
+NOT_STORED = frozenset({"allow_pickle"})
+"""Settings that hold for one run only, never written to (or read from) a project."""
 
 
 class SettingsError(ValueError):
@@ -31,7 +33,9 @@ class InferenceSettings:
     half: bool = False
     """float16 weights on CUDA."""
     allow_pickle: bool = False
-    """Accept pickle (``.bin``) weights, which can run code when loaded."""
+    """Accept pickle (``.bin``) weights, which can run code when loaded. Given per run
+    (``--allow-pickle``, the model settings dialog for the window's session), never kept
+    in nor read from a project: a project file may come from someone else."""
 
     def __post_init__(self) -> None:
         if not self.model.strip():
@@ -56,6 +60,15 @@ class InferenceSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def stored(self) -> dict[str, Any]:
+        """The settings as a project keeps them: everything but :attr:`allow_pickle`."""
+        return {k: v for k, v in self.to_dict().items() if k not in NOT_STORED}
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> InferenceSettings:
+        """Settings from a project manifest; what it must not decide (pickles) is ignored."""
+        return cls.from_dict({k: v for k, v in data.items() if k not in NOT_STORED})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InferenceSettings:

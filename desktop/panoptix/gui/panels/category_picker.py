@@ -4,6 +4,12 @@ One widget serves both as the docked panel (the category new segments get; categ
 be added and edited there) and inside the relabel popup (L). ``set_suggestions`` fills the
 section on top, e.g. with a model's best guesses for the selection; digit keys 1-5 pick
 the first five suggestions while the filter is empty.
+
+In the panel (``follows_highlight``) the highlighted row *is* the current category: moving
+the highlight with the arrow keys chooses, so what is shown is always what the brush
+paints with. Enter in the filter chooses the first match, clears the filter and hands the
+keyboard back (``leave_requested``), as does Esc; letters typed in the list go to the
+filter instead of silently jumping between rows.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import qtawesome as qta
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,6 +39,8 @@ from PySide6.QtWidgets import (
 from panoptix.core.categories import Category, CategoryError, CategorySet, normalize_name
 
 ID_ROLE = Qt.ItemDataRole.UserRole
+NAME_ROOM = "building-oth"
+"""The least of a category name a narrow list keeps in view before it drops thing/stuff."""
 DIGIT_KEYS = {Qt.Key.Key_1: 0, Qt.Key.Key_2: 1, Qt.Key.Key_3: 2, Qt.Key.Key_4: 3, Qt.Key.Key_5: 4}
 
 
@@ -43,12 +51,19 @@ def swatch(color: tuple[int, int, int], size: int = 14) -> QIcon:
 
 
 class CategoryPicker(QWidget):
-    """Emits ``category_chosen(id)`` on click, Enter or double-click."""
+    """Emits ``category_chosen(id)`` on click, Enter or double-click (and, when
+    ``follows_highlight``, whenever the highlighted row changes)."""
 
     category_chosen = Signal(int)
+    leave_requested = Signal()
+    """The user is done here (Enter chose, or Esc): give the keyboard back to the canvas."""
+    items_changed = Signal()
+    """The rows were rebuilt (categories or suggestions changed)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, follows_highlight: bool = False) -> None:
         super().__init__(parent)
+        self.follows_highlight = follows_highlight
+        self._quiet = False
         self.filter = QLineEdit(placeholderText="Type to filter categories…")
         self.filter.setClearButtonEnabled(True)
         self.tree = QTreeWidget()
@@ -80,41 +95,61 @@ class CategoryPicker(QWidget):
         self.filter.returnPressed.connect(self.choose_first_visible)
         self.tree.itemClicked.connect(self._clicked)
         self.tree.itemActivated.connect(self._clicked)
+        self.tree.currentItemChanged.connect(self._highlighted)
         self.filter.installEventFilter(self)
         self.tree.installEventFilter(self)
+        self.tree.viewport().installEventFilter(self)  # its resizes: see _fit_columns
 
     def set_categories(self, categories: CategorySet | None) -> None:
+        current = self.current_id()
         self.categories = categories
-        self._all.takeChildren()
-        for category in categories or ():
-            self._all.addChild(self._item(category))
-        self._apply_filter(self.filter.text())
+        self._quiet = True
+        try:
+            self._all.takeChildren()
+            for category in categories or ():
+                self._all.addChild(self._item(category))
+            self._apply_filter(self.filter.text())
+        finally:
+            self._quiet = False
+        if current is not None:
+            self.set_current(current)
+        self.items_changed.emit()
 
     def set_suggestions(self, suggestions: Iterable[tuple[int, float | None]]) -> None:
         """Show categories with an optional score (0..1) in the section on top."""
-        self._suggested.takeChildren()
-        for category_id, score in suggestions:
-            category = self.categories.get(category_id) if self.categories else None
-            if category is not None:
-                item = self._item(category, score)
-                number = self._suggested.childCount() + 1
-                if number <= len(DIGIT_KEYS):
-                    item.setText(0, f"{number}  {category.name}")
-                self._suggested.addChild(item)
-        self._apply_filter(self.filter.text())
+        self._quiet = True
+        try:
+            self._suggested.takeChildren()
+            for category_id, score in suggestions:
+                category = self.categories.get(category_id) if self.categories else None
+                if category is not None:
+                    item = self._item(category, score)
+                    number = self._suggested.childCount() + 1
+                    if number <= len(DIGIT_KEYS):
+                        item.setText(0, f"{number}  {category.name}")
+                    self._suggested.addChild(item)
+            self._apply_filter(self.filter.text())
+        finally:
+            self._quiet = False
+        self.items_changed.emit()
 
     def suggested_ids(self) -> list[int]:
         return [self._suggested.child(i).data(0, ID_ROLE)
                 for i in range(self._suggested.childCount())]
 
     def set_current(self, category_id: int | None) -> None:
-        for index in range(self._all.childCount()):
-            item = self._all.child(index)
-            if item.data(0, ID_ROLE) == category_id:
-                self.tree.setCurrentItem(item)
-                self.tree.scrollToItem(item)
-                return
-        self.tree.clearSelection()
+        """Highlight a category (without announcing it: it is current already)."""
+        self._quiet = True
+        try:
+            for index in range(self._all.childCount()):
+                item = self._all.child(index)
+                if item.data(0, ID_ROLE) == category_id:
+                    self.tree.setCurrentItem(item)
+                    self.tree.scrollToItem(item)
+                    return
+            self.tree.clearSelection()
+        finally:
+            self._quiet = False
 
     def current_id(self) -> int | None:
         item = self.tree.currentItem()
@@ -127,6 +162,9 @@ class CategoryPicker(QWidget):
         visible = self.visible_ids()
         if visible:
             self.category_chosen.emit(visible[0])
+        if self.follows_highlight:
+            self.filter.clear()
+            self.leave_requested.emit()
 
     def _item(self, category: Category, score: float | None = None) -> QTreeWidgetItem:
         kind = "thing" if category.isthing else "stuff"
@@ -150,13 +188,57 @@ class CategoryPicker(QWidget):
                     for i in range(self._suggested.childCount()))
         self._suggested.setHidden(not shown)
 
+    def _fit_columns(self) -> None:
+        """A narrow list (a small or high-DPI screen) hides thing/stuff (or the scores)
+        rather than squeeze the names to nothing."""
+        tree, metrics = self.tree, self.tree.fontMetrics()
+        swatch = tree.iconSize().width() if tree.iconSize().isValid() else 16
+        others = sum(tree.sizeHintForColumn(c) for c in range(2, tree.columnCount()))
+        needed = (tree.indentation() + swatch + metrics.horizontalAdvance(NAME_ROOM)
+                  + metrics.horizontalAdvance("thing  ") + others + 12)
+        tree.setColumnHidden(1, tree.viewport().width() < needed)
+
     def _clicked(self, item: QTreeWidgetItem) -> None:
         category_id = item.data(0, ID_ROLE)
         if category_id is not None:
             self.category_chosen.emit(int(category_id))
 
+    def _highlighted(self, item: QTreeWidgetItem | None) -> None:
+        category_id = item.data(0, ID_ROLE) if item is not None else None
+        if self.follows_highlight and not self._quiet and category_id is not None:
+            self.category_chosen.emit(int(category_id))
+
+    def _leave_keys(self, watched: object, event: QKeyEvent) -> bool:
+        """Esc in the panel clears the filter and hands the keyboard back; letters typed
+        in the list are typed into the filter."""
+        if not self.follows_highlight:
+            return False
+        if event.key() == Qt.Key.Key_Escape and not event.modifiers():
+            if event.type() == QKeyEvent.Type.ShortcutOverride:
+                event.accept()  # before the window's Esc (deselect) takes it
+                return True
+            self.filter.clear()
+            self.leave_requested.emit()
+            return True
+        if watched is self.tree and event.type() == QKeyEvent.Type.KeyPress \
+                and event.text().isprintable() and event.text().strip() \
+                and not event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier
+                                              | Qt.KeyboardModifier.KeypadModifier) \
+                and DIGIT_KEYS.get(Qt.Key(event.key())) is None:
+            self.filter.setFocus()
+            self.filter.insert(event.text())
+            return True
+        return False
+
     def eventFilter(self, watched: object, event: object) -> bool:  # noqa: N802 - Qt override
         """Down/Up in the filter box move through the list; 1-5 pick a suggestion."""
+        if watched is self.tree.viewport() and isinstance(event, QEvent) \
+                and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        if isinstance(event, QKeyEvent) and event.type() in (
+                QKeyEvent.Type.KeyPress, QKeyEvent.Type.ShortcutOverride) \
+                and self._leave_keys(watched, event):
+            return True
         if not isinstance(event, QKeyEvent) or event.type() != QKeyEvent.Type.KeyPress:
             return super().eventFilter(watched, event)  # type: ignore[arg-type]
         if watched is self.filter and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up):
@@ -228,7 +310,7 @@ class CategoryPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.picker = CategoryPicker()
+        self.picker = CategoryPicker(follows_highlight=True)
         self.add_button = QToolButton(icon=qta.icon("mdi6.plus"), toolTip="Add a category")
         self.edit_button = QToolButton(icon=qta.icon("mdi6.pencil"),
                                        toolTip="Rename, recolour or change thing/stuff")
@@ -264,4 +346,5 @@ class CategoryPanel(QWidget):
             return
         self.picker.set_categories(categories)
         self.picker.set_current(category.id)
+        self.picker.category_chosen.emit(category.id)  # added or edited: it is current
         self.categories_edited.emit()

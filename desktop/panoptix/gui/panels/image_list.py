@@ -3,7 +3,8 @@
 counts per status.
 
 The rows follow the project's order, or, with "least confident first", the uncertainty,
-highest first, images without a figure last. The current image keeps its place while it is
+highest first, images without a figure last. A done image shows no figure (the annotator
+vouched for it) and sorts with those. The current image keeps its place while it is
 current, so stepping on from it (D / A follow this list) does not skip the images its own
 new figure would move it past; it takes its new place when the user moves on.
 """
@@ -112,23 +113,39 @@ class ImageList(QWidget):
         icon, color, _label = STATUS_LOOK.get(name, STATUS_LOOK["new"])
         item.setIcon(qta.icon(icon, color=color, color_selected="#ffffff"))  # on the highlight
         item.setStatusTip(name)
+        was_done = self._statuses.get(key) == "done"
         self._statuses[key] = name
+        self._show_text(item)
         self._update_counts()
+        if self.least_confident_first and was_done != (name == "done") \
+                and item is not self.list.currentItem():
+            self._resort.start()
 
     def set_uncertainty(self, key: str, uncertainty: float) -> None:
         """Show how much of the image is still in doubt, e.g. ``street.jpg   12% unsure``."""
         item = self._items.get(key)
         if item is None:
             return
-        path = item.data(PATH_ROLE)
-        item.setText(f"{path}   {uncertainty:.0%} unsure")
         item.setData(UNCERTAINTY_ROLE, float(uncertainty))
-        item.setToolTip(f"{path}\n{uncertainty:.0%} of the image is unlabeled or has segments "
-                        "the model was unsure of")
+        self._show_text(item)
         if item is not self.list.currentItem():
             self._figures[key] = float(uncertainty)
             if self.least_confident_first:
                 self._resort.start()
+
+    def _show_text(self, item: QListWidgetItem) -> None:
+        """The path, and how unsure the model is unless the image is done."""
+        path, uncertainty = item.data(PATH_ROLE), item.data(UNCERTAINTY_ROLE)
+        if self._statuses.get(item.data(KEY_ROLE)) == "done":
+            item.setText(path)
+            item.setToolTip(f"{path}\ndone")
+        elif uncertainty is not None:
+            item.setText(f"{path}   {uncertainty:.0%} unsure")
+            item.setToolTip(f"{path}\n{uncertainty:.0%} of the image is unlabeled or has "
+                            "segments the model was unsure of")
+        else:
+            item.setText(path)
+            item.setToolTip(path)
 
     def set_least_confident_first(self, on: bool) -> None:
         """Sort by uncertainty, most unsure first (on), or in the project's order (off)."""
@@ -144,7 +161,8 @@ class ImageList(QWidget):
     def _sort(self) -> None:
         self._resort.stop()
         for key, item in self._items.items():
-            figure = self._figures.get(key) if self.least_confident_first else None
+            figure = (self._figures.get(key) if self.least_confident_first
+                      and self._statuses.get(key) != "done" else None)
             item.rank = (figure is None, -(figure or 0.0), self._order[key])
         self.list.sortItems()
         current = self.list.currentItem()

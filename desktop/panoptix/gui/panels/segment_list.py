@@ -6,7 +6,7 @@ a score (made by hand) sort above every score, so they come last.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import qtawesome as qta
 from PySide6.QtCore import (
@@ -15,11 +15,12 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QSize,
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
 from superqt.utils import qthrottled
 
@@ -28,7 +29,9 @@ from panoptix.core.document import Document
 COLUMNS = ("#", "Category", "Type", "Area", "Score")
 TYPICAL_ROW = ("12", "building-other-merged", "thing", "1,234,567", "0.00")
 """A row the table is wide enough for by default (its dock takes this width)."""
-CATEGORY_COLUMN, SCORE_COLUMN = 1, 4
+CATEGORY_COLUMN, TYPE_COLUMN, AREA_COLUMN, SCORE_COLUMN = 1, 2, 3, 4
+CATEGORY_ROOM = "building-oth"
+"""The least of a category name a narrow table keeps in view before it drops columns."""
 NO_SCORE = 2.0
 """Sort value of a segment without a score: above any probability."""
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -45,6 +48,7 @@ class SegmentRow:
     locked: bool = False
     """By its own lock or its category's."""
     iscrowd: bool = False
+    category_id: int = 0
 
 
 def segment_rows(doc: Document) -> list[SegmentRow]:
@@ -56,7 +60,7 @@ def segment_rows(doc: Document) -> list[SegmentRow]:
             category.name if category else f"category {segment.category_id}",
             category.color if category else (128, 128, 128),
             bool(category and category.isthing), doc.area(segment_id), segment.score,
-            doc.is_locked(segment_id), segment.iscrowd))
+            doc.is_locked(segment_id), segment.iscrowd, segment.category_id))
     return rows
 
 
@@ -64,11 +68,29 @@ class SegmentTableModel(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[SegmentRow] = []
+        self.hidden_categories: frozenset[int] = frozenset()
+        """Categories the overlay does not draw: their rows are greyed."""
 
     def set_rows(self, rows: list[SegmentRow]) -> None:
         self.beginResetModel()
         self.rows = rows
         self.endResetModel()
+
+    def update_areas(self, rows: list[SegmentRow]) -> bool:
+        """Take ``rows`` in place when only areas differ (a brush stroke running): no
+        reset, so the view neither lays out nor repaints more than the changed cells.
+        False (nothing done) when segments came, went or changed otherwise."""
+        if len(rows) != len(self.rows) or any(
+                replace(new, area=0) != replace(old, area=0)
+                for new, old in zip(rows, self.rows, strict=True)):
+            return False
+        changed = [i for i, (new, old) in enumerate(zip(rows, self.rows, strict=True))
+                   if new.area != old.area]
+        self.rows = rows
+        if changed:
+            self.dataChanged.emit(self.index(changed[0], AREA_COLUMN),
+                                  self.index(changed[-1], AREA_COLUMN))
+        return True
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802,B008
         return 0 if parent.isValid() else len(self.rows)
@@ -94,8 +116,12 @@ class SegmentTableModel(QAbstractTableModel):
             return f"{row.category} (locked: edits leave it untouched)"
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 3, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        hidden = row.category_id in self.hidden_categories
+        if role == Qt.ItemDataRole.ForegroundRole and hidden:
+            return QColor(150, 150, 150)
         if role == Qt.ItemDataRole.ToolTipRole and column == CATEGORY_COLUMN:
-            return row.category  # in full, should the column be too narrow
+            # in full, should the column be too narrow
+            return f"{row.category} (hidden in the view)" if hidden else row.category
         if role == Qt.ItemDataRole.ToolTipRole and column == SCORE_COLUMN and row.score is None:
             return "no model score: made by hand"
         if role == SORT_ROLE:
@@ -151,6 +177,25 @@ class SegmentList(QTableView):
         width += self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
         return QSize(width, super().sizeHint().height())
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """A narrow table (a small or high-DPI screen) hides the Type column (thing or
+        stuff), then the Score, rather than squeeze the category names to nothing."""
+        header = self.horizontalHeader()
+
+        def width(column: int) -> int:
+            return max(header.sectionSizeHint(column), self.sizeHintForColumn(column))
+
+        room = self.viewport().width() - self.fontMetrics().horizontalAdvance(CATEGORY_ROOM)
+        shown = [c for c in range(len(COLUMNS)) if c != CATEGORY_COLUMN]
+        for dropped in (TYPE_COLUMN, SCORE_COLUMN):
+            self.setColumnHidden(dropped, sum(width(c) for c in shown) > room)
+            if self.isColumnHidden(dropped):
+                shown.remove(dropped)
+
     def set_document(self, doc: Document | None) -> None:
         if self._doc is not None:
             self._doc.segments_changed.disconnect(self._on_segments_changed)
@@ -169,12 +214,17 @@ class SegmentList(QTableView):
         self._refresh_soon()
 
     def refresh(self) -> None:
-        """Rebuild the rows from the document (throttled while a brush stroke runs)."""
+        """Rebuild the rows from the document (throttled while a brush stroke runs; when
+        only areas changed, as during a stroke, just those cells are updated)."""
+        rows = segment_rows(self._doc) if self._doc is not None else []
+        if self.model_.rows and self.model_.update_areas(rows):
+            return
         self._syncing = True
         try:
-            self.model_.set_rows(segment_rows(self._doc) if self._doc is not None else [])
+            self.model_.set_rows(rows)
         finally:
             self._syncing = False
+        self._fit_columns()
         self._show_selection(self._doc.selection if self._doc is not None else frozenset())
 
     def _show_selection(self, selection: frozenset[int]) -> None:
@@ -199,6 +249,22 @@ class SegmentList(QTableView):
         if self._syncing or self._doc is None:
             return
         self._doc.select(self.selected_ids())
+
+    def set_hidden_categories(self, hidden: frozenset[int]) -> None:
+        """Grey the rows of categories the overlay does not draw."""
+        if hidden != self.model_.hidden_categories:
+            self.model_.hidden_categories = hidden
+            if self.model_.rows:
+                self.model_.dataChanged.emit(
+                    self.model_.index(0, 0),
+                    self.model_.index(len(self.model_.rows) - 1, len(COLUMNS) - 1))
+
+    def segment_at(self, point: QPoint) -> int | None:
+        """The segment of the row at a viewport point."""
+        index = self.indexAt(point)
+        if not index.isValid():
+            return None
+        return self.model_.rows[self.proxy.mapToSource(index).row()].segment_id
 
     def selected_ids(self) -> set[int]:
         return {self.model_.rows[self.proxy.mapToSource(index).row()].segment_id

@@ -1,0 +1,58 @@
+"""Reading a project that may be open elsewhere: no lock is taken and nothing is written.
+
+``panoptix evaluate`` and ``panoptix train`` must work while the window has the project
+open and keeps saving. That is safe without the lock because a save writes a new PNG
+before the JSON that names it and deletes the old PNG last: a read that finds its PNG gone
+re-reads the JSON and tries again. A damaged annotation is reported, never moved aside
+(that needs the lock).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+from pathlib import Path
+
+from panoptix.core.annotation_file import read_record, to_document
+from panoptix.core.atomic import StoreError
+from panoptix.core.categories import CategorySet
+from panoptix.core.document import Document
+from panoptix.core.manifest import Manifest, ProjectError
+from panoptix.core.messages import one_line
+from panoptix.core.panoptic_png import read_panoptic_png
+from panoptix.core.project_layout import ANNOTATIONS, MANIFEST_NAME
+
+READ_ATTEMPTS = 5
+"""Saves that may replace an image's PNG between our reading its JSON and its PNG."""
+
+
+def read_manifest(folder: Path) -> Manifest:
+    """The project's manifest; raises :class:`ProjectError` in one line naming the file."""
+    path = folder / MANIFEST_NAME
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise ProjectError(f"no Panoptix project in {folder} ({MANIFEST_NAME} is "
+                           "missing)") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProjectError(f"{path}: {one_line(exc)}") from None
+    try:
+        return Manifest.from_json(data)
+    except ProjectError as exc:
+        raise ProjectError(f"{path}: {exc}") from None
+
+
+def read_saved_document(folder: Path, key: str, categories: CategorySet) -> Document | None:
+    """The saved annotation of ``key`` (None without one). Raises ``StoreError``
+    (``AnnotationError`` for a damaged one) or ``PanopticPngError``."""
+    annotations = folder / ANNOTATIONS
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        record = read_record(annotations, key)
+        if record is None:
+            return None
+        try:
+            return to_document(record, read_panoptic_png(annotations / record.png), categories)
+        except StoreError as exc:
+            if exc.errno != errno.ENOENT or attempt == READ_ATTEMPTS:
+                raise  # ENOENT: saved again meanwhile, the JSON names a newer PNG now
+    raise AssertionError("unreachable")

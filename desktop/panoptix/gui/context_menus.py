@@ -1,0 +1,164 @@
+"""Right-click menus on the canvas, the segment list and the image list.
+
+They offer the window's own actions (so each shows its shortcut and is enabled exactly
+when the menu bar's is), plus what only makes sense at the click: the category of the
+segment under it (hide, solo), filling the unlabeled region under it, the image clicked.
+A right click on a segment that is not selected selects it first, as file managers do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPoint, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QMenu, QWidget
+
+from panoptix.core import edits
+from panoptix.core.document import Document
+from panoptix.gui.canvas import PointerEvent
+from panoptix.gui.panels.category_visibility import visibility_actions
+from panoptix.gui.panels.image_list import KEY_ROLE, PATH_ROLE
+
+if TYPE_CHECKING:
+    from panoptix.gui.main_window import MainWindow
+
+EDIT_ACTIONS = ("relabel", "merge", "split", "delete", "refine_edge")
+
+
+class ContextMenus:
+    """Builds each menu when asked for it; ``last`` is the menu shown last (for tests)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.last: QMenu | None = None
+        window.canvas.context_requested.connect(self.canvas_menu)
+        segments = window.segments
+        segments.setContextMenuPolicy(segments.contextMenuPolicy().CustomContextMenu)
+        segments.customContextMenuRequested.connect(self.segment_menu)
+        images = window.images.list
+        images.setContextMenuPolicy(images.contextMenuPolicy().CustomContextMenu)
+        images.customContextMenuRequested.connect(self.image_menu)
+
+    # -- building blocks -------------------------------------------------------------------
+    def _menu(self, parent: QWidget) -> QMenu:
+        menu = QMenu(parent)
+        self.last = menu
+        return menu
+
+    def _add(self, menu: QMenu, *names: str | None) -> None:
+        for name in names:
+            if name is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(self.window.actions[name])
+
+    def _title(self, menu: QMenu, text: str) -> None:
+        menu.addSection(text)
+
+    def _segment_entries(self, menu: QMenu, doc: Document, segment_id: int) -> None:
+        editor = self.window.editor
+        segment = doc.segments[segment_id]
+        name = editor.category_name(segment.category_id) or f"category {segment.category_id}"
+        selected = len(doc.selection)
+        self._title(menu, f"#{segment_id} {name} · {doc.area(segment_id):,} px"
+                    if selected <= 1 else f"{selected} segments selected")
+        self._add(menu, *EDIT_ACTIONS)
+        menu.addSeparator()
+        visibility_actions(menu, self.window.view.visibility, segment.category_id, name)
+
+    @staticmethod
+    def _show(menu: QMenu, at: QPoint) -> None:
+        menu.popup(at)
+
+    # -- the canvas ----------------------------------------------------------------------------
+    def canvas_menu(self, event: PointerEvent, at: QPoint) -> None:
+        window, doc = self.window, self.window.editor.document
+        menu = self._menu(window.canvas)
+        if doc is None:
+            self._add(menu, "open_folder", "open_images")
+            self._show(menu, at)
+            return
+        x, y = event.pixel
+        segment_id = doc.segment_at(x, y)
+        if segment_id and segment_id not in doc.selection:
+            doc.select([segment_id])
+        if segment_id:
+            self._segment_entries(menu, doc, segment_id)
+        else:
+            self._title(menu, f"unlabeled ({x}, {y})")
+            fill = menu.addAction(self.window.actions["tool:fill"].icon(),
+                                  self._fill_text(), lambda: self._fill(x, y))
+            fill.setEnabled(window.editor.category_id is not None
+                            and 0 <= x < doc.shape[1] and 0 <= y < doc.shape[0])
+            if not window.view.visibility.is_default:
+                self._add(menu, "show_all_categories")
+        menu.addSeparator()
+        self._add(menu, "new_segment", "select_all", "deselect", None, "fit", "zoom_in",
+                  "zoom_out")
+        self._show(menu, at)
+
+    def _fill_text(self) -> str:
+        name = self.window.editor.category_name()
+        return f"Fill this unlabeled region as {name}" if name else "Fill (choose a category)"
+
+    def _fill(self, x: int, y: int) -> None:
+        editor = self.window.editor
+        doc, category_id = editor.document, editor.category_id
+        if doc is not None and category_id is not None:
+            filled = editor.run(edits.flood_fill, doc, x, y, category_id)
+            if isinstance(filled, int):
+                doc.select([filled])
+
+    # -- the segment list --------------------------------------------------------------------
+    def segment_menu(self, point: QPoint) -> None:
+        window, doc = self.window, self.window.editor.document
+        segments = window.segments
+        if doc is None:
+            return
+        segment_id = segments.segment_at(point)
+        if segment_id is not None and segment_id not in doc.selection:
+            doc.select([segment_id])
+        menu = self._menu(segments)
+        if segment_id is not None:
+            self._segment_entries(menu, doc, segment_id)
+            menu.addSeparator()
+        self._add(menu, "select_all", "deselect")
+        if not window.view.visibility.is_default:
+            self._add(menu, "show_all_categories")
+        self._show(menu, segments.viewport().mapToGlobal(point))
+
+    # -- the image list ------------------------------------------------------------------------
+    def image_menu(self, point: QPoint) -> None:
+        window = self.window
+        images = window.images.list
+        item = images.itemAt(point)
+        menu = self._menu(images)
+        if item is None:
+            self._add(menu, "open_folder", "presegment")
+            self._show(menu, images.viewport().mapToGlobal(point))
+            return
+        key, rel_path = item.data(KEY_ROLE), item.data(PATH_ROLE)
+        self._title(menu, rel_path)
+        current = key == window.session.key
+        if not current:
+            menu.addAction("Open", lambda: window.session.go_to(key))
+        else:
+            self._add(menu, "done", "rerun", "save")
+        menu.addSeparator()
+        path = self._image_path(rel_path)
+        menu.addAction("Copy Path", lambda: QGuiApplication.clipboard().setText(str(path)))
+        self._open_folder(menu, "Show in Folder", path.parent)
+        self._show(menu, images.viewport().mapToGlobal(point))
+
+    def _image_path(self, rel_path: str) -> Path:
+        project = self.window.session.project
+        return (project.image_root if project is not None else Path()) / rel_path
+
+    @staticmethod
+    def _open_folder(menu: QMenu, text: str, folder: Path,
+                     opener: Callable[[QUrl], bool] = QDesktopServices.openUrl) -> None:
+        action = menu.addAction(text, lambda: opener(QUrl.fromLocalFile(str(folder))))
+        action.setEnabled(folder.is_dir())

@@ -1,0 +1,32 @@
+"""The built-in configurations of ``--from-scratch`` (cheap to import: no torch)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SCRATCH_KINDS = ("tiny", "small")
+LONGEST_EDGE_RATIO = 1333 / 800
+"""Longest edge per shortest edge, as Mask2Former's COCO processors have it."""
+
+SWIN_STAGES = ["stage1", "stage2", "stage3", "stage4"]
+SCRATCH_CONFIGS: dict[str, dict[str, Any]] = {
+    # a few seconds per few dozen CPU steps at 128 px: for tests
+    "tiny": {"backbone": {"embed_dim": 16, "depths": [1, 1, 1, 1], "num_heads": [1, 1, 2, 2]},
+             "hidden_dim": 32, "encoder_feedforward_dim": 64, "encoder_layers": 1,
+             "decoder_layers": 2, "num_attention_heads": 2, "dim_feedforward": 64,
+             "num_queries": 20, "train_num_points": 1024, "size": 128},
+    # the bundled demo model's size: see the README's Training section for measurements
+    "small": {"backbone": {"embed_dim": 32, "depths": [2, 2, 2, 2], "num_heads": [1, 2, 4, 8]},
+              "hidden_dim": 64, "encoder_feedforward_dim": 256, "encoder_layers": 2,
+              "decoder_layers": 4, "num_attention_heads": 4, "dim_feedforward": 256,
+              "num_queries": 50, "train_num_points": 4096, "size": 384},
+}
+
+
+def default_size(kind: str) -> int:
+    return int(SCRATCH_CONFIGS[kind]["size"])
+
+
+def processor_size(shortest_edge: int) -> dict[str, int]:
+    return {"shortest_edge": shortest_edge,
+            "longest_edge": round(shortest_edge * LONGEST_EDGE_RATIO)}

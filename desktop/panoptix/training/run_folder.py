@@ -1,0 +1,198 @@
+"""Where a training run keeps its state, and how the finished model is written.
+
+``PROJECT/models/<name>.partial/`` holds a run in progress or interrupted:
+
+* ``run.json``: the run's settings, labels, data split and base (what ``--resume`` needs)
+* ``data.json``: the labels read at the start (id maps as PNGs), so a resumed run trains
+  and validates on exactly what the first part did
+* ``config.json`` and the processor config: the architecture being trained
+* ``checkpoint.pt``: model, optimizer, scheduler, step, RNG state and history, replaced
+  atomically every N steps (a kill leaves the previous one; a full disk too)
+* ``best.safetensors``: the weights with the best validation PQ so far
+
+The finished model is assembled in ``models/.<name>.writing`` and renamed to
+``models/<name>`` in one step, then the partial folder is removed: a model folder is
+either complete or absent.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from panoptix.core import atomic
+from panoptix.core.atomic import StoreError
+from panoptix.core.segment import Segment
+from panoptix.training.project_data import AnnotatedImage
+
+MODELS = "models"
+PARTIAL_SUFFIX = ".partial"
+CHECKPOINT = "checkpoint.pt"
+BEST = "best.safetensors"
+RUN = "run.json"
+DATA = "data.json"
+
+
+class RunFolderError(Exception):
+    """A name that is taken, a run that cannot be resumed; one line."""
+
+
+def check_name(name: str) -> str:
+    cleaned = name.strip()
+    if (not cleaned or cleaned.startswith(".") or any(c in cleaned for c in '/\\:*?"<>|\0')
+            or cleaned.endswith(PARTIAL_SUFFIX)):
+        raise RunFolderError(f"{name!r} cannot name a model folder: use letters, digits, "
+                             "'-', '_' or '.' (not first)")
+    return cleaned
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    project: Path
+    name: str
+
+    @property
+    def models(self) -> Path:
+        return self.project / MODELS
+
+    @property
+    def final(self) -> Path:
+        return self.models / self.name
+
+    @property
+    def partial(self) -> Path:
+        return self.models / f"{self.name}{PARTIAL_SUFFIX}"
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.partial / CHECKPOINT
+
+    @property
+    def best(self) -> Path:
+        return self.partial / BEST
+
+    def check_new(self) -> None:
+        """Refuse a name already used by a model or an interrupted run."""
+        if self.final.exists():
+            raise RunFolderError(f"a model named {self.name!r} exists in {self.models}: "
+                                 "choose another --name")
+        if self.partial.exists():
+            raise RunFolderError(f"an interrupted run named {self.name!r} is in "
+                                 f"{self.models}: --resume continues it, or choose another "
+                                 "--name")
+
+    def create(self, run: dict, images: list[AnnotatedImage], model: Any,
+               processor: Any) -> None:
+        """Make the partial folder with what a resumed run needs."""
+        try:
+            self.partial.mkdir(parents=True)
+        except FileExistsError:
+            raise RunFolderError(f"{self.partial} appeared meanwhile; choose another --name"
+                                 ) from None
+        except OSError as exc:
+            raise atomic.os_error(exc, "create", self.partial) from exc
+        try:
+            model.config.save_pretrained(self.partial)
+            processor.save_pretrained(self.partial)
+        except OSError as exc:
+            raise atomic.os_error(exc, "write", self.partial) from exc
+        atomic.write_json(self.partial / DATA, [_image_to_json(i) for i in images])
+        atomic.write_json(self.partial / RUN, run, indent=1)
+
+    def read_run(self) -> tuple[dict, list[AnnotatedImage]]:
+        if not (self.partial / RUN).is_file():
+            raise RunFolderError(f"no interrupted run named {self.name!r} in {self.models} "
+                                 "to resume")
+        try:
+            run = json.loads((self.partial / RUN).read_text(encoding="utf-8"))
+            data = json.loads((self.partial / DATA).read_text(encoding="utf-8"))
+            return run, [_image_from_json(item) for item in data]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise RunFolderError(f"the interrupted run in {self.partial} is damaged "
+                                 f"({exc}); start again under another --name") from exc
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def save_checkpoint(self, state: dict) -> None:
+        """Replace ``checkpoint.pt`` atomically; raises StoreError (the old one intact)."""
+        import torch
+
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        atomic.write_bytes(self.checkpoint, buffer.getbuffer())
+
+    def load_checkpoint(self) -> dict | None:
+        """The last checkpoint (tensors and plain data only: no code runs), or None."""
+        import torch
+
+        if not self.checkpoint.is_file():
+            return None
+        try:
+            return torch.load(self.checkpoint, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint: one line
+            raise RunFolderError(f"cannot read {self.checkpoint}: "
+                                 f"{' '.join(str(exc).split())[:200]}") from exc
+
+    def save_best(self, model: Any) -> None:
+        from safetensors.torch import save
+
+        tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        atomic.write_bytes(self.best, save(tensors))
+
+    def load_best(self) -> dict | None:
+        from safetensors.torch import load_file
+
+        return load_file(self.best) if self.best.is_file() else None
+
+    # -- the finished model ---------------------------------------------------------------
+    def finish(self, model: Any, processor: Any, record: dict) -> Path:
+        """Write the model folder whole (or not at all) and drop the partial folder."""
+        if self.final.exists():
+            raise RunFolderError(f"a model named {self.name!r} appeared in {self.models} "
+                                 f"meanwhile; the run is kept in {self.partial}")
+        staging = self.models / f".{self.name}.writing"
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            model.save_pretrained(staging, safe_serialization=True)
+            processor.save_pretrained(staging)
+            atomic.write_json(staging / "training.json", record, indent=1)
+            os.rename(staging, self.final)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise atomic.os_error(exc, "write the model to", self.final) from exc
+        except StoreError:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        shutil.rmtree(self.partial, ignore_errors=True)
+        return self.final
+
+
+def latest_partial(project: Path) -> str | None:
+    """The name of the most recently touched interrupted run, if any."""
+    folder = project / MODELS
+    try:
+        runs = [p for p in folder.iterdir()
+                if p.name.endswith(PARTIAL_SUFFIX) and (p / RUN).is_file()]
+    except OSError:
+        return None
+    if not runs:
+        return None
+    newest = max(runs, key=lambda p: max((f.stat().st_mtime for f in p.iterdir()), default=0))
+    return newest.name[:-len(PARTIAL_SUFFIX)]
+
+
+def _image_to_json(image: AnnotatedImage) -> dict:
+    return {"key": image.key, "path": image.rel_path, "image": str(image.image_path),
+            "ids_png": base64.b64encode(image.ids_png).decode("ascii"),
+            "segments": [s.to_json() for s in image.segments]}
+
+
+def _image_from_json(item: dict) -> AnnotatedImage:
+    return AnnotatedImage(str(item["key"]), str(item["path"]), Path(item["image"]),
+                          base64.b64decode(item["ids_png"]),
+                          tuple(Segment.from_json(s) for s in item["segments"]))
