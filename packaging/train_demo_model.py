@@ -1,6 +1,7 @@
 """The recipe of the bundled demo model (``resources/models/demo``), start to end.
 
     nice -n 10 .venv/bin/python packaging/train_demo_model.py [--work DIR] [--threads N]
+    .venv/bin/python packaging/train_demo_model.py --readme-only   # README from training.json
 
 1. data: ``panoptix demo-data`` writes generated street, park and kitchen scenes (harbour
    is held out: the annotation-effort benchmark runs the model on it as the unseen kind)
@@ -79,7 +80,15 @@ def main() -> int:
                              "more than they compute)")
     parser.add_argument("--target", type=Path, default=TARGET,
                         help="where the model is installed (default resources/models/demo)")
+    parser.add_argument("--readme-only", action="store_true",
+                        help="only write the installed model's README.md again, from its "
+                             "training.json")
     args = parser.parse_args()
+    if args.readme_only:
+        record = json.loads((args.target / "training.json").read_text(encoding="utf-8"))
+        (args.target / "README.md").write_text(readme(record), encoding="utf-8")
+        print(f"wrote {args.target / 'README.md'}")
+        return 0
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     environment = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "HF_HUB_OFFLINE": "1"}
@@ -224,19 +233,22 @@ def _install(model: Path, target: Path, evaluation: dict, forward: dict, times: 
 
 
 def readme(record: dict) -> str:
+    """The model folder's README, every figure and fact from ``record`` (its
+    ``training.json``): writing it again needs no training (``--readme-only``)."""
     demo = record["demo"]
+    recipe = demo["recipe"]
+    train = recipe["train_data"]
+    evaluation = demo["evaluation"]
     rows = []
-    for kind, result in demo["evaluation"].items():
+    for kind, result in evaluation.items():
         seen = "trained on" if result["seen_in_training"] else "**held out**"
         rows.append(f"| {kind} | {seen} | {100 * result['all']['pq']:.1f} | "
                     f"{100 * result['things']['pq']:.1f} | {100 * result['stuff']['pq']:.1f} "
                     f"| {100 * result['all']['sq']:.1f} | {100 * result['all']['rq']:.1f} |")
+    found, missed = _categories_found(record)
     best = record.get("best") or {}
-    hardware = demo["hardware"]
-    hours = record["seconds"]["total"] / 3600
-    config = demo["recipe"]
-    train = config["train_data"]
-    forward = demo["forward"]
+    eval_data = recipe["eval_data"]
+    held_out = ", ".join(recipe["held_out"])
     return "\n".join([
         "# The Panoptix demo model",
         "",
@@ -247,48 +259,38 @@ def readme(record: dict) -> str:
         "",
         "## What it can and cannot segment",
         "",
-        "- **Can:** the 30 categories of Panoptix's generated scenes (COCO panoptic names "
-        "and ids: person, bicycle, car, bus, truck, boat, bench, dog, bottle, cup, bowl, "
-        "chair, potted plant, dining table; tree, sky, road, grass, building, pavement, "
-        "water, fence, mountain, dirt, wall, wood floor, cabinet, counter, window, "
-        "ceiling) on scenes like those: the street, park and kitchen samples.",
-        "- **Cannot:** anything real. It has never seen a photograph; on your own images "
-        "it is no use, and the hub's COCO model (the default for your folders) is the one "
-        "to use. Harbour scenes were held out on purpose (the annotation-effort benchmark "
-        "runs the model on them as the unseen kind): the table shows what that costs.",
+        f"- **Can:** scenes like Panoptix's generated {', '.join(train['scenes'])} scenes "
+        f"(the samples). Its labels are the {len(record['labels'])} categories of those "
+        "scenes, with COCO panoptic names and ids. On fresh scenes of the kinds it was "
+        f"trained on it finds (PQ above zero): {', '.join(found) or 'nothing'}.",
+        f"- **Cannot:** {', '.join(missed) or 'none'}: it has these labels but did not "
+        "segment them on the fresh scenes; its PQ on things is at most "
+        f"{100 * max(r['things']['pq'] for r in evaluation.values()):.1f} on any kind (it "
+        "learnt the large regions, hardly the objects). It cannot segment anything real: "
+        "it has never "
+        "seen a photograph, so on your own images it is no use, and the hub's COCO model "
+        f"(the default for your folders) is the one to use. {held_out.capitalize()} scenes "
+        "were held out on purpose (the annotation-effort benchmark runs the model on them "
+        "as the unseen kind): the table shows what that costs.",
         "",
         "## Quality",
         "",
-        f"Panoptic quality (%) at the default thresholds on {EVAL_DATA['count']} fresh "
-        f"generated scenes per kind (dataset seed {EVAL_DATA['seed']}, 640x480: none "
-        "trained or validated on), through `panoptix presegment` and `panoptix evaluate`:",
+        f"Panoptic quality (%) at the default thresholds on {eval_data['count']} fresh "
+        f"generated scenes per kind (dataset seed {eval_data['seed']}, {eval_data['size']}: "
+        "none trained or validated on), through `panoptix presegment` and `panoptix "
+        "evaluate`:",
         "",
         "| scenes | in training | PQ | PQ things | PQ stuff | SQ | RQ |",
         "|---|---|---:|---:|---:|---:|---:|",
         *rows,
         "",
-        f"Validation PQ during training (the held-out share of the training scenes): "
-        f"{100 * best.get('pq', 0):.1f} at step {best.get('step', '?')}.",
+        f"Validation PQ during training (the {len(record['images']['validation'])} "
+        f"scenes held out of the training data): {100 * best.get('pq', 0):.1f} at step "
+        f"{best.get('step', '?')}, the weights shipped.",
         "",
         "## What it is",
         "",
-        f"- `panoptix train --from-scratch small`: Swin backbone (embed 32, depths "
-        f"2-2-2-2), pixel decoder and transformer decoder of width 64, 50 queries; "
-        f"{demo['parameters'] / 1e6:.2f} M parameters, {demo['weights_bytes'] / 1e6:.1f} MB "
-        "of float32 safetensors.",
-        f"- Input: shortest edge {_input_edge(record)} px. One forward pass on a 640x480 "
-        f"sample ({forward['model_input']} in) takes {forward['seconds_median']:.2f} s on "
-        f"{forward['threads']} CPU thread{'s' if forward['threads'] > 1 else ''} of the "
-        "machine below (median of "
-        f"{forward['runs']}).",
-        f"- Data: {train['count']} scenes ({', '.join(train['scenes'])}, {train['size']}, "
-        f"dataset seed {train['seed']}), {len(record['images']['validation'])} of them held "
-        "out for validation.",
-        f"- Training: `{' '.join(config['train_options'])}`; "
-        f"{record['steps']['done']} steps in {hours:.1f} h of wall time on "
-        f"{hardware['cpu']} ({hardware['cores']} cores, shared with other work; "
-        f"{config['threads']} torch thread{'s' if config['threads'] > 1 else ''}), "
-        f"torch {hardware['torch']}, transformers {hardware['transformers']}.",
+        *_what_it_is(record),
         "- `training.json` is `panoptix train`'s record (settings, losses, validation) "
         "with a `demo` section: this recipe, the evaluation per kind and class, the "
         "hardware and the times.",
@@ -306,6 +308,61 @@ def readme(record: dict) -> str:
         "Licence: Apache-2.0, like Panoptix (weights and training data are Panoptix's own).",
         "",
     ])
+
+
+def _what_it_is(record: dict) -> list[str]:
+    demo = record["demo"]
+    recipe = demo["recipe"]
+    config, train, forward = recipe["config"], recipe["train_data"], demo["forward"]
+    hardware = demo["hardware"]
+    backbone = config["backbone"]
+    threads = recipe["threads"]
+    return [
+        f"- A Mask2Former ({_config_text(config)}), made with seeded random weights (seed "
+        f"{recipe['init_seed']}) and trained from there with `panoptix train --base`, every "
+        f"layer at the full learning rate; Swin backbone of embedding width "
+        f"{backbone['embed_dim']}, depths {'-'.join(map(str, backbone['depths']))}. "
+        f"{demo['parameters'] / 1e6:.2f} M parameters, {demo['weights_bytes'] / 1e6:.1f} MB "
+        "of float32 safetensors.",
+        f"- Input: shortest edge {_input_edge(record)} px. One forward pass on a "
+        f"{forward['image']} sample ({forward['model_input']} in) takes "
+        f"{forward['seconds_median']:.2f} s on {threads} CPU "
+        f"thread{'s' if forward['threads'] > 1 else ''} of the machine below (median of "
+        f"{forward['runs']}).",
+        f"- Data: {train['count']} scenes ({', '.join(train['scenes'])}, {train['size']}, "
+        f"dataset seed {train['seed']}), {len(record['images']['validation'])} of them held "
+        "out for validation.",
+        f"- Training: `{' '.join(recipe['train_options'])}`; {record['steps']['done']} steps "
+        f"in {record['seconds']['total'] / 3600:.1f} h of wall time on {hardware['cpu']} "
+        f"({hardware['cores']} cores, shared with other work; {threads} torch "
+        f"thread{'s' if threads > 1 else ''}), torch {hardware['torch']}, transformers "
+        f"{hardware['transformers']}.",
+    ]
+
+
+def _config_text(config: dict) -> str:
+    return (f"pixel decoder of width {config['hidden_dim']} with "
+            f"{config['encoder_layers']} encoder layer{'s' * (config['encoder_layers'] > 1)}, "
+            f"transformer decoder of {config['decoder_layers']} layers, "
+            f"{config['num_queries']} queries")
+
+
+def _categories_found(record: dict) -> tuple[list[str], list[str]]:
+    """The model's labels it segmented on fresh scenes of its training kinds (best first),
+    and those it never did."""
+    from panoptix.synth import synth_categories
+
+    categories = synth_categories()
+    best: dict[str, float] = {}
+    for result in record["demo"]["evaluation"].values():
+        if result["seen_in_training"]:
+            for category_id, pq in result["per_class"].items():
+                name = categories[int(category_id)].name
+                best[name] = max(best.get(name, 0.0), pq)
+    found = sorted((name for name in record["labels"] if best.get(name, 0) > 0),
+                   key=lambda name: -best[name])
+    return ([f"{name} ({100 * best[name]:.0f})" for name in found],
+            [name for name in record["labels"] if name not in found])
 
 
 def _input_edge(record: dict) -> int:

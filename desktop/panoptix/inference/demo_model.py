@@ -1,7 +1,7 @@
 """The bundled demo model: ``--model demo`` is ``resources/models/demo``.
 
 A small Mask2Former that Panoptix trained from scratch on its own generated scenes
-(:mod:`panoptix.synth`; the recipe is ``packaging/train_demo_model.sh``). It loads like any
+(:mod:`panoptix.synth`; the recipe is ``packaging/train_demo_model.py``). It loads like any
 local folder (safetensors, no remote code) and needs no network, so a fresh offline
 install segments its sample images. It knows only those scenes: on real photos it is no
 use, which every message offering it says.
@@ -18,8 +18,8 @@ DEMO_SPEC = "demo"
 DEMO_MODEL_DIR = RESOURCES_DIR / "models" / "demo"
 DEMO_TITLE = "Panoptix demo model"
 DEMO_SCOPE = ("it segments only scenes like Panoptix's generated samples (streets, parks, "
-              "kitchens; 30 COCO categories such as person, car, tree, sky, road), "
-              "nothing real")
+              "kitchens: mainly sky, road, grass, trees, buildings, walls; it misses most "
+              "objects), nothing real")
 """What the demo model can and cannot segment, in words for messages."""
 
 
