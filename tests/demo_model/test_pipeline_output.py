@@ -13,11 +13,12 @@ from panoptix.core.pq import PQAccumulator
 from panoptix.core.pq_sources import evaluate_sources
 from panoptix.core.project import Project
 
-PQ_MEASURED = 0.0
-"""PQ of the pre-segmentation on the 9 fresh scenes, measured with the shipped model."""
+PQ_MEASURED = 0.3065
+"""PQ of the pre-segmentation on the 9 fresh scenes, measured with the shipped model (stuff
+0.5138; things 0.0051: the demo model hardly segments objects, so no floor is asserted for
+them)."""
+PQ_STUFF_MEASURED = 0.5138
 PQ_MARGIN = 0.03
-PQ_STUFF_MEASURED = 0.0
-PQ_THINGS_MEASURED = 0.0
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,6 @@ def test_presegmentation_reaches_the_stated_pq(fresh_dataset, presegmented: Path
     print(f"PQ {result.all.pq:.4f} things {result.things.pq:.4f} stuff {result.stuff.pq:.4f}")
     assert result.all.pq >= PQ_MEASURED - PQ_MARGIN
     assert result.stuff.pq >= PQ_STUFF_MEASURED - PQ_MARGIN
-    assert result.things.pq >= PQ_THINGS_MEASURED - PQ_MARGIN
 
 
 def test_export_then_evaluate_gives_the_pq_of_the_documents(
