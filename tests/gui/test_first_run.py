@@ -20,8 +20,9 @@ from panoptix.inference.demo_model import DEMO_SCOPE
 FIRST_RUN_BOUND_S = 90
 """Starting torch and transformers, loading the demo model and one forward pass; seconds
 on a desktop, more on a busy CI runner."""
-MIN_SEGMENTS = 5
-"""street_01 has 15 segments in its ground truth; the demo model finds most of them."""
+MIN_SEGMENTS = 6
+"""The demo model gives street_01 8 segments (measured; sky, road, pavement, building,
+tree, 3 cars), 5 of them matching its 17 true ones."""
 
 
 @pytest.fixture

@@ -42,9 +42,11 @@ class DemoOffer(QObject):
         window.session.project_opened.connect(lambda _project: self.button.hide())
 
     def offer(self, model: str, message: str) -> None:
-        """``model`` could not be had: show the button (unless it was the demo model, or the
-        demo model is not installed) and say why, and what the demo model is."""
-        if is_demo(model) or not (demo_folder() / "config.json").is_file():
+        """``model`` could not be had: show the button and say why, and what the demo model
+        is; not when it was the demo model, nor for a job queued before the session left
+        that model, nor when the demo model is not installed."""
+        if is_demo(model) or model != self.window.session.settings.model \
+                or not (demo_folder() / "config.json").is_file():
             return
         self.button.show()
         self.window.status.error(f"model: {without_demo_offer(message)}; or click "
@@ -58,6 +60,7 @@ class DemoOffer(QObject):
         if session.project is None:
             return
         session.use_model_for_now(DEMO_SPEC)
+        self.window.client.cancel_background()  # queued with the model that failed
         self.window.training.show_model_to_load()
         if session.key is not None and session.status(session.key) == ImageStatus.NEW:
             session.run_model()
