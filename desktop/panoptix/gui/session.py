@@ -231,6 +231,11 @@ class Session(ModelRequests, QObject):
         except StoreError as exc:  # kept in memory; Ctrl+S and quit try again
             self.error.emit(f"model settings not saved: {exc}")
 
+    def use_model_for_now(self, model: str) -> None:
+        """Use ``model`` until the project closes, not saved into it (its own is tried again
+        next time)."""
+        self._overrides["model"] = model
+
     # -- images -------------------------------------------------------------------------
     @property
     def target(self) -> str | None:
