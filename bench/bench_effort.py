@@ -10,7 +10,7 @@ seconds per image, PQ reached, and manual / policy for both, at each target (IoU
 per image along the walk, fine-tuning points marked).
 
 Usage:
-    python bench/bench_effort.py --model resources/models/demo
+    python bench/bench_effort.py [--model demo]
         [--unseen harbour] [--count 30] [--fine-tune 5,10,20] [--steps 500] [--lr 1e-3]
         [--seen street,park,kitchen] [--seen-count 8] [--size 480x640] [--out bench/effort]
     python bench/bench_effort.py --from-json bench/effort/effort.json   (table and plot again)
@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from panoptix.inference.demo_model import demo_folder, is_demo_spec
 from panoptix.simulate import report
 from panoptix.simulate.models import STANDIN
 from panoptix.simulate.policies import TARGETS
@@ -41,7 +42,8 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="resources/models/demo")
+    parser.add_argument("--model", default="demo",
+                        help="a model folder or hub id; demo: the bundled demo model")
     parser.add_argument("--unseen", default="harbour")
     parser.add_argument("--count", type=int, default=30, help="unseen-kind images")
     parser.add_argument("--fine-tune", default="5,10,20",
@@ -65,6 +67,8 @@ def run(args: argparse.Namespace) -> dict:
     stops = tuple(int(v) for v in args.fine_tune.split(",") if v.strip())
     if args.model == STANDIN:
         stops = ()
+    elif is_demo_spec(args.model):
+        args.model = str(demo_folder())
     elif Path(args.model).exists():
         args.model = str(Path(args.model).resolve())
     configs = [StudyConfig(args.unseen, args.count, args.seed, args.size, args.model, stops,

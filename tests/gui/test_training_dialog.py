@@ -12,7 +12,7 @@ import pytest
 
 from conftest import SAMPLES, configure_project
 from panoptix.core.project import ImageStatus
-from panoptix.gui.train_dialog import ImageCounts, TrainDialog, format_eta
+from panoptix.gui.train_dialog import ImageCounts, TrainDialog, format_eta, held_out_summary
 from panoptix.training.record import describe
 
 FAKE = Path(__file__).with_name("fake_train.py")
@@ -148,3 +148,13 @@ def _left():
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_the_dialog_says_how_many_images_train_and_how_many_are_held_out() -> None:
+    assert held_out_summary(1) == ("1 image is marked done: all train the model (5 or more "
+                                   "are needed to hold some out, so there will be no "
+                                   "validation PQ).")
+    assert held_out_summary(4).startswith("4 images are marked done: all train")
+    assert held_out_summary(5).endswith("; 1 of them is held out to measure the model "
+                                        "(validation PQ).")
+    assert "; 3 of them are held out" in held_out_summary(20)

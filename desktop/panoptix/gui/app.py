@@ -1,4 +1,5 @@
-"""Starting the application: ``panoptix [PATH] [--model M] [--device D] [--sam-model M]``.
+"""Starting the application: ``panoptix [PATH] [--model M] [--device D] [--sam-model M]``;
+with no PATH, the bundled samples with the bundled demo model.
 
 The window is shown first and the path opened from the event loop right after, so the
 window appears at once; torch and transformers load later, on the worker thread.
@@ -6,7 +7,7 @@ window appears at once; torch and transformers load later, on the worker thread.
 
 from __future__ import annotations
 
-import shutil
+import json
 import sys
 from pathlib import Path
 
@@ -18,22 +19,48 @@ from PySide6.QtWidgets import QApplication
 
 from panoptix import __version__
 from panoptix.core.categories import RESOURCES_DIR
+from panoptix.core.project import (
+    MANIFEST_NAME,
+    Project,
+    ProjectError,
+    StoreError,
+    default_project_folder,
+)
+from panoptix.core.samples import copy_samples
 from panoptix.gui.main_window import MainWindow
 from panoptix.gui.prefs import APPLICATION, ORGANIZATION
+from panoptix.gui.resume import preference_key
+from panoptix.gui.session import SETTINGS_KEY
+from panoptix.inference.demo_model import DEMO_SPEC
+from panoptix.inference.settings import InferenceSettings
 
-SAMPLES_DIR = RESOURCES_DIR / "samples"
 ICON_PATH = RESOURCES_DIR / "icons" / "panoptix.svg"
-SAMPLE_SUFFIXES = (".jpg", ".jpeg", ".png")
+FIRST_SAMPLE = "street_01.jpg"
+"""The samples open on a street the first time: the demo model was trained on streets,
+while harbour, first by name, is the kind it never saw."""
 
 
 def sample_folder(target_root: Path | None = None) -> Path:
-    """A writable copy of the bundled sample images (a project is made beside images)."""
-    target = (target_root or Path(user_data_dir(APPLICATION, ORGANIZATION))) / "samples"
-    target.mkdir(parents=True, exist_ok=True)
-    for source in sorted(SAMPLES_DIR.iterdir()):
-        if source.suffix.lower() in SAMPLE_SUFFIXES and not (target / source.name).exists():
-            shutil.copy2(source, target / source.name)
-    return target
+    """A writable copy of the bundled sample images, one per version of the samples
+    (:mod:`panoptix.core.samples`), with a project beside it whose model is the bundled
+    demo model: it needs no network and knows these scenes."""
+    folder = copy_samples(target_root or Path(user_data_dir(APPLICATION, ORGANIZATION)))
+    if not (default_project_folder(folder) / MANIFEST_NAME).is_file():
+        _make_sample_project(folder)
+    return folder
+
+
+def _make_sample_project(images: Path) -> None:
+    try:
+        project = Project.open_or_create_for_images(images)
+    except (ProjectError, StoreError):
+        return  # opening it in the window reports the problem
+    try:
+        if SETTINGS_KEY not in project.settings and not project.read_only:
+            project.settings[SETTINGS_KEY] = InferenceSettings(model=DEMO_SPEC).to_dict()
+            project.save_manifest()
+    finally:
+        project.close()
 
 
 def application() -> QApplication:
@@ -53,12 +80,19 @@ def application() -> QApplication:
 
 def create_window(path: str | None = None, model: str | None = None,
                   device: str | None = None, sam_model: str | None = None) -> MainWindow:
-    """Show the window, then open ``path`` (or the sample images) from the event loop."""
+    """Show the window, then open ``path`` (or the sample images, whose project uses the
+    demo model) from the event loop."""
     application()
     window = MainWindow()
     window.sam.override_model(sam_model)
     window.show()
-    target = path if path is not None else str(sample_folder())
+    target = path
+    if target is None:
+        samples = sample_folder()
+        project = default_project_folder(samples)
+        if not window.extras.resume.stored(project):
+            window.prefs.set(preference_key(project), json.dumps({"key": FIRST_SAMPLE}))
+        target = str(samples)
     QTimer.singleShot(0, lambda: window.open_path(target, model, device))
     return window
 

@@ -32,6 +32,7 @@ from panoptix.gui.adaptive_layout import AdaptiveLayout
 from panoptix.gui.assist import AssistController
 from panoptix.gui.canvas import Canvas
 from panoptix.gui.context_menus import ContextMenus
+from panoptix.gui.demo_offer import DemoOffer
 from panoptix.gui.dialogs import RelabelPopup, show_shortcuts
 from panoptix.gui.editor import MAX_BRUSH, MIN_BRUSH, Editor
 from panoptix.gui.export_dialog import ExportDialog
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self.view = ViewControls(self)
         self.sam = SamController(self.session, self.editor, self.client, self.assist,
                                  self.images.keys, self)
+        self.demo_offer = DemoOffer(self)
         self.actions = Actions(self, self._handlers())
         self.read_only = ReadOnlyMode(self.actions, self.status,
                                       [self.thresholds, self.categories])

@@ -17,10 +17,8 @@ same way. Saves run one at a time, in order; ``flush`` waits for them. While a s
 its way, or after it failed, :meth:`Session.status` answers with the status it writes. A
 failed save stays pending and is retried; :meth:`Session.save` (Ctrl+S) retries at once.
 
-Model results never replace work: a result for the image in view replaces its document
-only if the document is unchanged since the model was asked (a background one: since the
-image was shown). Otherwise the edits stay, the result's raw outputs stay on disk for
-proposals and guesses, and the status bar says so.
+The model's half (asking for results, and what a result may replace) is
+:mod:`panoptix.gui.session_model`.
 """
 
 from __future__ import annotations
@@ -38,13 +36,12 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from panoptix.core.annotation_file import DocumentSnapshot
 from panoptix.core.atomic import StoreError
 from panoptix.core.document import Document
-from panoptix.core.keep_locked import keep_locked
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
 from panoptix.gui.save_queue import SaveQueue, SaveRequest
-from panoptix.gui.worker import Job, JobResult, error_message
+from panoptix.gui.session_model import ModelRequests
+from panoptix.gui.worker import JobResult, error_message
 from panoptix.gui.worker_client import WorkerClient
-from panoptix.inference.pipeline import save_document
 from panoptix.inference.settings import InferenceSettings, SettingsError
 
 AUTOSAVE_DELAY_MS = 1000
@@ -79,7 +76,7 @@ def _read(project: Project, key: str,
     return image, document
 
 
-class Session(QObject):
+class Session(ModelRequests, QObject):
     project_opened = Signal(object)
     image_requested = Signal(str)
     """(key) the image the user asked for; ``image_opened`` follows once it is read."""
@@ -233,6 +230,11 @@ class Session(QObject):
             self.project.save_manifest()
         except StoreError as exc:  # kept in memory; Ctrl+S and quit try again
             self.error.emit(f"model settings not saved: {exc}")
+
+    def use_model_for_now(self, model: str) -> None:
+        """Use ``model`` until the project closes, not saved into it (its own is tried again
+        next time)."""
+        self._overrides["model"] = model
 
     # -- images -------------------------------------------------------------------------
     @property
@@ -415,139 +417,3 @@ class Session(QObject):
         self._save_now(status)
         self.status_changed.emit(self.key, status)
         self.message.emit("marked done" if done else "marked not done")
-
-    # -- inference ------------------------------------------------------------------------
-    def _job(self, job_id: int, key: str, settings: InferenceSettings,
-             postprocess_only: bool = False) -> Job:
-        assert self.project is not None
-        project = self.project
-        return Job(job_id, key, settings, project.categories,
-                   lambda: project.load_image(key), project.raw_outputs_path(key),
-                   postprocess_only=postprocess_only)
-
-    def run_model(self, postprocess_only: bool = False,
-                  settings: InferenceSettings | None = None) -> None:
-        """Segment the image in view (or only post-process its kept raw outputs)."""
-        if self.project is None or self.key is None:
-            return
-        if self.read_only:
-            self.message.emit("read-only project: the model does not run (nothing it finds "
-                              "could be kept)")
-            return
-        key, settings = self.key, settings or self.settings
-        if not self._can_keep_outputs(key):
-            return
-        self._asked = (self.document, self._changes) if self.document is not None else None
-        self.client.submit_view(lambda job_id: self._job(job_id, key, settings,
-                                                         postprocess_only))
-
-    def presegment_rest(self, redo_presegmented: bool = False) -> None:
-        """Queue every new image but the one in view for background pre-segmentation
-        (with ``redo_presegmented``, the pre-segmented ones too: a new model).
-
-        The worker saves each result itself, and only while the image is still new (or
-        pre-segmented), so a background result never overwrites the user's edits.
-        """
-        if self.project is None or self.read_only:
-            return
-        project, queued, settings = self.project, self.client.background_keys(), self.settings
-        if self.key is not None and not self._can_keep_outputs(self.key):
-            return
-        replaceable = frozenset({ImageStatus.NEW, *(
-            [ImageStatus.PRESEGMENTED] if redo_presegmented else [])})
-        jobs = []
-        for entry in project.images:
-            if self.status(entry.key) not in replaceable or entry.key == self.target \
-                    or entry.key in queued:
-                continue
-            job = self._job(self.client.next_id(), entry.key, settings)
-            job.save = (lambda doc, model, key=entry.key: save_document(
-                project, key, doc, model, overwrite=replaceable))
-            jobs.append(job)
-        if jobs:
-            self.client.submit_background(jobs)
-
-    def _can_keep_outputs(self, key: str) -> bool:
-        """Whether the raw outputs folder can be made (False, and the error, when the
-        project folder became read-only)."""
-        assert self.project is not None
-        try:
-            self.project.raw_outputs_path(key)
-        except StoreError as exc:
-            self.error.emit(f"model: {exc}")
-            return False
-        return True
-
-    def _result(self, result: JobResult) -> None:
-        if self.project is None:
-            return
-        if result.key == self.key:
-            if self._unchanged_since_asked(result):
-                self._replace_current(result)
-            else:
-                self._keep_edits(result)
-        elif result.saved:
-            if self._loading is not None and self._loading.key == result.key:
-                self._loading.arrived = result
-            self.status_changed.emit(result.key, ImageStatus.PRESEGMENTED)
-            uncertainty = self.project.entry(result.key).uncertainty
-            if uncertainty is not None:
-                self.uncertainty_changed.emit(result.key, uncertainty)
-        self._report_progress()
-
-    def _background_moved(self, _done: int, total: int) -> None:
-        self._background = total > 0
-        self._report_progress()
-
-    def _report_progress(self) -> None:
-        """Progress over the whole folder, the image in view included (the worker's own
-        count leaves it out: it runs as a view job, not a background one)."""
-        keys = self.keys()
-        if not self._background or not keys:
-            self.background_progress.emit(0, 0)
-            return
-        done = sum(self.status(key) not in (None, ImageStatus.NEW) for key in keys)
-        self.background_progress.emit(done, len(keys))
-
-    def replace_with(self, result: JobResult) -> None:
-        """Show a result computed outside the worker (a threshold re-run from kept outputs)
-        if its image is still in view; it replaces the document like a model result."""
-        if self.project is not None and result.key == self.key and not self.read_only:
-            self._replace_current(result)
-
-    def _unchanged_since_asked(self, result: JobResult) -> bool:
-        """Whether ``result`` may replace the document in view: nothing changed since the
-        model was asked for it (a background result: since the image was shown, and only
-        if the worker could save it, i.e. nobody saved edits meanwhile)."""
-        if self.document is None:
-            return True
-        if result.background:
-            return result.saved and self._changes == 0
-        asked = self._asked
-        return asked is not None and asked[0] is self.document and asked[1] == self._changes
-
-    def _keep_edits(self, result: JobResult) -> None:
-        """A model result that came after the user edited the image: the edits stay (and
-        go to disk over a background save); the raw outputs stay for proposals."""
-        if result.saved:
-            self._save_now()
-        self.message.emit("kept your edits: the model's result for this image came after "
-                          "them; its outputs serve proposals and guesses (Ctrl+R replaces "
-                          "the segments)")
-
-    def _replace_current(self, result: JobResult) -> None:
-        """Show a new document for the image in view and save it on the saver thread
-        (edits still waiting for autosave are replaced with the rest)."""
-        assert self.project is not None and self.key is not None
-        self._autosave.stop()
-        self._show(self.key, None, keep_locked(self.document, result.document))
-        self._save_now(ImageStatus.PRESEGMENTED, result.model_id)
-        self.status_changed.emit(self.key, ImageStatus.PRESEGMENTED)
-        self.message.emit(result.summary())
-
-    def _failed(self, key: str, message: str, background: bool) -> None:
-        if background:
-            self.client.cancel_background()
-            self.error.emit(f"background pre-segmentation stopped: {message}")
-        else:
-            self.error.emit(f"model: {message}")

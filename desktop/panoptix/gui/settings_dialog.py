@@ -19,6 +19,7 @@ from superqt.utils import qdebounced
 
 from panoptix.gui.model_field import ModelField
 from panoptix.gui.settings_form import SettingsForm
+from panoptix.inference.demo_model import DEMO_SCOPE, DEMO_SPEC, DEMO_TITLE
 from panoptix.inference.registry import MODELS
 from panoptix.inference.settings import DEVICES, InferenceSettings, SettingsError
 
@@ -42,6 +43,9 @@ class SettingsDialog(SettingsForm):
                                "A model from the list, any Hugging Face hub id, or a local "
                                "folder")
         self.model = model_row.combo
+        self.model.addItem(f"{DEMO_TITLE} (bundled, offline)", DEMO_SPEC)
+        self.model.setItemData(self.model.count() - 1, DEMO_SCOPE, Qt.ItemDataRole.ToolTipRole)
+        self.model.setEditText(settings.model)
         self.device = QComboBox()
         self.device.addItems(DEVICES)
         self.device.setEditable(True)

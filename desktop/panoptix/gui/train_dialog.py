@@ -33,11 +33,24 @@ from panoptix.gui.train_plot import TrainingPlot
 from panoptix.gui.train_process import Command, TrainingProcess, train_command
 from panoptix.inference.registry import MODELS
 from panoptix.inference.settings import DEVICES
+from panoptix.training.project_data import split_keys
 from panoptix.training.run_folder import RUN, RunFolder
 
 SCRATCH = "scratch:"
 LENGTH_UNITS = ("epochs", "steps")
 
+
+
+def held_out_summary(done: int, fraction: float = 0.15) -> str:
+    """The dialog's line on the images it trains on: how many ``panoptix train`` holds
+    out for validation (its own rule, at its default share)."""
+    _, validation = split_keys([str(n) for n in range(done)], fraction, seed=0)
+    images = f"{done} image{'s are' if done != 1 else ' is'} marked done"
+    if not validation:
+        return (f"{images}: all train the model (5 or more are needed to hold some out, "
+                "so there will be no validation PQ).")
+    return (f"{images}; {len(validation)} of them {'are' if len(validation) > 1 else 'is'} "
+            "held out to measure the model (validation PQ).")
 
 @dataclass(frozen=True)
 class ImageCounts:
@@ -113,8 +126,7 @@ class TrainDialog(QDialog):
         form.addRow("Device", self.device)
         form.addRow("Name", self.name)
         form.addRow("", self.include_edited)
-        self.summary = QLabel(f"{self.counts.done} images are marked done; about 15% are "
-                              "held out to measure the model (validation PQ).")
+        self.summary = QLabel(held_out_summary(self.counts.done))
         self.summary.setWordWrap(True)
         self.bar = QProgressBar()
         self.bar.setFormat("step %v of %m")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from panoptix.core.project import ImageStatus
+from panoptix.gui.demo_offer import demo_origin
 from panoptix.gui.train_dialog import ImageCounts, TrainDialog
 from panoptix.gui.train_process import Command, train_command
 from panoptix.inference.loading import is_local_spec
@@ -94,7 +95,7 @@ class TrainingController(QObject):
         self._show_model(self.window.session.settings.model, "(loads when needed)")
 
     def _show_model(self, model: str, where: str) -> None:
-        origin = describe(model, is_local_spec(model))
+        origin = demo_origin(model) or describe(model, is_local_spec(model))
         self.window.status.model.setText(f"model: {origin.text} {where}")
         self.window.status.model.setToolTip(origin.details)
 

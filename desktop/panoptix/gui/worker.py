@@ -23,6 +23,7 @@ from panoptix.core.categories import CategorySet
 from panoptix.core.document import Document
 from panoptix.core.messages import plural
 from panoptix.gui.sam_jobs import SamEmbedJob
+from panoptix.inference.model_files import ModelUnavailableError
 
 if TYPE_CHECKING:
     from panoptix.inference.engine import Predictor
@@ -96,6 +97,8 @@ class InferenceWorker(QObject):
     finished = Signal(object)
     """A ``JobResult``."""
     failed = Signal(int, str)
+    model_unavailable = Signal(str, str)
+    """(model, message) after ``failed``: the model is neither cached nor downloadable."""
     cancelled = Signal(int)
 
     def __init__(self) -> None:
@@ -125,6 +128,8 @@ class InferenceWorker(QObject):
             self.cancelled.emit(job.job_id)
         except Exception as error:  # noqa: BLE001 - every failure becomes a message
             self.failed.emit(job.job_id, error_message(error))
+            if isinstance(error, ModelUnavailableError):
+                self.model_unavailable.emit(job.settings.model, error_message(error))
 
     def _run_sam(self, job: SamEmbedJob) -> None:
         """A Segment Anything embedding: ``finished`` carries a ``SamEmbedded``."""

@@ -30,6 +30,8 @@ class WorkerClient(QObject):
     """What the job for the image in view is doing."""
     model_status = Signal(str)
     model_ready = Signal(str, str)
+    model_unavailable = Signal(str, str)
+    """(model, message): not cached and not downloadable (no network)."""
     background_progress = Signal(int, int)
     """(done, total) of the background run; (0, 0) when there is none."""
     busy_changed = Signal(bool)
@@ -59,6 +61,7 @@ class WorkerClient(QObject):
         self.worker.stage.connect(self._stage)
         self.worker.model_status.connect(self.model_status)
         self.worker.model_ready.connect(self.model_ready)
+        self.worker.model_unavailable.connect(self.model_unavailable)
         self.thread.start()
 
     # -- requests -------------------------------------------------------------------

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from panoptix.inference.demo_model import demo_folder, is_demo_spec, with_demo_offer
 from panoptix.inference.model_files import (
     PICKLE_INDEX,
     SAFE_INDEX,
@@ -57,11 +58,14 @@ def resolve_model_folder(spec: str, allow_pickle: bool = False, cache_dir: str |
                          progress: Progress | None = None) -> Path:
     """The local folder to load ``spec`` from, with its weights present and allowed.
 
-    Raises :class:`ModelLoadError` (one line): :class:`PickleWeightsRefused` when only
-    pickle weights exist and ``allow_pickle`` is off, :class:`ModelUnavailableError` when a
-    hub model is neither cached nor reachable.
+    ``demo`` is the bundled demo model's folder. Raises :class:`ModelLoadError` (one
+    line): :class:`PickleWeightsRefused` when only pickle weights exist and
+    ``allow_pickle`` is off, :class:`ModelUnavailableError` when a hub model is neither
+    cached nor reachable (the message offers the demo model).
     """
     spec = spec.strip()
+    if is_demo_spec(spec):
+        spec = str(demo_folder())
     if is_local_spec(spec):
         folder = Path(spec).expanduser()
         check_local_folder(folder, allow_pickle)
@@ -77,7 +81,10 @@ def resolve_model_folder(spec: str, allow_pickle: bool = False, cache_dir: str |
             refused = error
         except ModelLoadError as error:
             log.info("the cached snapshot of %s is incomplete (%s)", spec, error)
-    return _download(spec, allow_pickle, cache_dir, report, refused)
+    try:
+        return _download(spec, allow_pickle, cache_dir, report, refused)
+    except ModelUnavailableError as error:
+        raise ModelUnavailableError(with_demo_offer(str(error))) from error
 
 
 def cached_snapshot(repo_id: str, cache_dir: str | None) -> Path | None:

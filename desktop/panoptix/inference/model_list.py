@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from panoptix.inference.demo_model import DEMO_SCOPE, DEMO_SPEC, DEMO_TITLE
 from panoptix.inference.registry import DEFAULT_MODEL_ID, MODELS, ModelInfo
 
 HEADER = ("MODEL", "TASK", "CATEGORIES", "WEIGHTS")
@@ -22,7 +23,8 @@ def format_models() -> str:
         "* the default model. Any other Mask2Former or OneFormer checkpoint loads too:",
         "--model HUB_ID or FOLDER. Pickle weights can run code when loaded: they load only",
         "when allowed for the run (--allow-pickle, or Allow pickle in the window's model",
-        "settings). OneFormer checkpoints with a DiNAT backbone also need the natten package."])
+        "settings). OneFormer checkpoints with a DiNAT backbone also need the natten package.",
+        "", f"--model {DEMO_SPEC}: the {DEMO_TITLE}, bundled (no network needed): {DEMO_SCOPE}."])
 
 
 def _task(info: ModelInfo) -> str:

@@ -1,0 +1,78 @@
+"""Offering the bundled demo model when the chosen model cannot be had (not cached, no
+network): a button in the status bar that switches this session to it, and a message
+that says plainly what it can and cannot segment."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QToolButton
+
+from panoptix.core.project import ImageStatus
+from panoptix.inference.demo_model import (
+    DEMO_SCOPE,
+    DEMO_SPEC,
+    DEMO_TITLE,
+    demo_folder,
+    demo_title,
+    is_demo,
+    without_demo_offer,
+)
+from panoptix.training.record import ModelOrigin
+
+if TYPE_CHECKING:
+    from panoptix.gui.main_window import MainWindow
+
+BUTTON_TEXT = "Use the demo model"
+
+
+class DemoOffer(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.button = QToolButton(text=BUTTON_TEXT)
+        self.button.setToolTip(f"Segment with the {DEMO_TITLE} until this project closes "
+                               f"(the project keeps its own model): {DEMO_SCOPE}")
+        self.button.setAutoRaise(False)
+        self.button.hide()
+        window.status.addPermanentWidget(self.button)
+        self.button.clicked.connect(self.accept)
+        window.client.model_unavailable.connect(self.offer)
+        window.session.project_opened.connect(lambda _project: self.button.hide())
+
+    def offer(self, model: str, message: str) -> None:
+        """``model`` could not be had: show the button and say why, and what the demo model
+        is; not when it was the demo model, nor for a job queued before the session left
+        that model, nor when the demo model is not installed."""
+        if is_demo(model) or model != self.window.session.settings.model \
+                or not (demo_folder() / "config.json").is_file():
+            return
+        self.button.show()
+        self.window.status.error(f"model: {without_demo_offer(message)}; or click "
+                                 f"“{BUTTON_TEXT}” (bottom right): {DEMO_SCOPE}")
+
+    def accept(self) -> None:
+        """Use the demo model until the project closes: segment the image in view if it
+        has nothing yet, and queue the other new images."""
+        self.button.hide()
+        session = self.window.session
+        if session.project is None:
+            return
+        session.use_model_for_now(DEMO_SPEC)
+        self.window.client.cancel_background()  # queued with the model that failed
+        self.window.training.show_model_to_load()
+        if session.key is not None and session.status(session.key) == ImageStatus.NEW:
+            session.run_model()
+        session.presegment_rest()
+        self.window.status.message(f"using the {DEMO_TITLE} until this project closes: "
+                                   f"{DEMO_SCOPE}")
+
+
+def demo_origin(spec: str) -> ModelOrigin | None:
+    """Where the demo model comes from, for the status bar; None for any other model."""
+    title = demo_title(spec)
+    if title is None:
+        return None
+    return ModelOrigin("bundled", title, f"{DEMO_TITLE}, bundled with Panoptix "
+                                         f"({demo_folder()}): {DEMO_SCOPE}")

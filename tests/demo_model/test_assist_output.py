@@ -1,0 +1,151 @@
+"""Model-assisted editing on the demo model's real outputs, fresh scenes: a click on an
+object offers the model's good mask of it (IoU >= 0.8 to the truth) when it has one, a
+click on an object the pre-segmentation missed offers the model's best mask of it, the
+top-5 guesses of a segment hold its true category, and a threshold re-run from kept
+outputs is exactly a fresh pre-segmentation at those thresholds.
+
+The counts asserted are those measured on these scenes less a margin for floating-point
+differences between machines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from panoptix.inference.assist import TOP_K, AssistContext, postprocess_document
+from panoptix.inference.labels import categories_for_model
+from panoptix.inference.raw_outputs import RawOutputs
+from panoptix.inference.settings import InferenceSettings
+from panoptix.synth import Scene
+
+GOOD_IOU = 0.8
+MATCH_IOU = 0.5
+"""A true segment is found when a predicted one overlaps it more than this (PQ's rule)."""
+MIN_AREA = 400
+"""Objects smaller than this (in pixels of 640x480) are not clicked on."""
+SHOWN = 8
+"""Proposals the window lists at once beside a click (``proposal_tool.LIST_ROWS``)."""
+GOOD_MASKS_MEASURED = 28
+"""True segments of at least MIN_AREA with a model mask of IoU >= GOOD_IOU, measured."""
+MISSED_MEASURED = 8
+"""Segments the pre-segmentation missed whose best model mask has IoU > MATCH_IOU, measured.
+None of them has one of IoU >= GOOD_IOU (the best is 0.77): the demo model's masks of what
+it misses are rough, so that case of the issue's requirement never arises here."""
+COUNT_MARGIN = 2
+TOP5_MEASURED = 93 / 132
+"""Share of the true segments whose top-5 guesses hold their category, measured."""
+TOP5_MARGIN = 0.05
+
+
+@pytest.fixture(scope="module")
+def outputs(demo_predictor, fresh_scenes, categories) -> dict[str, tuple]:
+    """Per scene: its raw outputs, their assist context, and the pre-segmentation."""
+    model_categories = categories_for_model("demo", demo_predictor.id2label, categories)
+    found = {}
+    for stem, scene in fresh_scenes.items():
+        raw = demo_predictor.predict(scene.image)
+        document = postprocess_document(raw, model_categories, InferenceSettings()).document
+        found[stem] = (raw, AssistContext(raw, model_categories), document)
+    return found
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 0.0
+
+
+def _full(context: AssistContext, query: int, shape: tuple[int, int]) -> np.ndarray:
+    full = np.zeros(shape, bool)
+    placed = context.index.mask(query)
+    if placed is not None:
+        (y0, x0, y1, x1), mask = placed
+        full[y0:y1, x0:x1] = mask
+    return full
+
+
+def _inside(mask: np.ndarray) -> tuple[int, int]:
+    distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+    y, x = np.unravel_index(int(distance.argmax()), distance.shape)
+    return int(x), int(y)
+
+
+def _clicks(fresh_scenes: dict[str, Scene], outputs: dict[str, tuple]
+            ) -> Iterator[tuple[bool, dict[int, float], int, list[int]]]:
+    """Per true segment of at least MIN_AREA: whether the pre-segmentation found it, the
+    IoU of the model's best mask of it, and the query of that mask and the queries offered
+    at a click on its innermost pixel."""
+    for stem, scene in fresh_scenes.items():
+        raw, context, document = outputs[stem]
+        truth, predicted = scene.document, document.id_map
+        masks = {q: _full(context, q, truth.id_map.shape) for q in range(raw.num_queries)}
+        for segment_id in truth.segments:
+            target = truth.id_map == segment_id
+            if target.sum() < MIN_AREA:
+                continue
+            found = any(_iou(target, predicted == p) > MATCH_IOU
+                        for p in np.unique(predicted[target]) if p)
+            ious = {q: _iou(target, mask) for q, mask in masks.items()}
+            best = max(ious, key=ious.__getitem__)
+            offered = [c.proposal.query for c in context.candidates_at(*_inside(target))[:SHOWN]]
+            yield found, ious, best, offered
+
+
+def test_a_click_on_an_object_offers_the_models_good_mask_of_it(fresh_scenes,
+                                                                outputs) -> None:
+    clicked = offered = 0
+    for _found, ious, best, shown in _clicks(fresh_scenes, outputs):
+        if ious[best] >= GOOD_IOU:
+            clicked += 1
+            offered += any(ious[q] >= GOOD_IOU for q in shown)
+    print(f"{offered} of {clicked} objects with a good mask were offered one")
+    assert clicked >= GOOD_MASKS_MEASURED - COUNT_MARGIN
+    assert offered == clicked
+
+
+def test_a_click_on_a_missed_object_offers_the_models_best_mask_of_it(fresh_scenes,
+                                                                      outputs) -> None:
+    clicked = offered = 0
+    for found, ious, best, shown in _clicks(fresh_scenes, outputs):
+        if not found and ious[best] > MATCH_IOU:
+            clicked += 1
+            offered += best in shown
+    print(f"{offered} of {clicked} missed objects were offered the model's best mask")
+    assert clicked >= MISSED_MEASURED - COUNT_MARGIN
+    assert offered == clicked
+
+
+def test_top5_guesses_hold_the_true_category_of_most_segments(fresh_scenes,
+                                                              outputs) -> None:
+    hits = total = 0
+    for stem, scene in fresh_scenes.items():
+        _raw, context, _document = outputs[stem]
+        truth = scene.document
+        for segment_id, segment in truth.segments.items():
+            guesses = context.segment_guesses(truth, {segment_id}, k=TOP_K)
+            assert len(guesses) <= TOP_K
+            hits += segment.category_id in [category for category, _p in guesses]
+            total += 1
+    print(f"top-5 holds the true category for {hits} of {total} segments")
+    assert hits / total >= TOP5_MEASURED - TOP5_MARGIN
+
+
+def test_a_threshold_rerun_from_kept_outputs_is_a_fresh_presegmentation(
+        demo_predictor, fresh_scenes, categories, outputs, tmp_path: Path) -> None:
+    model_categories = categories_for_model("demo", demo_predictor.id2label, categories)
+    lower = InferenceSettings(threshold=0.5, mask_threshold=0.4, overlap_threshold=0.6)
+    changed = 0
+    for stem, scene in fresh_scenes.items():
+        raw, _context, before = outputs[stem]
+        raw.save(tmp_path / f"{stem}.npz")
+        rerun = postprocess_document(RawOutputs.load(tmp_path / f"{stem}.npz"),
+                                     model_categories, lower).document
+        fresh = postprocess_document(demo_predictor.predict(scene.image), model_categories,
+                                     lower).document
+        assert np.array_equal(rerun.id_map, fresh.id_map)
+        assert rerun.segments == fresh.segments
+        changed += not np.array_equal(rerun.id_map, before.id_map)
+    assert changed >= len(fresh_scenes) // 2  # the thresholds did change the outcome
