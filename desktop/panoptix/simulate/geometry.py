@@ -1,0 +1,157 @@
+"""Where the annotator puts the mouse: polygon vertices, click points, brush strokes.
+
+Points are ``(x, y)`` image pixels, the way the window's tools hand them to ``core.edits``
+(a vertex or dab on a pixel's centre).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+POLYGON_EPSILON = 1.5
+"""Pixels a drawn polygon may stray from the true boundary (a careful annotator)."""
+MAX_BRUSH = 400
+"""The editor's largest brush (``gui.editor.MAX_BRUSH``)."""
+MAX_RADIUS = 20
+"""The largest brush radius the annotator reaches for (a 40 px brush)."""
+
+Point = tuple[int, int]
+
+
+def polygons(mask: np.ndarray, offset: tuple[int, int] = (0, 0),
+             epsilon: float = POLYGON_EPSILON) -> list[np.ndarray]:
+    """The outer outline of each part of ``mask`` (placed at ``offset`` = (y, x)) as (N, 2)
+    ``(x, y)`` vertices through boundary pixel centres, simplified within ``epsilon``;
+    largest part first. Parts too small for three vertices are left out."""
+    found, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL,
+                                cv2.CHAIN_APPROX_NONE)
+    shift = np.array([offset[1], offset[0]], np.int32)
+    outlines = []
+    for contour in sorted(found, key=lambda c: -cv2.contourArea(c)):
+        points = cv2.approxPolyDP(contour, epsilon, True).reshape(-1, 2)
+        if len(points) >= 3:
+            outlines.append(points.astype(np.int32) + shift)
+    return outlines
+
+
+def interior_point(mask: np.ndarray, offset: tuple[int, int] = (0, 0)) -> Point:
+    """The pixel deepest inside ``mask`` (the centre of the largest error, as interactive
+    segmentation benchmarks click), as (x, y) in image pixels."""
+    padded = np.pad(mask.astype(np.uint8), 1)
+    depth = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
+    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    return int(x) + offset[1], int(y) + offset[0]
+
+
+def depth(mask: np.ndarray) -> np.ndarray:
+    """Euclidean distance of each pixel of ``mask`` to the nearest pixel outside it (the
+    image border counts as outside): 1 on the mask's edge, 0 outside."""
+    padded = np.pad(mask.astype(np.uint8), 1)
+    return cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+
+
+def brush_size(mask: np.ndarray) -> int:
+    """The widest brush whose disk fits inside the region's thickest part (odd sizes, so
+    the disk is centred on a pixel): size 1 paints single pixels."""
+    thickness = float(depth(mask).max())
+    return int(max(1, min(2 * MAX_RADIUS - 1, 2 * np.floor(thickness) - 1)))
+
+
+def resize_brush(size: int, wanted: int) -> tuple[int, int]:
+    """``]`` / ``[`` presses that bring brush size ``size`` nearest to ``wanted``, each
+    ~20 % (at least one pixel) as ``gui.editor.Editor.grow_brush`` steps; and the size
+    reached."""
+    presses = 0
+    direction = 1 if wanted > size else -1
+    while size != wanted:
+        grown = round(size * 1.2 ** direction)
+        grown = max(1, min(MAX_BRUSH, grown if grown != size else size + direction))
+        if abs(grown - wanted) >= abs(size - wanted):
+            break
+        size, presses = grown, presses + 1
+    return presses, size
+
+
+def strokes(region: np.ndarray, size: int,
+            offset: tuple[int, int] = (0, 0)) -> list[list[Point]]:
+    """Brush strokes of a ``size`` brush that paint inside ``region`` and never outside it:
+    dab centres where the disk fits, on rows ``radius`` apart, each row's runs joined into
+    back-and-forth drags (a drag goes on to the next row when the way there keeps the disk
+    inside). What the disk cannot reach (thin rims, corners) is left for a smaller brush."""
+    radius = size / 2
+    valid = depth(region) > radius
+    ys, xs = np.nonzero(valid)
+    if ys.size == 0:
+        return []
+    spacing = max(1, int(round(radius)))
+    rows: dict[int, list[int]] = {}
+    for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
+        if (y - int(ys[0])) % spacing == 0:
+            rows.setdefault(y, []).append(x)
+    runs: list[list[Point]] = []
+    for y in sorted(rows):
+        columns = rows[y]
+        start = previous = columns[0]
+        for x in [*columns[1:], None]:
+            if x is not None and x - previous <= 1:
+                previous = x
+                continue
+            picked = list(range(start, previous + 1, spacing))
+            if picked[-1] != previous:
+                picked.append(previous)
+            runs.append([(px, y) for px in picked])
+            if x is not None:
+                start = previous = x
+    oy, ox = offset
+    return [[(x + ox, y + oy) for x, y in stroke]
+            for stroke in _join_runs(runs, valid, spacing)]
+
+
+def _join_runs(runs: list[list[Point]], inside: np.ndarray, spacing: int) -> list[list[Point]]:
+    """Chain runs of neighbouring rows into one drag, reversing every other one."""
+    strokes_: list[list[Point]] = []
+    used = [False] * len(runs)
+    for first in range(len(runs)):
+        if used[first]:
+            continue
+        used[first] = True
+        stroke = list(runs[first])
+        while True:
+            end = stroke[-1]
+            best = None
+            for other in range(first + 1, len(runs)):
+                if used[other] or runs[other][0][1] != end[1] + spacing:
+                    continue
+                for candidate in (runs[other], runs[other][::-1]):
+                    if _straight_inside(inside, end, candidate[0]):
+                        distance = abs(candidate[0][0] - end[0])
+                        if best is None or distance < best[0]:
+                            best = (distance, other, candidate)
+            if best is None:
+                break
+            used[best[1]] = True
+            stroke += best[2]
+        strokes_.append(stroke)
+    return strokes_
+
+
+def _straight_inside(inside: np.ndarray, a: Point, b: Point) -> bool:
+    steps = max(abs(b[0] - a[0]), abs(b[1] - a[1]), 1)
+    xs = np.rint(np.linspace(a[0], b[0], steps + 1)).astype(int)
+    ys = np.rint(np.linspace(a[1], b[1], steps + 1)).astype(int)
+    return bool(inside[ys, xs].all())
+
+
+def path_length(stroke: list[Point]) -> float:
+    points = np.asarray(stroke, np.float64)
+    return float(np.hypot(*np.diff(points, axis=0).T).sum()) if len(points) > 1 else 0.0
+
+
+def pieces(stroke: list[Point], tolerance: float = 2.0) -> int:
+    """Straight pieces of a drag (KLM's D counts each): the path simplified within
+    ``tolerance`` pixels, as a hand follows a staircase of pixels in one smooth move."""
+    if len(stroke) < 3:
+        return 1
+    points = np.asarray(stroke, np.int32).reshape(-1, 1, 2)
+    return max(1, len(cv2.approxPolyDP(points, tolerance, False)) - 1)
