@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 
 from conftest import configure_project
 from panoptix.core.project import ImageStatus, Project
-from panoptix.gui import app
+from panoptix.gui import app, status
 from panoptix.gui.demo_offer import BUTTON_TEXT
 from panoptix.inference.demo_model import DEMO_SCOPE
 
@@ -63,17 +63,21 @@ def test_no_argument_offline_opens_the_samples_segmented_by_the_demo_model(
 
 
 def test_an_unavailable_model_offers_the_demo_model_in_one_click(
-        qtbot, make_window, image_folder: Path, no_network) -> None:
+        qtbot, make_window, image_folder: Path, no_network,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     configure_project(image_folder, None)
     project = Project.open(image_folder.with_name("images.panoptix"))
     project.settings["inference"] = {"model": "someone/not-cached-anywhere", "device": "cpu"}
     project.save_manifest()
     project.close()
+    monkeypatch.setattr(status, "MESSAGE_MS", 20)
     window = make_window()
     window.open_path(image_folder)
     offer = window.demo_offer.button
     qtbot.waitUntil(offer.isVisible, timeout=60_000)
+    qtbot.wait(200)  # messages clear after 40 ms here: the reason stays while the offer does
     message = window.status.currentMessage()
+    assert window.status.model.text() == "model: unavailable (see the message)"
     assert "someone/not-cached-anywhere" in message and BUTTON_TEXT in message
     assert DEMO_SCOPE in message and "--model demo" not in message
     assert window.editor.document is not None and not window.editor.document.segments

@@ -49,8 +49,9 @@ class DemoOffer(QObject):
                 or not (demo_folder() / "config.json").is_file():
             return
         self.button.show()
+        self.window.status.model.setText("model: unavailable (see the message)")
         self.window.status.error(f"model: {without_demo_offer(message)}; or click "
-                                 f"“{BUTTON_TEXT}” (bottom right): {DEMO_SCOPE}")
+                                 f"“{BUTTON_TEXT}” (bottom right): {DEMO_SCOPE}", stay=True)
 
     def accept(self) -> None:
         """Use the demo model until the project closes: segment the image in view if it

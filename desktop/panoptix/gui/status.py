@@ -65,13 +65,18 @@ class StatusBar(QStatusBar):
     def message(self, text: str) -> None:
         self._show(text, MESSAGE_MS)
 
-    def error(self, text: str) -> None:
-        self._show(f"⚠ {text}", 2 * MESSAGE_MS)
+    def error(self, text: str, stay: bool = False) -> None:
+        """An error, shown for a while; with ``stay``, until the next message (one that
+        asks for an action the user has not taken yet)."""
+        self._show(f"⚠ {text}", None if stay else 2 * MESSAGE_MS)
 
-    def _show(self, text: str, ms: int) -> None:
+    def _show(self, text: str, ms: int | None) -> None:
         self.text.setText(text)
         self.text.setToolTip(text)  # in full, should the bar be too narrow
-        self._clear.start(ms)
+        if ms is None:
+            self._clear.stop()
+        else:
+            self._clear.start(ms)
         self.messageChanged.emit(text)  # as showMessage would; listeners keep working
 
     def currentMessage(self) -> str:  # noqa: N802 - QStatusBar's own name
