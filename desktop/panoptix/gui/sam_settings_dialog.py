@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox, QComboBox, QWidget
 
 from panoptix.gui.model_field import ModelField
-from panoptix.gui.settings_form import SettingsForm
+from panoptix.gui.settings_form import SettingsForm, allow_pickle_box
 from panoptix.inference.sam.models import SAM_MODELS
 from panoptix.inference.sam.settings import SamSettings
 from panoptix.inference.settings import DEVICES
@@ -23,11 +23,7 @@ class SamSettingsDialog(SettingsForm):
         self.device.setCurrentText(settings.device)
         self.keep_on_disk = QCheckBox("Keep embeddings on disk (about 8 MB per image)")
         self.keep_on_disk.setChecked(settings.keep_on_disk)
-        self.allow_pickle = QCheckBox("Allow pickle (.bin) weights while this project is "
-                                      "open - they can run code")
-        self.allow_pickle.setToolTip("Never kept in the project: a project file may come "
-                                     "from someone else")
-        self.allow_pickle.setChecked(settings.allow_pickle)
+        self.allow_pickle = allow_pickle_box(settings.allow_pickle)
         self.form.addRow("Model", self.model)
         self.form.addRow("Device", self.device)
         self.form.addRow("", self.keep_on_disk)

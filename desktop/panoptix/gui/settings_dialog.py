@@ -18,7 +18,7 @@ from superqt import QLabeledDoubleSlider
 from superqt.utils import qdebounced
 
 from panoptix.gui.model_field import ModelField
-from panoptix.gui.settings_form import SettingsForm
+from panoptix.gui.settings_form import SettingsForm, allow_pickle_box
 from panoptix.inference.demo_model import DEMO_SCOPE, DEMO_SPEC, DEMO_TITLE
 from panoptix.inference.registry import MODELS
 from panoptix.inference.settings import DEVICES, InferenceSettings, SettingsError
@@ -73,11 +73,7 @@ class SettingsDialog(SettingsForm):
         self.shortest_edge.setValue(settings.shortest_edge or 0)
         self.half = QCheckBox("Half precision (CUDA only)")
         self.half.setChecked(settings.half)
-        self.allow_pickle = QCheckBox("Allow pickle (.bin) weights while this project "
-                                      "is open - they can run code")
-        self.allow_pickle.setToolTip("Never kept in the project: a project file may come "
-                                     "from someone else")
-        self.allow_pickle.setChecked(settings.allow_pickle)
+        self.allow_pickle = allow_pickle_box(settings.allow_pickle)
         form.addRow("Input shortest edge", self.shortest_edge)
         form.addRow("", self.half)
         form.addRow("", self.allow_pickle)

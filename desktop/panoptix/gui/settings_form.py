@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QWidget,
+)
 
 from panoptix.inference.settings import SettingsError
 
@@ -42,3 +49,12 @@ class SettingsForm(QDialog):
             self.error.setText(str(exc))
             return
         self.accept()
+
+
+def allow_pickle_box(checked: bool) -> QCheckBox:
+    """The per-session opt-in to pickle weights that every model settings dialog shows."""
+    box = QCheckBox("Allow pickle (.bin) weights while this project is open - they can "
+                    "run code")
+    box.setToolTip("Never kept in the project: a project file may come from someone else")
+    box.setChecked(checked)
+    return box
