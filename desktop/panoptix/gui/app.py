@@ -7,7 +7,6 @@ window appears at once; torch and transformers load later, on the worker thread.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -29,7 +28,6 @@ from panoptix.core.project import (
 from panoptix.core.samples import copy_samples
 from panoptix.gui.main_window import MainWindow
 from panoptix.gui.prefs import APPLICATION, ORGANIZATION
-from panoptix.gui.resume import preference_key
 from panoptix.gui.session import SETTINGS_KEY
 from panoptix.inference.demo_model import DEMO_SPEC
 from panoptix.inference.settings import InferenceSettings
@@ -89,9 +87,7 @@ def create_window(path: str | None = None, model: str | None = None,
     target = path
     if target is None:
         samples = sample_folder()
-        project = default_project_folder(samples)
-        if not window.extras.resume.stored(project):
-            window.prefs.set(preference_key(project), json.dumps({"key": FIRST_SAMPLE}))
+        window.extras.resume.first_open_on(default_project_folder(samples), FIRST_SAMPLE)
         target = str(samples)
     QTimer.singleShot(0, lambda: window.open_path(target, model, device))
     return window

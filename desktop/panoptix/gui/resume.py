@@ -40,6 +40,12 @@ class Resume(QObject):
             return {}
         return data if isinstance(data, dict) else {}
 
+    def first_open_on(self, folder: Path, key: str) -> None:
+        """Open the project at ``folder`` on ``key`` unless where the user left off there
+        is kept."""
+        if not self.stored(folder):
+            self.prefs.set(preference_key(folder), json.dumps({"key": key}))
+
     def start_key(self, project: Project) -> str | None:
         """The image to open ``project`` on; its view is restored once it is shown."""
         data = self.stored(project.folder)
