@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QToolButton
 
-from panoptix.core.project import ImageStatus
 from panoptix.inference.demo_model import (
     DEMO_SCOPE,
     DEMO_SPEC,
@@ -61,11 +60,8 @@ class DemoOffer(QObject):
         if session.project is None:
             return
         session.use_model_for_now(DEMO_SPEC)
-        self.window.client.cancel_background()  # queued with the model that failed
         self.window.training.show_model_to_load()
-        if session.key is not None and session.status(session.key) == ImageStatus.NEW:
-            session.run_model()
-        session.presegment_rest()
+        session.rerun_with_new_model()
         self.window.status.message(f"using the {DEMO_TITLE} until this project closes: "
                                    f"{DEMO_SCOPE}")
 

@@ -57,8 +57,7 @@ class ModelRequests:
         project, queued, settings = self.project, self.client.background_keys(), self.settings
         if self.key is not None and not self._can_keep_outputs(self.key):
             return
-        replaceable = frozenset({ImageStatus.NEW, *(
-            [ImageStatus.PRESEGMENTED] if redo_presegmented else [])})
+        replaceable = _replaceable(redo_presegmented)
         jobs = []
         for entry in project.images:
             if self.status(entry.key) not in replaceable or entry.key == self.target \
@@ -70,6 +69,18 @@ class ModelRequests:
             jobs.append(job)
         if jobs:
             self.client.submit_background(jobs)
+
+    def rerun_with_new_model(self, redo_presegmented: bool = False) -> None:
+        """After a switch of model: drop the jobs queued with the old one (they would count
+        as done and keep its output), segment the image in view if nobody edited it, and
+        queue the rest (``redo_presegmented``: the pre-segmented images too). The job in
+        flight finishes first, so the new model's result lands after it."""
+        self.client.cancel_background()
+        document = self.document
+        if self.key is not None and self.status(self.key) in _replaceable(redo_presegmented) \
+                and (document is None or not document.history.can_undo):
+            self.run_model()
+        self.presegment_rest(redo_presegmented)
 
     def _can_keep_outputs(self, key: str) -> bool:
         """Whether the raw outputs folder can be made (False, and the error, when the
@@ -155,3 +166,10 @@ class ModelRequests:
             self.error.emit(f"background pre-segmentation stopped: {message}")
         else:
             self.error.emit(f"model: {message}")
+
+
+def _replaceable(redo_presegmented: bool) -> frozenset[ImageStatus]:
+    """The statuses a model's result may overwrite: new images, and with
+    ``redo_presegmented`` (a new model) the pre-segmented ones."""
+    return frozenset({ImageStatus.NEW, *([ImageStatus.PRESEGMENTED] if redo_presegmented
+                                         else [])})

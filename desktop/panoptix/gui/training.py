@@ -77,15 +77,7 @@ class TrainingController(QObject):
         self.show_model_to_load()
         if not presegment_again:
             return
-        # jobs queued with the old model would otherwise count as already done; the one
-        # in flight finishes first, so the new model's result lands after it
-        window.client.cancel_background()
-        document = session.document
-        if session.key is not None and session.status(session.key) in (
-                ImageStatus.NEW, ImageStatus.PRESEGMENTED) and (
-                document is None or not document.history.can_undo):
-            session.run_model()
-        session.presegment_rest(redo_presegmented=True)
+        session.rerun_with_new_model(redo_presegmented=True)
 
     def show_model_in_use(self, model: str, device: str) -> None:
         self._show_model(model, f"on {device}")
