@@ -111,13 +111,16 @@ class PQAccumulator:
         if gt_map.shape != pred_map.shape:
             raise PQError(f"ground truth is {gt_map.shape[1]}x{gt_map.shape[0]} but the "
                           f"prediction is {pred_map.shape[1]}x{pred_map.shape[0]}")
-        pairs, overlaps = np.unique(gt_map.astype(np.int64) * _OFFSET
-                                    + pred_map.astype(np.int64), return_counts=True)
-        gt_ids, pred_ids = np.divmod(pairs, _OFFSET)
-        intersection = {(int(g), int(p)): int(n)
-                        for g, p, n in zip(gt_ids, pred_ids, overlaps, strict=True)}
-        pred_area = self._prediction_areas(pred_ids, overlaps, pred_segments)
-        gt_area = dict(gt_areas) if gt_areas is not None else self._areas(gt_ids, overlaps)
+        self.add_pairs(pixel_pairs(gt_map, pred_map), gt_segments, pred_segments,
+                       gt_areas=gt_areas)
+
+    def add_pairs(self, intersection: Mapping[tuple[int, int], int],
+                  gt_segments: Mapping[int, SegmentInfo],
+                  pred_segments: Mapping[int, SegmentInfo], *,
+                  gt_areas: Mapping[int, int] | None = None) -> None:
+        """One image given by its :func:`pixel_pairs` (for a caller that has them)."""
+        pred_area = self._prediction_areas(intersection, pred_segments)
+        gt_area = dict(gt_areas) if gt_areas is not None else _areas(intersection, 0)
         self.images += 1
 
         gt_matched, pred_matched = set(), set()
@@ -177,16 +180,9 @@ class PQAccumulator:
             raise PQError(f"category {category_id} is not in the category table")
         return self.counts[category_id]
 
-    @staticmethod
-    def _areas(ids: np.ndarray, overlaps: np.ndarray) -> dict[int, int]:
-        areas: dict[int, int] = {}
-        for segment_id, count in zip(ids.tolist(), overlaps.tolist(), strict=True):
-            areas[segment_id] = areas.get(segment_id, 0) + count
-        return areas
-
-    def _prediction_areas(self, pred_ids: np.ndarray, overlaps: np.ndarray,
+    def _prediction_areas(self, intersection: Mapping[tuple[int, int], int],
                           pred_segments: Mapping[int, SegmentInfo]) -> dict[int, int]:
-        areas = self._areas(pred_ids, overlaps)
+        areas = _areas(intersection, 1)
         missing = sorted(i for i in areas if i and i not in pred_segments)
         if missing:
             raise PQError(f"prediction ids {missing[:5]} are in the map but have no segment")
@@ -198,6 +194,24 @@ class PQAccumulator:
                 raise PQError(f"prediction segment {pred_id} has category {pred.category_id}, "
                               "which is not among the ground truth's categories")
         return areas
+
+
+def pixel_pairs(gt_map: np.ndarray, pred_map: np.ndarray) -> dict[tuple[int, int], int]:
+    """Pixels shared by each ``(ground-truth id, predicted id)`` pair of two id maps of
+    one size (id 0: void, unlabeled)."""
+    pairs, counts = np.unique(gt_map.astype(np.int64) * _OFFSET + pred_map.astype(np.int64),
+                              return_counts=True)
+    gt_ids, pred_ids = np.divmod(pairs, _OFFSET)
+    return {(g, p): n for g, p, n in zip(gt_ids.tolist(), pred_ids.tolist(), counts.tolist(),
+                                         strict=True)}
+
+
+def _areas(intersection: Mapping[tuple[int, int], int], side: int) -> dict[int, int]:
+    """Each id's pixel count on one side (0: ground truth, 1: prediction)."""
+    areas: dict[int, int] = {}
+    for pair, count in intersection.items():
+        areas[pair[side]] = areas.get(pair[side], 0) + count
+    return areas
 
 
 def _average(per_category: Mapping[int, Quality], ids: set[int]) -> Quality:

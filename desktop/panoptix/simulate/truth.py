@@ -11,12 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from panoptix.core.document import Document
-from panoptix.core.pq import PQAccumulator
-
-_OFFSET = np.int64(1 << 24)
+from panoptix.core.pq import PQAccumulator, pixel_pairs
 
 
 @dataclass(frozen=True)
@@ -54,10 +50,7 @@ class Comparison:
 def compare(gt: Document, doc: Document) -> Comparison:
     if gt.shape != doc.shape:
         raise ValueError(f"ground truth {gt.shape} and document {doc.shape} differ in size")
-    pairs_code, counts = np.unique(gt.id_map.astype(np.int64) * _OFFSET + doc.id_map,
-                                   return_counts=True)
-    gt_ids, doc_ids = np.divmod(pairs_code, _OFFSET)
-    overlap = {(int(g), int(d)): int(n) for g, d, n in zip(gt_ids, doc_ids, counts, strict=True)}
+    overlap = pixel_pairs(gt.id_map, doc.id_map)
     gt_area: dict[int, int] = {}
     doc_area: dict[int, int] = {}
     for (g, d), n in overlap.items():
@@ -85,6 +78,6 @@ def compare(gt: Document, doc: Document) -> Comparison:
     wrong = sum(n for (g, d), n in overlap.items() if g and pairs.get(g) != d)
     wrong += sum(n for (g, d), n in overlap.items() if not g and d)
     accumulator = PQAccumulator(gt.categories)
-    accumulator.add_documents(gt, doc)
+    accumulator.add_pairs(overlap, gt.segments, doc.segments)
     return Comparison(pairs, iou, overlap, tuple(d for d in doc_segments if d not in taken),
                       accumulator.result().all.pq, wrong)
