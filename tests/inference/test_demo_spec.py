@@ -50,3 +50,12 @@ def test_the_offer_comes_off_again() -> None:
     assert without_demo_offer(with_demo_offer(base)) == base
     assert without_demo_offer(base) == base
     assert with_demo_offer(base).endswith(DEMO_SCOPE)
+
+
+def test_an_unavailable_segment_anything_model_offers_no_demo_model(tmp_path: Path) -> None:
+    from panoptix.inference.sam.loading import load_sam
+
+    with pytest.raises(ModelUnavailableError) as caught:  # the demo model cannot do SAM's job
+        load_sam("facebook/sam2.1-hiera-tiny", cache_dir=str(tmp_path))
+    assert "offline mode is on" in str(caught.value)
+    assert "demo" not in str(caught.value)

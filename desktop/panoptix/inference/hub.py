@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from panoptix.inference.demo_model import demo_folder, is_demo_spec, with_demo_offer
+from panoptix.inference.demo_model import demo_folder, is_demo_spec
 from panoptix.inference.model_files import (
     PICKLE_INDEX,
     SAFE_INDEX,
@@ -61,7 +61,7 @@ def resolve_model_folder(spec: str, allow_pickle: bool = False, cache_dir: str |
     ``demo`` is the bundled demo model's folder. Raises :class:`ModelLoadError` (one
     line): :class:`PickleWeightsRefused` when only pickle weights exist and
     ``allow_pickle`` is off, :class:`ModelUnavailableError` when a hub model is neither
-    cached nor reachable (the message offers the demo model).
+    cached nor reachable.
     """
     spec = spec.strip()
     if is_demo_spec(spec):
@@ -81,10 +81,7 @@ def resolve_model_folder(spec: str, allow_pickle: bool = False, cache_dir: str |
             refused = error
         except ModelLoadError as error:
             log.info("the cached snapshot of %s is incomplete (%s)", spec, error)
-    try:
-        return _download(spec, allow_pickle, cache_dir, report, refused)
-    except ModelUnavailableError as error:
-        raise ModelUnavailableError(with_demo_offer(str(error))) from error
+    return _download(spec, allow_pickle, cache_dir, report, refused)
 
 
 def cached_snapshot(repo_id: str, cache_dir: str | None) -> Path | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from panoptix.inference.demo_model import with_demo_offer
 from panoptix.inference.hub import (
     Progress,
     first_line,
@@ -67,7 +68,10 @@ def load_model(spec: str, *, allow_pickle: bool = False, cache_dir: str | None =
 
     report = progress or (lambda message: None)
     spec = spec.strip()
-    folder = resolve_model_folder(spec, allow_pickle, cache_dir, report)
+    try:
+        folder = resolve_model_folder(spec, allow_pickle, cache_dir, report)
+    except ModelUnavailableError as error:  # a panoptic model: the demo model can stand in
+        raise ModelUnavailableError(with_demo_offer(str(error))) from error
     weights = folder_weights(folder, allow_pickle, spec)
 
     report(f"reading the configuration of {spec}")
