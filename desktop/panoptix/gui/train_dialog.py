@@ -30,9 +30,10 @@ from PySide6.QtWidgets import (
 )
 
 from panoptix.gui.train_plot import TrainingPlot
-from panoptix.gui.train_process import Command, TrainingProcess, train_command
+from panoptix.gui.train_process import Command, TrainingProcess
 from panoptix.inference.registry import MODELS
 from panoptix.inference.settings import DEVICES
+from panoptix.training.progress import train_command
 from panoptix.training.project_data import split_keys
 from panoptix.training.run_folder import RUN, RunFolder
 

@@ -8,23 +8,16 @@ checkpoint at the end of its current step and exits, so it can be resumed.
 
 from __future__ import annotations
 
-import json
-import sys
 from collections import deque
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
+from panoptix.training.progress import read_event, train_command
+
 Command = Callable[[list[str]], tuple[str, list[str]]]
 """``panoptix train`` options -> (program, arguments) to start."""
 STDERR_LINES = 20
-
-
-def train_command(options: list[str]) -> tuple[str, list[str]]:
-    """This Panoptix's own ``train`` command, installed or frozen (PyInstaller)."""
-    if getattr(sys, "frozen", False):
-        return sys.executable, ["train", *options]
-    return sys.executable, ["-m", "panoptix.cli", "train", *options]
 
 
 class TrainingProcess(QObject):
@@ -111,13 +104,10 @@ class TrainingProcess(QObject):
                 self._stderr.append(line.strip())
 
     def _handle(self, line: bytes) -> None:
-        try:
-            event = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return  # not ours (a library printing to stdout)
-        if not isinstance(event, dict):
+        event = read_event(line)
+        if event is None:
             return
-        kind = event.pop("event", None)
+        kind = event.pop("event")
         if kind == "start":
             self.started_run.emit(event)
         elif kind == "step":

@@ -17,8 +17,9 @@ from PySide6.QtCore import QObject
 from panoptix.core.project import ImageStatus
 from panoptix.gui.demo_offer import demo_origin
 from panoptix.gui.train_dialog import ImageCounts, TrainDialog
-from panoptix.gui.train_process import Command, train_command
+from panoptix.gui.train_process import Command
 from panoptix.inference.loading import is_local_spec
+from panoptix.training.progress import train_command
 from panoptix.training.record import describe
 
 if TYPE_CHECKING:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from panoptix.inference.batch import BatchPresegmenter
 from panoptix.inference.labels import categories_for_model
 from panoptix.inference.settings import InferenceSettings
 from panoptix.simulate import standin
+from panoptix.training.progress import read_event, train_command
 
 STANDIN = "standin"
 """The model name that selects :mod:`panoptix.simulate.standin` (development only)."""
@@ -87,28 +87,28 @@ def fine_tune(project_folder: Path, base: str, name: str, images: int, steps: in
     """``panoptix train`` on the project's images marked done, from ``base``, all of them
     for training (``--val 0``: the study measures on the images that follow); in its own
     process at ``niceness``."""
-    command = [sys.executable, "-c", "import sys; from panoptix.cli import main; "
-               "sys.exit(main())", "train", str(project_folder), "--base", base,
-               "--name", name, "--steps", str(steps), "--batch", str(batch), "--val", "0",
-               "--seed", str(seed), "--device", "cpu", "--progress", "json"]
+    options = [str(project_folder), "--base", base, "--name", name, "--steps", str(steps),
+               "--batch", str(batch), "--val", "0", "--seed", str(seed), "--device", "cpu",
+               "--progress", "json"]
     if size is not None:
-        command += ["--size", str(size)]
+        options += ["--size", str(size)]
     if lr is not None:
-        command += ["--lr", str(lr)]
+        options += ["--lr", str(lr)]
+    program, arguments = train_command(options)
     started = time.perf_counter()
     finished: dict | None = None
     errors: list[str] = []
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    with subprocess.Popen([program, *arguments], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True,
                           stdin=subprocess.DEVNULL,
                           preexec_fn=(lambda: os.nice(niceness))
                           if niceness and hasattr(os, "nice") else None) as process:
         assert process.stdout is not None
         for line in process.stdout:
-            try:
-                event = json.loads(line)
-            except ValueError:
+            event = read_event(line)
+            if event is None:
                 continue
-            if event.get("event") in ("done", "finished"):
+            if event["event"] == "done":
                 finished = event
             elif event.get("event") == "error":
                 errors.append(str(event.get("message", "")))

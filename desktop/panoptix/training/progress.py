@@ -33,6 +33,24 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 
+def train_command(options: list[str]) -> tuple[str, list[str]]:
+    """``panoptix train OPTIONS`` of this very Panoptix, installed or frozen (PyInstaller),
+    as (program, arguments): what the window and the effort study start."""
+    if getattr(sys, "frozen", False):
+        return sys.executable, ["train", *options]
+    return sys.executable, ["-m", "panoptix.cli", "train", *options]
+
+
+def read_event(line: str | bytes) -> dict | None:
+    """One line of the ``--progress json`` stream as its event (a dict with ``event``), or
+    None for a line that is not one (a library printing to stdout)."""
+    try:
+        event = json.loads(line)
+    except ValueError:  # UnicodeDecodeError is one
+        return None
+    return event if isinstance(event, dict) and "event" in event else None
+
+
 class StopFlag:
     """Set from a signal handler or the stdin reader; the loop looks at it between steps."""
 
