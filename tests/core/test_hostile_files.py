@@ -261,3 +261,18 @@ def test_stored_image_ids_in_range_are_used(tmp_path: Path):
     assert validate_panoptic(tmp_path / "out" / "panoptic_val.json") == []
     assert read_json(tmp_path / "out" / "panoptic_val.json")["images"][0]["id"] == 2**63 - 1
 
+
+
+@needs_fifo
+def test_a_pipe_for_the_manifest_of_a_project_read_without_its_lock_is_refused(
+        photos: Path, categories, unblock_readers):
+    from panoptix.core.manifest import ProjectError
+    from panoptix.core.project_reader import read_manifest
+
+    folder = photos.with_name("photos.panoptix")
+    Project.create(folder, photos, sorted(photos.rglob("*.jpg")), categories).close()
+    (folder / "project.json").unlink()
+    os.mkfifo(folder / "project.json")
+    unblock_readers(folder / "project.json")  # what panoptix evaluate and train read
+    with pytest.raises(ProjectError, match="not a regular file"):
+        read_manifest(folder)

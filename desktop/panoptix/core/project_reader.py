@@ -21,6 +21,7 @@ from panoptix.core.manifest import Manifest, ProjectError
 from panoptix.core.messages import one_line
 from panoptix.core.panoptic_png import read_panoptic_png
 from panoptix.core.project_layout import ANNOTATIONS, MANIFEST_NAME
+from panoptix.core.regular_files import read_regular
 
 READ_ATTEMPTS = 5
 """Saves that may replace an image's PNG between our reading its JSON and its PNG."""
@@ -30,7 +31,7 @@ def read_manifest(folder: Path) -> Manifest:
     """The project's manifest; raises :class:`ProjectError` in one line naming the file."""
     path = folder / MANIFEST_NAME
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        data = json.loads(read_regular(path).decode("utf-8"))
     except FileNotFoundError:
         raise ProjectError(f"no Panoptix project in {folder} ({MANIFEST_NAME} is "
                            "missing)") from None
