@@ -34,7 +34,7 @@ from panoptix.gui.train_process import Command, TrainingProcess
 from panoptix.inference.registry import MODELS
 from panoptix.inference.settings import DEVICES
 from panoptix.training.progress import train_command
-from panoptix.training.project_data import split_keys
+from panoptix.training.project_data import VALIDATION_SHARE, split_keys
 from panoptix.training.run_folder import RUN, RunFolder
 
 SCRATCH = "scratch:"
@@ -42,7 +42,7 @@ LENGTH_UNITS = ("epochs", "steps")
 
 
 
-def held_out_summary(done: int, fraction: float = 0.15) -> str:
+def held_out_summary(done: int, fraction: float = VALIDATION_SHARE) -> str:
     """The dialog's line on the images it trains on: how many ``panoptix train`` holds
     out for validation (its own rule, at its default share)."""
     _, validation = split_keys([str(n) for n in range(done)], fraction, seed=0)

@@ -26,7 +26,7 @@ from panoptix.inference.settings import InferenceSettings, SettingsError
 from panoptix.training.configs import SCRATCH_KINDS, default_size, processor_size
 from panoptix.training.errors import TrainingError, TrainingSetupError
 from panoptix.training.progress import Reporter, StopFlag, stop_on_signals
-from panoptix.training.project_data import ProjectReader, TrainingDataError
+from panoptix.training.project_data import VALIDATION_SHARE, ProjectReader, TrainingDataError
 from panoptix.training.run_folder import RunFolder, RunFolderError, check_name, latest_partial
 from panoptix.training.settings import TrainSettings
 
@@ -74,8 +74,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                              "steps, at most 200)")
     parser.add_argument("--clip", type=float, default=0.01, metavar="NORM",
                         help="clip the gradient norm (default 0.01, as Mask2Former; 0: off)")
-    parser.add_argument("--val", type=float, default=0.15, metavar="FRACTION",
-                        help="share of the images held out for validation (default 0.15; "
+    parser.add_argument("--val", type=float, default=VALIDATION_SHARE, metavar="FRACTION",
+                        help=f"share of the images held out for validation (default "
+                             f"{VALIDATION_SHARE:g}; "
                              "at least one of five or more)")
     parser.add_argument("--eval-every", type=int, metavar="N",
                         help="validate every N steps (default: every epoch, at most 20 times)")

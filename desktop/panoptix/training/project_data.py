@@ -132,6 +132,10 @@ class ProjectReader:
                               ids_png, segments)
 
 
+VALIDATION_SHARE = 0.15
+"""The share of the images held out for validation unless told (``--val``)."""
+
+
 def split_keys(keys: Iterable[str], fraction: float, seed: int) -> tuple[list[str], list[str]]:
     """``(train, validation)``: a fixed share of the keys, chosen by a seeded hash of each
     key, so the split is the same on every run and barely moves when images are added.
