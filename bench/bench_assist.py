@@ -41,7 +41,7 @@ import numpy as np
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from panoptix.core.categories import RESOURCES_DIR, load_table  # noqa: E402
-from panoptix.gui.proposal_tool import outline_path  # noqa: E402
+from panoptix.gui.tools.proposal_tool import outline_path  # noqa: E402
 from panoptix.inference.assist import AssistContext, postprocess_document  # noqa: E402
 from panoptix.inference.labels import categories_for_model  # noqa: E402
 from panoptix.inference.raw_outputs import RawOutputs  # noqa: E402

@@ -48,9 +48,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from bench_edits import build_document  # noqa: E402
 from bench_gui_stall import StallMeter  # noqa: E402
 from panoptix.core.document import Document  # noqa: E402
-from panoptix.gui.canvas import Canvas  # noqa: E402
-from panoptix.gui.editor import Editor  # noqa: E402
-from panoptix.gui.overlay import OverlayRenderer  # noqa: E402
+from panoptix.gui.canvas.canvas import Canvas  # noqa: E402
+from panoptix.gui.canvas.overlay import OverlayRenderer  # noqa: E402
+from panoptix.gui.tools.editor import Editor  # noqa: E402
 
 VIEW = (1200, 900)
 FEED_MS = 8

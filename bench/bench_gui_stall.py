@@ -27,8 +27,8 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from panoptix.core.categories import load_table  # noqa: E402
-from panoptix.gui.worker import Job  # noqa: E402
-from panoptix.gui.worker_client import WorkerClient  # noqa: E402
+from panoptix.gui.work.worker import Job  # noqa: E402
+from panoptix.gui.work.worker_client import WorkerClient  # noqa: E402
 from panoptix.inference.settings import InferenceSettings  # noqa: E402
 
 INTERVAL_MS = 2

@@ -107,7 +107,7 @@ def bench_size(predictor, size: tuple[int, int], clicks: int, seed: int) -> dict
     import torch
     from torch.nn import functional
 
-    from panoptix.gui.proposal_tool import outline_path
+    from panoptix.gui.tools.proposal_tool import outline_path
     from panoptix.inference.sam.masks import upscale
     from panoptix.inference.sam.prompts import Prompts
 

@@ -169,7 +169,7 @@ def due_times(events: list[dict], delay_s: float, max_wait_s: float) -> list[flo
 def check(project_dir: Path, events: list[dict], killed_at: float, slack_s: float,
           tally: Tally) -> None:
     from panoptix.core.project import Project
-    from panoptix.gui.session import AUTOSAVE_DELAY_MS, AUTOSAVE_MAX_WAIT_MS
+    from panoptix.gui.work.session import AUTOSAVE_DELAY_MS, AUTOSAVE_MAX_WAIT_MS
 
     try:
         project = Project.open(project_dir)
@@ -279,7 +279,7 @@ def export_and_validate(project_dir: Path, out: Path) -> bool:
 
 
 def report(tally: Tally, valid: bool, work: Path) -> None:
-    from panoptix.gui.session import AUTOSAVE_DELAY_MS, AUTOSAVE_MAX_WAIT_MS
+    from panoptix.gui.work.session import AUTOSAVE_DELAY_MS, AUTOSAVE_MAX_WAIT_MS
 
     print()
     print(f"kills (SIGKILL)                    {tally.kills}")

@@ -58,8 +58,8 @@ def configure_project(images: Path, model: Path | None, **thresholds: float) -> 
 @pytest.fixture
 def make_window(qtbot) -> Iterator:  # noqa: ANN001
     """A factory for real main windows, closed (and their threads stopped) at teardown."""
+    from panoptix.gui.dialogs.unsaved import Choice
     from panoptix.gui.main_window import MainWindow
-    from panoptix.gui.unsaved import Choice
 
     windows = []
 

@@ -17,8 +17,8 @@ from test_window_extras import NAMES, open_folder, project_folder, quiet_window
 from panoptix.core import edits
 from panoptix.core.image_notes import NOTES_NAME
 from panoptix.core.project import ImageStatus
-from panoptix.gui.export_dialog import ExportDialog, export_warning
-from panoptix.gui.shortcuts import conflicts, preset
+from panoptix.gui.dialogs.export import ExportDialog, export_warning
+from panoptix.gui.keymap import conflicts, preset
 
 
 @pytest.fixture
@@ -211,7 +211,7 @@ def test_reopening_a_project_comes_back_to_the_last_image_and_view(
 
 def test_a_model_result_for_the_image_in_view_keeps_its_locked_segments(qtbot, window):
     from panoptix.core.document import Document
-    from panoptix.gui.worker import JobResult
+    from panoptix.gui.work.worker import JobResult
 
     doc = window.editor.document
     doc.select([1])

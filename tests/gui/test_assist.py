@@ -20,7 +20,7 @@ from panoptix.core.edits import EditError
 from panoptix.core.history import MapPatch
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty, review_order
-from panoptix.gui import assist as assist_module
+from panoptix.gui.features import assist as assist_module
 from panoptix.inference.assist import AssistContext, postprocess_document
 from panoptix.inference.labels import categories_for_model
 from panoptix.inference.settings import InferenceSettings

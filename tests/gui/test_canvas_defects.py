@@ -13,8 +13,8 @@ from panoptix.core import edits
 from panoptix.core.categories import load_table
 from panoptix.core.document import Document
 from panoptix.core.segment import Segment
-from panoptix.gui.canvas import Canvas
-from panoptix.gui.editor import Editor
+from panoptix.gui.canvas.canvas import Canvas
+from panoptix.gui.tools.editor import Editor
 
 CATEGORIES = load_table("coco_panoptic")
 PERSON, CAR = CATEGORIES.find("person").id, CATEGORIES.find("car").id

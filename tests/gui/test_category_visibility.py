@@ -11,7 +11,7 @@ from hand_segmented import entries, open_hand_segmented, open_menu
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from panoptix.core.categories import load_table
-from panoptix.gui.visibility import CategoryVisibility
+from panoptix.gui.panels.visibility import CategoryVisibility
 
 CATEGORIES = load_table("coco_panoptic")
 

@@ -14,7 +14,7 @@ from panoptix.core.imageio import image_size
 from panoptix.core.manifest import ImageStatus
 from panoptix.core.project import Project
 from panoptix.core.segment import Segment
-from panoptix.gui.export_dialog import ExportDialog
+from panoptix.gui.dialogs.export import ExportDialog
 
 
 def test_the_dialog_exports_flat_names_jpegs_and_category_ids(qtbot, image_folder: Path,

@@ -13,8 +13,9 @@ from PySide6.QtCore import Qt
 
 from conftest import configure_project
 from panoptix.core.project import ImageStatus, Project
-from panoptix.gui import app, status
-from panoptix.gui.demo_offer import BUTTON_TEXT
+from panoptix.gui import app
+from panoptix.gui.features.demo_offer import BUTTON_TEXT
+from panoptix.gui.panels import status
 from panoptix.inference.demo_model import DEMO_SCOPE
 
 FIRST_RUN_BOUND_S = 90

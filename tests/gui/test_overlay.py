@@ -8,7 +8,7 @@ import pytest
 from panoptix.core import edits
 from panoptix.core.categories import load_table
 from panoptix.core.document import Document
-from panoptix.gui.overlay import BOUNDARY, UNLABELED_HIGHLIGHT, OverlayRenderer, pack_rgba
+from panoptix.gui.canvas.overlay import BOUNDARY, UNLABELED_HIGHLIGHT, OverlayRenderer, pack_rgba
 
 
 @pytest.fixture

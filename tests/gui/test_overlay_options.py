@@ -10,7 +10,7 @@ from test_canvas_defects import make_canvas, stroke
 from panoptix.core.categories import load_table
 from panoptix.core.document import Document
 from panoptix.core.segment import Segment
-from panoptix.gui.overlay import OverlayStyle, build_lut, recolour_segments, render_box
+from panoptix.gui.canvas.overlay import OverlayStyle, build_lut, recolour_segments, render_box
 
 CATEGORIES = load_table("coco_panoptic")
 CAR, SKY = CATEGORIES.find("car").id, CATEGORIES.find("sky-other-merged").id

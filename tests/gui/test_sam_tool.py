@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF, Qt
 from conftest import configure_project
 from panoptix.core import edits
 from panoptix.core.project import MANIFEST_NAME, Project
-from panoptix.gui.sam_tool import SamTool
+from panoptix.gui.tools.sam_tool import SamTool
 from panoptix.inference.sam.engine import SamEngine
 from panoptix.inference.sam.predictor import MaskCandidate, Prediction, SamPredictor
 from panoptix.inference.sam.settings import MANIFEST_KEY

@@ -9,9 +9,9 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from panoptix.core import edits
 from panoptix.core.categories import load_table
 from panoptix.core.document import Document
-from panoptix.gui.canvas import Canvas
-from panoptix.gui.editor import Editor
-from panoptix.gui.tools import TOOLS, Tool, register_tool
+from panoptix.gui.canvas.canvas import Canvas
+from panoptix.gui.tools.editor import Editor
+from panoptix.gui.tools.tools import TOOLS, Tool, register_tool
 
 
 @pytest.fixture

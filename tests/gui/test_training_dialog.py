@@ -12,7 +12,7 @@ import pytest
 
 from conftest import SAMPLES, configure_project
 from panoptix.core.project import ImageStatus
-from panoptix.gui.train_dialog import ImageCounts, TrainDialog, format_eta, held_out_summary
+from panoptix.gui.dialogs.train import ImageCounts, TrainDialog, format_eta, held_out_summary
 from panoptix.training.record import describe
 
 FAKE = Path(__file__).with_name("fake_train.py")

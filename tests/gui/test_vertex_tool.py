@@ -11,8 +11,8 @@ from panoptix.core import edits
 from panoptix.core.attributes import set_locked
 from panoptix.core.categories import load_table
 from panoptix.core.document import Document
-from panoptix.gui.canvas import Canvas
-from panoptix.gui.editor import Editor
+from panoptix.gui.canvas.canvas import Canvas
+from panoptix.gui.tools.editor import Editor
 
 
 @pytest.fixture

@@ -193,7 +193,7 @@ def test_the_threshold_note_is_cleared_on_the_next_image(qtbot, window):
 
 
 def test_one_segment_is_not_one_segments():
-    from panoptix.gui.worker import JobResult
+    from panoptix.gui.work.worker import JobResult
 
     doc = Document.blank(10, 10, CATEGORIES)
     edits.add_mask(doc, np.ones((3, 3), bool), CATEGORIES.find("car").id)
@@ -249,7 +249,7 @@ def test_right_click_menus_on_the_canvas_and_both_lists(qtbot, window):
 # -- defect 7 ---------------------------------------------------------------------------------
 def test_background_progress_counts_every_image_and_is_shown_in_full(
         qtbot, make_window, image_folder, tiny_model, monkeypatch):
-    from panoptix.gui.status import StatusBar
+    from panoptix.gui.panels.status import StatusBar
 
     shown: list[tuple[int, int, str, bool]] = []
     original = StatusBar.set_background

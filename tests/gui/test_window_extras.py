@@ -144,7 +144,7 @@ def test_recent_projects_most_recent_first_kept_between_runs_and_reopened(
 @pytest.fixture
 def requests(monkeypatch):  # noqa: ANN001, ANN201
     """The settings of every model request the window hands to the worker."""
-    from panoptix.gui.worker_client import WorkerClient
+    from panoptix.gui.work.worker_client import WorkerClient
 
     seen: list[InferenceSettings] = []
     monkeypatch.setattr(WorkerClient, "submit_view",

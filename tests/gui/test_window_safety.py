@@ -26,9 +26,9 @@ from panoptix.core import atomic
 from panoptix.core.annotation_file import read_record
 from panoptix.core.panoptic_png import read_panoptic_png
 from panoptix.core.project import ImageStatus, Project
-from panoptix.gui.session import AUTOSAVE_MAX_WAIT_MS
-from panoptix.gui.unsaved import Choice
-from panoptix.gui.worker import InferenceWorker
+from panoptix.gui.dialogs.unsaved import Choice
+from panoptix.gui.work.session import AUTOSAVE_MAX_WAIT_MS
+from panoptix.gui.work.worker import InferenceWorker
 from panoptix.inference.settings import InferenceSettings
 
 FAST_RETRY_MS = 100
@@ -249,7 +249,7 @@ QUIT_WHILE_READ_ONLY = textwrap.dedent("""
     from PySide6.QtCore import QPointF, QTimer, Qt
     from PySide6.QtTest import QTest
     from panoptix.gui.app import application, create_window
-    from panoptix.gui.unsaved import Choice
+    from panoptix.gui.dialogs.unsaved import Choice
 
     app = application()
     window = create_window(sys.argv[1])

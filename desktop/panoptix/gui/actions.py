@@ -15,7 +15,7 @@ import qtawesome as qta
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QWidget
 
-from panoptix.gui.tools import TOOLS
+from panoptix.gui.tools.tools import TOOLS
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from panoptix.core.project import (
 from panoptix.core.samples import copy_samples
 from panoptix.gui.main_window import MainWindow
 from panoptix.gui.prefs import APPLICATION, ORGANIZATION
-from panoptix.gui.session import SETTINGS_KEY
+from panoptix.gui.work.session import SETTINGS_KEY
 from panoptix.inference.demo_model import DEMO_SPEC
 from panoptix.inference.settings import InferenceSettings
 

@@ -15,13 +15,13 @@ from PySide6.QtWidgets import QDockWidget, QLineEdit, QMenu, QVBoxLayout, QWidge
 
 from panoptix.core.image_notes import ImageNote, ImageNotes
 from panoptix.core.stats import union_box
-from panoptix.gui.lock_controls import LockControls
-from panoptix.gui.minimap import Minimap
+from panoptix.gui.canvas.minimap import Minimap
+from panoptix.gui.dialogs.shortcuts import ShortcutsDialog
+from panoptix.gui.features.locks import LockControls
+from panoptix.gui.features.resume import Resume
+from panoptix.gui.keymap import apply_keymap, save_keymap, saved_keymap
 from panoptix.gui.panels.image_filter import FlagDelegate, ImageFilter
 from panoptix.gui.panels.notes_panel import NotesPanel
-from panoptix.gui.resume import Resume
-from panoptix.gui.shortcuts import apply_keymap, save_keymap, saved_keymap
-from panoptix.gui.shortcuts_dialog import ShortcutsDialog
 
 if TYPE_CHECKING:
     from panoptix.gui.main_window import MainWindow

@@ -29,29 +29,29 @@ from panoptix.core.document import Document
 from panoptix.core.edits import fuse_stuff
 from panoptix.gui.actions import Actions
 from panoptix.gui.adaptive_layout import AdaptiveLayout
-from panoptix.gui.assist import AssistController
-from panoptix.gui.canvas import Canvas
-from panoptix.gui.context_menus import ContextMenus
-from panoptix.gui.demo_offer import DemoOffer
-from panoptix.gui.dialogs import RelabelPopup, show_shortcuts
-from panoptix.gui.editor import MAX_BRUSH, MIN_BRUSH, Editor
-from panoptix.gui.export_dialog import ExportDialog
+from panoptix.gui.canvas.canvas import Canvas
+from panoptix.gui.dialogs.export import ExportDialog
+from panoptix.gui.dialogs.model_settings import SettingsDialog
+from panoptix.gui.dialogs.relabel import RelabelPopup, show_shortcuts
+from panoptix.gui.dialogs.unsaved import Ask, ask_with_dialog, settle_unsaved, shut_down
 from panoptix.gui.extras import Extras
+from panoptix.gui.features.assist import AssistController
+from panoptix.gui.features.context_menus import ContextMenus
+from panoptix.gui.features.demo_offer import DemoOffer
+from panoptix.gui.features.read_only import MESSAGE as READ_ONLY_MESSAGE
+from panoptix.gui.features.read_only import ReadOnlyMode
+from panoptix.gui.features.segment_anything import SamController
+from panoptix.gui.features.training import TrainingController
+from panoptix.gui.features.view import ViewControls
 from panoptix.gui.panels.category_picker import CategoryPanel
 from panoptix.gui.panels.image_list import ImageList
 from panoptix.gui.panels.segment_list import SegmentList
+from panoptix.gui.panels.status import StatusBar
+from panoptix.gui.panels.threshold_panel import ThresholdPanel
 from panoptix.gui.prefs import Prefs
-from panoptix.gui.read_only import MESSAGE as READ_ONLY_MESSAGE
-from panoptix.gui.read_only import ReadOnlyMode
-from panoptix.gui.sam_controller import SamController
-from panoptix.gui.session import Session
-from panoptix.gui.settings_dialog import SettingsDialog
-from panoptix.gui.status import StatusBar
-from panoptix.gui.threshold_panel import ThresholdPanel
-from panoptix.gui.training import TrainingController
-from panoptix.gui.unsaved import Ask, ask_with_dialog, settle_unsaved, shut_down
-from panoptix.gui.view_controls import ViewControls
-from panoptix.gui.worker_client import WorkerClient
+from panoptix.gui.tools.editor import MAX_BRUSH, MIN_BRUSH, Editor
+from panoptix.gui.work.session import Session
+from panoptix.gui.work.worker_client import WorkerClient
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 REVIEW_SORTS = {"review_sort": "review/segments_least_confident_first",

@@ -1,1 +1,2 @@
-"""Dock panels: the image list, the segment list and the category picker."""
+"""Dock panels: the image list, the segment list, the category picker and visibility column,
+image notes, thresholds and the status bar."""

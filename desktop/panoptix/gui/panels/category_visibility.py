@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QMouseEvent
 from PySide6.QtWidgets import QHeaderView, QMenu, QTreeWidgetItem
 
 from panoptix.gui.panels.category_picker import ID_ROLE, CategoryPicker
-from panoptix.gui.visibility import CategoryVisibility
+from panoptix.gui.panels.visibility import CategoryVisibility
 
 HIDDEN_TEXT = QColor(150, 150, 150)
 

@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from panoptix.core.categories import CategorySet
 from panoptix.core.document import Document
 from panoptix.core.messages import plural
-from panoptix.gui.sam_jobs import SamEmbedJob
+from panoptix.gui.work.sam_jobs import SamEmbedJob
 from panoptix.inference.model_files import ModelUnavailableError
 
 if TYPE_CHECKING:

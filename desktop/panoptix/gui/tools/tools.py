@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem
 
 from panoptix.core import edits
 from panoptix.core.document import Document
-from panoptix.gui.canvas import Canvas, PointerEvent
+from panoptix.gui.canvas.canvas import Canvas, PointerEvent
 
 CLOSE_DISTANCE_PX = 8
 """A polygon closes when a click lands this many screen pixels from its first point."""

@@ -1,4 +1,4 @@
-"""The model's half of :class:`panoptix.gui.session.Session`: asking the worker for the
+"""The model's half of :class:`panoptix.gui.work.session.Session`: asking the worker for the
 image in view and for the rest of the folder, and what a result may replace.
 
 Model results never replace work: a result for the image in view replaces its document
@@ -12,7 +12,7 @@ from __future__ import annotations
 from panoptix.core.atomic import StoreError
 from panoptix.core.keep_locked import keep_locked
 from panoptix.core.project import ImageStatus
-from panoptix.gui.worker import Job, JobResult
+from panoptix.gui.work.worker import Job, JobResult
 from panoptix.inference.pipeline import save_document
 from panoptix.inference.settings import InferenceSettings
 

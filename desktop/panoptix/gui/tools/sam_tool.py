@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 from panoptix.core import edits
 from panoptix.core.document import Document
 from panoptix.core.stats import Box
-from panoptix.gui.canvas import PointerEvent
-from panoptix.gui.proposal_tool import outline_path
-from panoptix.gui.tools import Tool, ToolHost, register_tool, single_selected
+from panoptix.gui.canvas.canvas import PointerEvent
+from panoptix.gui.tools.proposal_tool import outline_path
+from panoptix.gui.tools.tools import Tool, ToolHost, register_tool, single_selected
 from panoptix.inference.sam.predictor import MaskCandidate, Prediction
 from panoptix.inference.sam.prompts import Prompts
 

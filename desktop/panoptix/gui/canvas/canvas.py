@@ -35,8 +35,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
 from panoptix.core.document import Document
-from panoptix.gui.overlay import OverlayItem, OverlayRenderer
-from panoptix.gui.photo import DisplayPreparer, PhotoItem, make_photo
+from panoptix.gui.canvas.overlay import OverlayItem, OverlayRenderer
+from panoptix.gui.canvas.photo import DisplayPreparer, PhotoItem, make_photo
 
 MIN_SCALE, MAX_SCALE = 0.02, 64.0
 WHEEL_STEP = 1.2

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from panoptix.gui.shortcuts import PRESET_TITLES, Keymap, all_specs, conflicts, normalized, preset
+from panoptix.gui.keymap import PRESET_TITLES, Keymap, all_specs, conflicts, normalized, preset
 
 SLOTS = 2
 """Shortcuts per command: a main one and an alternative."""

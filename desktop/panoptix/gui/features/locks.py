@@ -13,7 +13,7 @@ from panoptix.core.atomic import StoreError
 from panoptix.core.attributes import set_crowd, set_locked
 from panoptix.core.document import Document
 from panoptix.core.project import Project
-from panoptix.gui.editor import Editor
+from panoptix.gui.tools.editor import Editor
 
 LOCKED_CATEGORIES_SETTING = "locked_categories"
 

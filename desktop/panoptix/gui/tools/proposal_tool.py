@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from panoptix.core.document import Document
-from panoptix.gui.canvas import PointerEvent
-from panoptix.gui.tools import Tool, ToolHost, register_tool
+from panoptix.gui.canvas.canvas import PointerEvent
+from panoptix.gui.tools.tools import Tool, ToolHost, register_tool
 from panoptix.inference.assist import AssistContext, Candidate, Guess
 from panoptix.inference.proposals import Box, accept_proposal
 

@@ -32,12 +32,12 @@ from panoptix.core.messages import plural
 from panoptix.core.project import ImageStatus
 from panoptix.core.refine import apply_refine, refine_patch
 from panoptix.core.review import review_order, step_review
-from panoptix.gui.dialogs import RelabelPopup, Suggest
-from panoptix.gui.editor import Editor
-from panoptix.gui.proposal_tool import ProposalTool
-from panoptix.gui.session import Session
-from panoptix.gui.tools import single_selected
-from panoptix.gui.worker import JobResult, error_message
+from panoptix.gui.dialogs.relabel import RelabelPopup, Suggest
+from panoptix.gui.tools.editor import Editor
+from panoptix.gui.tools.proposal_tool import ProposalTool
+from panoptix.gui.tools.tools import single_selected
+from panoptix.gui.work.session import Session
+from panoptix.gui.work.worker import JobResult, error_message
 from panoptix.inference.assist import AssistContext, Guess, postprocess_document
 from panoptix.inference.proposals import proposal_floor
 from panoptix.inference.settings import InferenceSettings

@@ -12,8 +12,8 @@ from enum import Enum
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from panoptix.gui.session import Session
-from panoptix.gui.worker import error_message
+from panoptix.gui.work.session import Session
+from panoptix.gui.work.worker import error_message
 
 SHOWN = 8
 """Lines of what could not be saved listed in the question; the rest are counted."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer
 
 from panoptix.gui.panels.category_visibility import VisibilityColumn
-from panoptix.gui.visibility import CategoryVisibility, load_from, save_to
+from panoptix.gui.panels.visibility import CategoryVisibility, load_from, save_to
 
 if TYPE_CHECKING:
     from panoptix.gui.main_window import MainWindow

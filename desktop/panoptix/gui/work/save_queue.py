@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from panoptix.core.annotation_file import DocumentSnapshot
 from panoptix.core.project import ImageStatus, Project
-from panoptix.gui.worker import error_message
+from panoptix.gui.work.worker import error_message
 
 RETRY_MS = 5000
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer
 
 from panoptix.core.project import Project
-from panoptix.gui.canvas import Canvas
+from panoptix.gui.canvas.canvas import Canvas
 from panoptix.gui.prefs import Prefs
-from panoptix.gui.session import Session
+from panoptix.gui.work.session import Session
 
 PREFIX = "resume/"
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from panoptix.core import edits
 from panoptix.core.document import Document
-from panoptix.gui.canvas import PointerEvent
+from panoptix.gui.canvas.canvas import PointerEvent
 from panoptix.gui.panels.category_visibility import visibility_actions
 from panoptix.gui.panels.image_list import KEY_ROLE, PATH_ROLE
 

@@ -1,6 +1,6 @@
 """The window's side of training: the dialog, using its model, and which model is in use.
 
-Training runs in its own process (see :mod:`panoptix.gui.train_dialog`); here the window
+Training runs in its own process (see :mod:`panoptix.gui.dialogs.train`); here the window
 opens the dialog on the open project, makes a trained model the project's model when
 asked, pre-segments again the images nobody edited (never an edited or done one: the
 background jobs save only over NEW or PRESEGMENTED, and the image in view only while it
@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from panoptix.core.project import ImageStatus
-from panoptix.gui.demo_offer import demo_origin
-from panoptix.gui.train_dialog import ImageCounts, TrainDialog
-from panoptix.gui.train_process import Command
+from panoptix.gui.dialogs.train import ImageCounts, TrainDialog
+from panoptix.gui.features.demo_offer import demo_origin
+from panoptix.gui.work.train_process import Command
 from panoptix.inference.loading import is_local_spec
 from panoptix.training.progress import train_command
 from panoptix.training.record import describe

@@ -13,7 +13,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from panoptix.gui.canvas import Canvas
+from panoptix.gui.canvas.canvas import Canvas
 
 THUMBNAIL_SIDE = 320
 VIEW_COLOR = QColor("#ff4081")

@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from panoptix.gui.sam_jobs import SamEmbedded, SamEmbedJob
-from panoptix.gui.worker import InferenceWorker, Job, JobResult
+from panoptix.gui.work.sam_jobs import SamEmbedded, SamEmbedJob
+from panoptix.gui.work.worker import InferenceWorker, Job, JobResult
 
 
 class WorkerClient(QObject):

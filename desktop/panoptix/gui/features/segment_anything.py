@@ -25,14 +25,14 @@ from PySide6.QtWidgets import QWidget
 from panoptix.core.atomic import StoreError
 from panoptix.core.document import Document
 from panoptix.core.stats import Box
-from panoptix.gui.assist import AssistController
-from panoptix.gui.editor import Editor
-from panoptix.gui.sam_jobs import SamEmbedded, SamEmbedJob
-from panoptix.gui.sam_settings_dialog import SamSettingsDialog
-from panoptix.gui.sam_tool import SamTool, Suggestion
-from panoptix.gui.session import Session
-from panoptix.gui.worker import error_message
-from panoptix.gui.worker_client import WorkerClient
+from panoptix.gui.dialogs.sam_settings import SamSettingsDialog
+from panoptix.gui.features.assist import AssistController
+from panoptix.gui.tools.editor import Editor
+from panoptix.gui.tools.sam_tool import SamTool, Suggestion
+from panoptix.gui.work.sam_jobs import SamEmbedded, SamEmbedJob
+from panoptix.gui.work.session import Session
+from panoptix.gui.work.worker import error_message
+from panoptix.gui.work.worker_client import WorkerClient
 from panoptix.inference.sam.cache import embedding_path
 from panoptix.inference.sam.engine import SamEngine
 from panoptix.inference.sam.predictor import SamError

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from panoptix.core.outline import bounds
 from panoptix.core.vertex_edit import VertexEdit
-from panoptix.gui.canvas import PointerEvent
-from panoptix.gui.tools import Tool, ToolHost, register_tool, single_selected
+from panoptix.gui.canvas.canvas import PointerEvent
+from panoptix.gui.tools.tools import Tool, ToolHost, register_tool, single_selected
 
 HANDLE_PX = 7
 """Handle size on screen; presses this close (in screen pixels) hit a vertex or an edge."""

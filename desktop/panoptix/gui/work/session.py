@@ -11,14 +11,14 @@ is dropped.
 Saving: each edit restarts a short autosave timer (never more than
 :data:`AUTOSAVE_MAX_WAIT_MS` after the first unsaved edit, so continuous editing is saved
 too); when it fires, the document is copied on this thread (``DocumentSnapshot.of``) and
-written on a saver thread (:mod:`panoptix.gui.save_queue`), so PNG encoding never stalls
+written on a saver thread (:mod:`panoptix.gui.work.save_queue`), so PNG encoding never stalls
 the window. A new model result for the image in view (a threshold re-run too) is saved the
 same way. Saves run one at a time, in order; ``flush`` waits for them. While a save is on
 its way, or after it failed, :meth:`Session.status` answers with the status it writes. A
 failed save stays pending and is retried; :meth:`Session.save` (Ctrl+S) retries at once.
 
 The model's half (asking for results, and what a result may replace) is
-:mod:`panoptix.gui.session_model`.
+:mod:`panoptix.gui.work.session_model`.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ from panoptix.core.atomic import StoreError
 from panoptix.core.document import Document
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
-from panoptix.gui.save_queue import SaveQueue, SaveRequest
-from panoptix.gui.session_model import ModelRequests
-from panoptix.gui.worker import JobResult, error_message
-from panoptix.gui.worker_client import WorkerClient
+from panoptix.gui.work.save_queue import SaveQueue, SaveRequest
+from panoptix.gui.work.session_model import ModelRequests
+from panoptix.gui.work.worker import JobResult, error_message
+from panoptix.gui.work.worker_client import WorkerClient
 from panoptix.inference.settings import InferenceSettings, SettingsError
 
 AUTOSAVE_DELAY_MS = 1000

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QWidget
 
-from panoptix.gui.model_field import ModelField
-from panoptix.gui.settings_form import SettingsForm, allow_pickle_box
+from panoptix.gui.dialogs.model_field import ModelField
+from panoptix.gui.dialogs.settings_form import SettingsForm, allow_pickle_box
 from panoptix.inference.sam.models import SAM_MODELS
 from panoptix.inference.sam.settings import SamSettings
 from panoptix.inference.settings import DEVICES

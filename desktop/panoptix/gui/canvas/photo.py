@@ -22,7 +22,7 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from panoptix.core.document import Document
-from panoptix.gui.overlay import Lut, OverlayStyle, build_lut, render_box
+from panoptix.gui.canvas.overlay import Lut, OverlayStyle, build_lut, render_box
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 from superqt import QLabeledDoubleSlider
 from superqt.utils import qdebounced
 
-from panoptix.gui.settings_dialog import THRESHOLDS
+from panoptix.gui.dialogs.model_settings import THRESHOLDS
 from panoptix.inference.settings import InferenceSettings
 
 DEBOUNCE_MS = 200

@@ -15,9 +15,9 @@ from PySide6.QtGui import QKeyEvent
 from panoptix.core import edits
 from panoptix.core.document import Document, DocumentError
 from panoptix.core.messages import plural
-from panoptix.gui.canvas import Canvas, PointerEvent
-from panoptix.gui.tools import TOOLS, Tool, single_selected
-from panoptix.gui.vertex_tool import VertexTool  # noqa: F401 - registers the tool
+from panoptix.gui.canvas.canvas import Canvas, PointerEvent
+from panoptix.gui.tools.tools import TOOLS, Tool, single_selected
+from panoptix.gui.tools.vertex_tool import VertexTool  # noqa: F401 - registers the tool
 
 MIN_BRUSH, MAX_BRUSH = 1, 400
 SPLIT_MIN_AREA = 5

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledDoubleSlider
 from superqt.utils import qdebounced
 
-from panoptix.gui.model_field import ModelField
-from panoptix.gui.settings_form import SettingsForm, allow_pickle_box
+from panoptix.gui.dialogs.model_field import ModelField
+from panoptix.gui.dialogs.settings_form import SettingsForm, allow_pickle_box
 from panoptix.inference.demo_model import DEMO_SCOPE, DEMO_SPEC, DEMO_TITLE
 from panoptix.inference.registry import MODELS
 from panoptix.inference.settings import DEVICES, InferenceSettings, SettingsError

@@ -1,6 +1,6 @@
 """Model ▸ Train on Done Images…: options, a live view of the run, and what to do after.
 
-The run itself is a separate ``panoptix train`` process (:mod:`panoptix.gui.train_process`);
+The run itself is a separate ``panoptix train`` process (:mod:`panoptix.gui.work.train_process`);
 this dialog builds its options, shows its progress (bar, loss and PQ plot, ETA), stops it
 (the checkpoint is kept; *Resume* continues), and once the model is written offers to
 make it the project's model and to pre-segment again the images nobody edited.
@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from panoptix.gui.train_plot import TrainingPlot
-from panoptix.gui.train_process import Command, TrainingProcess
+from panoptix.gui.dialogs.train_plot import TrainingPlot
+from panoptix.gui.work.train_process import Command, TrainingProcess
 from panoptix.inference.registry import MODELS
 from panoptix.inference.settings import DEVICES
 from panoptix.training.progress import train_command

@@ -1,0 +1,2 @@
+"""The window's dialogs: relabel, export, model and Segment Anything settings, shortcuts,
+training and unsaved work."""
