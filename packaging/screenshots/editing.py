@@ -79,12 +79,12 @@ def screen_points(window, points: dict) -> dict:  # noqa: ANN001
         point = canvas.viewport().mapToGlobal(canvas.mapFromScene(QPointF(x, y)))
         return [point.x(), point.y()]
 
-    notes = window.extras.notes
+    notes = window.notes.panel
     boxes = {flag: box.mapToGlobal(box.rect().center()) for flag, box in notes._boxes.items()}
     return {**{name: at(*point) for name, point in points.items()},
             "comment": _centre(notes.comment),
             "flags": {f: [p.x(), p.y()] for f, p in boxes.items()},
-            "filter": _centre(window.extras.image_filter)}
+            "filter": _centre(window.notes.image_filter)}
 
 
 def _centre(widget) -> list[int]:  # noqa: ANN001
@@ -130,7 +130,7 @@ def offscreen(window, folder: Path, points: dict) -> None:  # noqa: ANN001
     window.status.hover.setText(editor.describe(*points["person"]))
     window.segments.refresh()
     grab(window, folder / "locks.png")
-    notes = window.extras.notes
+    notes = window.notes.panel
     notes.set_flag("ambiguous", True)
     notes.comment.setPlainText("two people behind the parked car: one segment or two?")
     notes.save_comment()
@@ -139,8 +139,8 @@ def offscreen(window, folder: Path, points: dict) -> None:  # noqa: ANN001
     notes.set_flag("bad image", True)
     window.canvas.fit()
     grab(window, folder / "flags.png")
-    window.extras.customize_shortcuts()
-    dialog = window.extras.shortcuts_dialog
+    window.keymap.customize()
+    dialog = window.keymap.dialog
     dialog.presets.setCurrentIndex(dialog.presets.findData("cvat"))
     dialog.presets.activated.emit(dialog.presets.currentIndex())
     dialog.set_shortcut("merge", "F")

@@ -91,9 +91,9 @@ def test_crowd_toggle_is_undoable(qtbot, window):
 
 def test_segment_search_filters_by_category(qtbot, window):
     window.segments.refresh()
-    window.extras.segment_search.setText("CA")
+    window.segment_search.setText("CA")
     assert window.segments.proxy.rowCount() == 1
-    window.extras.segment_search.clear()
+    window.segment_search.clear()
     assert window.segments.proxy.rowCount() == 2
 
 
@@ -109,7 +109,7 @@ def test_zoom_to_selection_fills_the_view_with_the_segment(qtbot, window):
 
 
 def test_the_overview_follows_the_view_and_moves_it(qtbot, window):
-    canvas, minimap = window.canvas, window.extras.minimap
+    canvas, minimap = window.canvas, window.minimap
     minimap.resize(200, 150)
     canvas.zoom_by(6)
     seen = minimap.visible_rect()
@@ -125,7 +125,7 @@ def test_the_overview_follows_the_view_and_moves_it(qtbot, window):
 
 def test_flags_and_comments_are_saved_filter_the_list_and_survive_reopen(
         qtbot, make_window, window, image_folder):
-    notes = window.extras.notes
+    notes = window.notes.panel
     current = window.session.key
     notes.set_flag("ambiguous", True)
     notes.comment.setPlainText("two people, one box")
@@ -134,23 +134,23 @@ def test_flags_and_comments_are_saved_filter_the_list_and_survive_reopen(
     assert saved["images"][current] == {"flags": ["ambiguous"],
                                         "comment": "two people, one box"}
     assert window.images.note_of(current) == (("ambiguous",), "two people, one box")
-    window.extras.image_filter.choose("flag:ambiguous")
+    window.notes.image_filter.choose("flag:ambiguous")
     assert window.images.keys() == [current]
-    window.extras.image_filter.choose("all")
+    window.notes.image_filter.choose("all")
     assert window.images.keys() == NAMES
     window.close()
     again = quiet_window(make_window)
     open_folder(qtbot, again, image_folder)
-    again.extras.image_filter.choose("commented")
+    again.notes.image_filter.choose("commented")
     assert again.images.keys() == [current]
-    again.extras.image_filter.choose("status:edited")  # its segments were saved
+    again.notes.image_filter.choose("status:edited")  # its segments were saved
     assert again.images.keys() == [current]
 
 
 def test_shortcut_presets_conflicts_and_saved_changes(qtbot, make_window, window):
     assert conflicts(preset("labelme")) == {} and conflicts(preset("cvat")) == {}
-    window.extras.customize_shortcuts()
-    dialog = window.extras.shortcuts_dialog
+    window.keymap.customize()
+    dialog = window.keymap.dialog
     dialog.presets.setCurrentIndex(dialog.presets.findData("cvat"))
     dialog.presets.activated.emit(dialog.presets.currentIndex())
     assert dialog.keymap()["next"] == ("F",)

@@ -145,6 +145,31 @@ def tooltip(spec: ActionSpec) -> str:
     return f"<b>{text}</b>" + (f" ({keys})" if keys else "") + (f"<br>{detail}" if detail else "")
 
 
+MENUS: dict[str, list[str | None]] = {
+    "&File": ["open_folder", "open_images", None, "recent", None, "save", "export", None,
+              "quit"],
+    "&Edit": ["undo", "redo", None, "select_all", "deselect", None, "merge", "split",
+              "relabel", "delete", "new_segment", "refine_edge", None, "protect",
+              "split_min_area"],
+    "&Tools": ["tools", None, "brush_bigger", "brush_smaller"],
+    "&View": ["fit", "actual", "zoom_in", "zoom_out", None, "overlay", "boundaries",
+              "unlabeled", "instances", "show_all_categories", None, "docks"],
+    "&Image": ["next", "previous", "done", None, "rerun", "presegment", "cancel_background"],
+    "&Review": ["review_sort", "review_images_sort", None, "review_next", "review_previous"],
+    "&Model": ["model_settings", "train", "sam_settings"],
+    "&Help": ["shortcuts"],
+}
+"""The menu bar: None a separator, "tools" every tool, "recent" and "docks" filled in by
+the window."""
+FEATURE_MENU_ITEMS = {"&Edit": ["lock", "lock_category", "crowd"], "&View": ["zoom_selection"],
+                      "&Help": ["customize_shortcuts"]}
+"""Entries of the features wired after the menus are built: each menu's last group."""
+MAIN_TOOLBAR: tuple[str | None, ...] = (
+    "open_folder", "export", None, "undo", "redo", None, "tools", None, "merge", "split",
+    "relabel", "delete", "refine_edge", None, "review_previous", "review_next", None,
+    "previous", "next", "done", "rerun")
+
+
 class Actions:
     """Builds the QActions on ``parent``; ``actions[name]`` looks one up."""
 

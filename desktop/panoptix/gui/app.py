@@ -87,7 +87,7 @@ def create_window(path: str | None = None, model: str | None = None,
     target = path
     if target is None:
         samples = sample_folder()
-        window.extras.resume.first_open_on(default_project_folder(samples), FIRST_SAMPLE)
+        window.resume.first_open_on(default_project_folder(samples), FIRST_SAMPLE)
         target = str(samples)
     QTimer.singleShot(0, lambda: window.open_path(target, model, device))
     return window

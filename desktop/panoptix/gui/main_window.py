@@ -1,8 +1,9 @@
 """The main window: puts the canvas, panels, actions and status bar together and wires them.
 
-Behaviour lives elsewhere: editing in ``editor.py`` and ``tools.py``, the project and the
-model requests in ``session.py``, the worker thread in ``worker_client.py``, model-assisted
-editing (proposals, guesses, thresholds, review, refine) in ``assist.py``.
+Behaviour lives elsewhere: editing in ``tools/`` (the editor and its tools), the project and
+the model requests in ``work/session.py``, the worker thread in ``work/worker_client.py``,
+each feature in a controller of ``features/`` given the few collaborators it uses
+(model-assisted editing in ``features/assist.py``, locks, notes, view, training...).
 """
 
 from __future__ import annotations
@@ -16,31 +17,37 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QSlider,
     QSpinBox,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
 from panoptix.core.atomic import StoreError
 from panoptix.core.document import Document
 from panoptix.core.edits import fuse_stuff
-from panoptix.gui.actions import Actions
+from panoptix.gui.actions import FEATURE_MENU_ITEMS, MAIN_TOOLBAR, MENUS, Actions
 from panoptix.gui.adaptive_layout import AdaptiveLayout
 from panoptix.gui.canvas.canvas import Canvas
+from panoptix.gui.canvas.minimap import Minimap
 from panoptix.gui.dialogs.export import ExportDialog
 from panoptix.gui.dialogs.model_settings import SettingsDialog
 from panoptix.gui.dialogs.relabel import RelabelPopup, show_shortcuts
 from panoptix.gui.dialogs.unsaved import Ask, ask_with_dialog, settle_unsaved, shut_down
-from panoptix.gui.extras import Extras
 from panoptix.gui.features.assist import AssistController
 from panoptix.gui.features.context_menus import ContextMenus
 from panoptix.gui.features.demo_offer import DemoOffer
+from panoptix.gui.features.locks import LockControls
+from panoptix.gui.features.notes import ImageNotesControls
 from panoptix.gui.features.read_only import MESSAGE as READ_ONLY_MESSAGE
 from panoptix.gui.features.read_only import ReadOnlyMode
+from panoptix.gui.features.resume import Resume
 from panoptix.gui.features.segment_anything import SamController
+from panoptix.gui.features.shortcuts import ShortcutControls
 from panoptix.gui.features.training import TrainingController
 from panoptix.gui.features.view import ViewControls
 from panoptix.gui.panels.category_picker import CategoryPanel
@@ -78,15 +85,17 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self._dock("Images", self.images, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Thresholds", self.thresholds, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Segments", self.segments, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.segments_dock = self._dock("Segments", self.segments,
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Categories", self.categories, Qt.DockWidgetArea.RightDockWidgetArea)
         self.assist = AssistController(self.session, self.editor, self, self)
-        self.training = TrainingController(self)
+        self.training = TrainingController(self.session, self.thresholds, self.status, self)
         self.session.prepare_display = self.canvas.preparer
-        self.view = ViewControls(self)
+        self.view = ViewControls(self.session, self.editor, self.canvas, self.segments,
+                                 self.categories.picker, self.status, self)
         self.sam = SamController(self.session, self.editor, self.client, self.assist,
                                  self.images.keys, self)
-        self.demo_offer = DemoOffer(self)
+        self.demo_offer = DemoOffer(self.session, self.client, self.status, self)
         self.actions = Actions(self, self._handlers())
         self.read_only = ReadOnlyMode(self.actions, self.status,
                                       [self.thresholds, self.categories])
@@ -98,17 +107,19 @@ class MainWindow(QMainWindow):
         self.export_dialog: ExportDialog | None = None
         self._build_menus()
         self._build_toolbars()
-        self.context_menus = ContextMenus(self)
+        self.context_menus = ContextMenus(self.session, self.editor, self.canvas,
+                                          self.segments, self.images, self.actions,
+                                          self.view.visibility)
         self.adaptive = AdaptiveLayout(self, QSize(1400, 900))
         self._connect()
-        self.extras = Extras(self)  # locks, notes, overview, shortcuts, resume...
+        self._build_features()
         self._restore_prefs()
         self._enable_for_document(None)
 
     # -- construction -----------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
@@ -153,27 +164,13 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         a = self.actions
-        menus = {
-            "&File": ["open_folder", "open_images", None, "recent", None, "save", "export",
-                      None, "quit"],
-            "&Edit": ["undo", "redo", None, "select_all", "deselect", None, "merge", "split",
-                      "relabel", "delete", "new_segment", "refine_edge", None, "protect",
-                      "split_min_area"],
-            "&Tools": [*(f"tool:{n}" for n in self.editor.tools), None, "brush_bigger",
-                       "brush_smaller"],
-            "&View": ["fit", "actual", "zoom_in", "zoom_out", None, "overlay", "boundaries",
-                      "unlabeled", "instances", "show_all_categories", None, "docks"],
-            "&Image": ["next", "previous", "done", None, "rerun", "presegment",
-                       "cancel_background"],
-            "&Review": ["review_sort", "review_images_sort", None, "review_next",
-                        "review_previous"],
-            "&Model": ["model_settings", "train", "sam_settings"],
-            "&Help": ["shortcuts"],
-        }
-        for title, names in menus.items():
+        for title, names in MENUS.items():
             menu = self.menuBar().addMenu(title)
             for name in names:
-                if name is None:
+                if name == "tools":
+                    for tool in self.editor.tools:
+                        menu.addAction(a[f"tool:{tool}"])
+                elif name is None:
                     menu.addSeparator()
                 elif name == "recent":
                     self.recent_menu = menu.addMenu("Open &Recent")
@@ -188,11 +185,11 @@ class MainWindow(QMainWindow):
         a = self.actions
         main = QToolBar("Main", self)
         main.setObjectName("toolbar_main")
-        for name in ("open_folder", "export", None, "undo", "redo", None,
-                     *(f"tool:{n}" for n in self.editor.tools), None, "merge", "split",
-                     "relabel", "delete", "refine_edge", None, "review_previous",
-                     "review_next", None, "previous", "next", "done", "rerun"):
-            if name is None:
+        for name in MAIN_TOOLBAR:
+            if name == "tools":
+                for tool in self.editor.tools:
+                    main.addAction(a[f"tool:{tool}"])
+            elif name is None:
                 main.addSeparator()
             else:
                 main.addAction(a[name])
@@ -251,8 +248,42 @@ class MainWindow(QMainWindow):
         self.client.busy_changed.connect(lambda busy: busy or status.set_stage(""))
         self.client.model_status.connect(status.set_stage)
         self.client.model_ready.connect(self.training.show_model_in_use)
+        self.demo_offer.switched.connect(self.training.show_model_to_load)
+        self.view.hiding_changed.connect(self.actions["show_all_categories"].setEnabled)
         session.background_progress.connect(status.set_background)
         status.cancel.clicked.connect(self.client.cancel_background)
+
+    def _build_features(self) -> None:
+        """Locks and crowds, image notes, the overview, the segment search, shortcuts and
+        reopening where the user left off: wired after the window's own connections."""
+        self.locks = LockControls(self.editor, self)
+        self.locks.wire(self.actions, self.session)
+        self.locks.message.connect(self.status.message)
+        self.notes = ImageNotesControls(self.session, self.images, self.status, self)
+        self.minimap = Minimap(self.canvas)
+        self.session.image_opened.connect(lambda _k, image, _d: self.minimap.set_image(image))
+        self.segment_search = QLineEdit(placeholderText="Search segments by category…")
+        self.segment_search.setClearButtonEnabled(True)
+        self.segment_search.textChanged.connect(self.segments.proxy.setFilterFixedString)
+        self.actions["zoom_selection"].triggered.connect(self.view.zoom_to_selection)
+        self.resume = Resume(self.prefs, self.session, self.canvas, self)
+        self.keymap = ShortcutControls(self.prefs, self.actions, self.status, self)
+        holder = QWidget()
+        layout = QVBoxLayout(holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.segment_search)
+        layout.addWidget(self.segments)
+        self.segments_dock.setWidget(holder)
+        docks = [self._dock(title, widget, Qt.DockWidgetArea.LeftDockWidgetArea)
+                 for title, widget in (("Overview", self.minimap),
+                                       ("Image notes", self.notes.panel))]
+        menus = {a.text(): a.menu() for a in self.menuBar().actions()}
+        for title, names in FEATURE_MENU_ITEMS.items():
+            menus[title].addSeparator()
+            for name in names:
+                menus[title].addAction(self.actions[name])
+        for dock in docks:
+            menus["&View"].addAction(dock.toggleViewAction())
 
     def _restore_prefs(self) -> None:
         p, a = self.prefs, self.actions

@@ -19,17 +19,12 @@ from superqt.utils import qdebounced
 
 from panoptix.gui.dialogs.model_field import ModelField
 from panoptix.gui.dialogs.settings_form import SettingsForm, allow_pickle_box
+from panoptix.gui.panels.threshold_panel import THRESHOLDS
 from panoptix.inference.demo_model import DEMO_SCOPE, DEMO_SPEC, DEMO_TITLE
 from panoptix.inference.registry import MODELS
 from panoptix.inference.settings import DEVICES, InferenceSettings, SettingsError
 
 TASK_CHOICES = ("auto", "panoptic", "semantic", "instance")
-THRESHOLDS = (("threshold", "Score threshold",
-               "Queries whose class score is below this are dropped"),
-              ("mask_threshold", "Mask threshold",
-               "Mask probability above which a pixel belongs to a query"),
-              ("overlap_threshold", "Overlap threshold",
-               "A segment is kept only if this share of its mask stays visible"))
 
 
 class SettingsDialog(SettingsForm):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
@@ -18,12 +17,14 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from panoptix.core import edits
 from panoptix.core.document import Document
-from panoptix.gui.canvas.canvas import PointerEvent
+from panoptix.gui.actions import Actions
+from panoptix.gui.canvas.canvas import Canvas, PointerEvent
 from panoptix.gui.panels.category_visibility import visibility_actions
-from panoptix.gui.panels.image_list import KEY_ROLE, PATH_ROLE
-
-if TYPE_CHECKING:
-    from panoptix.gui.main_window import MainWindow
+from panoptix.gui.panels.image_list import KEY_ROLE, PATH_ROLE, ImageList
+from panoptix.gui.panels.segment_list import SegmentList
+from panoptix.gui.panels.visibility import CategoryVisibility
+from panoptix.gui.tools.editor import Editor
+from panoptix.gui.work.session import Session
 
 EDIT_ACTIONS = ("relabel", "merge", "split", "delete", "refine_edge")
 
@@ -31,14 +32,16 @@ EDIT_ACTIONS = ("relabel", "merge", "split", "delete", "refine_edge")
 class ContextMenus:
     """Builds each menu when asked for it; ``last`` is the menu shown last (for tests)."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(self, session: Session, editor: Editor, canvas: Canvas, segments: SegmentList,
+                 images: ImageList, actions: Actions, visibility: CategoryVisibility) -> None:
+        self.session, self.editor, self.canvas = session, editor, canvas
+        self.segments, self.images, self.actions = segments, images, actions
+        self.visibility = visibility
         self.last: QMenu | None = None
-        window.canvas.context_requested.connect(self.canvas_menu)
-        segments = window.segments
+        canvas.context_requested.connect(self.canvas_menu)
         segments.setContextMenuPolicy(segments.contextMenuPolicy().CustomContextMenu)
         segments.customContextMenuRequested.connect(self.segment_menu)
-        images = window.images.list
+        images = images.list
         images.setContextMenuPolicy(images.contextMenuPolicy().CustomContextMenu)
         images.customContextMenuRequested.connect(self.image_menu)
 
@@ -53,13 +56,13 @@ class ContextMenus:
             if name is None:
                 menu.addSeparator()
             else:
-                menu.addAction(self.window.actions[name])
+                menu.addAction(self.actions[name])
 
     def _title(self, menu: QMenu, text: str) -> None:
         menu.addSection(text)
 
     def _segment_entries(self, menu: QMenu, doc: Document, segment_id: int) -> None:
-        editor = self.window.editor
+        editor = self.editor
         segment = doc.segments[segment_id]
         name = editor.category_name(segment.category_id) or f"category {segment.category_id}"
         selected = len(doc.selection)
@@ -67,7 +70,7 @@ class ContextMenus:
                     if selected <= 1 else f"{selected} segments selected")
         self._add(menu, *EDIT_ACTIONS)
         menu.addSeparator()
-        visibility_actions(menu, self.window.view.visibility, segment.category_id, name)
+        visibility_actions(menu, self.visibility, segment.category_id, name)
 
     @staticmethod
     def _show(menu: QMenu, at: QPoint) -> None:
@@ -75,8 +78,8 @@ class ContextMenus:
 
     # -- the canvas ----------------------------------------------------------------------------
     def canvas_menu(self, event: PointerEvent, at: QPoint) -> None:
-        window, doc = self.window, self.window.editor.document
-        menu = self._menu(window.canvas)
+        doc = self.editor.document
+        menu = self._menu(self.canvas)
         if doc is None:
             self._add(menu, "open_folder", "open_images")
             self._show(menu, at)
@@ -89,11 +92,11 @@ class ContextMenus:
             self._segment_entries(menu, doc, segment_id)
         else:
             self._title(menu, f"unlabeled ({x}, {y})")
-            fill = menu.addAction(self.window.actions["tool:fill"].icon(),
+            fill = menu.addAction(self.actions["tool:fill"].icon(),
                                   self._fill_text(), lambda: self._fill(x, y))
-            fill.setEnabled(window.editor.category_id is not None
+            fill.setEnabled(self.editor.category_id is not None
                             and 0 <= x < doc.shape[1] and 0 <= y < doc.shape[0])
-            if not window.view.visibility.is_default:
+            if not self.visibility.is_default:
                 self._add(menu, "show_all_categories")
         menu.addSeparator()
         self._add(menu, "new_segment", "select_all", "deselect", None, "fit", "zoom_in",
@@ -101,11 +104,11 @@ class ContextMenus:
         self._show(menu, at)
 
     def _fill_text(self) -> str:
-        name = self.window.editor.category_name()
+        name = self.editor.category_name()
         return f"Fill this unlabeled region as {name}" if name else "Fill (choose a category)"
 
     def _fill(self, x: int, y: int) -> None:
-        editor = self.window.editor
+        editor = self.editor
         doc, category_id = editor.document, editor.category_id
         if doc is not None and category_id is not None:
             filled = editor.run(edits.flood_fill, doc, x, y, category_id)
@@ -114,8 +117,7 @@ class ContextMenus:
 
     # -- the segment list --------------------------------------------------------------------
     def segment_menu(self, point: QPoint) -> None:
-        window, doc = self.window, self.window.editor.document
-        segments = window.segments
+        doc, segments = self.editor.document, self.segments
         if doc is None:
             return
         segment_id = segments.segment_at(point)
@@ -126,14 +128,13 @@ class ContextMenus:
             self._segment_entries(menu, doc, segment_id)
             menu.addSeparator()
         self._add(menu, "select_all", "deselect")
-        if not window.view.visibility.is_default:
+        if not self.visibility.is_default:
             self._add(menu, "show_all_categories")
         self._show(menu, segments.viewport().mapToGlobal(point))
 
     # -- the image list ------------------------------------------------------------------------
     def image_menu(self, point: QPoint) -> None:
-        window = self.window
-        images = window.images.list
+        images = self.images.list
         item = images.itemAt(point)
         menu = self._menu(images)
         if item is None:
@@ -142,9 +143,9 @@ class ContextMenus:
             return
         key, rel_path = item.data(KEY_ROLE), item.data(PATH_ROLE)
         self._title(menu, rel_path)
-        current = key == window.session.key
+        current = key == self.session.key
         if not current:
-            menu.addAction("Open", lambda: window.session.go_to(key))
+            menu.addAction("Open", lambda: self.session.go_to(key))
         else:
             self._add(menu, "done", "rerun", "save")
         menu.addSeparator()
@@ -154,7 +155,7 @@ class ContextMenus:
         self._show(menu, images.viewport().mapToGlobal(point))
 
     def _image_path(self, rel_path: str) -> Path:
-        project = self.window.session.project
+        project = self.session.project
         return (project.image_root if project is not None else Path()) / rel_path
 
     @staticmethod

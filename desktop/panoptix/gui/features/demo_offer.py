@@ -4,11 +4,12 @@ that says plainly what it can and cannot segment."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QToolButton
 
+from panoptix.gui.panels.status import StatusBar
+from panoptix.gui.work.session import Session
+from panoptix.gui.work.worker_client import WorkerClient
 from panoptix.inference.demo_model import (
     DEMO_SCOPE,
     DEMO_SPEC,
@@ -20,49 +21,50 @@ from panoptix.inference.demo_model import (
 )
 from panoptix.training.record import ModelOrigin
 
-if TYPE_CHECKING:
-    from panoptix.gui.main_window import MainWindow
-
 BUTTON_TEXT = "Use the demo model"
 
 
 class DemoOffer(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    switched = Signal()
+    """The session now uses the demo model (before its images are segmented again)."""
+
+    def __init__(self, session: Session, client: WorkerClient, status: StatusBar,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.status = session, status
         self.button = QToolButton(text=BUTTON_TEXT)
         self.button.setToolTip(f"Segment with the {DEMO_TITLE} until this project closes "
                                f"(the project keeps its own model): {DEMO_SCOPE}")
         self.button.setAutoRaise(False)
         self.button.hide()
-        window.status.addPermanentWidget(self.button)
+        status.addPermanentWidget(self.button)
         self.button.clicked.connect(self.accept)
-        window.client.model_unavailable.connect(self.offer)
-        window.session.project_opened.connect(lambda _project: self.button.hide())
+        client.model_unavailable.connect(self.offer)
+        session.project_opened.connect(lambda _project: self.button.hide())
 
     def offer(self, model: str, message: str) -> None:
         """``model`` could not be had: show the button and say why, and what the demo model
         is; not when it was the demo model, nor for a job queued before the session left
         that model, nor when the demo model is not installed."""
-        if is_demo(model) or model != self.window.session.settings.model \
+        if is_demo(model) or model != self.session.settings.model \
                 or not (demo_folder() / "config.json").is_file():
             return
         self.button.show()
-        self.window.status.model.setText("model: unavailable (see the message)")
-        self.window.status.error(f"model: {without_demo_offer(message)}; or click "
+        self.status.model.setText("model: unavailable (see the message)")
+        self.status.error(f"model: {without_demo_offer(message)}; or click "
                                  f"“{BUTTON_TEXT}” (bottom right): {DEMO_SCOPE}", stay=True)
 
     def accept(self) -> None:
         """Use the demo model until the project closes: segment the image in view if it
         has nothing yet, and queue the other new images."""
         self.button.hide()
-        session = self.window.session
+        session = self.session
         if session.project is None:
             return
         session.use_model_for_now(DEMO_SPEC)
-        self.window.training.show_model_to_load()
+        self.switched.emit()
         session.rerun_with_new_model()
-        self.window.status.message(f"using the {DEMO_TITLE} until this project closes: "
+        self.status.message(f"using the {DEMO_TITLE} until this project closes: "
                                    f"{DEMO_SCOPE}")
 
 

@@ -13,7 +13,9 @@ from panoptix.core.atomic import StoreError
 from panoptix.core.attributes import set_crowd, set_locked
 from panoptix.core.document import Document
 from panoptix.core.project import Project
+from panoptix.gui.actions import Actions
 from panoptix.gui.tools.editor import Editor
+from panoptix.gui.work.session import Session
 
 LOCKED_CATEGORIES_SETTING = "locked_categories"
 
@@ -32,6 +34,15 @@ class LockControls(QObject):
         super().__init__(parent)
         self.editor = editor
         self.project: Project | None = None
+
+    def wire(self, actions: Actions, session: Session) -> None:
+        """Connect the Lock, Lock Category and Crowd actions and follow the session."""
+        actions["lock"].triggered.connect(self.toggle_segment_lock)
+        actions["lock_category"].triggered.connect(self.toggle_category_lock)
+        actions["crowd"].triggered.connect(self.toggle_crowd)
+        session.project_opened.connect(self.set_project)
+        session.image_opened.connect(lambda _key, _image, doc: self.show_document(doc))
+        session.document_replaced.connect(self.show_document)
 
     def set_project(self, project: Project | None) -> None:
         self.project = project

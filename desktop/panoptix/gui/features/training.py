@@ -10,35 +10,37 @@ has no edits), and shows where the model in use came from.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QWidget
 
 from panoptix.core.project import ImageStatus
 from panoptix.gui.dialogs.train import ImageCounts, TrainDialog
 from panoptix.gui.features.demo_offer import demo_origin
+from panoptix.gui.panels.status import StatusBar
+from panoptix.gui.panels.threshold_panel import ThresholdPanel
+from panoptix.gui.work.session import Session
 from panoptix.gui.work.train_process import Command
 from panoptix.inference.loading import is_local_spec
 from panoptix.training.progress import train_command
 from panoptix.training.record import describe
-
-if TYPE_CHECKING:
-    from panoptix.gui.main_window import MainWindow
 
 STOP_WAIT_MS = 15_000
 """On closing the window: how long a run may take to save its checkpoint and exit."""
 
 
 class TrainingController(QObject):
-    def __init__(self, window: MainWindow, command: Command = train_command) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, session: Session, thresholds: ThresholdPanel, status: StatusBar,
+                 dialog_parent: QWidget, command: Command = train_command) -> None:
+        super().__init__(dialog_parent)
+        self.session, self.thresholds, self.status = session, thresholds, status
+        self.dialog_parent = dialog_parent
         self.command = command
         self.dialog: TrainDialog | None = None
-        window.session.project_opened.connect(lambda _project: self.show_model_to_load())
+        session.project_opened.connect(lambda _project: self.show_model_to_load())
 
     def counts(self) -> ImageCounts:
-        session = self.window.session
+        session = self.session
         entries = session.project.images if session.project is not None else []
         statuses = [session.status(entry.key) for entry in entries]
         return ImageCounts(statuses.count(ImageStatus.DONE), statuses.count(ImageStatus.EDITED),
@@ -46,35 +48,35 @@ class TrainingController(QObject):
                                for s in statuses))
 
     def show_dialog(self) -> None:
-        session = self.window.session
+        session = self.session
         if self.dialog is not None and (self.dialog.running or self.dialog.isVisible()):
             self.dialog.show()
             self.dialog.raise_()
             self.dialog.activateWindow()
             return
         if session.project is None:
-            self.window.status.error("open a project first: training learns from its "
+            self.status.error("open a project first: training learns from its "
                                      "images marked done")
             return
         session.flush()  # the training process reads the annotations from disk
         counts = self.counts()
         if counts.done == 0 and counts.edited == 0:
-            self.window.status.error("no image is marked done yet: correct a few images, "
+            self.status.error("no image is marked done yet: correct a few images, "
                                      "mark each done (Ctrl+Enter), then train")
             return
         self.dialog = TrainDialog(session.project.folder, session.settings.model, counts,
-                                  self.window, command=self.command)
+                                  self.dialog_parent, command=self.command)
         self.dialog.use_model.connect(self.use_model)
         self.dialog.show()
 
     def use_model(self, folder: str, presegment_again: bool) -> None:
         """Make ``folder`` the project's model; optionally pre-segment again every image
         that nobody edited, the one in view first."""
-        session, window = self.window.session, self.window
+        session = self.session
         settings = session.settings.with_changes(model=folder, task=None)
         session.set_settings(settings)
-        window.thresholds.show_settings(settings)
-        window.status.message(f"the project now uses {Path(folder).name}")
+        self.thresholds.show_settings(settings)
+        self.status.message(f"the project now uses {Path(folder).name}")
         self.show_model_to_load()
         if not presegment_again:
             return
@@ -85,12 +87,12 @@ class TrainingController(QObject):
 
     def show_model_to_load(self) -> None:
         """The project's model before the worker has loaded it."""
-        self._show_model(self.window.session.settings.model, "(loads when needed)")
+        self._show_model(self.session.settings.model, "(loads when needed)")
 
     def _show_model(self, model: str, where: str) -> None:
         origin = demo_origin(model) or describe(model, is_local_spec(model))
-        self.window.status.model.setText(f"model: {origin.text} {where}")
-        self.window.status.model.setToolTip(origin.details)
+        self.status.model.setText(f"model: {origin.text} {where}")
+        self.status.model.setToolTip(origin.details)
 
     def shutdown(self) -> None:
         """Closing the window stops a run: it saves a checkpoint (Resume continues it)."""

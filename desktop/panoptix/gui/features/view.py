@@ -1,5 +1,6 @@
 """The overlay's view options that are more than one toggle: which categories show (hide,
-show, solo) and colour by instance; glue between the panels, the canvas and the project.
+show, solo), colour by instance and zoom to the selection; glue between the panels, the
+canvas and the project.
 
 Category visibility is kept per project: each change goes into ``Project.settings`` at
 once (the session writes the manifest when the project closes), and the manifest is
@@ -9,33 +10,41 @@ time and a crash loses none of it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from PySide6.QtCore import QObject, QTimer
-
+from panoptix.core.stats import union_box
+from panoptix.gui.canvas.canvas import Canvas
+from panoptix.gui.panels.category_picker import CategoryPicker
 from panoptix.gui.panels.category_visibility import VisibilityColumn
+from panoptix.gui.panels.segment_list import SegmentList
+from panoptix.gui.panels.status import StatusBar
 from panoptix.gui.panels.visibility import CategoryVisibility, load_from, save_to
-
-if TYPE_CHECKING:
-    from panoptix.gui.main_window import MainWindow
+from panoptix.gui.tools.editor import Editor
+from panoptix.gui.work.session import Session
 
 SAVE_DELAY_MS = 500
 
 
 class ViewControls(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    hiding_changed = Signal(bool)
+    """True while some category is hidden or soloed (Show All Categories has work)."""
+
+    def __init__(self, session: Session, editor: Editor, canvas: Canvas,
+                 segments: SegmentList, picker: CategoryPicker, status: StatusBar,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.editor, self.canvas = session, editor, canvas
+        self.segments, self.status = segments, status
         self.visibility = CategoryVisibility(self)
-        self.column = VisibilityColumn(window.categories.picker, self.visibility)
+        self.column = VisibilityColumn(picker, self.visibility)
         self._save = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save.timeout.connect(self.save)
         self._restoring = False
         self.visibility.changed.connect(self._visibility_changed)
-        window.session.project_opened.connect(self._project_opened)
+        session.project_opened.connect(self._project_opened)
 
     def _category_ids(self) -> list[int]:
-        project = self.window.session.project
+        project = self.session.project
         return [c.id for c in project.categories] if project is not None else []
 
     def _project_opened(self, project: object) -> None:
@@ -48,14 +57,14 @@ class ViewControls(QObject):
 
     def _visibility_changed(self) -> None:
         hidden = self.visibility.not_drawn(self._category_ids())
-        self.window.canvas.set_style(hidden_categories=hidden)
-        self.window.segments.set_hidden_categories(hidden)
-        self.window.actions["show_all_categories"].setEnabled(not self.visibility.is_default)
-        project = self.window.session.project
+        self.canvas.set_style(hidden_categories=hidden)
+        self.segments.set_hidden_categories(hidden)
+        self.hiding_changed.emit(not self.visibility.is_default)
+        project = self.session.project
         if not self._restoring and project is not None:
             save_to(project.settings, self.visibility)
             names = {c.id: c.name for c in project.categories}
-            self.window.status.message(self.visibility.describe(names))
+            self.status.message(self.visibility.describe(names))
             self._save.start()
 
     def categories_changed(self) -> None:
@@ -64,13 +73,24 @@ class ViewControls(QObject):
 
     def save(self) -> None:
         """Write the project's manifest with the visibility in it."""
-        project = self.window.session.project
+        project = self.session.project
         if project is None:
             return
         try:
             project.save_manifest()
         except Exception as exc:  # noqa: BLE001 - a read-only project folder is a message
-            self.window.status.error(f"could not keep the category visibility: {exc}")
+            self.status.error(f"could not keep the category visibility: {exc}")
 
     def set_color_by_instance(self, on: bool) -> None:
-        self.window.canvas.set_style(color_by_instance=on)
+        self.canvas.set_style(color_by_instance=on)
+
+    def zoom_to_selection(self) -> None:
+        doc = self.editor.document
+        if doc is None or not doc.selection:
+            self.status.message("select segments to zoom to")
+            return
+        box = None
+        for segment_id in doc.selection:
+            box = union_box(box, doc.box(segment_id))
+        if box is not None:
+            self.canvas.zoom_to(box)

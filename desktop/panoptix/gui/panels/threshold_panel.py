@@ -12,11 +12,16 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 from superqt import QLabeledDoubleSlider
 from superqt.utils import qdebounced
 
-from panoptix.gui.dialogs.model_settings import THRESHOLDS
 from panoptix.inference.settings import InferenceSettings
 
 DEBOUNCE_MS = 200
 HINT = "Moving a slider post-processes this image again"
+THRESHOLDS = (("threshold", "Score threshold",
+               "Queries whose class score is below this are dropped"),
+              ("mask_threshold", "Mask threshold",
+               "Mask probability above which a pixel belongs to a query"),
+              ("overlap_threshold", "Overlap threshold",
+               "A segment is kept only if this share of its mask stays visible"))
 
 
 class ThresholdPanel(QWidget):
