@@ -41,6 +41,7 @@ from panoptix.gui.dialogs.unsaved import Ask, ask_with_dialog, settle_unsaved, s
 from panoptix.gui.features.assist import AssistController
 from panoptix.gui.features.context_menus import ContextMenus
 from panoptix.gui.features.demo_offer import DemoOffer
+from panoptix.gui.features.keyboard import KeyboardReturn
 from panoptix.gui.features.locks import LockControls
 from panoptix.gui.features.notes import ImageNotesControls
 from panoptix.gui.features.read_only import MESSAGE as READ_ONLY_MESSAGE
@@ -268,6 +269,7 @@ class MainWindow(QMainWindow):
         self.actions["zoom_selection"].triggered.connect(self.view.zoom_to_selection)
         self.resume = Resume(self.prefs, self.session, self.canvas, self)
         self.keymap = ShortcutControls(self.prefs, self.actions, self.status, self)
+        self.keyboard = KeyboardReturn(self, self.canvas)
         holder = QWidget()
         layout = QVBoxLayout(holder)
         layout.setContentsMargins(0, 0, 0, 0)

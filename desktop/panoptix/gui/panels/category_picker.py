@@ -7,7 +7,8 @@ the first five suggestions while the filter is empty.
 
 In the panel (``follows_highlight``) the highlighted row *is* the current category: moving
 the highlight with the arrow keys chooses, so what is shown is always what the brush
-paints with. Enter in the filter chooses the first match, clears the filter and hands the
+paints with. Enter in the filter chooses the best match (the exact name, then a prefix,
+then a substring), clears the filter and hands the
 keyboard back (``leave_requested``), as does Esc; letters typed in the list go to the
 filter instead of silently jumping between rows.
 """
@@ -92,7 +93,7 @@ class CategoryPicker(QWidget):
         layout.addWidget(self.tree)
         self.categories: CategorySet | None = None
         self.filter.textChanged.connect(self._apply_filter)
-        self.filter.returnPressed.connect(self.choose_first_visible)
+        self.filter.returnPressed.connect(self.choose_best_match)
         self.tree.itemClicked.connect(self._clicked)
         self.tree.itemActivated.connect(self._clicked)
         self.tree.currentItemChanged.connect(self._highlighted)
@@ -158,10 +159,24 @@ class CategoryPicker(QWidget):
     def visible_ids(self) -> list[int]:
         return [item.data(0, ID_ROLE) for item in self._entries() if not item.isHidden()]
 
-    def choose_first_visible(self) -> None:
-        visible = self.visible_ids()
-        if visible:
-            self.category_chosen.emit(visible[0])
+    def best_match(self) -> int | None:
+        """The category Enter picks: the exact name (whatever the case) first, then one
+        that starts with what was typed, then the first that contains it."""
+        wanted = normalize_name(self.filter.text())
+        shown = [item for item in self._entries() if not item.isHidden()]
+        if not shown:
+            return None
+
+        def rank(item: QTreeWidgetItem) -> int:
+            name = normalize_name(item.text(0))
+            return 0 if name == wanted else 1 if name.startswith(wanted) else 2
+
+        return int(min(shown, key=rank).data(0, ID_ROLE))  # min keeps the list's order
+
+    def choose_best_match(self) -> None:
+        best = self.best_match()
+        if best is not None:
+            self.category_chosen.emit(best)
         if self.follows_highlight:
             self.filter.clear()
             self.leave_requested.emit()
