@@ -297,6 +297,14 @@ class Canvas(QGraphicsView):
         self.scene().addItem(item)
 
     # -- events -------------------------------------------------------------------------
+    def pointer_pixel(self) -> tuple[int, int] | None:
+        """The image pixel under the mouse pointer now; None when it is off the canvas."""
+        at = self.viewport().mapFromGlobal(QCursor.pos())
+        if not self.viewport().rect().contains(at):
+            return None
+        point = self.scene_point(QPointF(at))
+        return int(np.floor(point.x())), int(np.floor(point.y()))
+
     def scene_point(self, view_point: QPointF) -> QPointF:
         """The exact (sub-pixel) scene point at a view point."""
         return self.viewportTransform().inverted()[0].map(view_point)

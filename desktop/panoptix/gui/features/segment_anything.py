@@ -256,9 +256,9 @@ class SamController(QObject):
             self._failed_keys.add(key)
             self.error.emit(f"Segment Anything: {message}")
         else:
-            self._failure = message
+            self._failure = with_download_advice(message, self.settings.model)
             self.client.drop_sam()
-            self.error.emit(f"Segment Anything is unavailable: {message}")
+            self.error.emit(f"Segment Anything is unavailable: {self._failure}")
         self._wanted = None
 
     def _announce(self) -> None:
@@ -332,3 +332,15 @@ class SamController(QObject):
     def pick_category(self, suggestions: list[Suggestion],
                       chosen: Callable[[int], None]) -> None:
         self.assist.pick_category(suggestions, chosen)  # type: ignore[arg-type]
+
+
+NOT_CACHED = "is not in the local cache"
+"""How the hub's loader says a model cannot be had without a network."""
+
+
+def with_download_advice(message: str, spec: str) -> str:
+    """A model that cannot be had offline: what to do about it, from this window."""
+    if NOT_CACHED not in message:
+        return message
+    return (f"{message}. On a machine with a network run `hf download {spec} --local-dir "
+            "DIR`, bring DIR here and pick it in Model > Segment Anything Model…")

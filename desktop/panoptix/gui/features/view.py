@@ -83,6 +83,9 @@ class ViewControls(QObject):
 
     def set_color_by_instance(self, on: bool) -> None:
         self.canvas.set_style(color_by_instance=on)
+        if self.editor.document is not None:  # not when the preference is restored
+            self.status.message("colour by instance: each segment its own colour" if on
+                                else "colour by category: one colour per category")
 
     def zoom_to_selection(self) -> None:
         doc = self.editor.document

@@ -4,7 +4,8 @@ an image, refining an edge), the model, background progress.
 Messages and the pointer read-out have places of their own: a message (which clears
 itself after a while) never hides what is under the pointer, and moving the pointer
 never wipes a message. Background pre-segmentation shows as a line of text ("Pre-
-segmenting 2 of 5 images") beside a small bar, so no style can clip or wrap it.
+segmenting 2 of 5 images") beside a small bar, so no style can clip or wrap it. No text
+widens the window: what does not fit ends in "…" and a click on it shows it whole.
 """
 
 from __future__ import annotations
@@ -14,11 +15,16 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QToolButton, QWidget
 
 from panoptix.core.messages import plural
+from panoptix.gui.panels.elided_label import ElidedLabel
 
 MESSAGE_MS = 8000
 BUSY_DELAY_MS = 150
 """Work that ends sooner (a small image loading) shows no busy indicator, so stepping
 through small images does not make the status bar flicker."""
+SIDE_CHARS = 32
+"""The most room the stage, busy and model read-outs ask for, in characters."""
+MESSAGE_CHARS = 30
+"""The least room a message keeps, in characters, however much the read-outs want."""
 HOVER_SAMPLE = "(4000, 3000)  #1234 building-other-merged  score 0.00  area 12,000,000 px"
 """The longest pointer read-out the bar keeps room for, so it does not jump about."""
 
@@ -26,17 +32,17 @@ HOVER_SAMPLE = "(4000, 3000)  #1234 building-other-merged  score 0.00  area 12,0
 class StatusBar(QStatusBar):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.text = QLabel()
-        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.text = ElidedLabel()
         self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.text.setMinimumWidth(self.text.fontMetrics().averageCharWidth() * MESSAGE_CHARS)
         self.hover = QLabel()
         self.hover.setTextFormat(Qt.TextFormat.PlainText)
         self.hover.setMinimumWidth(self.hover.fontMetrics().horizontalAdvance(HOVER_SAMPLE) // 2)
         self.hover.setToolTip("What is under the pointer")
-        self.model = QLabel("model: not loaded")
+        self.model = ElidedLabel("model: not loaded", max_chars=SIDE_CHARS)
         self.model.setToolTip("The model runs on its own thread, loaded on first use")
-        self.stage = QLabel()
-        self.busy = QLabel()
+        self.stage = ElidedLabel(max_chars=SIDE_CHARS)
+        self.busy = ElidedLabel(max_chars=SIDE_CHARS)
         self.busy_bar = QProgressBar(maximumWidth=60, maximumHeight=12, textVisible=False)
         self.busy_bar.setRange(0, 0)  # indeterminate: moves while the work runs
         self._busy: dict[str, str] = {}

@@ -76,6 +76,13 @@ class Editor(QObject):
         self.canvas.set_document(doc)
         if doc is not None and self._category_id not in doc.categories:
             self.set_category(None)
+        self.refresh_hover()
+
+    def refresh_hover(self) -> None:
+        """Say what is under the pointer now (another image or project came into view
+        while it did not move)."""
+        pixel = self.canvas.pointer_pixel()
+        self.hover_changed.emit(self.describe(*pixel) if pixel is not None else "")
 
     def set_category(self, category_id: int | None) -> None:
         if category_id != self._category_id:
@@ -167,10 +174,16 @@ class Editor(QObject):
 
     def relabel(self, category_id: int) -> None:
         doc = self._doc_or_report()
-        if doc is not None:
-            kept = self.run(edits.relabel, doc, doc.selection, category_id)
-            if isinstance(kept, list):
-                doc.select(kept)
+        if doc is None:
+            return
+        ids = sorted(doc.selection)
+        what = (f"#{ids[0]} {self.category_name(doc.segments[ids[0]].category_id)}"
+                if len(ids) == 1 else plural(len(ids), "segment"))
+        kept = self.run(edits.relabel, doc, ids, category_id)
+        if isinstance(kept, list):
+            doc.select(kept)
+            joined = f", joined into #{kept[0]}" if kept != ids else ""
+            self.report(f"relabelled {what} as {self.category_name(category_id)}{joined}")
 
     def request_relabel(self) -> None:
         doc = self._doc_or_report()
@@ -197,12 +210,20 @@ class Editor(QObject):
 
     def undo(self) -> None:
         self.tool.deactivate()
-        if self._document is not None and self.run(self._document.undo) is False:
-            self.report("nothing to undo")
+        doc = self._document
+        if doc is not None:
+            label = doc.history.undo_label
+            done = self.run(doc.undo)  # None: refused, and run said why
+            if done is not None:
+                self.report(f"undid {label or 'the last edit'}" if done else "nothing to undo")
 
     def redo(self) -> None:
-        if self._document is not None and self.run(self._document.redo) is False:
-            self.report("nothing to redo")
+        doc = self._document
+        if doc is not None:
+            label = doc.history.redo_label
+            done = self.run(doc.redo)
+            if done is not None:
+                self.report(f"redid {label or 'the edit'}" if done else "nothing to redo")
 
     def select_all(self) -> None:
         if self._document is not None:

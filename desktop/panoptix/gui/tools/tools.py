@@ -200,8 +200,14 @@ class _StrokeTool(Tool):
         stroke, self._stroke = self._stroke, None
         if stroke is None:
             return
-        stroke.finish()
+        command = stroke.finish()
         doc = self.doc
+        if command is None and self.erase and doc is not None \
+                and stroke.only_segment in doc.segments:
+            target = stroke.only_segment
+            name = doc.categories[doc.segments[target].category_id].name
+            self.host.report(f"nothing erased: with #{target} {name} selected the eraser "
+                             "erases only inside it (Esc clears the selection)")
         if doc is not None and not self.erase and stroke.value in doc.segments:
             doc.select([stroke.value])
 
@@ -320,10 +326,20 @@ class PolygonTool(Tool):
             return
         # Pixel centres sit at +0.5; cv2 fills polygons given in pixel-centre coordinates.
         centred = [(x - 0.5, y - 0.5) for x, y in points]
-        created = self.host.run(edits.fill_polygon, doc, centred, self.host.category_id,
+        category_id = self.host.category_id
+        existed = set(doc.segments)
+        area_before = {i: doc.area(i) for i in existed}
+        created = self.host.run(edits.fill_polygon, doc, centred, category_id,
                                 only_unlabeled=self.host.protect_labeled)
         if isinstance(created, int):
             doc.select([created])
+            name = doc.categories[category_id].name
+            if created in existed:
+                added = doc.area(created) - area_before[created]
+                self.host.report(f"polygon: {added:,} px joined the {name} segment #{created}")
+            else:
+                self.host.report(f"polygon: new {name} segment #{created}, "
+                                 f"{doc.area(created):,} px")
 
     def deactivate(self) -> None:
         self.points = []
