@@ -213,6 +213,14 @@ class CategoryPicker(QWidget):
                   + metrics.horizontalAdvance("thing  ") + others + 12)
         tree.setColumnHidden(1, tree.viewport().width() < needed)
 
+    def _keep_current_in_view(self) -> None:
+        """After the list changed size (the window settling its docks, a smaller screen,
+        a tab): scroll the current category back into view if it left it."""
+        item = self.tree.currentItem()
+        if item is not None and not item.isHidden() \
+                and not self.tree.viewport().rect().contains(self.tree.visualItemRect(item)):
+            self.tree.scrollToItem(item)
+
     def _clicked(self, item: QTreeWidgetItem) -> None:
         category_id = item.data(0, ID_ROLE)
         if category_id is not None:
@@ -250,6 +258,7 @@ class CategoryPicker(QWidget):
         if watched is self.tree.viewport() and isinstance(event, QEvent) \
                 and event.type() == QEvent.Type.Resize:
             self._fit_columns()
+            self._keep_current_in_view()
         if isinstance(event, QKeyEvent) and event.type() in (
                 QKeyEvent.Type.KeyPress, QKeyEvent.Type.ShortcutOverride) \
                 and self._leave_keys(watched, event):
