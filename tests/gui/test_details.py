@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from hand_segmented import open_hand_segmented
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
 from panoptix.core.categories import load_table
+from panoptix.core.image_notes import ImageNotes
 from panoptix.gui.panels.category_picker import CategoryPanel
 
 
@@ -50,3 +52,19 @@ def test_the_categories_list_keeps_the_current_category_in_view_when_it_shrinks(
     panel.resize(300, 250)
     qtbot.wait(50)
     assert in_view(picker.tree, picker.tree.currentItem())
+
+
+def test_a_typed_comment_survives_adding_a_flag_at_once(qtbot, window):  # noqa: ANN001
+    """Tick a flag, type a comment, add another flag with Enter before the comment's
+    save delay ran out: notes.json keeps the comment (it was emptied before)."""
+    panel = window.notes.panel
+    panel.set_flag("blurry", True)
+    panel.comment.setFocus()
+    qtbot.keyClicks(panel.comment, "the left car is a van")
+    panel.new_flag.setFocus()
+    qtbot.keyClicks(panel.new_flag, "check-later")
+    qtbot.keyClick(panel.new_flag, Qt.Key.Key_Return)
+    saved = ImageNotes(window.session.project.folder).get(window.session.key)
+    assert saved.comment == "the left car is a van"
+    assert set(saved.flags) == {"blurry", "check-later"}
+    assert panel.comment.toPlainText() == "the left car is a van"

@@ -75,6 +75,7 @@ class NotesPanel(QWidget):
     def set_flag(self, flag: str, on: bool) -> None:
         if self.notes is None or self.key is None or self._loading:
             return
+        self.save_comment()  # a comment still waiting for its save delay: kept, not reset
         try:
             self._store(self.notes.get(self.key).with_flag(flag, on))
         except NotesError as exc:
