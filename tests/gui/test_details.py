@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from hand_segmented import open_hand_segmented
+from hand_segmented import entries, open_hand_segmented, open_menu
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QMessageBox
 
 from panoptix.core.categories import load_table
 from panoptix.core.image_notes import ImageNotes
+from panoptix.core.project import ImageStatus
 from panoptix.gui.panels.category_picker import CategoryPanel
+from panoptix.gui.panels.image_list import KEY_ROLE
 
 
 @pytest.fixture
@@ -68,3 +70,65 @@ def test_a_typed_comment_survives_adding_a_flag_at_once(qtbot, window):  # noqa:
     assert saved.comment == "the left car is a van"
     assert set(saved.flags) == {"blurry", "check-later"}
     assert panel.comment.toPlainText() == "the left car is a van"
+
+
+def right_click(qtbot, images, row: int):  # noqa: ANN001, ANN201
+    """Press the right button on a row, as a user does, then open its menu."""
+    at = images.visualItemRect(images.item(row)).center()
+    qtbot.mousePress(images.viewport(), Qt.MouseButton.RightButton, pos=at)
+    qtbot.mouseRelease(images.viewport(), Qt.MouseButton.RightButton, pos=at)
+    return open_menu(qtbot, images.viewport(), at)
+
+
+def action(menu, text: str):  # noqa: ANN001, ANN201
+    return next(a for a in menu.actions() if a.text().replace("&", "").startswith(text))
+
+
+def test_right_click_in_the_image_list_keeps_the_image_in_view(qtbot, window):  # noqa: ANN001
+    images = window.images.list
+    shown = window.session.key
+    menu = right_click(qtbot, images, 1)
+    qtbot.wait(100)
+    assert window.session.key == shown and window.session.target == shown
+    assert window.images.selected_keys() == [images.item(1).data(KEY_ROLE)]
+    assert {"Open", "Mark Done", "Re-run the Model"} <= set(entries(menu))
+    menu.close()
+
+
+def test_several_images_are_marked_done_from_the_image_list(qtbot, window):  # noqa: ANN001
+    images, session = window.images.list, window.session
+    shown = session.key
+    others = [images.item(i).data(KEY_ROLE) for i in (1, 2)]
+    images.clearSelection()  # as after Ctrl+clicks on the image in view and two others
+    images.item(1).setSelected(True)
+    images.item(2).setSelected(True)
+    menu = right_click(qtbot, images, 2)
+    action(menu, "Mark Done (2 images)").trigger()
+    assert session.key == shown
+    assert [session.status(key) for key in others] == [ImageStatus.DONE] * 2
+    assert [session.project.read_annotation(key).status for key in others] == \
+        [ImageStatus.DONE] * 2  # on disk
+    assert [window.images.status_of(key) for key in others] == ["done", "done"]
+    assert window.status.currentMessage() == "marked 2 images done"
+
+
+def test_several_images_are_re_run_from_the_image_list(qtbot, window, monkeypatch):  # noqa: ANN001
+    images, session = window.images.list, window.session
+    shown = session.key
+    others = [images.item(i).data(KEY_ROLE) for i in (1, 2)]
+    submitted: list[list] = []
+    monkeypatch.setattr(window.client, "submit_background", submitted.append)
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question", lambda _parent, _title, text, *_a:
+                        asked.append(text) or QMessageBox.StandardButton.Ok)
+    session.mark_images_done(others[:1])  # an image with work in it: asked first
+    images.clearSelection()  # as after Ctrl+clicks on the image in view and two others
+    images.item(1).setSelected(True)
+    images.item(2).setSelected(True)
+    menu = right_click(qtbot, images, 1)
+    action(menu, "Re-run the Model (2 images)").trigger()
+    assert session.key == shown
+    assert asked == ["Re-running the model replaces the segments of 1 edited image, "
+                     "edits included."]
+    (jobs,) = submitted
+    assert [job.key for job in jobs] == others

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMessageBox,
     QSlider,
     QSpinBox,
     QToolBar,
@@ -46,6 +45,7 @@ from panoptix.gui.features.locks import LockControls
 from panoptix.gui.features.notes import ImageNotesControls
 from panoptix.gui.features.read_only import MESSAGE as READ_ONLY_MESSAGE
 from panoptix.gui.features.read_only import ReadOnlyMode
+from panoptix.gui.features.rerun import Rerun
 from panoptix.gui.features.resume import Resume
 from panoptix.gui.features.segment_anything import SamController
 from panoptix.gui.features.shortcuts import ShortcutControls
@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         self.sam = SamController(self.session, self.editor, self.client, self.assist,
                                  self.images.keys, self)
         self.demo_offer = DemoOffer(self.session, self.client, self.status, self)
+        self.reruns = Rerun(self.session, self.editor, self)
         self.actions = Actions(self, self._handlers())
         self.read_only = ReadOnlyMode(self.actions, self.status,
                                       [self.thresholds, self.categories])
@@ -110,7 +111,7 @@ class MainWindow(QMainWindow):
         self._build_toolbars()
         self.context_menus = ContextMenus(self.session, self.editor, self.canvas,
                                           self.segments, self.images, self.actions,
-                                          self.view.visibility)
+                                          self.view.visibility, self.reruns.images)
         self.adaptive = AdaptiveLayout(self, QSize(1400, 900))
         self._connect()
         self._build_features()
@@ -151,7 +152,7 @@ class MainWindow(QMainWindow):
             "boundaries": self._set_boundaries, "unlabeled": self._set_unlabeled,
             "next": lambda: session.step(1, self.images.keys()),
             "previous": lambda: session.step(-1, self.images.keys()),
-            "done": session.mark_done, "rerun": self.rerun,
+            "done": session.mark_done, "rerun": self.reruns.current,
             "presegment": session.presegment_rest,
             "cancel_background": self.client.cancel_background,
             "model_settings": self.show_settings, "train": self.training.show_dialog,
@@ -431,16 +432,6 @@ class MainWindow(QMainWindow):
     def _relabel_chosen(self, category_id: int) -> None:
         self.relabel_popup.hide()
         self.editor.relabel(category_id)
-
-    def rerun(self) -> None:
-        doc = self.editor.document
-        if doc is not None and doc.history.can_undo and QMessageBox.question(
-                self, "Re-run the model",
-                "Re-running the model replaces the segments of this image, edits included.",
-                QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel,
-        ) != QMessageBox.StandardButton.Ok:
-            return
-        self.session.run_model()
 
     def show_settings(self) -> None:
         if self.session.project is None:

@@ -33,10 +33,12 @@ class ContextMenus:
     """Builds each menu when asked for it; ``last`` is the menu shown last (for tests)."""
 
     def __init__(self, session: Session, editor: Editor, canvas: Canvas, segments: SegmentList,
-                 images: ImageList, actions: Actions, visibility: CategoryVisibility) -> None:
+                 images: ImageList, actions: Actions, visibility: CategoryVisibility,
+                 rerun: Callable[[list[str]], None]) -> None:
+        """``rerun``: re-run the model on images (asking first where it replaces edits)."""
         self.session, self.editor, self.canvas = session, editor, canvas
         self.segments, self.images, self.actions = segments, images, actions
-        self.visibility = visibility
+        self.visibility, self.rerun = visibility, rerun
         self.last: QMenu | None = None
         canvas.context_requested.connect(self.canvas_menu)
         segments.setContextMenuPolicy(segments.contextMenuPolicy().CustomContextMenu)
@@ -134,6 +136,8 @@ class ContextMenus:
 
     # -- the image list ------------------------------------------------------------------------
     def image_menu(self, point: QPoint) -> None:
+        """The clicked image, or every selected one when it is among them: opening,
+        marking done and re-running act on them without changing the image in view."""
         images = self.images.list
         item = images.itemAt(point)
         menu = self._menu(images)
@@ -142,16 +146,29 @@ class ContextMenus:
             self._show(menu, images.viewport().mapToGlobal(point))
             return
         key, rel_path = item.data(KEY_ROLE), item.data(PATH_ROLE)
-        self._title(menu, rel_path)
-        current = key == self.session.key
-        if not current:
+        selected = self.images.selected_keys()
+        keys = selected if key in selected else [key]
+        count = len(keys)
+        self._title(menu, rel_path if count == 1 else f"{count} images")
+        if count == 1 and key != self.session.key:
             menu.addAction("Open", lambda: self.session.go_to(key))
-        else:
-            self._add(menu, "done", "rerun", "save")
+        many = "" if count == 1 else f" ({count} images)"
+        done = menu.addAction(self.actions["done"].icon(), f"Mark Done{many}",
+                              lambda: self.session.mark_images_done(keys))
+        rerun = menu.addAction(self.actions["rerun"].icon(), f"Re-run the Model{many}",
+                               lambda: self.rerun(keys))
+        for action in (done, rerun):
+            action.setEnabled(not self.session.read_only)
+        if self.session.key in keys:
+            self._add(menu, "save")
         menu.addSeparator()
-        path = self._image_path(rel_path)
-        menu.addAction("Copy Path", lambda: QGuiApplication.clipboard().setText(str(path)))
-        self._open_folder(menu, "Show in Folder", path.parent)
+        if count == 1:
+            path = self._image_path(rel_path)
+            menu.addAction("Copy Path", lambda: QGuiApplication.clipboard().setText(str(path)))
+            self._open_folder(menu, "Show in Folder", path.parent)
+        else:
+            paths = "\n".join(str(self._image_path(self.images.rel_path(k))) for k in keys)
+            menu.addAction("Copy Paths", lambda: QGuiApplication.clipboard().setText(paths))
         self._show(menu, images.viewport().mapToGlobal(point))
 
     def _image_path(self, rel_path: str) -> Path:

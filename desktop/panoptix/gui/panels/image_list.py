@@ -17,8 +17,17 @@ from enum import Enum
 from typing import Protocol
 
 import qtawesome as qta
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -64,6 +73,8 @@ class ImageList(QWidget):
         super().__init__(parent)
         self.list = QListWidget()
         self.list.setUniformItemSizes(True)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.viewport().installEventFilter(self)
         self.counts = QLabel()
         self.counts.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -185,6 +196,29 @@ class ImageList(QWidget):
             finally:
                 self._quiet = False
 
+    def rel_path(self, key: str) -> str:
+        item = self._items.get(key)
+        return item.data(PATH_ROLE) if item is not None else key
+
+    def selected_keys(self) -> list[str]:
+        """The images selected (Ctrl/Shift+click), in the list's order."""
+        return [self.list.item(i).data(KEY_ROLE) for i in range(self.list.count())
+                if self.list.item(i).isSelected() and not self.list.item(i).isHidden()]
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """A right click selects the image under it (unless it is among those selected)
+        for the menu, without showing it: the image in view stays."""
+        if watched is self.list.viewport() and isinstance(event, QMouseEvent) \
+                and event.type() == QEvent.Type.MouseButtonPress \
+                and event.button() == Qt.MouseButton.RightButton:
+            item = self.list.itemAt(event.position().toPoint())
+            if item is not None and not item.isSelected():
+                self.list.selectionModel().select(
+                    self.list.indexFromItem(item),
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            return True
+        return super().eventFilter(watched, event)
+
     def keys(self) -> list[str]:
         """The images shown, in the list's order (D and A follow it; a filter hides some)."""
         return [self.list.item(i).data(KEY_ROLE) for i in range(self.list.count())
@@ -216,5 +250,7 @@ class ImageList(QWidget):
         self._settle(previous)  # the image left takes the place its figure gives it
         if self.least_confident_first:
             self._resort.start()
-        if item is not None and not self._quiet:
-            self.image_chosen.emit(item.data(KEY_ROLE))
+        extending = QApplication.keyboardModifiers() & (
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        if item is not None and not self._quiet and not extending:
+            self.image_chosen.emit(item.data(KEY_ROLE))  # Ctrl/Shift+click only select

@@ -417,3 +417,25 @@ class Session(ModelRequests, QObject):
         self._save_now(status)
         self.status_changed.emit(self.key, status)
         self.message.emit("marked done" if done else "marked not done")
+
+    def mark_images_done(self, keys: list[str]) -> None:
+        """Mark ``keys`` done without showing them (the image list's menu); a new image
+        has no segments yet to be done with and stays new."""
+        if self.project is None or self.read_only:
+            return
+        self.flush()  # a save still queued for one of them would write its old status
+        marked, new = 0, 0
+        for key in keys:
+            status = self.status(key)
+            if status == ImageStatus.NEW:
+                new += 1
+            elif status != ImageStatus.DONE:
+                try:
+                    self.project.set_status(key, ImageStatus.DONE)
+                except StoreError as exc:
+                    self.error.emit(f"could not mark {self._name(key)} done: {exc}")
+                    continue
+                marked += 1
+                self.status_changed.emit(key, ImageStatus.DONE)
+        stays = f"; {new} new (not segmented yet) stay new" if new else ""
+        self.message.emit(f"marked {marked} image{'' if marked == 1 else 's'} done{stays}")

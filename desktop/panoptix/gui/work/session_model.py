@@ -70,6 +70,26 @@ class ModelRequests:
         if jobs:
             self.client.submit_background(jobs)
 
+    def rerun_images(self, keys: list[str]) -> None:
+        """Segment ``keys`` again, edits included (the user asked and was asked): the
+        image in view now, the others in the background, each saved over what it had."""
+        if self.project is None or self.read_only:
+            return
+        if self.key in keys:
+            self.run_model()
+        others = [key for key in keys if key != self.key]
+        if not others:
+            return
+        self.flush()  # a save still queued would land after the new result
+        project, settings = self.project, self.settings
+        jobs = []
+        for key in others:
+            job = self._job(self.client.next_id(), key, settings)
+            job.save = (lambda doc, model, key=key: save_document(
+                project, key, doc, model, overwrite=frozenset(ImageStatus)))
+            jobs.append(job)
+        self.client.submit_background(jobs)
+
     def rerun_with_new_model(self, redo_presegmented: bool = False) -> None:
         """After a switch of model: drop the jobs queued with the old one (they would count
         as done and keep its output), segment the image in view if nobody edited it, and
