@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hand_segmented import entries, open_hand_segmented, open_menu
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMessageBox
 
+from panoptix.core import edits
 from panoptix.core.categories import load_table
+from panoptix.core.document import Document
 from panoptix.core.image_notes import ImageNotes
 from panoptix.core.project import ImageStatus
 from panoptix.gui.panels.category_picker import CategoryPanel
@@ -132,3 +135,24 @@ def test_several_images_are_re_run_from_the_image_list(qtbot, window, monkeypatc
                      "edits included."]
     (jobs,) = submitted
     assert [job.key for job in jobs] == others
+
+
+def test_split_at_12_mp_joins_parts_a_person_would_call_specks(qtbot, window):  # noqa: ANN001
+    """Split (X) of a car at 12 MP: parts of 20-60 px join their neighbour instead of
+    becoming segments; a part a person would keep (a wheel of 2,000 px) stays one."""
+    categories = window.editor.document.categories
+    doc = Document.blank(3000, 4000, categories)
+    car = categories.find("car").id
+    mask = np.zeros((3000, 4000), bool)
+    mask[1000:1400, 1000:1800] = True  # the body
+    mask[1500:1545, 1000:1045] = True  # a wheel, 2,025 px
+    for i, size in enumerate((20, 40, 60)):  # specks a model's ragged edge leaves
+        mask[900, 1000 + 100 * i:1000 + 100 * i + size] = True
+    edits.add_mask(doc, mask, car)
+    (segment,) = doc.segments
+    window.editor.set_document(doc)
+    doc.select([segment])
+    window.editor.split()
+    assert len(doc.segments) == 2  # the body and the wheel
+    assert window.editor.split_min_area_for(doc) >= 60
+    assert "3 specks" in window.status.currentMessage()

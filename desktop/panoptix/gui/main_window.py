@@ -457,13 +457,17 @@ class MainWindow(QMainWindow):
         self.export_dialog.open()
 
     def choose_split_min_area(self) -> None:
+        doc = self.editor.document
+        floor = f" (on this image at least {self.editor.split_min_area_for(doc):,} px, " \
+            "a share of its size)" if doc is not None else ""
         area, ok = QInputDialog.getInt(
             self, "Split minimum area", "Parts smaller than this many pixels join the "
-            "segment around them instead of becoming segments:", self.editor.split_min_area,
-            1, 1_000_000)
+            f"segment around them instead of becoming segments{floor}:",
+            self.editor.split_min_area, 1, 1_000_000)
         if ok:
             self.editor.split_min_area = area
-            self.status.message(f"split keeps parts of {area:,} px and more")
+            least = self.editor.split_min_area_for(doc) if doc is not None else area
+            self.status.message(f"split keeps parts of {least:,} px and more")
 
     def _set_boundaries(self, on: bool) -> None:
         self.canvas.renderer.show_boundaries = on

@@ -7,6 +7,7 @@ new segments get, the brush size. Edits themselves live in ``core.edits``; an
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
@@ -21,6 +22,9 @@ from panoptix.gui.tools.vertex_tool import VertexTool  # noqa: F401 - registers 
 
 MIN_BRUSH, MAX_BRUSH = 1, 400
 SPLIT_MIN_AREA = 5
+SPLIT_MIN_SHARE = 1 / 50_000
+"""Split's least part, as a share of the image: 240 px at 12 MP (no specks from a
+model's ragged edge), 6 px at 640x480; the user's setting can ask for more."""
 """Split: parts smaller than this many pixels join their neighbour (specks, not parts)."""
 
 
@@ -161,16 +165,23 @@ class Editor(QObject):
         if target is None:
             self.report("select one segment to split")
             return
-        result = self.run(edits.split_parts, doc, target, min_area=self.split_min_area)
+        min_area = self.split_min_area_for(doc)
+        result = self.run(edits.split_parts, doc, target, min_area=min_area)
         if isinstance(result, edits.SplitResult):
             doc.select(result.parts)
             specks = (f"; {plural(result.specks, 'speck')} under "
-                      f"{plural(self.split_min_area, 'pixel')} joined the segments around"
+                      f"{plural(min_area, 'pixel')} joined the segments around"
                       if result.specks else "")
             if len(result.parts) > 1:
                 self.report(f"split into {len(result.parts)} parts{specks}")
             else:
                 self.report(f"the segment is already one connected part{specks}")
+
+    def split_min_area_for(self, doc: Document) -> int:
+        """The least part split keeps in ``doc``: the user's setting, and at least the
+        share of the image that makes no specks on a large one."""
+        height, width = doc.shape
+        return max(self.split_min_area, math.ceil(height * width * SPLIT_MIN_SHARE))
 
     def relabel(self, category_id: int) -> None:
         doc = self._doc_or_report()
