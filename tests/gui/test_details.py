@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hand_segmented import entries, open_hand_segmented, open_menu
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMessageBox
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QDockWidget, QMessageBox
 
 from panoptix.core import edits
 from panoptix.core.categories import load_table
@@ -156,3 +157,62 @@ def test_split_at_12_mp_joins_parts_a_person_would_call_specks(qtbot, window):  
     assert len(doc.segments) == 2  # the body and the wheel
     assert window.editor.split_min_area_for(doc) >= 60
     assert "3 specks" in window.status.currentMessage()
+
+
+def vertex_session(qtbot, window):  # noqa: ANN001, ANN201
+    """A 300 px brush stroke 64 px wide, at 100% zoom, in the vertex tool."""
+    doc, editor = window.editor.document, window.editor
+    stroke = edits.BrushStroke(doc, 32, category_id=doc.categories.find("dog").id)
+    stroke.line_to(150, 300)
+    stroke.line_to(450, 330)
+    stroke.finish()
+    doc.select([stroke.value])
+    window.canvas.actual_pixels()
+    editor.set_tool("vertices")
+    tool = editor.tools["vertices"]
+    assert tool.edit is not None and tool.edit.segment_id == stroke.value
+    return doc, tool, stroke.value
+
+
+def vertices(tool) -> int:  # noqa: ANN001
+    return sum(len(c.points) for c in tool.edit.contours)
+
+
+def test_vertex_editing_offers_what_a_person_would_draw(qtbot, window):  # noqa: ANN001
+    doc, tool, segment = vertex_session(qtbot, window)
+    offered = vertices(tool)
+    assert 8 <= offered <= 60  # a few dozen, not a handle on every boundary pixel
+    press(qtbot, window, "]")  # more detail
+    assert vertices(tool) > offered
+    press(qtbot, window, "[")
+    press(qtbot, window, "[")
+    assert vertices(tool) < offered
+    before = doc.id_map.copy()
+    contour = tool.edit.contours[0]
+    x, y = contour.points[0]
+    tool.edit.move_vertex(0, 0, x + 6, y + 6)
+    tool.edit.apply()
+    tool.finish()
+    changed = np.argwhere(doc.id_map != before)
+    assert len(changed) and np.abs(changed - (y, x)).max() < 60  # only near the vertex
+
+
+def press(qtbot, window, key) -> None:  # noqa: ANN001
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, key)
+
+
+def test_right_click_on_a_handle_deletes_it_and_opens_no_menu(qtbot, window):  # noqa: ANN001
+    doc, tool, segment = vertex_session(qtbot, window)
+    offered = vertices(tool)
+    x, y = tool.edit.contours[0].points[0]
+    canvas = window.canvas
+    point = canvas.mapFromScene(QPointF(x + 0.5, y + 0.5))
+    qtbot.mousePress(canvas.viewport(), Qt.MouseButton.RightButton, pos=point)
+    QApplication.sendEvent(canvas.viewport(), QContextMenuEvent(
+        QContextMenuEvent.Reason.Mouse, point, canvas.viewport().mapToGlobal(point)))
+    qtbot.mouseRelease(canvas.viewport(), Qt.MouseButton.RightButton, pos=point)
+    qtbot.wait(50)
+    assert vertices(tool) == offered - 1
+    assert QApplication.activePopupWidget() is None
+    assert doc.selection == {segment}

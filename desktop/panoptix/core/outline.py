@@ -42,10 +42,12 @@ class Contour:
 
 
 def trace(mask: np.ndarray, offset: tuple[int, int] = (0, 0), *, epsilon: float | None = None,
+          at_least: float = 0.0,
           max_vertices: int = MAX_VERTICES) -> tuple[list[Contour], float]:
     """The contours of ``mask`` (placed at ``offset`` = (y, x)) and the tolerance used:
-    ``epsilon`` if given (0: exact), else the smallest of :data:`EPSILONS` that keeps the
-    outline within ``max_vertices``."""
+    ``epsilon`` if given (0: exact), else the smallest tolerance of ``at_least`` and
+    :data:`EPSILONS` above it that keeps the outline within ``max_vertices`` (``at_least``:
+    what a person would draw at the zoom in use, see the vertex tool)."""
     found, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_TREE,
                                         cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
@@ -58,7 +60,8 @@ def trace(mask: np.ndarray, offset: tuple[int, int] = (0, 0), *, epsilon: float 
             depth, parent = depth + 1, parents[parent]
         depths.append(depth)
     shift = np.array([offset[1], offset[0]], np.int32)
-    tolerances = (epsilon,) if epsilon is not None else EPSILONS
+    tolerances = (epsilon,) if epsilon is not None else (
+        *((at_least,) if at_least > 0 else ()), *(e for e in EPSILONS if e > at_least))
     for tolerance in tolerances:
         contours = [Contour(_simplify(points, tolerance) + shift, depth)
                     for points, depth in zip(found, depths, strict=True)]

@@ -30,7 +30,9 @@ class VertexEdit:
     """One editing session of one segment's outline."""
 
     def __init__(self, doc: Document, segment_id: int, *, only_unlabeled: bool = False,
-                 max_vertices: int = MAX_VERTICES) -> None:
+                 max_vertices: int = MAX_VERTICES, at_least: float = 0.0) -> None:
+        """``at_least``: the least simplification tolerance in image pixels (fewer,
+        farther vertices: what a person would draw at the zoom in use)."""
         if segment_id not in doc.segments:
             raise EditError(f"no segment {segment_id} to edit")
         refusal = locks.first_locked([segment_id], doc.segments, doc.categories,
@@ -41,7 +43,8 @@ class VertexEdit:
         self.segment_id = segment_id
         self.only_unlabeled = only_unlabeled
         box, mask = doc.region(segment_id)
-        self.contours, self.epsilon = trace(mask, (box[0], box[1]), max_vertices=max_vertices)
+        self.contours, self.epsilon = trace(mask, (box[0], box[1]), at_least=at_least,
+                                            max_vertices=max_vertices)
         self._original = [c.copy() for c in self.contours]
         self._original_edges = edges(self._original)
         self._band = math.ceil(self.epsilon) + 1

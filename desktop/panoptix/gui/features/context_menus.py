@@ -80,6 +80,8 @@ class ContextMenus:
 
     # -- the canvas ----------------------------------------------------------------------------
     def canvas_menu(self, event: PointerEvent, at: QPoint) -> None:
+        if not self.editor.tool.allows_context_menu():
+            return
         doc = self.editor.document
         menu = self._menu(self.canvas)
         if doc is None:

@@ -87,6 +87,11 @@ class Tool:
         or before Tab moves the focus."""
         return False
 
+    def allows_context_menu(self) -> bool:
+        """False when the right click that opens the canvas menu was this tool's own (e.g.
+        deleting a vertex): then no menu, and the selection stays."""
+        return True
+
     def wheel(self, steps: float) -> bool:
         """The mouse wheel turned ``steps`` notches (positive: away from the user); return
         True when used, else the view zooms."""

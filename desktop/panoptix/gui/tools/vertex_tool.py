@@ -1,11 +1,14 @@
 """The vertex tool (Ctrl+J): edit a segment as polygons — its outer outlines and its holes.
 
-Click a segment (or have one selected) to see its outline with a handle on every vertex.
-Drag a handle to move it; press on an edge to add a vertex there (and drag it); right-click
-or Alt+click a handle, or hover it and press Delete, to remove it. Each change is written
-to the map when the mouse is released; Enter, another tool or another segment ends the
-session as one undo step, Esc puts the segment back as it was. The editing itself is
-``core.vertex_edit``; this module draws handles and turns the mouse into its calls.
+Click a segment (or have one selected) to see its outline with a handle on every vertex:
+simplified to what a person would draw at the zoom in use (``DETAIL_PX`` on screen between
+outline and boundary; [ and ] ask for fewer or more vertices). Drag a handle to move it;
+press on an edge to add a vertex there (and drag it); right-click or Alt+click a handle, or
+hover it and press Delete, to remove it (a right click on a handle opens no menu). Each
+change is written to the map when the mouse is released; Enter, another tool or another
+segment ends the session as one undo step, Esc puts the segment back as it was. The
+editing itself is ``core.vertex_edit``; this module draws handles and turns the mouse into
+its calls.
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ from panoptix.gui.canvas.canvas import PointerEvent
 from panoptix.gui.tools.tools import Tool, ToolHost, register_tool, single_selected
 
 HANDLE_PX = 7
+DETAIL_PX = (8.0, 4.0, 2.0, 1.0, 0.5)
+"""Tolerances offered, in screen pixels between the polygon and the segment's boundary."""
+DEFAULT_DETAIL = 2
+LEAST_EPSILON = 0.75
+"""Image pixels: a closer outline has a vertex on nearly every boundary pixel."""
+DETAIL_KEYS = {Qt.Key.Key_BracketLeft: -1, Qt.Key.Key_BracketRight: 1}
 """Handle size on screen; presses this close (in screen pixels) hit a vertex or an edge."""
 OUTER_COLOR, HOLE_COLOR, HOVER_COLOR = QColor("#ffd400"), QColor("#00e5ff"), QColor("#ff4081")
 FINISH_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -89,13 +98,16 @@ class VertexTool(Tool):
     icon = "mdi6.vector-polyline-edit"
     shortcut = "Ctrl+J"
     tip = ("Edit a segment's outline and holes as polygons: drag a vertex, press on an edge to "
-           "add one, right-click or Alt+click to delete; Enter applies, Esc reverts")
+           "add one, right-click or Alt+click to delete; [ and ] fewer or more vertices; "
+           "Enter applies, Esc reverts")
     cursor = Qt.CursorShape.CrossCursor
 
     def __init__(self, host: ToolHost) -> None:
         super().__init__(host)
         self.edit: VertexEdit | None = None
         self._drag: Hit | None = None
+        self._took_right_click = False
+        self.detail = DEFAULT_DETAIL
         self.item = OutlineItem()
         host.canvas.add_item(self.item)
 
@@ -116,7 +128,8 @@ class VertexTool(Tool):
         if doc is None:
             return False
         edit = self.host.run(VertexEdit, doc, segment_id,
-                             only_unlabeled=self.host.protect_labeled)
+                             only_unlabeled=self.host.protect_labeled,
+                             at_least=self.least_epsilon())
         if not isinstance(edit, VertexEdit):
             return False
         self.edit = edit
@@ -126,8 +139,8 @@ class VertexTool(Tool):
         vertices = sum(len(c.points) for c in edit.contours)
         self.host.report(
             f"editing #{segment_id}: {vertices} vertices, {len(edit.contours) - holes} "
-            f"outline(s), {holes} hole(s), within {edit.epsilon:g} px · Enter applies, "
-            "Esc reverts")
+            f"outline(s), {holes} hole(s), within {edit.epsilon:.2g} px · [ ] fewer or "
+            "more vertices · Enter applies, Esc reverts")
         return True
 
     def finish(self) -> None:
@@ -146,6 +159,22 @@ class VertexTool(Tool):
 
     def deactivate(self) -> None:
         self.finish()
+
+    def least_epsilon(self) -> float:
+        """The detail asked for, in image pixels at the zoom in use."""
+        scale = max(self.host.canvas.scale_factor, 1e-6)
+        return max(LEAST_EPSILON, DETAIL_PX[self.detail] / scale)
+
+    def set_detail(self, detail: int) -> None:
+        """Fewer (lower) or more vertices: the segment is traced again (a change made so
+        far is applied first, as its own undo step)."""
+        self.detail = min(max(detail, 0), len(DETAIL_PX) - 1)
+        if self.edit is not None:
+            self.start(self.edit.segment_id)
+
+    def allows_context_menu(self) -> bool:
+        took, self._took_right_click = self._took_right_click, False
+        return not took
 
     # -- hit testing ------------------------------------------------------------------------
     def _tolerance(self) -> float:
@@ -190,6 +219,7 @@ class VertexTool(Tool):
         alt = bool(event.modifiers & Qt.KeyboardModifier.AltModifier)
         if event.button == Qt.MouseButton.RightButton or (vertex is not None and alt):
             if vertex is not None:
+                self._took_right_click = event.button == Qt.MouseButton.RightButton
                 self._delete(vertex)
             return
         if event.button != Qt.MouseButton.LeftButton:
@@ -240,7 +270,7 @@ class VertexTool(Tool):
 
     def wants_key(self, event: QKeyEvent) -> bool:
         return self.edit is not None and (
-            event.key() in (*FINISH_KEYS, Qt.Key.Key_Escape)
+            event.key() in (*FINISH_KEYS, Qt.Key.Key_Escape, *DETAIL_KEYS)
             or (event.key() in DELETE_KEYS and self.item.hover is not None))
 
     def key(self, event: QKeyEvent) -> bool:
@@ -253,6 +283,8 @@ class VertexTool(Tool):
             self.cancel()
         elif event.key() in DELETE_KEYS and self.item.hover is not None:
             self._delete(self.item.hover)
+        elif event.key() in DETAIL_KEYS:
+            self.set_detail(self.detail + DETAIL_KEYS[Qt.Key(event.key())])
         else:
             return False
         return True
