@@ -158,3 +158,33 @@ def test_the_dialog_says_how_many_images_train_and_how_many_are_held_out() -> No
     assert held_out_summary(5).endswith("; 1 of them is held out to measure the model "
                                         "(validation PQ).")
     assert "; 3 of them are held out" in held_out_summary(20)
+
+
+def test_with_no_image_done_the_dialog_says_what_would_train(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    """Issue 19 E: 0 done images no longer reads "0 images are marked done: all train the
+    model"; Start waits until the edited images are included."""
+    project = tmp_path / "photos.panoptix"
+    project.mkdir()
+    widget = TrainDialog(project, "facebook/mask2former-swin-tiny-coco-panoptic",
+                         ImageCounts(done=0, edited=3, unedited=2), command=fake_command)
+    qtbot.addWidget(widget)
+    widget.show()
+    assert "0 images" not in widget.summary.text()
+    assert widget.summary.text().startswith("No image is marked done yet")
+    assert not widget.start_button.isEnabled()
+    widget.include_edited.setChecked(True)
+    assert widget.start_button.isEnabled()
+
+
+def test_after_a_run_another_can_be_started(qtbot, dialog: TrainDialog) -> None:  # noqa: ANN001
+    dialog.name.setText("v1")
+    qtbot.mouseClick(dialog.start_button, _left())
+    qtbot.waitUntil(lambda: dialog.use_button.isVisible(), timeout=30_000)
+    assert dialog.base.isEnabled() and dialog.length.isEnabled()
+    assert dialog.start_button.isVisible() and dialog.start_button.isEnabled()
+    assert dialog.name.text() != "v1"  # the next run does not overwrite the first
+    dialog.name.setText("v2")
+    qtbot.mouseClick(dialog.start_button, _left())
+    qtbot.waitUntil(lambda: dialog.use_button.isVisible() and not dialog.running,
+                    timeout=30_000)
+    assert dialog.model_folder == str(dialog.project / "models" / "v2")

@@ -45,6 +45,9 @@ LENGTH_UNITS = ("epochs", "steps")
 def held_out_summary(done: int, fraction: float = VALIDATION_SHARE) -> str:
     """The dialog's line on the images it trains on: how many ``panoptix train`` holds
     out for validation (its own rule, at its default share)."""
+    if done == 0:
+        return ("No image is marked done yet: train on the images edited but not marked "
+                "done (tick it above), or mark a few done first (Ctrl+Enter).")
     _, validation = split_keys([str(n) for n in range(done)], fraction, seed=0)
     images = f"{done} image{'s are' if done != 1 else ' is'} marked done"
     if not validation:
@@ -181,6 +184,11 @@ class TrainDialog(QDialog):
         self.resume_button.clicked.connect(self.resume)
         self.use_button.clicked.connect(self._use)
         self.close_button.clicked.connect(self.close)
+        self.include_edited.toggled.connect(lambda _on: self._update_start())
+
+    def _update_start(self) -> None:
+        """Start only with images to train on: done ones, or the edited ones included."""
+        self.start_button.setEnabled(self.counts.done > 0 or self.include_edited.isChecked())
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Model folder to start from")
@@ -282,8 +290,12 @@ class TrainDialog(QDialog):
         """idle, running, done, stopped or failed: which controls are live."""
         running = state == "running"
         for widget in self.options_widgets:
-            widget.setEnabled(not running and state != "done")
-        self.start_button.setVisible(state in ("idle", "failed"))
+            widget.setEnabled(not running)
+        self.start_button.setVisible(state in ("idle", "failed", "done"))
+        self.start_button.setText("Train Again" if state == "done" else "Start Training")
+        self._update_start()
+        if state == "done":  # a next run gets a folder of its own
+            self.name.setText(f"trained-{time.strftime('%Y%m%d-%H%M%S')}")
         self.stop_button.setVisible(running)
         self.stop_button.setEnabled(running)
         self.resume_button.setVisible(state in ("stopped", "failed") and self._resumable())
