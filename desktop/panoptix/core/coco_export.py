@@ -109,12 +109,12 @@ def default_name(project: Project) -> str:
 
 def image_ids(project: Project, matched: dict[str, ReferenceImage] | None = None,
               first_new: int = 1) -> dict[str, int]:
-    """A unique COCO image id per image key: the reference image's where ``matched`` (by
-    relative path) is given, else an imported dataset's own where known; then counting on
-    from the largest (and from ``first_new``)."""
+    """A unique COCO image id per image key. With ``matched`` (reference images by relative
+    path), the reference image's, and ``first_new`` on for the others; else an imported
+    dataset's own where known, then counting on from the largest."""
     if matched is not None:
         ids = {e.key: matched[e.rel_path].id for e in project.images if e.rel_path in matched}
-        next_id = max(first_new, max(ids.values(), default=0) + 1)
+        next_id = first_new
         for entry in project.images:
             if entry.key not in ids:
                 ids[entry.key] = next_id
