@@ -40,7 +40,8 @@ import numpy as np
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from panoptix.core.categories import RESOURCES_DIR, load_table  # noqa: E402
+from panoptix.core.bundled import bundled  # noqa: E402
+from panoptix.core.categories import load_table  # noqa: E402
 from panoptix.gui.tools.proposal_tool import outline_path  # noqa: E402
 from panoptix.inference.assist import AssistContext, postprocess_document  # noqa: E402
 from panoptix.inference.labels import categories_for_model  # noqa: E402
@@ -171,7 +172,7 @@ def main() -> None:
                         help="skip the baseline (it takes tens of seconds at 3000x4000)")
     args = parser.parse_args()
     id2label = {int(k): v for k, v in json.loads(
-        (RESOURCES_DIR / "categories" / "coco_panoptic.id2label.json").read_text()).items()}
+        bundled("categories", "coco_panoptic.id2label.json").read_text()).items()}
     print(f"{QUERIES} queries, {LABELS} labels + no object, {os.cpu_count()} CPUs; "
           f"click: median and worst of {CLICKS}, re-run: median of {RERUNS}")
     warm_up = scene((240, 320), id2label)

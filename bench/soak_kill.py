@@ -207,10 +207,10 @@ def make_images(folder: Path) -> None:
     import numpy as np
     from PIL import Image
 
-    from panoptix.core.categories import RESOURCES_DIR
+    from panoptix.core.bundled import bundled_path
 
     folder.mkdir(parents=True)
-    for sample in sorted((RESOURCES_DIR / "samples").glob("*.jpg")):
+    for sample in sorted(bundled_path("samples").glob("*.jpg")):
         shutil.copy2(sample, folder / sample.name)
     rng = np.random.default_rng(0)
     width, height = BIG_IMAGE

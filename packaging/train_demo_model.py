@@ -1,4 +1,4 @@
-"""The recipe of the bundled demo model (``resources/models/demo``), start to end.
+"""The recipe of the bundled demo model (``panoptix/resources/models/demo``), start to end.
 
     nice -n 10 .venv/bin/python packaging/train_demo_model.py [--work DIR] [--threads N]
     .venv/bin/python packaging/train_demo_model.py --readme-only   # README from training.json
@@ -19,7 +19,7 @@
    ``panoptix presegment`` with the trained model at the default thresholds, then
    ``panoptix evaluate`` against the exact ground truth;
 5. the CPU forward time at the sample size, and the weights' size;
-6. installing the model folder into ``resources/models/demo`` with its ``training.json``
+6. installing the model folder into ``panoptix/resources/models/demo`` with its ``training.json``
    (``panoptix train``'s record plus a ``demo`` section: this recipe, the hardware, the
    times and the evaluation) and a README saying what it can and cannot segment.
 
@@ -44,8 +44,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TARGET = REPO / "resources" / "models" / "demo"
-SAMPLE = REPO / "resources" / "samples" / "street_01.jpg"
+RESOURCES = REPO / "desktop" / "panoptix" / "resources"  # the source tree's: written here
+TARGET = RESOURCES / "models" / "demo"
+SAMPLE = RESOURCES / "samples" / "street_01.jpg"
 
 SEEN = ("street", "park", "kitchen")
 HELD_OUT = ("harbour",)
@@ -79,7 +80,8 @@ def main() -> int:
                         help="torch threads (default 1: on a shared CPU, more threads spin "
                              "more than they compute)")
     parser.add_argument("--target", type=Path, default=TARGET,
-                        help="where the model is installed (default resources/models/demo)")
+                        help="where the model is installed (default: the source tree's "
+                             "desktop/panoptix/resources/models/demo)")
     parser.add_argument("--readme-only", action="store_true",
                         help="only write the installed model's README.md again, from its "
                              "training.json")

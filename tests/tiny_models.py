@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from panoptix.core.bundled import CATEGORIES, bundled
+
 REPO = Path(__file__).resolve().parents[1]
-TABLES = REPO / "resources" / "categories"
+TABLES = bundled(CATEGORIES)
 
 TINY_SWIN = {"embed_dim": 16, "depths": [1, 1, 1, 1], "num_heads": [1, 1, 2, 2]}
 SWIN_T = {"embed_dim": 96, "depths": [2, 2, 6, 2], "num_heads": [3, 6, 12, 24]}

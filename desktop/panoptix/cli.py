@@ -115,6 +115,12 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also put the images in OUT/NAME/ under the exported names: "
                              "copy, link (hard links), or jpeg (every image as <png stem>.jpg, "
                              "as detectron2 looks them up; non-JPEGs converted)")
+    parser.add_argument("--image-ids-from", metavar="REFERENCE_JSON", type=Path,
+                        help="take each image's id (and file_name, unless --images) from the "
+                             "COCO JSON whose images have its file name (same path, name or "
+                             "unique stem), so that panopticapi and detectron2, which pair "
+                             "by image_id, pair the export with it; images it lacks are "
+                             "reported and numbered above its ids")
     parser.set_defaults(run=run_export)
 
 
@@ -193,11 +199,18 @@ def run_export(args: argparse.Namespace) -> int:
     from panoptix.core.instances_export import export_instances
     from panoptix.core.manifest import ProjectError
     from panoptix.core.project import Project
+    from panoptix.core.reference_ids import ReferenceIdsError, ReferenceImages
     from panoptix.core.semantic_export import export_semantic
 
     exporter = {"coco-panoptic": export_panoptic, "semantic": export_semantic,
                 "coco-instances": export_instances}[args.format]
-    options = {"naming": ExportNaming(flat=args.flat_names, images=args.images)}
+    try:
+        reference = (None if args.image_ids_from is None
+                     else ReferenceImages.read(args.image_ids_from))
+    except ReferenceIdsError as exc:
+        return _error(f"--image-ids-from: {exc}")
+    options = {"naming": ExportNaming(flat=args.flat_names, images=args.images,
+                                      reference=reference)}
     if args.ids is not None:
         if args.format != "semantic":
             return _error("--ids applies to --format semantic only")
@@ -219,6 +232,8 @@ def run_export(args: argparse.Namespace) -> int:
     if result.skipped:
         print(f"skipped {len(result.skipped)} images not annotated yet: "
               f"{', '.join(result.skipped[:5])}{' ...' if len(result.skipped) > 5 else ''}")
+    for line in result.notes:
+        print(f"note: {line}")
     return EXIT_OK
 
 

@@ -8,7 +8,7 @@ Writes (by default) packaging/screenshots/proposals.png.
 No model is needed. The bundled street samples are copied to a temporary project with raw
 outputs made for them the way Mask2Former lays them out (100 queries, 133 COCO labels +
 "no object", mask logits at 1/4 of a 384-pixel input): one query per segment of the
-sample's ground truth (``resources/samples/panoptic_samples.json``), rival queries on the
+sample's ground truth (``panoptic_samples.json`` of the bundled samples), rival queries on the
 same pixels (a truck, a car merged with its neighbour, a motorcycle on half a car), and
 "no object" queries. The left car's own query scores 0.78, under the 0.8 threshold, so the
 pre-segmentation gives its pixels to the road; a click with the proposal tool offers it back.
@@ -25,7 +25,6 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from shot import (
-    REPO,
     copy_samples,
     inside_point,
     open_window,
@@ -36,8 +35,10 @@ from shot import (
     use_temporary_settings,
 )
 
+from panoptix.core.bundled import bundled
+
 LABELS = {int(k): v for k, v in json.loads(
-    (REPO / "resources" / "categories" / "coco_panoptic.id2label.json").read_text()).items()}
+    bundled("categories", "coco_panoptic.id2label.json").read_text()).items()}
 LABEL = {name: label for label, name in LABELS.items()}
 NUM_QUERIES = 100
 LOW = (96, 128)

@@ -15,8 +15,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 
+from panoptix.core.bundled import bundled_path  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO / "resources" / "samples"
+SAMPLES = bundled_path("samples")
 
 
 def sample_ground_truth(name: str) -> list[tuple[str, np.ndarray]]:

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
+from panoptix.core.bundled import CATEGORIES, bundled
 from panoptix.core.categories import (
-    CATEGORY_TABLES_DIR,
     CategoryError,
     CategorySet,
     available_tables,
@@ -13,7 +13,7 @@ from panoptix.core.categories import (
 
 
 def _id2label(table: str) -> dict[int, str]:
-    raw = json.loads((CATEGORY_TABLES_DIR / f"{table}.id2label.json").read_text())
+    raw = json.loads(bundled(CATEGORIES, f"{table}.id2label.json").read_text())
     return {int(k): v for k, v in raw.items()}
 
 

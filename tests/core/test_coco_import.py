@@ -23,6 +23,7 @@ from conftest_coco import (
 )
 from PIL import Image
 
+from panoptix.cli import main
 from panoptix.core.coco_export import export_panoptic
 from panoptix.core.coco_import import DatasetImportError, import_panoptic
 from panoptix.core.manifest import ImageStatus
@@ -244,3 +245,25 @@ def test_a_read_only_destination_is_a_clear_error(tmp_path, make_read_only):
                         tmp_path / "locked" / "project")
     assert "\n" not in str(failure.value)
     assert list((tmp_path / "locked").iterdir()) == []
+
+
+def test_imported_images_keep_their_ids_through_every_export(tmp_path):
+    """panopticapi and detectron2 pair by image_id: a re-export must keep the dataset's."""
+    json_path = write_dataset(tmp_path)
+    data = read_json(json_path)
+    new_ids = {1: 139, 2: 42}  # sparse, and not in file order
+    for record in data["images"]:
+        record["id"] = new_ids[record["id"]]
+    for annotation in data["annotations"]:
+        annotation["image_id"] = new_ids[annotation["image_id"]]
+    write_json(json_path, data)
+    images = tmp_path / "images"
+    write_blank_images(images, data["images"])
+    import_panoptic(json_path, json_path.with_suffix(""), images, tmp_path / "project")
+    expected = {record["file_name"]: record["id"] for record in data["images"]}
+    for fmt in ("coco-panoptic", "semantic", "coco-instances"):
+        out = tmp_path / fmt
+        assert main(["export", str(tmp_path / "project"), "--out", str(out), "--name", "x",
+                     "--format", fmt]) == 0
+        (exported,) = out.glob("*_x.json")
+        assert {r["file_name"]: r["id"] for r in read_json(exported)["images"]} == expected, fmt

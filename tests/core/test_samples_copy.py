@@ -5,12 +5,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from panoptix.core.samples import SAMPLES_DIR, bundled_files, copy_samples, samples_version
+from panoptix.core import samples
+from panoptix.core.bundled import SAMPLES, bundled_path
+from panoptix.core.samples import bundled_files, bundled_samples, copy_samples, samples_version
 
 
 def _bundle(tmp_path: Path) -> Path:
     source = tmp_path / "bundle"
-    shutil.copytree(SAMPLES_DIR, source, ignore=shutil.ignore_patterns("*.py"))
+    shutil.copytree(bundled_path(SAMPLES), source)
     return source
 
 
@@ -20,9 +22,9 @@ def test_the_copy_holds_the_photos_and_their_ground_truth(tmp_path: Path) -> Non
     names = {p.relative_to(copy).as_posix() for p in copy.rglob("*") if p.is_file()}
     assert {"street_01.jpg", "park_01.jpg", "kitchen_01.jpg", "harbour_01.jpg",
             "panoptic_samples.json", "panoptic_samples/street_01.png"} <= names
-    assert not any(name.endswith(".py") for name in names)
     assert names == {p.as_posix() for p in bundled_files()}
-    assert (copy / "street_01.jpg").read_bytes() == (SAMPLES_DIR / "street_01.jpg").read_bytes()
+    assert (copy / "street_01.jpg").read_bytes() == (
+        bundled_samples() / "street_01.jpg").read_bytes()
 
 
 def test_new_samples_get_a_new_copy_and_the_old_copy_keeps_its_work(tmp_path: Path) -> None:
@@ -45,13 +47,15 @@ def test_a_copy_is_complete_or_absent(tmp_path: Path, monkeypatch) -> None:
     source, data = _bundle(tmp_path), tmp_path / "data"
     copied = []
 
-    def failing_copy(src, dst, *args, **kwargs):  # noqa: ANN001, ANN202
+    real_copy = samples.copy_file
+
+    def failing_copy(src, dst):  # noqa: ANN001, ANN202
         if len(copied) == 3:
             raise OSError(28, "No space left on device")
         copied.append(src)
-        return shutil.copyfile(src, dst)
+        return real_copy(src, dst)
 
-    monkeypatch.setattr("panoptix.core.samples.shutil.copy2", failing_copy)
+    monkeypatch.setattr(samples, "copy_file", failing_copy)
     try:
         copy_samples(data, source)
     except OSError:

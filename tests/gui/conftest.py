@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from panoptix.core.categories import RESOURCES_DIR, load_table
+from panoptix.core.bundled import SAMPLES as SAMPLES_FOLDER
+from panoptix.core.bundled import bundled_path
+from panoptix.core.categories import load_table
 from panoptix.core.project import Project
 from panoptix.gui.prefs import Prefs
 from tiny_models import build_mask2former, table_labels
 
-SAMPLES = RESOURCES_DIR / "samples"
+SAMPLES = bundled_path(SAMPLES_FOLDER)
 
 
 @pytest.fixture(autouse=True)

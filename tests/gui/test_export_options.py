@@ -45,3 +45,38 @@ def test_the_dialog_exports_flat_names_jpegs_and_category_ids(qtbot, image_folde
         assert (tmp_path / "out" / name / (annotation["file_name"][:-4] + ".jpg")).is_file()
     classes = json.loads((tmp_path / "out" / f"semantic_{name}_classes.json").read_text())
     assert classes["ids"] == "category"
+
+
+def test_the_dialog_takes_image_ids_from_a_reference_json(qtbot, image_folder: Path,
+                                                          tmp_path: Path) -> None:
+    categories = load_table("coco_panoptic")
+    project = Project.open_or_create_for_images(image_folder, categories=categories)
+    for entry in project.images:
+        width, height = image_size(project.image_root / entry.rel_path)
+        id_map = np.ones((height, width), np.int32)
+        project.save_document(entry.key, Document(id_map, {1: Segment(3, False)}, categories),
+                              status=ImageStatus.DONE)
+    reference = tmp_path / "gt.json"
+    reference.write_text(json.dumps({"images": [
+        {"id": 31, "file_name": "street_01.jpg"}, {"id": 7, "file_name": "val/park_01.jpg"},
+        {"id": 2, "file_name": "lake_01.jpg"}]}))
+    dialog = ExportDialog(project)
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(tmp_path / "out"))
+    dialog.reference.setText(str(reference))
+    with qtbot.waitSignal(dialog.finished_export, timeout=60_000) as blocker:
+        dialog.start()
+    project.close()
+    report = dialog.report.toPlainText()
+    assert blocker.args == [True], report
+    name = project.folder.name.removesuffix(".panoptix")
+    panoptic = json.loads((tmp_path / "out" / f"panoptic_{name}.json").read_text())
+    assert {r["original_file_name"]: r["id"] for r in panoptic["images"]} == {
+        "street_01.jpg": 31, "park_01.jpg": 7, "harbour_01.jpg": 32}
+    assert "note: 1 image not in gt.json (ids from 32 on): harbour_01.jpg" in report
+    assert "gt.json has 1 image that the export lacks" in report
+
+    reference.write_text("{}")
+    dialog.start()  # a bad reference: one line, no export
+    assert dialog.report.toPlainText().startswith("image ids from: ")
+    assert "no images[] list" in dialog.report.toPlainText()

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from panoptix.core.categories import RESOURCES_DIR
+from panoptix.core.bundled import bundled
 
 SCREEN = {"screens": [{"name": "screen", "x": 0, "y": 0, "width": 1600, "height": 1000,
                        "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}
@@ -81,7 +81,7 @@ def layouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
         images = root / f"images-{factor}"
         images.mkdir()
         (images / "street_01.jpg").write_bytes(
-            (RESOURCES_DIR / "samples" / "street_01.jpg").read_bytes())
+            bundled("samples", "street_01.jpg").read_bytes())
         settings = root / f"settings-{factor}"
         env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={screen}",
                "QT_SCALE_FACTOR": factor, "HOME": str(root), "XDG_CONFIG_HOME": str(root)}

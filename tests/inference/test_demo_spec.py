@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from panoptix.inference.demo_model import (
-    DEMO_MODEL_DIR,
     DEMO_SCOPE,
+    demo_folder,
     demo_title,
     is_demo,
     with_demo_offer,
@@ -19,7 +19,7 @@ from panoptix.inference.hub import resolve_model_folder
 from panoptix.inference.loading import ModelUnavailableError, load_model
 
 
-@pytest.mark.parametrize("spec", ["demo", " Demo ", str(DEMO_MODEL_DIR)])
+@pytest.mark.parametrize("spec", ["demo", " Demo ", str(demo_folder())])
 def test_demo_names_the_bundled_folder(spec: str) -> None:
     assert is_demo(spec)
     assert demo_title(spec) is not None and "demo model" in demo_title(spec)
@@ -33,7 +33,7 @@ def test_other_models_are_not_the_demo(spec: str) -> None:
 
 
 def test_demo_resolves_to_the_bundled_folder_offline() -> None:
-    assert resolve_model_folder("demo") == DEMO_MODEL_DIR
+    assert resolve_model_folder("demo") == demo_folder()
 
 
 def test_an_uncached_hub_model_offline_offers_the_demo_model(tmp_path: Path) -> None:

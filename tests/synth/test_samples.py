@@ -7,13 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
+from panoptix.core.bundled import SAMPLES as SAMPLES_FOLDER
+from panoptix.core.bundled import bundled_path
 from panoptix.core.imageio import find_images, image_size
 from panoptix.core.panoptic_png import read_panoptic_png
 from panoptix.core.project import Project
 from panoptix.core.validate import validate_panoptic
 from panoptix.synth import generate
-from panoptix.synth.samples import SAMPLE_SIZE, SAMPLES, SAMPLES_DIR
+from panoptix.synth.samples import SAMPLE_SIZE, SAMPLES
 
+SAMPLES_DIR = bundled_path(SAMPLES_FOLDER)
 GROUND_TRUTH = SAMPLES_DIR / "panoptic_samples.json"
 
 
@@ -29,11 +32,11 @@ def test_every_sample_has_valid_ground_truth_and_every_kind_is_there() -> None:
 
 def test_the_ground_truth_is_what_the_generator_makes_of_each_sample() -> None:
     """Fails when the generator changed and the samples were not made again:
-    ``python resources/samples/make_samples.py``."""
+    ``PYTHONPATH=desktop python packaging/make_samples.py``."""
     for spec in SAMPLES:
         shipped = read_panoptic_png(SAMPLES_DIR / "panoptic_samples" / f"{spec.stem}.png")
         assert np.array_equal(shipped, generate(spec.kind, spec.seed, SAMPLE_SIZE).id_map), (
-            f"{spec.stem}: run resources/samples/make_samples.py")
+            f"{spec.stem}: run packaging/make_samples.py")
 
 
 def test_opening_the_samples_folder_takes_only_the_photos(tmp_path: Path) -> None:

@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-RESOURCES_DIR = Path(__file__).resolve().parents[3] / "resources"
-CATEGORY_TABLES_DIR = RESOURCES_DIR / "categories"
+from panoptix.core.bundled import CATEGORIES, bundled
 
 Color = tuple[int, int, int]
 
@@ -192,21 +191,23 @@ class CategorySet:
 
 def available_tables() -> list[str]:
     """Names of the bundled category tables (``coco_panoptic``, ``ade20k_panoptic``, ...)."""
-    return sorted(p.stem for p in CATEGORY_TABLES_DIR.glob("*.json") if ".id2label" not in p.name)
+    return sorted(entry.name.removesuffix(".json") for entry in bundled(CATEGORIES).iterdir()
+                  if entry.name.endswith(".json") and ".id2label" not in entry.name)
 
 
 def load_table(name: str) -> CategorySet:
     """A bundled category table by name, or a COCO categories JSON file by path."""
     path = Path(name)
+    source = path
     if not path.suffix:
-        path = CATEGORY_TABLES_DIR / f"{name}.json"
-        if not path.is_file():
+        source = bundled(CATEGORIES, f"{name}.json")
+        if not source.is_file():
             raise CategoryError(
                 f"no category table {name!r}; bundled: {', '.join(available_tables())}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(source.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CategoryError(f"cannot read category table {path}: {exc}") from exc
+        raise CategoryError(f"cannot read category table {source}: {exc}") from exc
     if isinstance(data, dict) and "categories" in data:
         data = data["categories"]
     return CategorySet.from_coco(data, name=path.stem)

@@ -9,7 +9,8 @@ leaves any earlier export as it was.
 Layout: ``images[].file_name`` is the image's path relative to the image root; the
 annotation's ``file_name`` is its PNG, named by :func:`panoptix.core.paths.png_names`
 (the image's stem, unless two images share one). Image ids are 1..N in project order,
-or the ids a dataset had when it was imported (:data:`IMAGE_IDS_SETTING`). With
+or the ids a dataset had when it was imported (:data:`IMAGE_IDS_SETTING`), or, with a
+reference JSON (``ExportNaming.reference``), the ids of its images by file name. With
 :class:`~panoptix.core.export_names.ExportNaming` the names are flat and the images can be
 placed in ``<out>/<name>/`` too (every format takes the same options).
 """
@@ -24,7 +25,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -47,6 +48,8 @@ from panoptix.core.manifest import IMAGE_IDS_SETTING, ImageEntry, ImageStatus, P
 from panoptix.core.messages import one_line
 from panoptix.core.panoptic_png import read_panoptic_png, write_panoptic_png
 from panoptix.core.project import Project
+from panoptix.core.reference_ids import ReferenceImage, ReferenceImages
+from panoptix.core.reference_ids import notes as reference_notes
 from panoptix.core.validate import Problem, validate_panoptic
 
 IMAGES_MARKER = ".panoptix-images"
@@ -73,6 +76,8 @@ class ExportResult:
     """Segments written (semantic export: category regions, one per category per image)."""
     skipped: list[str] = field(default_factory=list)
     """Images left out because nothing was annotated yet (relative paths)."""
+    notes: list[str] = field(default_factory=list)
+    """How the export pairs with a reference JSON's images, where it does not fully."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,8 @@ class ExportItem:
     record: AnnotationRecord
     note: ImageNote = ImageNote()
     """The image's flags and comment (``core.image_notes``), copied into its record."""
+    reference: ReferenceImage | None = None
+    """The reference JSON's image it takes its id (and file name) from."""
 
 
 def check_name(name: str) -> str:
@@ -100,9 +107,19 @@ def default_name(project: Project) -> str:
     return cleaned or "export"
 
 
-def image_ids(project: Project) -> dict[str, int]:
-    """A unique COCO image id per image key: an imported dataset's own where known, then
-    counting on from the largest."""
+def image_ids(project: Project, matched: dict[str, ReferenceImage] | None = None,
+              first_new: int = 1) -> dict[str, int]:
+    """A unique COCO image id per image key. With ``matched`` (reference images by relative
+    path), the reference image's, and ``first_new`` on for the others; else an imported
+    dataset's own where known, then counting on from the largest."""
+    if matched is not None:
+        ids = {e.key: matched[e.rel_path].id for e in project.images if e.rel_path in matched}
+        next_id = first_new
+        for entry in project.images:
+            if entry.key not in ids:
+                ids[entry.key] = next_id
+                next_id += 1
+        return ids
     stored = project.settings.get(IMAGE_IDS_SETTING)
     stored = stored if isinstance(stored, dict) else {}
     ids: dict[str, int] = {}
@@ -121,9 +138,12 @@ def image_ids(project: Project) -> dict[str, int]:
     return ids
 
 
-def select_items(project: Project, only_done: bool) -> tuple[list[ExportItem], list[str]]:
+def select_items(project: Project, only_done: bool, reference: ReferenceImages | None = None
+                 ) -> tuple[list[ExportItem], list[str]]:
     """The images to export with their records, and those skipped for having none."""
-    ids = image_ids(project)
+    matched = (None if reference is None
+               else reference.match([entry.rel_path for entry in project.images]))
+    ids = image_ids(project, matched, reference.next_id() if reference is not None else 1)
     notes = read_notes(project.folder)
     items: list[ExportItem] = []
     skipped: list[str] = []
@@ -135,8 +155,16 @@ def select_items(project: Project, only_done: bool) -> tuple[list[ExportItem], l
             skipped.append(entry.rel_path)
         else:
             items.append(ExportItem(entry, ids[entry.key], record,
-                                    notes.get(entry.key, ImageNote())))
+                                    notes.get(entry.key, ImageNote()),
+                                    (matched or {}).get(entry.rel_path)))
     return items, skipped
+
+
+def export_notes(items: Sequence[ExportItem], naming: ExportNaming) -> list[str]:
+    """What a reference JSON lacks of the export and the export of it (one line each)."""
+    if naming.reference is None:
+        return []
+    return reference_notes(naming.reference, [(i.entry.rel_path, i.reference) for i in items])
 
 
 def export_panoptic(project: Project, out_dir: Path, name: str | None = None, *,
@@ -150,7 +178,7 @@ def export_panoptic(project: Project, out_dir: Path, name: str | None = None, *,
     with staged(out_dir, name) as stage:
         png_dir = stage / folder_name
         try:
-            items, skipped = select_items(project, only_done)
+            items, skipped = select_items(project, only_done, naming.reference)
             names = export_names([item.entry.rel_path for item in items], naming)
             pngs = [n.png for n in names]
             png_dir.mkdir()
@@ -175,7 +203,8 @@ def export_panoptic(project: Project, out_dir: Path, name: str | None = None, *,
                               f"first: {problems[0]}", problems)
         publish(stage, out_dir, [json_name, folder_name, *placed])
     return ExportResult([out_dir / n for n in (json_name, folder_name, *placed)], len(items),
-                        sum(len(a["segments_info"]) for a in annotations), skipped)
+                        sum(len(a["segments_info"]) for a in annotations), skipped,
+                        export_notes(items, naming))
 
 
 def gather_png(project: Project, item: ExportItem, png_dir: Path, png: str) -> dict:
@@ -245,9 +274,18 @@ def reencode(project: Project, key: str, target: Path) -> list[dict]:
 
 def image_records(items: Sequence[ExportItem], names: Sequence[ExportName],
                   naming: ExportNaming) -> list[dict]:
-    """The ``images[]`` records, each with the image's flags and comment."""
-    return [{**image_record(item.image_id, n, item.record.width, item.record.height, naming),
+    """The ``images[]`` records, each with the image's flags and comment; the reference
+    image's file name where there is one and the images are not placed (placed, they keep
+    the names they are placed under)."""
+    return [{**image_record(item.image_id, _reference_named(item, n, naming),
+                            item.record.width, item.record.height, naming),
              **item.note.export_fields()} for item, n in zip(items, names, strict=True)]
+
+
+def _reference_named(item: ExportItem, name: ExportName, naming: ExportNaming) -> ExportName:
+    if item.reference is None or naming.images is not None:
+        return name
+    return replace(name, file_name=item.reference.file_name)
 
 
 def check_images_target(project: Project, out_dir: Path, name: str,

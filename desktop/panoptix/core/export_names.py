@@ -2,7 +2,7 @@
 optionally the images themselves in the dataset folder, so the folder is self-contained.
 
 Without options, ``images[].file_name`` is the image's path relative to the image root and
-the PNG is named by :func:`panoptix.core.paths.png_names`. Two options change that:
+the PNG is named by :func:`panoptix.core.paths.png_names`. Three options change that:
 
 * ``flat``: one flat, unique name per image with a single dot (``x/b.2024.jpg`` ->
   ``x_b_2024.jpg``, PNG ``x_b_2024.png``), so panopticapi's converters
@@ -15,6 +15,9 @@ the PNG is named by :func:`panoptix.core.paths.png_names`. Two options change th
   file system cannot), ``jpeg`` names every image ``<png stem>.jpg`` as detectron2's
   panoptic loader expects, copying JPEGs as they are and converting other images (and JPEGs
   whose EXIF rotates them) to JPEG, quality 95, in the orientation annotated.
+* ``reference``: image ids, and ``file_name`` where the images are not placed, from a
+  reference COCO JSON (:mod:`panoptix.core.reference_ids`), so that tools that pair by
+  ``image_id`` (panopticapi, detectron2) pair the export with it correctly.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from PIL import Image
 from panoptix.core import atomic
 from panoptix.core.imageio import ImageLoadError, image_size, load_image
 from panoptix.core.paths import JPEG_SUFFIXES, check_relative_name, png_names
+from panoptix.core.reference_ids import ReferenceImages
 from panoptix.core.validate import Problem
 
 IMAGE_MODES = ("copy", "link", "jpeg")
@@ -47,6 +51,8 @@ class ExportNaming:
     """Flat, unique, single-dot names (see the module doc)."""
     images: str | None = None
     """``copy``, ``link`` or ``jpeg``: put the images into the dataset folder; None: don't."""
+    reference: ReferenceImages | None = None
+    """Where the image ids (and, images not placed, the file names) come from."""
 
     def __post_init__(self) -> None:
         if self.images is not None and self.images not in IMAGE_MODES:
@@ -56,7 +62,7 @@ class ExportNaming:
     @property
     def renames(self) -> bool:
         """Whether ``images[].file_name`` may differ from the project's relative path."""
-        return self.flat or self.images == "jpeg"
+        return self.flat or self.images == "jpeg" or self.reference is not None
 
 
 @dataclass(frozen=True)

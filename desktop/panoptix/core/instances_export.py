@@ -29,6 +29,7 @@ from panoptix.core.coco_export import (
     check_name,
     default_name,
     export_error_line,
+    export_notes,
     image_records,
     publish,
     read_stored,
@@ -142,7 +143,7 @@ def export_instances(project: Project, out_dir: Path, name: str | None = None, *
     check_images_target(project, out_dir, name, naming)
     with staged(out_dir, name) as stage:
         try:
-            items, skipped = select_items(project, only_done)
+            items, skipped = select_items(project, only_done, naming.reference)
 
             def encode(item: ExportItem) -> list[dict]:
                 record, id_map = read_stored(project, item)
@@ -183,7 +184,7 @@ def export_instances(project: Project, out_dir: Path, name: str | None = None, *
                               f"{problems[0]}", problems)
         publish(stage, out_dir, [json_name, *placed])
     return ExportResult([out_dir / n for n in (json_name, *placed)], len(items),
-                        len(annotations), skipped)
+                        len(annotations), skipped, export_notes(items, naming))
 
 
 def check_instances(annotations: list[dict]) -> list[Problem]:

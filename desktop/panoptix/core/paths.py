@@ -14,7 +14,7 @@ always names the real image, so each annotation still points at the right one th
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 MAX_NAME_LENGTH = 4096
@@ -108,3 +108,25 @@ def _suffix(name: str) -> str:
 def _with_png_suffix(name: str) -> str:
     path = PurePosixPath(name)
     return str(path.with_suffix(".png")) if path.suffix else f"{name}.png"
+
+
+def pair_by_file_name(left: Sequence[str], right: Sequence[str]) -> dict[str, str]:
+    """Names of ``left`` paired with names of ``right``: the same name, else the same stem
+    (the name without folders and extension, ``a/b.jpg`` -> ``b``) where that stem is
+    unique among the names left unpaired on both sides. How ``panoptix evaluate`` pairs
+    images, and how an export takes ids from a reference JSON."""
+    names = set(right)
+    paired = {name: name for name in left if name in names}
+    taken = set(paired.values())
+    left_stems = _unique_stems(name for name in left if name not in paired)
+    right_stems = _unique_stems(name for name in right if name not in taken)
+    paired.update({name: right_stems[stem] for stem, name in left_stems.items()
+                   if stem in right_stems})
+    return paired
+
+
+def _unique_stems(names: Iterable[str]) -> dict[str, str]:
+    seen: dict[str, list[str]] = {}
+    for name in dict.fromkeys(names):
+        seen.setdefault(PurePosixPath(name).stem, []).append(name)
+    return {stem: found[0] for stem, found in seen.items() if len(found) == 1}

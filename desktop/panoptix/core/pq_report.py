@@ -37,7 +37,20 @@ def notes(evaluation: Evaluation) -> list[str]:
             shown = ", ".join(images[:SHOWN]) + (" ..." if len(images) > SHOWN else "")
             lines.append(f"{len(images)} image{'s' if len(images) > 1 else ''} {what}: "
                          f"{effect} ({shown})")
+    if evaluation.other_ids:
+        lines.append(other_ids_line(evaluation))
     return lines
+
+
+def other_ids_line(evaluation: Evaluation) -> str:
+    """Pairs by file name whose image ids differ, which panopticapi would pair otherwise."""
+    pairs = evaluation.other_ids
+    shown = ", ".join(f"{name}: {truth} vs {guess}" for name, truth, guess in pairs[:SHOWN])
+    return (f"{len(pairs)} of {evaluation.result.images} images have another image_id in "
+            f"the prediction than in the ground truth ({shown}"
+            f"{' ...' if len(pairs) > SHOWN else ''}): panopticapi and detectron2 pair by "
+            "image_id and would score them against other images; export the prediction "
+            "with --image-ids-from GT_JSON")
 
 
 def table(evaluation: Evaluation) -> str:

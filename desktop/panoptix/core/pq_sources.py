@@ -14,7 +14,8 @@ of a project. Images left over on both sides then pair by stem (the name without
 and extension, ``a/b.jpg`` -> ``b``) where that stem is unique on both sides, so a JSON
 and the project made from its images still pair. A ground-truth image without a
 prediction counts as an empty prediction (its segments are false negatives); predictions
-of images outside the ground truth are left out. Both are reported.
+of images outside the ground truth are left out. Both are reported, and so are pairs of
+two JSONs whose ``image_id`` differ: panopticapi and detectron2 pair by id alone.
 
 Categories are the ground truth's; a prediction's category ids must be among them (with
 the same names, where the prediction names its categories). Ground-truth areas come
@@ -24,10 +25,10 @@ from the JSON, as panopticapi takes them.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 
@@ -36,7 +37,7 @@ from panoptix.core.atomic import StoreError
 from panoptix.core.categories import CategorySet
 from panoptix.core.manifest import ImageStatus, ProjectError
 from panoptix.core.panoptic_png import PanopticPngError
-from panoptix.core.paths import UnsafePathError, resolve_inside
+from panoptix.core.paths import UnsafePathError, pair_by_file_name, resolve_inside
 from panoptix.core.pq import PQAccumulator, PQError, PQResult
 from panoptix.core.project import ANNOTATIONS, MANIFEST_NAME, default_project_folder
 from panoptix.core.project_reader import read_manifest, read_saved_document
@@ -63,6 +64,8 @@ class Labels:
 class SourceImage:
     name: str
     read: Callable[[], Labels]
+    image_id: int | None = None
+    """A JSON's ``image_id`` (None in a project)."""
 
 
 @dataclass
@@ -84,6 +87,9 @@ class Evaluation:
     """Ground-truth images without a prediction (scored as empty predictions)."""
     extra: list[str]
     """Predicted images that are not in the ground truth (left out)."""
+    other_ids: list[tuple[str, int, int]] = field(default_factory=list)
+    """Pairs whose ground truth and prediction have different image ids: (name, ground
+    truth's id, prediction's id)."""
 
 
 def open_source(path: Path, png_dir: Path | None = None, *, ground_truth: bool,
@@ -128,25 +134,21 @@ def evaluate_sources(gt_path: Path, pred_path: Path, *, gt_png_dir: Path | None 
                             predicted.segments, gt_areas=labels.areas)
         except PQError as exc:
             raise EvaluationError(f"image {truth.name}: {exc}") from None
-    return Evaluation(accumulator.result(), gt.categories, gt, pred, missing, extra)
+    other_ids = [(truth.name, truth.image_id, guess.image_id) for truth, guess in pairs
+                 if guess is not None and None not in (truth.image_id, guess.image_id)
+                 and truth.image_id != guess.image_id]
+    return Evaluation(accumulator.result(), gt.categories, gt, pred, missing, extra,
+                      other_ids)
 
 
 def pair_images(truths: list[SourceImage], guesses: list[SourceImage]
                 ) -> tuple[list[tuple[SourceImage, SourceImage | None]], list[str]]:
     """Ground-truth images with their prediction (None: none); and the predictions left
-    out. See the module docstring for the rule."""
+    out. See the module docstring for the rule (:func:`pair_by_file_name`)."""
     by_name = {image.name: image for image in guesses}
-    paired: dict[str, SourceImage] = {}
-    for truth in truths:
-        if truth.name in by_name:
-            paired[truth.name] = by_name.pop(truth.name)
-    open_truths = [t for t in truths if t.name not in paired]
-    truth_stems = _unique_stems(open_truths)
-    guess_stems = _unique_stems(list(by_name.values()))
-    for stem, truth in truth_stems.items():
-        if stem in guess_stems:
-            paired[truth.name] = by_name.pop(guess_stems[stem].name)
-    return [(t, paired.get(t.name)) for t in truths], sorted(by_name)
+    paired = pair_by_file_name([truth.name for truth in truths], list(by_name))
+    pairs = [(truth, by_name.get(paired.get(truth.name))) for truth in truths]
+    return pairs, sorted(set(by_name) - set(paired.values()))
 
 
 # -- COCO panoptic ------------------------------------------------------------------------
@@ -174,7 +176,7 @@ def _coco_source(json_path: Path, png_dir: Path, ground_truth: bool,
         raise EvaluationError(f"{json_path}: its PNG folder {png_dir} does not exist")
     annotated = {a.image.id for a in dataset.annotations}
     left_out = [image.file_name for image in dataset.images if image.id not in annotated]
-    images = [SourceImage(a.image.file_name, _png_reader(a, png_dir, ground_truth))
+    images = [SourceImage(a.image.file_name, _png_reader(a, png_dir, ground_truth), a.image.id)
               for a in dataset.annotations]
     return Source(json_path, named if named is not None else dataset.categories, images,
                   left_out)
@@ -238,13 +240,6 @@ def _document_reader(folder: Path, key: str, name: str,
 
 
 # -- helpers ------------------------------------------------------------------------------
-def _unique_stems(images: Iterable[SourceImage]) -> dict[str, SourceImage]:
-    seen: dict[str, list[SourceImage]] = {}
-    for image in images:
-        seen.setdefault(PurePosixPath(image.name).stem, []).append(image)
-    return {stem: found[0] for stem, found in seen.items() if len(found) == 1}
-
-
 def _check_names(truth: CategorySet, guess: CategorySet, where: Path) -> None:
     for category in guess:
         known = truth.get(category.id)

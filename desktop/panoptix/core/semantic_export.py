@@ -34,6 +34,7 @@ from panoptix.core.coco_export import (
     check_name,
     default_name,
     export_error_line,
+    export_notes,
     image_records,
     publish,
     read_stored,
@@ -103,7 +104,7 @@ def export_semantic(project: Project, out_dir: Path, name: str | None = None, *,
     check_images_target(project, out_dir, name, naming)
     with staged(out_dir, name) as stage:
         try:
-            items, skipped = select_items(project, only_done)
+            items, skipped = select_items(project, only_done, naming.reference)
             names = export_names([item.entry.rel_path for item in items], naming)
             pngs = [n.png for n in names]
             folder = stage / folder_name
@@ -148,7 +149,7 @@ def export_semantic(project: Project, out_dir: Path, name: str | None = None, *,
         written = [json_name, classes_name, folder_name, *placed]
         publish(stage, out_dir, written)
     return ExportResult([out_dir / n for n in written], len(items),
-                        sum(len(c) for c in counts), skipped)
+                        sum(len(c) for c in counts), skipped, export_notes(items, naming))
 
 
 def write_gray_png(path: Path, pixels: np.ndarray) -> None:

@@ -17,7 +17,7 @@ from PySide6.QtGui import QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 from panoptix import __version__
-from panoptix.core.categories import RESOURCES_DIR
+from panoptix.core.bundled import ICON, bundled_path
 from panoptix.core.project import (
     MANIFEST_NAME,
     Project,
@@ -32,7 +32,6 @@ from panoptix.gui.work.session import SETTINGS_KEY
 from panoptix.inference.demo_model import DEMO_SPEC
 from panoptix.inference.settings import InferenceSettings
 
-ICON_PATH = RESOURCES_DIR / "icons" / "panoptix.svg"
 FIRST_SAMPLE = "street_01.jpg"
 """The samples open on a street the first time: the demo model was trained on streets,
 while harbour, first by name, is the kind it never saw."""
@@ -71,7 +70,7 @@ def application() -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)
-    app.setWindowIcon(QIcon(str(ICON_PATH)))
+    app.setWindowIcon(QIcon(str(bundled_path(*ICON))))  # by path: scalable SVG
     qta.set_defaults(color=app.palette().color(QPalette.ColorRole.WindowText))
     return app
 

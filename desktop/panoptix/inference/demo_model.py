@@ -1,4 +1,4 @@
-"""The bundled demo model: ``--model demo`` is ``resources/models/demo``.
+"""The bundled demo model: ``--model demo`` is ``panoptix/resources/models/demo``.
 
 A small Mask2Former that Panoptix trained from scratch on its own generated scenes
 (:mod:`panoptix.synth`; the recipe is ``packaging/train_demo_model.py``). It loads like any
@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from panoptix.core.categories import RESOURCES_DIR
+from panoptix.core.bundled import DEMO_MODEL, bundled_path
 
 DEMO_SPEC = "demo"
 """What ``--model`` (and the window's model settings) accept for the demo model."""
-DEMO_MODEL_DIR = RESOURCES_DIR / "models" / "demo"
 DEMO_TITLE = "Panoptix demo model"
 DEMO_SCOPE = ("it segments only scenes like Panoptix's generated samples (streets, parks, "
               "kitchens: mainly sky, road, grass, trees, buildings, walls; it misses most "
@@ -30,7 +29,7 @@ def is_demo_spec(spec: str) -> bool:
 def is_demo_folder(folder: str | Path) -> bool:
     """Whether ``folder`` is the bundled demo model (``demo`` resolves to it)."""
     try:
-        return Path(folder).expanduser().resolve() == DEMO_MODEL_DIR.resolve()
+        return Path(folder).expanduser().resolve() == demo_folder().resolve()
     except OSError:
         return False
 
@@ -41,7 +40,8 @@ def is_demo(spec: str) -> bool:
 
 
 def demo_folder() -> Path:
-    return DEMO_MODEL_DIR
+    """The demo model's folder on disk: transformers loads it by path."""
+    return bundled_path(*DEMO_MODEL)
 
 
 OFFER = "; or try the bundled demo model (--model demo): "

@@ -1,6 +1,6 @@
-"""The bundled sample images (``resources/samples``): generated scenes, so they come with
-their ground truth (``panoptic_samples.json`` and ``panoptic_samples/`` beside them; the
-window's image search leaves that PNG folder out)."""
+"""The bundled sample images (``panoptix/resources/samples``): generated scenes, so they
+come with their ground truth (``panoptic_samples.json`` and ``panoptic_samples/`` beside
+them; the window's image search leaves that PNG folder out)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from panoptix.core.categories import RESOURCES_DIR
 from panoptix.synth.dataset import DatasetPaths, SceneSpec, write_scenes
 
-SAMPLES_DIR = RESOURCES_DIR / "samples"
 SAMPLE_SIZE = (480, 640)
 SAMPLES = (SceneSpec("street", 9, "street_01"), SceneSpec("street", 6, "street_02"),
            SceneSpec("park", 10, "park_01"), SceneSpec("harbour", 5, "harbour_01"),
@@ -21,7 +19,7 @@ SAMPLES = (SceneSpec("street", 9, "street_01"), SceneSpec("street", 6, "street_0
 NAME = "samples"
 
 
-def write_samples(folder: Path = SAMPLES_DIR) -> DatasetPaths:
+def write_samples(folder: Path) -> DatasetPaths:
     """(Re)write the samples and their ground truth into ``folder``; other files stay."""
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:

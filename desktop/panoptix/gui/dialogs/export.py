@@ -2,7 +2,8 @@
 
 Export runs on a superqt worker thread so the window stays responsive; the COCO panoptic
 result is always validated before success is reported. The naming options (flat names,
-images placed in the dataset folder) and the semantic ids are those of ``panoptix export``.
+images placed in the dataset folder, image ids from a reference JSON) and the semantic ids
+are those of ``panoptix export``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from panoptix.core.coco_export import (
 from panoptix.core.export_names import ExportNaming
 from panoptix.core.instances_export import export_instances
 from panoptix.core.project import ImageStatus, Project
+from panoptix.core.reference_ids import ReferenceIdsError, ReferenceImages
 from panoptix.core.semantic_export import DEFAULT_IDS, export_semantic
 from panoptix.core.validate import validate_panoptic
 
@@ -81,6 +83,7 @@ def run_export(project: Project, out_dir: Path, formats: list[ExportFormat],
         lines.extend(f"  {path}" for path in result.paths)
         if result.skipped:
             lines.append(f"  skipped (not annotated yet): {', '.join(result.skipped[:10])}")
+        lines.extend(f"  note: {note}" for note in result.notes)
         json_path = next((p for p in result.paths if p.suffix == ".json"), None)
         if fmt.key == "panoptic" and json_path is not None:
             problems = validate_panoptic(json_path)
@@ -149,6 +152,17 @@ class ExportDialog(QDialog):
         self.flat_names = QCheckBox("Flat names with one dot (x/b.2024.jpg → x_b_2024.jpg)")
         self.images = _choices(IMAGE_CHOICES)
         self.semantic_ids = _choices(SEMANTIC_IDS)
+        self.reference = QLineEdit()
+        self.reference.setPlaceholderText("the project's own")
+        self.reference.setToolTip("A COCO JSON (the ground truth) whose image ids the export "
+                                  "takes by file name, so that panopticapi and detectron2, "
+                                  "which pair by image_id, pair it correctly (as the command "
+                                  "line's --image-ids-from)")
+        choose_reference = QPushButton("Choose…")
+        choose_reference.clicked.connect(self._browse_reference)
+        reference_row = QHBoxLayout()
+        reference_row.addWidget(self.reference, 1)
+        reference_row.addWidget(choose_reference)
         self.report = QPlainTextEdit(readOnly=True)
         self.report.setMinimumHeight(160)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -165,6 +179,7 @@ class ExportDialog(QDialog):
         form.addRow("", self.flat_names)
         form.addRow("", self.images)
         form.addRow("", self.semantic_ids)
+        form.addRow("Image ids from", reference_row)
         form.addRow(self.warning)
         form.addRow(self.report)
         form.addRow(self.buttons)
@@ -193,6 +208,12 @@ class ExportDialog(QDialog):
         if folder:
             self.folder.setText(folder)
 
+    def _browse_reference(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Image ids from", self.reference.text(),
+                                              "COCO JSON (*.json)")
+        if path:
+            self.reference.setText(path)
+
     def start(self) -> None:
         formats = [fmt for fmt in FORMATS if self.checks[fmt.key].isChecked()]
         if not formats:
@@ -201,9 +222,17 @@ class ExportDialog(QDialog):
         if not self._check_name():
             self.report.setPlainText(self.name.toolTip())
             return
+        reference = None
+        if self.reference.text().strip():
+            try:
+                reference = ReferenceImages.read(Path(self.reference.text().strip()))
+            except ReferenceIdsError as exc:
+                self.report.setPlainText(f"image ids from: {exc}")
+                return
         self.export_button.setEnabled(False)
         self.report.setPlainText("exporting…")
-        naming = ExportNaming(flat=self.flat_names.isChecked(), images=self.images.currentData())
+        naming = ExportNaming(flat=self.flat_names.isChecked(), images=self.images.currentData(),
+                              reference=reference)
         self._worker = create_worker(run_export, self.project, Path(self.folder.text()),
                                      formats, self.only_done.isChecked(),
                                      self.name.text().strip(), naming,
