@@ -101,7 +101,7 @@ def test_a_click_on_an_object_offers_the_models_good_mask_of_it(fresh_scenes,
         if ious[best] >= GOOD_IOU:
             clicked += 1
             offered += any(ious[q] >= GOOD_IOU for q in shown)
-    print(f"{offered} of {clicked} objects with a good mask were offered one")
+    print(f"MEASURED good masks: {clicked}, offered {offered}")
     assert clicked >= GOOD_MASKS_MEASURED - COUNT_MARGIN
     assert offered == clicked
 
@@ -113,7 +113,7 @@ def test_a_click_on_a_missed_object_offers_the_models_best_mask_of_it(fresh_scen
         if not found and ious[best] > MATCH_IOU:
             clicked += 1
             offered += best in shown
-    print(f"{offered} of {clicked} missed objects were offered the model's best mask")
+    print(f"MEASURED missed objects with a mask: {clicked}, offered {offered}")
     assert clicked >= MISSED_MEASURED - COUNT_MARGIN
     assert offered == clicked
 
@@ -129,7 +129,7 @@ def test_top5_guesses_hold_the_true_category_of_most_segments(fresh_scenes,
             assert len(guesses) <= TOP_K
             hits += segment.category_id in [category for category, _p in guesses]
             total += 1
-    print(f"top-5 holds the true category for {hits} of {total} segments")
+    print(f"MEASURED top-5 share: {hits / total:.4f} ({hits} of {total})")
     assert hits / total >= TOP5_MEASURED - TOP5_MARGIN
 
 

@@ -2,10 +2,13 @@
 
 The tiny models train fastest on one thread; on a shared CPU a second OpenMP thread makes
 every small operation wait for a core (measured: 4x the CPU time and wall time here).
+``PANOPTIX_TEST_THREADS`` sets another count: ``bench/learning_spread.py`` uses it to see
+how far the learning tests' figures move with the number of threads.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +21,9 @@ def one_torch_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     import torch
 
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # for the training processes a test starts
+    wanted = os.environ.get("PANOPTIX_TEST_THREADS", "1")
+    torch.set_num_threads(int(wanted))
+    monkeypatch.setenv("OMP_NUM_THREADS", wanted)  # for the training processes a test starts
     yield
     torch.set_num_threads(threads)
 

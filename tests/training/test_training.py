@@ -29,7 +29,13 @@ from panoptix.training.validation import evaluate
 
 TINY = ["--from-scratch", "tiny", "--val", "0", "--progress", "json"]
 LEARN = ["--lr", "5e-3", "--clip", "1.0"]
-LEARN_STEPS = 60
+LEARN_STEPS = 200
+"""Long enough that every CPU's run learns the objects too. At 60 steps the same run learned
+them or not by the CPU's kernels (things PQ 0.19-0.24 with AVX-512, 0 with AVX2 or the
+default kernels: PQ 0.438, the failure seen on another machine); at 200 steps, over 10 runs
+of ``bench/learning_spread.py`` (ATen at native, AVX2 and default kernels, MKL and oneDNN
+capped too, 1 and 2 threads): PQ 0.68-0.86, stuff 0.95-0.98, things 0.41-0.73, loss
+18.9 -> 3.6-3.9. Seeds and the thread count are fixed; the kernels cannot be."""
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -63,14 +69,17 @@ def test_a_tiny_model_really_learns_the_scenes(scenes_project: Path,
     losses = [entry["loss"] for entry in made["losses"]]
     assert len(losses) == LEARN_STEPS
     first, last = sum(losses[:10]) / 10, sum(losses[-10:]) / 10
-    assert last < 0.6 * first, (first, last)
+    assert last < 0.5 * first, (first, last)
     trained = load_model(str(scenes_project / "models" / "learned"))
     untrained = scratch_model("tiny", made_labels(scenes_project), seed=0)
     before = training_pq(scenes_project, untrained)
     after = training_pq(scenes_project, trained)
-    # measured: untrained 0.000; trained 0.587 (stuff 0.98, things 0.19); loss 17.3 -> 6.2
+    print(f"MEASURED learned PQ: {after.all.pq:.4f} stuff {after.stuff.pq:.4f} "
+          f"things {after.things.pq:.4f} untrained {before.all.pq:.4f} "
+          f"loss {first:.2f} -> {last:.2f}")
+    # asserted well below the worst of the spread (LEARN_STEPS); an untrained model is 0.000
     assert before.all.pq < 0.05
-    assert after.all.pq > 0.45 and after.stuff.pq > 0.8 and after.things.pq > 0.05, after
+    assert after.all.pq > 0.5 and after.stuff.pq > 0.85 and after.things.pq > 0.2, after
     assert made["steps"] == {"done": LEARN_STEPS, "planned": LEARN_STEPS}
     assert made["base"] == {"kind": "scratch", "model": "tiny"}
     assert made["labels"] == ["sky", "grass", "ball", "box", "flag"]
