@@ -17,9 +17,10 @@ from typing import Any
 from panoptix.core import imageio
 from panoptix.core.categories import CategorySet
 from panoptix.core.manifest import ImageStatus
-from panoptix.inference.loading import LoadedModel
+from panoptix.inference.loading import LoadedModel, load_processor, read_pretrained
 from panoptix.inference.settings import InferenceSettings, SettingsError
 from panoptix.training import models, record
+from panoptix.training.architectures import architecture_of
 from panoptix.training.labels import LabelSpace
 from panoptix.training.project_data import (
     AnnotatedImage,
@@ -126,9 +127,10 @@ def resume_model(run: RunFolder, run_json: dict, labels: LabelSpace, categories:
                  allow_pickle: bool) -> tuple[LoadedModel, dict | None]:
     """The interrupted run's model and its last checkpoint (None: killed before the first
     one, so it starts again from its base)."""
-    from transformers import AutoConfig, AutoImageProcessor, AutoModelForUniversalSegmentation
+    from transformers import AutoConfig, AutoModelForUniversalSegmentation
 
-    processor = AutoImageProcessor.from_pretrained(run.partial, trust_remote_code=False)
+    config = read_pretrained(run.name, AutoConfig.from_pretrained, run.partial)
+    processor = load_processor(run.name, run.partial, config.model_type)
     checkpoint = run.load_checkpoint()
     base = run_json["base"]
     if checkpoint is None:
@@ -136,9 +138,9 @@ def resume_model(run: RunFolder, run_json: dict, labels: LabelSpace, categories:
         loaded, _head = model_for_run(scratch, base["model"], labels, categories,
                                       allow_pickle, run_json["settings"]["seed"])
     else:
-        config = AutoConfig.from_pretrained(run.partial, trust_remote_code=False)
         loaded = LoadedModel(AutoModelForUniversalSegmentation.from_config(config), processor,
-                             "mask2former", base["model"], labels.id2label)
+                             config.model_type, base["model"], labels.id2label)
+        architecture_of(config.model_type).prepare(loaded.model)
     loaded.processor = processor
     return loaded, checkpoint
 
