@@ -32,7 +32,7 @@ SCRATCH_CONFIGS: dict[str, dict[str, Any]] = {
                        "num_queries": 20, "train_num_points": 1024, "size": 128,
                        "query_dec_layers": 1, "text_encoder_width": 64,
                        "text_encoder_num_layers": 1, "text_encoder_proj_layers": 1,
-                       "text_encoder_n_ctx": 4},
+                       "text_encoder_n_ctx": 4, "dropout": 0.0},
 }
 
 

@@ -76,6 +76,10 @@ def build_scratch(spec: dict[str, Any], labels: LabelSpace, seed: int,
                                  **names, **spec)
         torch.manual_seed(seed)
         model = OneFormerForUniversalSegmentation(config)
+        # OneFormer's queries all start as the task token, told apart only by these
+        # embeddings: N(0, 1) as the original (PyTorch's default); transformers' 0.02
+        # leaves them so alike that the tiny model never learns to tell segments apart
+        nn.init.normal_(model.model.transformer_module.queries_embedder.weight)
         processor = OneFormerProcessor(
             image_processor=OneFormerImageProcessorPil(size=processor_size(size)),
             tokenizer=tokenizer, max_seq_length=config.text_encoder_context_length,

@@ -32,6 +32,9 @@ from panoptix.training.labels import LabelSpace
 
 TASKS = ("semantic", "instance", "panoptic")
 """Drawn with equal chances, as OneFormer's unified dataset mapper does (0.33, 0.66)."""
+NO_TARGET_TEXT = {"semantic": "a semantic photo", "instance": "an instance photo",
+                  "panoptic": "an panoptic photo"}
+"""The text list's filler, as transformers' OneFormer processor writes it."""
 TOKENS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -72,10 +75,7 @@ class OneFormerInputs(InputMaker):
         pixels, masks, classes, texts, tasks = [], [], [], [], []
         for crop, ids, lookup, slot in zip(crops, maps, lookups, slots, strict=True):
             task = draw_task(self.seed, slot)
-            encoded = self.image_processor(
-                images=[crop], task_inputs=[task], segmentation_maps=[ids],
-                instance_id_to_semantic_id=[lookup], ignore_index=0, do_reduce_labels=False,
-                do_resize=False, return_tensors="pt", input_data_format="channels_last")
+            encoded = self.encode(crop, ids, lookup, task)
             pixels.append(encoded["pixel_values"])
             masks.append(encoded["mask_labels"][0])
             classes.append(encoded["class_labels"][0])
@@ -86,6 +86,22 @@ class OneFormerInputs(InputMaker):
         return {"pixel_values": torch.cat(pixels), "task_inputs": torch.stack(tasks),
                 "text_inputs": torch.stack(texts), "mask_labels": masks,
                 "class_labels": classes}
+
+    def encode(self, crop: np.ndarray, ids: np.ndarray, lookup: dict[int, int],
+               task: str) -> dict[str, Any]:
+        options = {"task_inputs": [task], "do_resize": False, "return_tensors": "pt",
+                   "input_data_format": "channels_last"}
+        things = self.image_processor.metadata["thing_ids"]
+        if lookup and (task != "instance" or any(c in things for c in lookup.values())):
+            return dict(self.image_processor(
+                images=[crop], segmentation_maps=[ids], instance_id_to_semantic_id=[lookup],
+                ignore_index=0, do_reduce_labels=False, **options))
+        # no target: transformers' processor fails on that; what it would give
+        encoded = dict(self.image_processor(images=[crop], **options))
+        side = encoded["pixel_values"].shape[-2:]
+        return {**encoded, "mask_labels": [torch.zeros(0, *side)],
+                "class_labels": [torch.zeros(0, dtype=torch.int64)],
+                "text_inputs": [[NO_TARGET_TEXT[task]] * self.image_processor.num_text]}
 
     def tokens(self, text: str, length: int) -> Tensor:
         key = (text, length)
@@ -123,7 +139,9 @@ class OneFormerArchitecture(Architecture):
             mapper.apply(model._init_weights)
             model.model.text_mapper = mapper.to(next(model.parameters()).device)
         model.config.is_training = False
-        model.model.is_training = False
+        for module in model.modules():  # some use it in place of .training (dropout)
+            if hasattr(module, "is_training"):
+                module.is_training = False
 
     def loss_weights(self, config: Any) -> dict[str, float]:
         return {**super().loss_weights(config), "loss_contrastive": config.contrastive_weight}
