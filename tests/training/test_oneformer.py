@@ -106,7 +106,7 @@ def learned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.set_num_threads(1)
     try:
         project = make_project(tmp_path_factory.mktemp("learned"), 8)
-        code = main(["train", str(project), *ONEFORMER, "--lr", "5e-3", "--clip", "1.0",
+        code = main(["train", str(project), *ONEFORMER, "--lr", "2e-3", "--clip", "1.0",
                      "--steps", str(LEARN_STEPS), "--name", "learned"])
         assert code == 0
     finally:
@@ -128,7 +128,9 @@ def test_a_tiny_oneformer_really_learns_the_scenes(learned: Path) -> None:
     untrained = scratch_model("oneformer-tiny", made_labels(learned), seed=0)
     before = training_pq(learned, untrained)
     after = training_pq(learned, trained)
-    # measured (PQ): untrained 0.000; trained XXX
+    # measured (PQ, seed 0): untrained 0.000; trained 0.438 (stuff 0.877) with
+    # ATEN_CPU_CAPABILITY=avx2 or default on 1 thread, 0.439 and 0.532 on 2; seeds 1-2:
+    # 0.440, 0.354 (stuff 0.71). Things take a OneFormer this small longer (PQ 0.0-0.16).
     assert before.all.pq < 0.05
     assert after.all.pq > 0.25 and after.stuff.pq > 0.5, after
 
