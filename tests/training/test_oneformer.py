@@ -12,7 +12,6 @@ import pytest
 import torch
 from scenes import CATEGORIES, make_project
 from test_training import TINY, made_labels, training_pq
-from tiny_models import build_oneformer
 
 from panoptix.cli import main
 from panoptix.core import imageio
@@ -25,6 +24,7 @@ from panoptix.inference.settings import InferenceSettings
 from panoptix.training.labels import LabelSpace
 from panoptix.training.models import load_base, scratch_model, transfer_class_head
 from panoptix.training.oneformer import TASKS, OneFormerInputs, draw_task
+from tiny_models import build_oneformer
 
 ONEFORMER = [*TINY[:1], "oneformer-tiny", *TINY[2:]]
 LABELS = LabelSpace.of(CATEGORIES)  # sky, grass, ball, box, flag

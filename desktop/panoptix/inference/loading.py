@@ -39,7 +39,8 @@ WEIGHT_ERRORS = (OSError, ValueError, RuntimeError, EOFError, pickle.UnpicklingE
 
 __all__ = ["LoadedModel", "ModelLoadError", "ModelUnavailableError", "PickleWeightsRefused",
            "Progress", "check_local_folder", "folder_weights", "hub_reachable", "is_local_spec",
-           "load_model", "load_processor", "read_pretrained", "read_weights", "resolve_model_folder"]
+           "load_model", "load_processor", "read_pretrained", "read_weights",
+           "resolve_model_folder"]
 
 
 @dataclass(eq=False)
