@@ -161,7 +161,7 @@ def model_figures(project: Path, kind: str) -> str:
     times.sort()
     return (f"{kind}: {parameters:.2f} M parameters, model.safetensors {megabytes:.1f} MB "
             f"(float32); forward on a {image.shape[1]}x{image.shape[0]} image (input "
-            f"shortest edge {input_size(kind)}): median {times[2]:.3f} s, best "
+            f"shortest edge {loaded.image_processor.size.shortest_edge}): median {times[2]:.3f} s, best "
             f"{times[0]:.3f} s of 5")
 
 

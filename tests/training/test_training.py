@@ -157,21 +157,24 @@ def test_stdin_stop_line_is_a_stop_request(monkeypatch: pytest.MonkeyPatch) -> N
     assert flag.requested
 
 
+@pytest.mark.parametrize("kind", ["tiny", "oneformer-tiny"])
 def test_out_of_memory_retries_with_a_smaller_batch(
-        scenes_project: Path, monkeypatch: pytest.MonkeyPatch,
+        scenes_project: Path, monkeypatch: pytest.MonkeyPatch, kind: str,
         capsys: pytest.CaptureFixture) -> None:
-    from transformers import Mask2FormerForUniversalSegmentation
+    import transformers
 
-    forward = Mask2FormerForUniversalSegmentation.forward
+    model_class = getattr(transformers, "OneFormerForUniversalSegmentation" if "oneformer"
+                          in kind else "Mask2FormerForUniversalSegmentation")
+    forward = model_class.forward
 
     def small_memory(self, pixel_values, **kwargs):  # noqa: ANN001
         if self.training and pixel_values.shape[0] > 1:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
         return forward(self, pixel_values, **kwargs)
 
-    monkeypatch.setattr(Mask2FormerForUniversalSegmentation, "forward", small_memory)
-    code = main(["train", str(scenes_project), *TINY, "--steps", "2", "--batch", "2",
-                 "--name", "oom"])
+    monkeypatch.setattr(model_class, "forward", small_memory)
+    code = main(["train", str(scenes_project), "--from-scratch", kind, *TINY[2:], "--steps",
+                 "2", "--batch", "2", "--name", "oom"])
     assert code == 0, capsys.readouterr().err
     notices = [e["message"] for e in events(capsys.readouterr().out) if e["event"] == "notice"]
     assert notices == ["out of memory on cpu at batch 2: retrying with batch 1 and "

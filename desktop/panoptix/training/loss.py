@@ -1,4 +1,5 @@
-"""Mask2Former's training loss with ignored pixels: unlabeled, crowd and padding.
+"""Mask2Former's training loss with ignored pixels: unlabeled, crowd and padding (also
+OneFormer's: the same mask, dice and class terms, plus its contrastive loss).
 
 transformers' ``Mask2FormerLoss`` has no notion of ignored pixels: a pixel in no target
 mask is a negative for every matched query, so an unlabeled region (or a crowd region)

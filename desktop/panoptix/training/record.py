@@ -13,7 +13,8 @@ anything heavy. The schema (``format`` ``panoptix-training``, ``version`` 1)::
     seed, device, precision
     steps         {"done": N, "planned": N}
     losses        [{"step", "loss", "lr", "loss_cross_entropy", "loss_mask", "loss_dice"}]
-                  (each the mean over the steps since the previous entry)
+                  (OneFormer: and "loss_contrastive"; each the mean over the steps since
+                  the previous entry)
     validation    [{"step", "pq", "sq", "rq", "things": {...}, "stuff": {...}}]
     best          {"step", "pq"} of the weights saved (null without validation images)
     weights       "best" (highest validation PQ) or "last"
