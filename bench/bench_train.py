@@ -159,10 +159,10 @@ def model_figures(project: Path, kind: str) -> str:
         times.append(time.perf_counter() - started)
     parameters = sum(p.numel() for p in loaded.model.parameters()) / 1e6
     times.sort()
+    edge = loaded.image_processor.size.shortest_edge
     return (f"{kind}: {parameters:.2f} M parameters, model.safetensors {megabytes:.1f} MB "
             f"(float32); forward on a {image.shape[1]}x{image.shape[0]} image (input "
-            f"shortest edge {loaded.image_processor.size.shortest_edge}): median {times[2]:.3f} s, best "
-            f"{times[0]:.3f} s of 5")
+            f"shortest edge {edge}): median {times[2]:.3f} s, best {times[0]:.3f} s of 5")
 
 
 def main() -> None:
