@@ -156,8 +156,8 @@ def test_the_trained_oneformer_presegments_proposes_and_guesses(learned: Path) -
 def test_a_oneformer_base_keeps_matching_rows_and_gets_a_text_branch(tmp_path: Path) -> None:
     folder = build_oneformer(tmp_path / "base", {0: "person", 1: "sky", 2: "car", 3: "Ball"},
                              width=64)
-    loaded = load_base(str(folder))
-    assert loaded.model.model.text_mapper is not None  # none saved: a new one
+    loaded, new_text_branch = load_base(str(folder))
+    assert new_text_branch and loaded.model.model.text_mapper is not None  # none saved
     head = loaded.model.model.transformer_module.decoder
     old_weight, old_bias = head.class_embed.weight.detach().clone(), head.class_embed.bias
     old_bias = old_bias.detach().clone()
@@ -173,7 +173,8 @@ def test_a_oneformer_base_keeps_matching_rows_and_gets_a_text_branch(tmp_path: P
     # saved and loaded again: the new head, and for fine-tuning the same text branch
     loaded.model.save_pretrained(tmp_path / "saved")
     loaded.processor.save_pretrained(tmp_path / "saved")
-    again = load_base(str(tmp_path / "saved"))
+    again, new_text_branch = load_base(str(tmp_path / "saved"))
+    assert not new_text_branch
     assert again.id2label == LABELS.id2label
     assert torch.equal(again.model.model.transformer_module.decoder.class_embed.weight,
                        new.weight)
@@ -190,7 +191,8 @@ def test_fine_tuning_a_oneformer_base(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 0, capsys.readouterr().err
     made = json.loads((project / "models" / "tuned" / "training.json").read_text())
     assert made["head"] == {"kept": {"sky": "sky", "ball": "ball"},
-                            "fresh": ["grass", "box", "flag"], "rebuilt": True}
+                            "fresh": ["grass", "box", "flag"], "rebuilt": True,
+                            "text_branch": "new"}  # the base was saved without one
     assert [v["step"] for v in made["validation"]] == [0, 2] and made["weights"] == "best"
     tuned = load_model(str(project / "models" / "tuned"))
     assert tuned.image_processor.size.shortest_edge == 96

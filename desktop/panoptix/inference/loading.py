@@ -61,7 +61,8 @@ class LoadedModel:
 def load_model(spec: str, *, allow_pickle: bool = False, cache_dir: str | None = None,
                progress: Progress | None = None, for_training: bool = False) -> LoadedModel:
     """The model and processor for a hub id or a local folder; raises :class:`ModelLoadError`.
-    ``for_training``: a OneFormer with its text branch, which only training uses."""
+    ``for_training``: a OneFormer with the text branch its weights hold, which only training
+    uses."""
     from transformers import AutoConfig, AutoModelForUniversalSegmentation
 
     report = progress or (lambda message: None)
@@ -80,7 +81,7 @@ def load_model(spec: str, *, allow_pickle: bool = False, cache_dir: str | None =
                              f"{' and '.join(SUPPORTED_TYPES)} checkpoints")
     check_backbone(spec, config)
     if for_training and model_type == "oneformer":
-        config.is_training = True
+        config.is_training = holds_text_branch(weights)  # else training adds a new one
     report(f"loading the processor of {spec}")
     processor = load_processor(spec, folder, model_type)
     report(f"loading the weights of {spec}")
@@ -90,6 +91,21 @@ def load_model(spec: str, *, allow_pickle: bool = False, cache_dir: str | None =
     model.eval()
     id2label = {int(k): str(v) for k, v in config.id2label.items()}
     return LoadedModel(model, processor, model_type, spec, id2label)
+
+
+def holds_text_branch(weights: list[Path]) -> bool:
+    """Whether OneFormer's weights hold its text branch (``model.text_mapper``), from the
+    safetensors headers; pickles are assumed to."""
+    from safetensors import safe_open
+
+    check_weights(weights)
+    for path in weights:
+        if path.suffix != ".safetensors":
+            return True
+        with safe_open(str(path), framework="pt") as opened:
+            if any(".text_mapper." in key for key in opened.keys()):  # noqa: SIM118
+                return True
+    return False
 
 
 @functools.cache

@@ -72,8 +72,9 @@ class Architecture:
 
         model.criterion = Mask2FormerLoss(config=model.config, weight_dict=model.weight_dict)
 
-    def prepare(self, model: Any) -> None:
-        """Ready ``model`` for training (idempotent)."""
+    def prepare(self, model: Any) -> bool:
+        """Ready ``model`` for training (idempotent); True when that added new parts."""
+        return False
 
     def loss_weights(self, config: Any) -> dict[str, float]:
         return {"loss_cross_entropy": config.class_weight, "loss_mask": config.mask_weight,

@@ -97,12 +97,12 @@ def build_scratch(spec: dict[str, Any], labels: LabelSpace, seed: int,
     return LoadedModel(model, processor, family, name, labels.id2label)
 
 
-def load_base(spec: str, allow_pickle: bool = False) -> LoadedModel:
-    """A Mask2Former or OneFormer checkpoint to fine-tune (hub id or folder), OneFormer's
-    text branch included; raises ``ModelLoadError`` with one line."""
+def load_base(spec: str, allow_pickle: bool = False) -> tuple[LoadedModel, bool]:
+    """A Mask2Former or OneFormer checkpoint to fine-tune (hub id or folder), and whether it
+    got a new text branch (a OneFormer saved without one); raises ``ModelLoadError`` with
+    one line."""
     loaded = load_model(spec, allow_pickle=allow_pickle, for_training=True)
-    architecture_of(loaded.model_type).prepare(loaded.model)
-    return loaded
+    return loaded, architecture_of(loaded.model_type).prepare(loaded.model)
 
 
 def base_shortest_edge(loaded: LoadedModel) -> int:

@@ -129,12 +129,13 @@ class OneFormerArchitecture(Architecture):
         criterion.num_classes = model.config.num_labels
         criterion.empty_weight = weight
 
-    def prepare(self, model: Any) -> None:
-        """The text branch (a new one when the checkpoint had none), computed here rather
-        than in transformers' forward pass, which then needs no text (validation)."""
+    def prepare(self, model: Any) -> bool:
+        """The text branch (a new one when the checkpoint had none: True), computed here
+        rather than in transformers' forward pass, which then needs no text (validation)."""
         from transformers.models.oneformer.modeling_oneformer import OneFormerTextMapper
 
-        if model.model.text_mapper is None:
+        new = model.model.text_mapper is None
+        if new:
             mapper = OneFormerTextMapper(model.config)
             mapper.apply(model._init_weights)
             model.model.text_mapper = mapper.to(next(model.parameters()).device)
@@ -142,6 +143,7 @@ class OneFormerArchitecture(Architecture):
         for module in model.modules():  # some use it in place of .training (dropout)
             if hasattr(module, "is_training"):
                 module.is_training = False
+        return new
 
     def loss_weights(self, config: Any) -> dict[str, float]:
         return {**super().loss_weights(config), "loss_contrastive": config.contrastive_weight}

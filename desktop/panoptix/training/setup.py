@@ -114,12 +114,14 @@ def model_for_run(scratch: str | None, base: str, labels: LabelSpace,
     """The model to train and, for a base, how its class head was fitted."""
     if scratch:
         return models.scratch_model(scratch, labels, seed), None
-    loaded = models.load_base(base, allow_pickle)
+    loaded, new_text_branch = models.load_base(base, allow_pickle)
     base_labels = dict(loaded.id2label)
     transfer = models.transfer_class_head(loaded.model, base_labels, labels, categories)
     loaded.id2label = labels.id2label
     head = {"kept": {labels.names[new]: base_labels[old] for new, old in transfer.kept.items()},
             "fresh": [labels.names[i] for i in transfer.fresh], "rebuilt": transfer.rebuilt}
+    if loaded.model_type == "oneformer":
+        head["text_branch"] = "new" if new_text_branch else "kept"
     return loaded, head
 
 
