@@ -1,7 +1,8 @@
 """One step of Panoptix's training loop against a bare step of the same model.
 
-The bare step is transformers' own: forward with the labels (its loss), backward and an
-AdamW step, on one batch already in memory. Panoptix's step is what ``panoptix train``
+The bare step is transformers' own: forward with the labels (its loss; OneFormer's with
+its text branch and contrastive loss), backward and an AdamW step, on one batch already in
+memory. Panoptix's step is what ``panoptix train``
 runs: batches decoded, augmented and encoded by the processor on loader threads while the
 model trains, the loss with ignored pixels, gradient clipping, the learning-rate schedule
 and progress reporting, timed from one step's end to the next (waiting for data
@@ -10,6 +11,10 @@ shared CPU's speed varies from minute to minute. Goal: at most 1.10 (loading hid
 the model).
 
     python bench/bench_train.py [--model small] [--images 12] [--steps 6] [--rounds 3]
+                                [--batch 2] [--size PX]
+
+``--model`` is a ``--from-scratch`` kind, or ``oneformer-swin-t``: a OneFormer of
+shi-labs/oneformer_ade20k_swin_tiny's sizes (Swin-T, 150 queries, a 6-layer text branch).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from scenes import make_project  # noqa: E402
 from panoptix.core.manifest import ImageStatus  # noqa: E402
 from panoptix.inference.settings import InferenceSettings  # noqa: E402
 from panoptix.training import models  # noqa: E402
+from panoptix.training.architectures import architecture_of  # noqa: E402
 from panoptix.training.batches import BatchEncoder, BatchPlan  # noqa: E402
 from panoptix.training.progress import Reporter, StopFlag  # noqa: E402
 from panoptix.training.project_data import ProjectReader  # noqa: E402
@@ -39,6 +45,29 @@ from panoptix.training.setup import collect  # noqa: E402
 from panoptix.training.trainer import Trainer  # noqa: E402
 
 GOAL = 1.10
+SWIN_T_ONEFORMER = {
+    "family": "oneformer",
+    "backbone": {"embed_dim": 96, "depths": [2, 2, 6, 2], "num_heads": [3, 6, 12, 24]},
+    "hidden_dim": 256, "encoder_feedforward_dim": 1024, "encoder_layers": 6,
+    "decoder_layers": 10, "num_attention_heads": 8, "dim_feedforward": 2048,
+    "num_queries": 150, "train_num_points": 12544, "size": 384, "text_encoder_width": 256,
+    "text_encoder_num_layers": 6, "text_encoder_n_ctx": 16, "query_dec_layers": 2}
+EXTRA = {"oneformer-swin-t": SWIN_T_ONEFORMER}
+
+
+def make_model(kind: str, labels):  # noqa: ANN001, ANN201
+    if kind in EXTRA:
+        return models.build_scratch(EXTRA[kind], labels, 0, kind)
+    return models.scratch_model(kind, labels, seed=0)
+
+
+SIZE: dict[str, int] = {}
+"""``--size``: the crop side instead of the model's own."""
+
+
+def input_size(kind: str) -> int:
+    own = int(EXTRA[kind]["size"]) if kind in EXTRA else models.default_size(kind)
+    return SIZE.get("crop", own)
 
 
 class StepClock(Reporter):
@@ -54,7 +83,7 @@ class StepClock(Reporter):
 
 def settings(kind: str, steps: int, batch: int) -> TrainSettings:
     return TrainSettings(steps=steps, batch=batch, accumulate=1,
-                         size=models.default_size(kind), lr=1e-4, backbone_lr_factor=1.0,
+                         size=input_size(kind), lr=1e-4, backbone_lr_factor=1.0,
                          weight_decay=0.05, warmup=1, clip=0.01, eval_every=10 ** 6,
                          checkpoint_every=10 ** 6, precision="fp32", workers=2, seed=0)
 
@@ -63,7 +92,7 @@ def panoptix_step(project: Path, kind: str, steps: int, batch: int, round_: int)
     """Seconds per step of the training loop, after its first step (warm-up)."""
     reader = ProjectReader(project)
     data = collect(reader, [ImageStatus.DONE], 0.0, seed=0)
-    loaded = models.scratch_model(kind, data.labels, seed=0)
+    loaded = make_model(kind, data.labels)
     clock = StepClock()
     run = RunFolder(project, f"bench-{round_}")
     run.partial.mkdir(parents=True)
@@ -78,21 +107,24 @@ def bare_step(project: Path, kind: str, steps: int, batch: int) -> tuple[float, 
     """Seconds per bare step on one batch in memory, and seconds to encode one batch."""
     reader = ProjectReader(project)
     data = collect(reader, [ImageStatus.DONE], 0.0, seed=0)
-    loaded = models.scratch_model(kind, data.labels, seed=0)
+    loaded = make_model(kind, data.labels)
+    make_inputs = architecture_of(loaded.model_type).input_maker(
+        loaded.processor, data.labels, loaded.model.config, seed=0)
     encoder = BatchEncoder(data.train, data.labels, settings(kind, 1, batch).augmentation,
-                           loaded.image_processor, seed=0)
+                           make_inputs, seed=0)
     plan = BatchPlan(len(data.train), batch, 1, seed=0)
     started = time.perf_counter()
     batches = [encoder.encode(plan.micro_batches(step)[0]) for step in range(3)]
     encode_seconds = (time.perf_counter() - started) / 3
     model = loaded.model.train()
+    if loaded.model_type == "oneformer":  # transformers' forward computes the text loss
+        model.config.is_training = model.model.is_training = True
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     inputs = batches[0].inputs
 
     def one() -> None:
         optimizer.zero_grad(set_to_none=True)
-        loss = model(pixel_values=inputs["pixel_values"], mask_labels=inputs["mask_labels"],
-                     class_labels=inputs["class_labels"]).loss
+        loss = model(**inputs).loss
         loss.backward()
         optimizer.step()
 
@@ -111,7 +143,7 @@ def model_figures(project: Path, kind: str) -> str:
 
     reader = ProjectReader(project)
     data = collect(reader, [ImageStatus.DONE], 0.0, seed=0)
-    loaded = models.scratch_model(kind, data.labels, seed=0)
+    loaded = make_model(kind, data.labels)
     with tempfile.TemporaryDirectory() as folder:
         loaded.model.save_pretrained(folder)
         loaded.processor.save_pretrained(folder)
@@ -127,20 +159,23 @@ def model_figures(project: Path, kind: str) -> str:
         times.append(time.perf_counter() - started)
     parameters = sum(p.numel() for p in loaded.model.parameters()) / 1e6
     times.sort()
+    edge = loaded.image_processor.size.shortest_edge
     return (f"{kind}: {parameters:.2f} M parameters, model.safetensors {megabytes:.1f} MB "
             f"(float32); forward on a {image.shape[1]}x{image.shape[0]} image (input "
-            f"shortest edge {models.default_size(kind)}): median {times[2]:.3f} s, best "
-            f"{times[0]:.3f} s of 5")
+            f"shortest edge {edge}): median {times[2]:.3f} s, best {times[0]:.3f} s of 5")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", choices=models.SCRATCH_KINDS, default="small")
+    parser.add_argument("--model", choices=[*models.SCRATCH_KINDS, *EXTRA], default="small")
     parser.add_argument("--images", type=int, default=12)
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--size", type=int, help="crop side (default: the model's own)")
     args = parser.parse_args()
+    if args.size:
+        SIZE["crop"] = args.size
     with tempfile.TemporaryDirectory() as folder:
         project = make_project(Path(folder), args.images, height=480, width=640)
         print(model_figures(project, args.model))
@@ -154,7 +189,7 @@ def main() -> None:
                   f"{loops[-1]:.3f} s, encoding one batch {encode:.3f} s (on one thread)")
     ratio = min(loops) / min(bares)
     print(f"{args.model} model, batch {args.batch} of 640x480 scenes cropped to "
-          f"{models.default_size(args.model)} px, {torch.get_num_threads()} torch threads: "
+          f"{input_size(args.model)} px, {torch.get_num_threads()} torch threads: "
           f"Panoptix step / bare step = {ratio:.2f} (best rounds; goal <= {GOAL:.2f}); "
           f"encoding a batch is {min(encodes) / min(bares):.2f} of a bare step")
 

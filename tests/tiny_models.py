@@ -73,8 +73,9 @@ def build_tokenizer():
 
 def build_oneformer(folder: Path, id2label: dict[int, str], shortest_edge: int = 128,
                     longest_edge: int = 256, seed: int = 0,
-                    class_info_file: str | None = None) -> Path:
-    """Save a random-weight OneFormer and its processor (image processor + tokenizer)."""
+                    class_info_file: str | None = None, width: int = 32) -> Path:
+    """Save a random-weight OneFormer and its processor (image processor + tokenizer).
+    ``width`` 64 lets it have a text branch (for training): one head per 64 channels."""
     import torch
     from transformers import (
         OneFormerConfig,
@@ -84,8 +85,9 @@ def build_oneformer(folder: Path, id2label: dict[int, str], shortest_edge: int =
     from transformers.models.oneformer import OneFormerImageProcessorPil
 
     heads = {k: v for k, v in TINY_HEADS.items() if k != "hidden_dim"}
-    config = OneFormerConfig(backbone_config=_swin("tiny"), conv_dim=32, mask_dim=32,
-                             hidden_dim=32, text_encoder_width=32, text_encoder_num_layers=1,
+    config = OneFormerConfig(backbone_config=_swin("tiny"), conv_dim=width, mask_dim=width,
+                             hidden_dim=width, text_encoder_width=width,
+                             text_encoder_num_layers=1,
                              text_encoder_vocab_size=64, text_encoder_proj_layers=1,
                              text_encoder_n_ctx=4, query_dec_layers=1, id2label=id2label,
                              label2id={v: k for k, v in id2label.items()}, **heads)

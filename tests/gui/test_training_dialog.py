@@ -50,6 +50,14 @@ def test_the_options_are_the_command_line(dialog: TrainDialog) -> None:
     assert dialog.options()[3:5] == ["--base", "/models/mine"]
 
 
+def test_oneformer_bases_are_offered(dialog: TrainDialog) -> None:
+    bases = [dialog.base.itemData(i) for i in range(dialog.base.count())]
+    assert "shi-labs/oneformer_ade20k_swin_tiny" in bases
+    assert "facebook/mask2former-swin-tiny-coco-panoptic" in bases
+    dialog.base.setCurrentIndex(bases.index("shi-labs/oneformer_ade20k_swin_tiny"))
+    assert dialog.options()[3:5] == ["--base", "shi-labs/oneformer_ade20k_swin_tiny"]
+
+
 def test_a_run_shows_progress_and_offers_its_model(qtbot, dialog: TrainDialog) -> None:  # noqa: ANN001
     dialog.name.setText("v1")
     qtbot.mouseClick(dialog.start_button, _left())

@@ -95,9 +95,11 @@ def made_labels(project: Path):  # noqa: ANN201
     return LabelSpace.of(ProjectReader(project).categories)
 
 
-def test_resume_after_a_kill_continues_at_the_saved_step(scenes_project: Path,
+@pytest.mark.parametrize("kind", ["tiny", "oneformer-tiny"])
+def test_resume_after_a_kill_continues_at_the_saved_step(scenes_project: Path, kind: str,
                                                          capsys: pytest.CaptureFixture) -> None:
-    command = [sys.executable, "-m", "panoptix.cli", "train", str(scenes_project), *TINY,
+    scratch = ["--from-scratch", kind, *TINY[2:]]
+    command = [sys.executable, "-m", "panoptix.cli", "train", str(scenes_project), *scratch,
                "--steps", "10", "--checkpoint-every", "3", "--name", "killed", "--workers", "0"]
     env = {**os.environ, "PYTHONPATH": str(REPO / "desktop")}
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -129,7 +131,7 @@ def test_resume_after_a_kill_continues_at_the_saved_step(scenes_project: Path,
     assert not partial.exists()
 
     # the same losses as a run that was never interrupted
-    assert main(["train", str(scenes_project), *TINY, "--steps", "10", "--name", "straight",
+    assert main(["train", str(scenes_project), *scratch, "--steps", "10", "--name", "straight",
                  "--workers", "0"]) == 0
     straight = record(scenes_project, "straight")
     assert [e["loss"] for e in made["losses"]] == pytest.approx(
@@ -164,21 +166,24 @@ def test_stdin_stop_line_is_a_stop_request(monkeypatch: pytest.MonkeyPatch) -> N
     assert flag.requested
 
 
+@pytest.mark.parametrize("kind", ["tiny", "oneformer-tiny"])
 def test_out_of_memory_retries_with_a_smaller_batch(
-        scenes_project: Path, monkeypatch: pytest.MonkeyPatch,
+        scenes_project: Path, monkeypatch: pytest.MonkeyPatch, kind: str,
         capsys: pytest.CaptureFixture) -> None:
-    from transformers import Mask2FormerForUniversalSegmentation
+    import transformers
 
-    forward = Mask2FormerForUniversalSegmentation.forward
+    model_class = getattr(transformers, "OneFormerForUniversalSegmentation" if "oneformer"
+                          in kind else "Mask2FormerForUniversalSegmentation")
+    forward = model_class.forward
 
     def small_memory(self, pixel_values, **kwargs):  # noqa: ANN001
         if self.training and pixel_values.shape[0] > 1:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
         return forward(self, pixel_values, **kwargs)
 
-    monkeypatch.setattr(Mask2FormerForUniversalSegmentation, "forward", small_memory)
-    code = main(["train", str(scenes_project), *TINY, "--steps", "2", "--batch", "2",
-                 "--name", "oom"])
+    monkeypatch.setattr(model_class, "forward", small_memory)
+    code = main(["train", str(scenes_project), "--from-scratch", kind, *TINY[2:], "--steps",
+                 "2", "--batch", "2", "--name", "oom"])
     assert code == 0, capsys.readouterr().err
     notices = [e["message"] for e in events(capsys.readouterr().out) if e["event"] == "notice"]
     assert notices == ["out of memory on cpu at batch 2: retrying with batch 1 and "
@@ -243,10 +248,11 @@ def test_fine_tuning_a_base_keeps_its_matching_rows_and_takes_the_new_size(
     assert tuned.id2label == {0: "sky", 1: "grass", 2: "ball", 3: "box", 4: "flag"}
 
 
+@pytest.mark.parametrize("kind", ["tiny", "oneformer-tiny"])
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
-def test_autocast_runs_the_same_loop(scenes_project: Path, precision: str) -> None:
+def test_autocast_runs_the_same_loop(scenes_project: Path, precision: str, kind: str) -> None:
     """What CUDA runs (bf16, or fp16 with a gradient scaler), here on the CPU."""
-    assert main(["train", str(scenes_project), *TINY, "--steps", "2", "--precision",
-                 precision, "--name", precision]) == 0
+    assert main(["train", str(scenes_project), "--from-scratch", kind, *TINY[2:], "--steps",
+                 "2", "--precision", precision, "--name", precision]) == 0
     made = record(scenes_project, precision)
     assert made["precision"] == precision and len(made["losses"]) == 2

@@ -8,6 +8,7 @@ this run; remote code is never trusted; damaged weight files are one line naming
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import pickle
 from dataclasses import dataclass
@@ -38,7 +39,8 @@ WEIGHT_ERRORS = (OSError, ValueError, RuntimeError, EOFError, pickle.UnpicklingE
 
 __all__ = ["LoadedModel", "ModelLoadError", "ModelUnavailableError", "PickleWeightsRefused",
            "Progress", "check_local_folder", "folder_weights", "hub_reachable", "is_local_spec",
-           "load_model", "read_pretrained", "read_weights", "resolve_model_folder"]
+           "load_model", "load_processor", "read_pretrained", "read_weights",
+           "resolve_model_folder"]
 
 
 @dataclass(eq=False)
@@ -57,14 +59,11 @@ class LoadedModel:
 
 
 def load_model(spec: str, *, allow_pickle: bool = False, cache_dir: str | None = None,
-               progress: Progress | None = None) -> LoadedModel:
-    """The model and processor for a hub id or a local folder; raises :class:`ModelLoadError`."""
-    from transformers import (
-        AutoConfig,
-        AutoImageProcessor,
-        AutoModelForUniversalSegmentation,
-        AutoProcessor,
-    )
+               progress: Progress | None = None, for_training: bool = False) -> LoadedModel:
+    """The model and processor for a hub id or a local folder; raises :class:`ModelLoadError`.
+    ``for_training``: a OneFormer with the text branch its weights hold, which only training
+    uses."""
+    from transformers import AutoConfig, AutoModelForUniversalSegmentation
 
     report = progress or (lambda message: None)
     spec = spec.strip()
@@ -81,20 +80,56 @@ def load_model(spec: str, *, allow_pickle: bool = False, cache_dir: str | None =
         raise ModelLoadError(f"{spec} is a {model_type or 'unknown'} model; Panoptix runs "
                              f"{' and '.join(SUPPORTED_TYPES)} checkpoints")
     check_backbone(spec, config)
+    if for_training and model_type == "oneformer":
+        config.is_training = holds_text_branch(weights)  # else training adds a new one
     report(f"loading the processor of {spec}")
-    if model_type == "oneformer":
-        # The processor's class_info_file is only needed for training and would be fetched
-        # from another hub repository.
-        processor = read_pretrained(spec, AutoProcessor.from_pretrained, folder,
-                                    class_info_file=None)
-    else:
-        processor = read_pretrained(spec, AutoImageProcessor.from_pretrained, folder)
+    processor = load_processor(spec, folder, model_type)
     report(f"loading the weights of {spec}")
-    model = read_weights(spec, AutoModelForUniversalSegmentation.from_pretrained, folder,
-                         weights, config=config)
+    model_class = (AutoModelForUniversalSegmentation
+                   if model_type != "oneformer" or for_training else inference_oneformer())
+    model = read_weights(spec, model_class.from_pretrained, folder, weights, config=config)
     model.eval()
     id2label = {int(k): str(v) for k, v in config.id2label.items()}
     return LoadedModel(model, processor, model_type, spec, id2label)
+
+
+def holds_text_branch(weights: list[Path]) -> bool:
+    """Whether OneFormer's weights hold its text branch (``model.text_mapper``), from the
+    safetensors headers; pickles are assumed to."""
+    from safetensors import safe_open
+
+    check_weights(weights)
+    for path in weights:
+        if path.suffix != ".safetensors":
+            return True
+        with safe_open(str(path), framework="pt") as opened:
+            if any(".text_mapper." in key for key in opened.keys()):  # noqa: SIM118
+                return True
+    return False
+
+
+@functools.cache
+def inference_oneformer() -> Any:
+    """OneFormer without its text branch (``is_training`` false), whose weights a model
+    trained by Panoptix keeps for later fine-tuning: not reported as unexpected."""
+    from transformers import OneFormerForUniversalSegmentation
+
+    class OneFormerForInference(OneFormerForUniversalSegmentation):
+        _keys_to_ignore_on_load_unexpected = [r"\.text_mapper\."]
+
+    return OneFormerForInference
+
+
+def load_processor(spec: str, folder: Path, model_type: str) -> Any:
+    """The image processor, or for OneFormer the processor with its tokenizer."""
+    from transformers import AutoImageProcessor, AutoProcessor
+
+    if model_type == "oneformer":
+        # The processor's class_info_file is only needed by transformers' training inputs
+        # (Panoptix's training makes its own) and would be fetched from another repository.
+        return read_pretrained(spec, AutoProcessor.from_pretrained, folder,
+                               class_info_file=None)
+    return read_pretrained(spec, AutoImageProcessor.from_pretrained, folder)
 
 
 def check_backbone(spec: str, config: Any) -> None:

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from panoptix.core import imageio
 from panoptix.training.augment import Augmentation
 from panoptix.training.labels import LabelSpace
 from panoptix.training.project_data import AnnotatedImage
+
+if TYPE_CHECKING:
+    from panoptix.training.architectures import InputMaker
 
 MAX_SEGMENTS = 255
 """Segments per crop: the Pillow image processor reads id maps as 8-bit images."""
@@ -61,7 +64,8 @@ class BatchPlan:
 @dataclass(eq=False)
 class Batch:
     inputs: dict[str, Any]
-    """``pixel_values`` (B, 3, S, S), ``mask_labels`` and ``class_labels`` (lists)."""
+    """``pixel_values`` (B, 3, S, S), ``mask_labels`` and ``class_labels`` (lists), and
+    OneFormer's ``task_inputs`` and ``text_inputs``."""
     valid: Any
     """(B, S, S) bool tensor: the pixels the loss counts (not unlabeled, crowd or padding)."""
 
@@ -71,13 +75,14 @@ class Batch:
 
 
 class BatchEncoder:
-    """Augmented crops of annotated images as model inputs, through the model's processor."""
+    """Augmented crops of annotated images as model inputs, through the model's processor
+    (``make_inputs``: see :mod:`panoptix.training.architectures`)."""
 
     def __init__(self, images: Sequence[AnnotatedImage], labels: LabelSpace,
-                 augmentation: Augmentation, processor: Any, seed: int) -> None:
+                 augmentation: Augmentation, make_inputs: InputMaker, seed: int) -> None:
         self.images = images
         self.augmentation = augmentation
-        self.processor = processor
+        self.make_inputs = make_inputs
         self.seed = seed
         self._labels = [_segment_labels(image, labels) for image in images]
 
@@ -98,11 +103,7 @@ class BatchEncoder:
             crops.append(crop)
             maps.append(numbered)
             lookups.append(lookup)
-        inputs = dict(self.processor(
-            images=crops, segmentation_maps=maps, instance_id_to_semantic_id=lookups,
-            ignore_index=0, do_reduce_labels=False, do_resize=False, return_tensors="pt",
-            input_data_format="channels_last"))
-        inputs.pop("pixel_mask", None)  # all ones: every crop has the same size
+        inputs = self.make_inputs(crops, maps, lookups, [slot for slot, _ in pairs])
         valid = torch.from_numpy(np.stack(maps) > 0)
         return Batch(inputs, valid)
 

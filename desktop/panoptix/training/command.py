@@ -50,8 +50,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                       help="hub id or local folder to start from (default: the project's "
                            f"model, else {DEFAULT_MODEL_ID})")
     base.add_argument("--from-scratch", choices=SCRATCH_KINDS, metavar="KIND",
-                      help="a new Mask2Former of a built-in size: tiny (tests), small "
-                           "(demo-sized, trains on a CPU)")
+                      help="a new model of a built-in size: tiny (tests), small "
+                           "(demo-sized, trains on a CPU), oneformer-tiny (a OneFormer "
+                           "for tests)")
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, metavar="N", help="optimizer steps")
     length.add_argument("--epochs", type=float, metavar="E",
@@ -229,9 +230,13 @@ def _fit_processor(loaded: LoadedModel, size: int) -> None:
 
     if base_shortest_edge(loaded) == size and loaded.image_processor.size.longest_edge:
         return
-    processor = loaded.image_processor
-    loaded.processor = type(processor).from_dict(
-        {**processor.to_dict(), "size": processor_size(size)})
+    image_processor = loaded.image_processor
+    fitted = type(image_processor).from_dict(
+        {**image_processor.to_dict(), "size": processor_size(size)})
+    if loaded.processor is image_processor:
+        loaded.processor = fitted
+    else:  # OneFormer's processor: its tokenizer stays
+        loaded.processor.image_processor = fitted
 
 
 def _thresholds(reader: ProjectReader) -> InferenceSettings:

@@ -1,4 +1,5 @@
-"""Mask2Former's training loss with ignored pixels: unlabeled, crowd and padding.
+"""Mask2Former's training loss with ignored pixels: unlabeled, crowd and padding (also
+OneFormer's: the same mask, dice and class terms, plus its contrastive loss).
 
 transformers' ``Mask2FormerLoss`` has no notion of ignored pixels: a pixel in no target
 mask is a negative for every matched query, so an unlabeled region (or a crowd region)
@@ -23,21 +24,26 @@ EPS = 1e-6
 
 
 class IgnoringMask2FormerLoss(Mask2FormerLoss):
-    def __init__(self, config: Any) -> None:
-        super().__init__(config, {"loss_cross_entropy": config.class_weight,
-                                  "loss_mask": config.mask_weight,
-                                  "loss_dice": config.dice_weight})
+    """Also OneFormer's mask and class losses (the same terms, matching and weights);
+    ``weights`` adds any other loss :meth:`total` is given (OneFormer's contrastive loss)."""
+
+    def __init__(self, config: Any, weights: dict[str, float] | None = None) -> None:
+        super().__init__(config, weights or {"loss_cross_entropy": config.class_weight,
+                                             "loss_mask": config.mask_weight,
+                                             "loss_dice": config.dice_weight})
 
     def total(self, outputs: Any, mask_labels: list[Tensor], class_labels: list[Tensor],
-              valid: Tensor) -> tuple[Tensor, dict[str, float]]:
-        """The weighted sum of every term (auxiliary layers included), and the three
-        final-layer terms for the log."""
+              valid: Tensor, extra: dict[str, Tensor] | None = None
+              ) -> tuple[Tensor, dict[str, float]]:
+        """The weighted sum of every term (auxiliary layers and ``extra`` included), and
+        the final-layer terms for the log."""
         losses = self.masked(outputs.masks_queries_logits.float(),
                              outputs.class_queries_logits.float(), mask_labels, class_labels,
                              valid, outputs.auxiliary_logits)
+        losses.update(extra or {})
         total = sum(value * self._weight(name) for name, value in losses.items())
         parts = {name: float(losses[name].detach()) for name in
-                 ("loss_cross_entropy", "loss_mask", "loss_dice")}
+                 ("loss_cross_entropy", "loss_mask", "loss_dice", *(extra or {}))}
         return total, parts  # type: ignore[return-value]
 
     def _weight(self, name: str) -> float:

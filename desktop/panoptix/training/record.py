@@ -6,14 +6,16 @@ anything heavy. The schema (``format`` ``panoptix-training``, ``version`` 1)::
     name, panoptix_version, project, created (ISO time, UTC)
     base          {"kind": "checkpoint", "model": hub id or folder} or
                   {"kind": "scratch", "model": "tiny" | "small"}
-    head          {"kept": {label: base label name}, "fresh": [label names]}
+    head          {"kept": {label: base label name}, "fresh": [label names], "rebuilt"}
+                  (OneFormer: and "text_branch", "kept" or "new")
     labels        the model's id2label in order (= project category names)
     images        {"statuses": [...], "train": [image keys], "validation": [image keys]}
     settings      every option of the run (steps, batch, accumulate, size, lr, ...)
     seed, device, precision
     steps         {"done": N, "planned": N}
     losses        [{"step", "loss", "lr", "loss_cross_entropy", "loss_mask", "loss_dice"}]
-                  (each the mean over the steps since the previous entry)
+                  (OneFormer: and "loss_contrastive"; each the mean over the steps since
+                  the previous entry)
     validation    [{"step", "pq", "sq", "rq", "things": {...}, "stuff": {...}}]
     best          {"step", "pq"} of the weights saved (null without validation images)
     weights       "best" (highest validation PQ) or "last"

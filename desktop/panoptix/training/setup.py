@@ -17,9 +17,10 @@ from typing import Any
 from panoptix.core import imageio
 from panoptix.core.categories import CategorySet
 from panoptix.core.manifest import ImageStatus
-from panoptix.inference.loading import LoadedModel
+from panoptix.inference.loading import LoadedModel, load_processor, read_pretrained
 from panoptix.inference.settings import InferenceSettings, SettingsError
 from panoptix.training import models, record
+from panoptix.training.architectures import architecture_of
 from panoptix.training.labels import LabelSpace
 from panoptix.training.project_data import (
     AnnotatedImage,
@@ -113,12 +114,14 @@ def model_for_run(scratch: str | None, base: str, labels: LabelSpace,
     """The model to train and, for a base, how its class head was fitted."""
     if scratch:
         return models.scratch_model(scratch, labels, seed), None
-    loaded = models.load_base(base, allow_pickle)
+    loaded, new_text_branch = models.load_base(base, allow_pickle)
     base_labels = dict(loaded.id2label)
     transfer = models.transfer_class_head(loaded.model, base_labels, labels, categories)
     loaded.id2label = labels.id2label
     head = {"kept": {labels.names[new]: base_labels[old] for new, old in transfer.kept.items()},
             "fresh": [labels.names[i] for i in transfer.fresh], "rebuilt": transfer.rebuilt}
+    if loaded.model_type == "oneformer":
+        head["text_branch"] = "new" if new_text_branch else "kept"
     return loaded, head
 
 
@@ -126,9 +129,10 @@ def resume_model(run: RunFolder, run_json: dict, labels: LabelSpace, categories:
                  allow_pickle: bool) -> tuple[LoadedModel, dict | None]:
     """The interrupted run's model and its last checkpoint (None: killed before the first
     one, so it starts again from its base)."""
-    from transformers import AutoConfig, AutoImageProcessor, AutoModelForUniversalSegmentation
+    from transformers import AutoConfig, AutoModelForUniversalSegmentation
 
-    processor = AutoImageProcessor.from_pretrained(run.partial, trust_remote_code=False)
+    config = read_pretrained(run.name, AutoConfig.from_pretrained, run.partial)
+    processor = load_processor(run.name, run.partial, config.model_type)
     checkpoint = run.load_checkpoint()
     base = run_json["base"]
     if checkpoint is None:
@@ -136,9 +140,9 @@ def resume_model(run: RunFolder, run_json: dict, labels: LabelSpace, categories:
         loaded, _head = model_for_run(scratch, base["model"], labels, categories,
                                       allow_pickle, run_json["settings"]["seed"])
     else:
-        config = AutoConfig.from_pretrained(run.partial, trust_remote_code=False)
         loaded = LoadedModel(AutoModelForUniversalSegmentation.from_config(config), processor,
-                             "mask2former", base["model"], labels.id2label)
+                             config.model_type, base["model"], labels.id2label)
+        architecture_of(config.model_type).prepare(loaded.model)
     loaded.processor = processor
     return loaded, checkpoint
 

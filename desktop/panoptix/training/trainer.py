@@ -22,6 +22,7 @@ from panoptix.core.categories import CategorySet
 from panoptix.inference.device import is_out_of_memory
 from panoptix.inference.loading import LoadedModel
 from panoptix.inference.settings import InferenceSettings
+from panoptix.training.architectures import architecture_of, to_device
 from panoptix.training.batches import Batch, BatchEncoder, BatchLoader, BatchPlan
 from panoptix.training.errors import TrainingError
 from panoptix.training.labels import LabelSpace
@@ -113,6 +114,7 @@ class Trainer:
         self.settings, self.device = settings, device
         self.reporter, self.stop = reporter, stop
         self.model = loaded.model
+        self.architecture = architecture_of(loaded.model_type)
         self.precision = resolve_precision(settings.precision, device)
         self.history = History(log_every=max(1, math.ceil(settings.steps / MAX_LOG_ENTRIES)))
         self.saved_step: int | None = None
@@ -124,9 +126,12 @@ class Trainer:
     # -- the run --------------------------------------------------------------------------
     def run(self, checkpoint: dict | None = None) -> Outcome:
         settings = self.settings
+        self.architecture.prepare(self.model)
         self.model.to(self.device)
         self.model.train()
-        self.criterion = IgnoringMask2FormerLoss(self.model.config).to(self.device)
+        self.criterion = IgnoringMask2FormerLoss(
+            self.model.config, self.architecture.loss_weights(self.model.config)
+        ).to(self.device)
         self.optimizer = torch.optim.AdamW(
             parameter_groups(self.model, settings.lr, settings.backbone_lr_factor,
                              settings.weight_decay), lr=settings.lr)
@@ -159,8 +164,10 @@ class Trainer:
 
     def _train(self, step: int) -> int:
         settings = self.settings
+        make_inputs = self.architecture.input_maker(self.loaded.processor, self.labels,
+                                                    self.model.config, settings.seed)
         encoder = BatchEncoder(self.train_images, self.labels, settings.augmentation,
-                               self.loaded.image_processor, settings.seed)
+                               make_inputs, settings.seed)
         plan = BatchPlan(len(self.train_images), settings.batch, settings.accumulate,
                          settings.seed)
         loader = BatchLoader(encoder, plan, step, settings.steps, threads=settings.workers)
@@ -193,19 +200,19 @@ class Trainer:
     def _step(self, group: list[Batch]) -> dict[str, float]:
         model, settings = self.model, self.settings
         self.optimizer.zero_grad(set_to_none=True)
-        totals = {"loss": 0.0, "loss_cross_entropy": 0.0, "loss_mask": 0.0, "loss_dice": 0.0}
+        totals = {"loss": 0.0}
         for batch in group:
-            pixel_values = batch.inputs["pixel_values"].to(self.device, non_blocking=True)
-            masks = [m.to(self.device) for m in batch.inputs["mask_labels"]]
-            classes = [c.to(self.device) for c in batch.inputs["class_labels"]]
+            inputs = to_device(batch.inputs, self.device)
             with torch.autocast(self._device_type, dtype=self._autocast_dtype,
                                 enabled=self.precision != "fp32"):
-                outputs = model(pixel_values=pixel_values, output_auxiliary_logits=True)
-            loss, parts = self.criterion.total(outputs, masks, classes, batch.valid)
+                prediction = self.architecture.predict(model, inputs)
+            loss, parts = self.criterion.total(prediction, inputs["mask_labels"],
+                                               inputs["class_labels"], batch.valid,
+                                               prediction.extra_losses)
             self.scaler.scale(loss / len(group)).backward()
             totals["loss"] += float(loss.detach()) / len(group)
             for name, value in parts.items():
-                totals[name] += value / len(group)
+                totals[name] = totals.get(name, 0.0) + value / len(group)
         if math.isfinite(totals["loss"]) or self.scaler.is_enabled():  # the scaler skips inf
             self.scaler.unscale_(self.optimizer)
             if settings.clip > 0:

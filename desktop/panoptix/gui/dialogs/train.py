@@ -99,8 +99,7 @@ class TrainDialog(QDialog):
         self.base.addItem("A new tiny model, from scratch (for trying things out)",
                           f"{SCRATCH}tiny")
         for info in MODELS:
-            if info.family == "mask2former":
-                self.base.addItem(info.title, info.model_id)
+            self.base.addItem(info.title, info.model_id)
         self.base.setCurrentIndex(0)
         browse = QPushButton("Folder…")
         browse.clicked.connect(self._browse)
