@@ -130,7 +130,7 @@ def test_images_never_replace_the_projects_own_or_a_foreign_folder(tmp_path, fil
         foreign.mkdir(parents=True)
         (foreign / "mine.txt").write_text("keep me")
         before = files_of(tmp_path / "out")
-        with pytest.raises(ExportError, match="was not placed by an export"):
+        with pytest.raises(ExportError, match="was not written by a Panoptix export"):
             export_panoptic(project, tmp_path / "out", "val", naming=ExportNaming(images="copy"))
         assert files_of(tmp_path / "out") == before
         shutil.rmtree(foreign)
@@ -139,4 +139,4 @@ def test_images_never_replace_the_projects_own_or_a_foreign_folder(tmp_path, fil
     assert (tmp_path / "photos" / "a.jpg").is_file()
     placed = tmp_path / "out" / "val"
     assert sorted(p.relative_to(placed).as_posix() for p in placed.rglob("*")
-                  if p.is_file() and p.name != ".panoptix-images") == sorted(AWKWARD)
+                  if p.is_file() and p.name != ".panoptix-export") == sorted(AWKWARD)
