@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from panoptix.core.regular_files import read_text
+
 RESOURCES_DIR = Path(__file__).resolve().parents[3] / "resources"
 CATEGORY_TABLES_DIR = RESOURCES_DIR / "categories"
 
@@ -204,7 +206,7 @@ def load_table(name: str) -> CategorySet:
             raise CategoryError(
                 f"no category table {name!r}; bundled: {', '.join(available_tables())}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CategoryError(f"cannot read category table {path}: {exc}") from exc
     if isinstance(data, dict) and "categories" in data:
