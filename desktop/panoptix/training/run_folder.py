@@ -28,10 +28,10 @@ from typing import Any
 
 from panoptix.core import atomic
 from panoptix.core.atomic import StoreError
+from panoptix.core.project_layout import MODELS, check_own_folder
 from panoptix.core.segment import Segment
 from panoptix.training.project_data import AnnotatedImage
 
-MODELS = "models"
 PARTIAL_SUFFIX = ".partial"
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.safetensors"
@@ -70,6 +70,17 @@ class RunFolder:
         return self.models / f"{self.name}{PARTIAL_SUFFIX}"
 
     @property
+    def staging(self) -> Path:
+        """Where the finished model is assembled before it is renamed into place."""
+        return self.models / f".{self.name}.writing"
+
+    def check_folders(self) -> None:
+        """Refuse (ProjectError, one line) when ``models/`` or one of this run's folders is
+        a link or a file: a run writes and deletes there, never outside the project."""
+        for path in (self.models, self.partial, self.staging, self.final):
+            check_own_folder(path)
+
+    @property
     def checkpoint(self) -> Path:
         return self.partial / CHECKPOINT
 
@@ -79,6 +90,7 @@ class RunFolder:
 
     def check_new(self) -> None:
         """Refuse a name already used by a model or an interrupted run."""
+        self.check_folders()
         if self.final.exists():
             raise RunFolderError(f"a model named {self.name!r} exists in {self.models}: "
                                  "choose another --name")
@@ -106,6 +118,7 @@ class RunFolder:
         atomic.write_json(self.partial / RUN, run, indent=1)
 
     def read_run(self) -> tuple[dict, list[AnnotatedImage]]:
+        self.check_folders()
         if not (self.partial / RUN).is_file():
             raise RunFolderError(f"no interrupted run named {self.name!r} in {self.models} "
                                  "to resume")
@@ -152,10 +165,11 @@ class RunFolder:
     # -- the finished model ---------------------------------------------------------------
     def finish(self, model: Any, processor: Any, record: dict) -> Path:
         """Write the model folder whole (or not at all) and drop the partial folder."""
+        self.check_folders()
         if self.final.exists():
             raise RunFolderError(f"a model named {self.name!r} appeared in {self.models} "
                                  f"meanwhile; the run is kept in {self.partial}")
-        staging = self.models / f".{self.name}.writing"
+        staging = self.staging
         shutil.rmtree(staging, ignore_errors=True)
         try:
             model.save_pretrained(staging, safe_serialization=True)
@@ -175,6 +189,7 @@ class RunFolder:
 def latest_partial(project: Path) -> str | None:
     """The name of the most recently touched interrupted run, if any."""
     folder = project / MODELS
+    check_own_folder(folder)
     try:
         runs = [p for p in folder.iterdir()
                 if p.name.endswith(PARTIAL_SUFFIX) and (p / RUN).is_file()]
