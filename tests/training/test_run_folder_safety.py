@@ -4,12 +4,21 @@ deleted, one process per run folder, and a resume cleans the run's own leftovers
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import signal
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
+import cv2
 import pytest
+import torch
+
+from panoptix.cli import main
+from panoptix.training import progress
 
 TINY = ["--from-scratch", "tiny", "--val", "0", "--workers", "0"]
 REPO = Path(__file__).resolve().parents[2]
@@ -61,3 +70,95 @@ def test_every_folder_panoptix_writes_in_a_project_is_refused_as_a_link(
         target.symlink_to(outside)
     with pytest.raises(ProjectError, match=f"{name} is a link"):
         Project.open(scenes_project)
+
+
+# -- items 6-10: an interrupted run's folder ------------------------------------------------
+def stop_at(monkeypatch: pytest.MonkeyPatch, stop: int) -> None:
+    """The next run in this process is stopped (as by Ctrl-C) after step ``stop``."""
+    real_step = progress.Reporter.step
+
+    def step_then_stop(self, step, loss, lr, eta_s):  # noqa: ANN001
+        real_step(self, step, loss, lr, eta_s)
+        if step == stop:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(progress.Reporter, "step", step_then_stop)
+
+
+@pytest.fixture
+def interrupted(scenes_project: Path, monkeypatch: pytest.MonkeyPatch,
+                capsys: pytest.CaptureFixture) -> Path:
+    """An interrupted run 'run' of 4 steps, stopped with its checkpoint at step 2; returns
+    its partial folder."""
+    stop_at(monkeypatch, 2)
+    assert main(["train", str(scenes_project), *TINY, "--steps", "4", "--name", "run"]) == 130
+    monkeypatch.undo()
+    capsys.readouterr()
+    partial = scenes_project / "models" / "run.partial"
+    assert (partial / "checkpoint.pt").is_file()
+    return partial
+
+
+def resume(partial: Path) -> subprocess.CompletedProcess:
+    return train(str(partial.parents[1]), "--name", "run", "--resume", "--workers", "0")
+
+
+def one_error(done: subprocess.CompletedProcess, *words: str) -> str:
+    assert done.returncode == 1, done.stderr[-3000:]
+    lines = error_lines(done.stderr)
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert all(word in lines[0] for word in words), lines[0]
+    return lines[0]
+
+
+def test_resume_checks_the_labels_png_header_before_decoding_it(
+        interrupted: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture) -> None:
+    data = json.loads((interrupted / "data.json").read_text())
+    header = (30000).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0])  # 8-bit gray
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return len(body).to_bytes(4, "big") + kind + body + \
+            zlib.crc32(kind + body).to_bytes(4, "big")
+
+    huge = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + \
+        chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    data[0]["ids_png"] = base64.b64encode(huge).decode("ascii")
+    (interrupted / "data.json").write_text(json.dumps(data))
+    before = files_under(interrupted)
+    monkeypatch.setattr(cv2, "imdecode", lambda *a: pytest.fail("decoded before checking"))
+    code = main(["train", str(interrupted.parents[1]), "--name", "run", "--resume",
+                 "--workers", "0"])
+    lines = error_lines(capsys.readouterr().err)
+    assert code == 1 and len(lines) == 1
+    assert "data.json" in lines[0] and "30000x30000" in lines[0]
+    assert files_under(interrupted) == before
+
+
+def test_a_damaged_run_json_is_one_line_naming_it_and_nothing_is_deleted(
+        interrupted: Path) -> None:
+    run = json.loads((interrupted / "run.json").read_text())
+    run["settings"]["turbo"] = True
+    (interrupted / "run.json").write_text(json.dumps(run))
+    before = files_under(interrupted)
+    one_error(resume(interrupted), "run.json", "turbo")
+    assert files_under(interrupted) == before
+
+
+def test_a_checkpoint_with_other_weights_is_one_line_naming_it(interrupted: Path) -> None:
+    state = torch.load(interrupted / "checkpoint.pt", weights_only=True)
+    state["model"] = {"not.a.weight": torch.zeros(2)}
+    torch.save(state, interrupted / "checkpoint.pt")
+    before = files_under(interrupted)
+    one_error(resume(interrupted), "checkpoint.pt", "weights")
+    assert files_under(interrupted) == before
+
+
+def test_a_checkpoint_beyond_the_runs_steps_is_refused(interrupted: Path) -> None:
+    state = torch.load(interrupted / "checkpoint.pt", weights_only=True)
+    state["step"] = 10**9
+    torch.save(state, interrupted / "checkpoint.pt")
+    before = files_under(interrupted)
+    one_error(resume(interrupted), "checkpoint.pt", "1000000000")
+    assert files_under(interrupted) == before
+    assert not (interrupted.parent / "run").exists()  # before: "finished" at once

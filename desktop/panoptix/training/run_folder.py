@@ -28,9 +28,12 @@ from typing import Any
 
 from panoptix.core import atomic
 from panoptix.core.atomic import StoreError
+from panoptix.core.messages import one_line
 from panoptix.core.project_layout import MODELS, check_own_folder
+from panoptix.core.regular_files import check_regular, read_text
 from panoptix.core.segment import Segment
 from panoptix.training.project_data import AnnotatedImage
+from panoptix.training.run_checks import check_images, check_run
 
 PARTIAL_SUFFIX = ".partial"
 CHECKPOINT = "checkpoint.pt"
@@ -118,17 +121,24 @@ class RunFolder:
         atomic.write_json(self.partial / RUN, run, indent=1)
 
     def read_run(self) -> tuple[dict, list[AnnotatedImage]]:
+        """``run.json`` and ``data.json``, checked (:mod:`panoptix.training.run_checks`);
+        a damaged one is a RunFolderError naming it, and nothing is deleted."""
         self.check_folders()
         if not (self.partial / RUN).is_file():
             raise RunFolderError(f"no interrupted run named {self.name!r} in {self.models} "
                                  "to resume")
+        path = self.partial / RUN
         try:
-            run = json.loads((self.partial / RUN).read_text(encoding="utf-8"))
-            data = json.loads((self.partial / DATA).read_text(encoding="utf-8"))
-            return run, [_image_from_json(item) for item in data]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise RunFolderError(f"the interrupted run in {self.partial} is damaged "
-                                 f"({exc}); start again under another --name") from exc
+            run = check_run(json.loads(read_text(path)))
+            path = self.partial / DATA
+            data = json.loads(read_text(path))
+            images = [_image_from_json(item) for item in data]
+            check_images(run, images)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError,
+                RecursionError) as exc:
+            raise RunFolderError(f"{path} is damaged ({one_line(exc)}); nothing was "
+                                 "deleted: start again under another --name") from exc
+        return run, images
 
     # -- checkpoints ----------------------------------------------------------------------
     def save_checkpoint(self, state: dict) -> None:
@@ -146,6 +156,7 @@ class RunFolder:
         if not self.checkpoint.is_file():
             return None
         try:
+            check_regular(self.checkpoint)  # a pipe would block the load forever
             return torch.load(self.checkpoint, map_location="cpu", weights_only=True)
         except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint: one line
             raise RunFolderError(f"cannot read {self.checkpoint}: "

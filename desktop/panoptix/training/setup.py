@@ -17,6 +17,7 @@ from typing import Any
 from panoptix.core import imageio
 from panoptix.core.categories import CategorySet
 from panoptix.core.manifest import ImageStatus
+from panoptix.core.messages import one_line
 from panoptix.inference.loading import LoadedModel
 from panoptix.inference.settings import InferenceSettings, SettingsError
 from panoptix.training import models, record
@@ -27,7 +28,8 @@ from panoptix.training.project_data import (
     TrainingDataError,
     split_keys,
 )
-from panoptix.training.run_folder import RunFolder
+from panoptix.training.run_checks import check_checkpoint
+from panoptix.training.run_folder import RunFolder, RunFolderError
 
 SETTINGS_KEY = "inference"
 
@@ -139,6 +141,12 @@ def resume_model(run: RunFolder, run_json: dict, labels: LabelSpace, categories:
         config = AutoConfig.from_pretrained(run.partial, trust_remote_code=False)
         loaded = LoadedModel(AutoModelForUniversalSegmentation.from_config(config), processor,
                              "mask2former", base["model"], labels.id2label)
+        try:
+            check_checkpoint(checkpoint, loaded.model, run_json["settings"]["steps"])
+        except (ValueError, RecursionError) as exc:
+            raise RunFolderError(f"{run.checkpoint} does not belong to this run "
+                                 f"({one_line(exc)}); nothing was deleted: start again "
+                                 "under another --name") from exc
     loaded.processor = processor
     return loaded, checkpoint
 
