@@ -162,3 +162,29 @@ def test_a_checkpoint_beyond_the_runs_steps_is_refused(interrupted: Path) -> Non
     one_error(resume(interrupted), "checkpoint.pt", "1000000000")
     assert files_under(interrupted) == before
     assert not (interrupted.parent / "run").exists()  # before: "finished" at once
+
+
+def test_one_process_per_run_folder(interrupted: Path) -> None:
+    from panoptix.core.folder_lock import FolderLock
+
+    held = FolderLock.acquire(interrupted)  # another train --resume of the same run
+    try:
+        before = files_under(interrupted)
+        one_error(resume(interrupted), "run.partial", "another")
+        assert files_under(interrupted) == before
+    finally:
+        assert held is not None
+        held.release()
+
+
+def test_resume_removes_the_runs_own_temporary_files(
+        interrupted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    leftovers = [interrupted / ".checkpoint.pt.0a1b2c3d.panoptix-tmp",
+                 interrupted / ".best.safetensors.0a1b2c3d.panoptix-tmp"]
+    for path in leftovers:
+        path.write_bytes(b"half a write")
+    stop_at(monkeypatch, 3)  # the resumed run is stopped again: the folder stays
+    assert main(["train", str(interrupted.parents[1]), "--name", "run", "--resume",
+                 "--workers", "0"]) == 130
+    assert not any(path.exists() for path in leftovers)
+    assert torch.load(interrupted / "checkpoint.pt", weights_only=True)["step"] == 3

@@ -28,6 +28,7 @@ from typing import Any
 
 from panoptix.core import atomic
 from panoptix.core.atomic import StoreError
+from panoptix.core.folder_lock import FolderLock, ProjectLockedError
 from panoptix.core.messages import one_line
 from panoptix.core.project_layout import MODELS, check_own_folder
 from panoptix.core.regular_files import check_regular, read_text
@@ -103,8 +104,9 @@ class RunFolder:
                                  "--name")
 
     def create(self, run: dict, images: list[AnnotatedImage], model: Any,
-               processor: Any) -> None:
-        """Make the partial folder with what a resumed run needs."""
+               processor: Any) -> FolderLock | None:
+        """Make the partial folder with what a resumed run needs; its lock (:meth:`lock`),
+        to hold while training."""
         try:
             self.partial.mkdir(parents=True)
         except FileExistsError:
@@ -112,6 +114,7 @@ class RunFolder:
                                  ) from None
         except OSError as exc:
             raise atomic.os_error(exc, "create", self.partial) from exc
+        held = self.lock()
         try:
             model.config.save_pretrained(self.partial)
             processor.save_pretrained(self.partial)
@@ -119,6 +122,21 @@ class RunFolder:
             raise atomic.os_error(exc, "write", self.partial) from exc
         atomic.write_json(self.partial / DATA, [_image_to_json(i) for i in images])
         atomic.write_json(self.partial / RUN, run, indent=1)
+        return held
+
+    def lock(self) -> FolderLock | None:
+        """The OS lock on the run folder (as a project's), held while a process trains
+        it: a second ``train --resume`` of the run is refused. None where it is read-only."""
+        try:
+            return FolderLock.acquire(self.partial)
+        except ProjectLockedError:
+            raise RunFolderError(f"{self.partial} is being trained by another panoptix "
+                                 "train (or the window): wait for it or stop it") from None
+
+    def clean(self) -> None:
+        """Remove the temporary files a killed write left in the run folder (call it
+        holding :meth:`lock`: no live writer then)."""
+        atomic.remove_temp_files(self.partial)
 
     def read_run(self) -> tuple[dict, list[AnnotatedImage]]:
         """``run.json`` and ``data.json``, checked (:mod:`panoptix.training.run_checks`);
