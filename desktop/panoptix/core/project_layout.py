@@ -23,6 +23,13 @@ OWN_FOLDERS = (ANNOTATIONS, RAW, QUARANTINE, MODELS, EXPORT)
 """Every folder Panoptix writes or cleans inside a project."""
 
 
+def project_folder(folder: str | os.PathLike[str]) -> Path:
+    """A project folder as every part of Panoptix takes it: absolute, with its links
+    resolved, so a link to a project is the project itself and the image root stored
+    relative to it means the same folder however the project was reached."""
+    return Path(os.path.realpath(folder))
+
+
 def default_project_folder(image_root: str | os.PathLike[str]) -> Path:
     """``<image folder>.panoptix`` beside the image folder."""
     root = Path(os.path.abspath(image_root))

@@ -28,7 +28,7 @@ from panoptix.core.imageio import DEFAULT_MAX_PIXELS
 from panoptix.core.manifest import ImageEntry, ImageStatus, ProjectError
 from panoptix.core.messages import one_line
 from panoptix.core.panoptic_png import PanopticPngError, png_header
-from panoptix.core.project_layout import ANNOTATIONS
+from panoptix.core.project_layout import ANNOTATIONS, project_folder
 from panoptix.core.project_reader import read_manifest, read_saved_document
 from panoptix.core.segment import Segment
 
@@ -98,7 +98,7 @@ class ProjectReader:
     """A project folder, read-only and lock-free."""
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self.folder = Path(os.path.abspath(folder))
+        self.folder = project_folder(folder)
         try:
             self.manifest = read_manifest(self.folder)
         except ProjectError as exc:
