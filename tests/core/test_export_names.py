@@ -140,3 +140,20 @@ def test_images_never_replace_the_projects_own_or_a_foreign_folder(tmp_path, fil
     placed = tmp_path / "out" / "val"
     assert sorted(p.relative_to(placed).as_posix() for p in placed.rglob("*")
                   if p.is_file() and p.name != ".panoptix-export") == sorted(AWKWARD)
+
+
+@pytest.mark.parametrize("mode", ["link", "copy"])
+def test_an_image_that_is_a_relative_link_is_placed_as_the_file_it_points_to(tmp_path, mode):
+    """Issue 20, item 12: --images link hard-linked the link itself, which dangled."""
+    project = make_project(tmp_path, {"a.jpg": (MAP_A, SEGMENTS_A, ImageStatus.DONE)})
+    photos = tmp_path / "photos"
+    (photos / "store").mkdir()
+    os.replace(photos / "a.jpg", photos / "store" / "a.jpg")
+    (photos / "a.jpg").symlink_to(Path("store") / "a.jpg")  # relative, as users make them
+    export_panoptic(project, tmp_path / "out", "val", naming=ExportNaming(images=mode))
+    project.close()
+    placed = tmp_path / "out" / "val" / "a.jpg"
+    assert not placed.is_symlink()
+    assert placed.read_bytes() == (photos / "store" / "a.jpg").read_bytes()
+    if mode == "link":
+        assert placed.stat().st_ino == (photos / "store" / "a.jpg").stat().st_ino
