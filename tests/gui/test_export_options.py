@@ -45,3 +45,24 @@ def test_the_dialog_exports_flat_names_jpegs_and_category_ids(qtbot, image_folde
         assert (tmp_path / "out" / name / (annotation["file_name"][:-4] + ".jpg")).is_file()
     classes = json.loads((tmp_path / "out" / f"semantic_{name}_classes.json").read_text())
     assert classes["ids"] == "category"
+
+
+def test_return_exports(qtbot, image_folder: Path, tmp_path: Path) -> None:
+    """Export is the dialog's default button (issue 20): Return in a field exports."""
+    from PySide6.QtCore import Qt
+
+    project = Project.open_or_create_for_images(image_folder,
+                                                categories=load_table("coco_panoptic"))
+    dialog = ExportDialog(project)
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(tmp_path / "out"))
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.export_button.isDefault()
+    dialog.name.setFocus()
+    with qtbot.waitSignal(dialog.finished_export, timeout=60_000):
+        qtbot.keyClick(dialog.name, Qt.Key.Key_Return)
+    project.close()
+    assert dialog.isVisible()  # the report stays readable
+    name = project.folder.name.removesuffix(".panoptix")
+    assert (tmp_path / "out" / f"panoptic_{name}.json").is_file()
