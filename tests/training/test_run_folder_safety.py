@@ -188,3 +188,28 @@ def test_resume_removes_the_runs_own_temporary_files(
                  "--workers", "0"]) == 130
     assert not any(path.exists() for path in leftovers)
     assert torch.load(interrupted / "checkpoint.pt", weights_only=True)["step"] == 3
+
+
+def test_a_training_whose_reader_dies_stops_at_its_step_and_keeps_it(
+        scenes_project: Path) -> None:
+    """The window that started a training is killed: the training's stdout and stderr
+    pipes break. It stops after the step in flight with a checkpoint of it, instead of
+    a BrokenPipeError traceback that kept only the last periodic checkpoint."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "desktop"), "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "panoptix.cli", "train", str(scenes_project), *TINY,
+               "--steps", "500", "--checkpoint-every", "400", "--name", "orphan",
+               "--progress", "json"]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=env)
+    assert process.stdout is not None and process.stderr is not None
+    seen = 0
+    for line in process.stdout:
+        if b'"event": "step"' in line:
+            seen = json.loads(line)["step"]
+            break
+    process.stdout.close()  # what the window's death does to the pipes
+    process.stderr.close()
+    assert process.wait(120) == 130  # before: 1 (BrokenPipeError)
+    partial = scenes_project / "models" / "orphan.partial"
+    saved = torch.load(partial / "checkpoint.pt", weights_only=True)["step"]
+    assert seen <= saved < 500

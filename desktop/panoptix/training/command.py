@@ -103,8 +103,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    reporter = Reporter(json_lines=args.progress == "json")
-    stop = StopFlag()
+    stop = StopFlag()  # also when the window that reads the progress dies
+    reporter = Reporter(json_lines=args.progress == "json", on_reader_gone=stop.set)
     try:
         with stop_on_signals(stop, listen_stdin=args.progress == "json"):
             return _train(args, reporter, stop)
