@@ -7,10 +7,10 @@ the window started, and ``presegment --engine ray``; then check (issue 20). A co
   annotation loading and nothing quarantined, and every panoptic JSON in ``export/`` must
   validate. At the end an export in this process must leave no staging folder behind.
 * **training**: the window starts a tiny training from its Train dialog and is killed at
-  a random moment; the training process goes on alone, and half the time it is killed
-  too, a moment later. Once it is gone, ``panoptix train --resume`` must finish an
-  interrupted run (or there was nothing to resume yet), leaving a model folder and no
-  temporary file in ``models/``.
+  a random moment; the training process, its pipes broken, stops after its step and
+  saves it, and half the time it is killed too, a moment later. Once it is gone,
+  ``panoptix train --resume`` must finish an interrupted run (or there was nothing to
+  resume yet), leaving a model folder and no temporary file in ``models/``.
 * **ray**: ``presegment --engine ray`` (its own Ray on this machine) is killed once a
   random number of images are saved, and run again: every image must end pre-segmented
   exactly once (annotation revision 1: nothing finished was redone; an image saved but
@@ -169,8 +169,8 @@ def training_pids(project: Path) -> list[int]:
 
 
 def wait_for_training(project: Path) -> bool:
-    """Until no ``panoptix train`` of ``project`` runs (the window's goes on when the window
-    dies, and finishes its run)."""
+    """Until no ``panoptix train`` of ``project`` runs (the window's stops once it finds
+    the window gone)."""
     deadline = time.monotonic() + WAIT_FOR_TRAINING_S
     while time.monotonic() < deadline:
         if not training_pids(project):
