@@ -181,6 +181,7 @@ def _train(args: argparse.Namespace, reporter: Reporter, stop: StopFlag) -> int:
                           time.perf_counter() - started)
     folder = run.finish(loaded.model, loaded.processor, record)
     _release(held)
+    run.drop_partial()
     best = outcome.history.best
     reporter.finished(model=str(folder), best=best, steps=outcome.step)
     quality = (f"validation PQ {100 * best['pq']:.1f} (step {best['step']})" if best

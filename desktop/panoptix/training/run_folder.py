@@ -193,7 +193,9 @@ class RunFolder:
 
     # -- the finished model ---------------------------------------------------------------
     def finish(self, model: Any, processor: Any, record: dict) -> Path:
-        """Write the model folder whole (or not at all) and drop the partial folder."""
+        """Write the model folder whole (or not at all); :meth:`drop_partial` then, once
+        the run folder's lock is released (Windows cannot delete a folder with a file open
+        in it)."""
         self.check_folders()
         if self.final.exists():
             raise RunFolderError(f"a model named {self.name!r} appeared in {self.models} "
@@ -211,8 +213,12 @@ class RunFolder:
         except StoreError:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        shutil.rmtree(self.partial, ignore_errors=True)
         return self.final
+
+    def drop_partial(self) -> None:
+        """Remove the run folder of a finished run."""
+        check_own_folder(self.partial)
+        shutil.rmtree(self.partial, ignore_errors=True)
 
 
 def latest_partial(project: Path) -> str | None:
