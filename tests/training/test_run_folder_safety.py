@@ -54,6 +54,19 @@ def test_a_models_link_out_of_the_project_is_refused_and_nothing_outside_is_touc
     assert files_under(outside) == {".run.writing/keep.txt": b"keep"}
 
 
+@pytest.mark.parametrize("planted", [".run.writing", "run.partial", "run"])
+def test_a_link_for_one_of_the_runs_folders_is_refused(scenes_project: Path, tmp_path: Path,
+                                                       planted: str) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep")
+    (scenes_project / "models").mkdir()
+    (scenes_project / "models" / planted).symlink_to(outside)
+    done = train(str(scenes_project), *TINY, "--steps", "2", "--name", "run")
+    one_error(done, planted, "is a link")
+    assert files_under(outside) == {"keep.txt": b"keep"}
+
+
 @pytest.mark.parametrize("name", ["models", "quarantine", "export", "raw", "annotations"])
 def test_every_folder_panoptix_writes_in_a_project_is_refused_as_a_link(
         scenes_project: Path, tmp_path: Path, name: str) -> None:
