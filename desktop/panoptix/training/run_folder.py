@@ -9,6 +9,9 @@
 * ``checkpoint.pt``: model, optimizer, scheduler, step, RNG state and history, replaced
   atomically every N steps (a kill leaves the previous one; a full disk too)
 * ``best.safetensors``: the weights with the best validation PQ so far
+* ``.lock``: the OS lock (:mod:`panoptix.core.folder_lock`) of the process training the
+  run; a second one is refused, and the holder may remove the temporary files of writes a
+  kill interrupted
 
 The finished model is assembled in ``models/.<name>.writing`` and renamed to
 ``models/<name>`` in one step, then the partial folder is removed: a model folder is
