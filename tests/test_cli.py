@@ -110,7 +110,9 @@ def test_import_then_export_each_format(tmp_path, capsys, fmt, written):
     out = tmp_path / "out"
     assert main(["export", str(project), "--out", str(out), "--name", "x",
                  "--format", fmt]) == 0
-    assert sorted(p.name for p in out.iterdir()) == written
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == written
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == sorted(
+        f".{name}.panoptix-export" for name in written if name.endswith(".json"))
     assert "exported 2 images" in capsys.readouterr().out
 
 

@@ -25,7 +25,7 @@ from conftest_coco import (
 )
 from PIL import Image
 
-from panoptix.core import coco_export
+from panoptix.core import coco_export, export_target
 from panoptix.core.coco_export import ExportError, export_panoptic
 from panoptix.core.manifest import ImageStatus
 from panoptix.core.project import Project
@@ -47,7 +47,9 @@ def project(tmp_path: Path) -> Iterator[Project]:
 
 
 def leftovers(folder: Path) -> list[str]:
-    return [p.name for p in folder.iterdir() if p.name.startswith(".")]
+    """Hidden entries but the marks of what an export wrote."""
+    return [p.name for p in folder.iterdir()
+            if p.name.startswith(".") and not p.name.endswith(".panoptix-export")]
 
 
 def test_export_is_valid_coco_panoptic_with_the_documented_layout(project, tmp_path):
@@ -188,7 +190,7 @@ def test_a_failure_while_swapping_puts_the_previous_export_back(project, tmp_pat
                                                                monkeypatch):
     out = tmp_path / "out"
     before = _first_export(project, out, files_of)
-    real_replace = coco_export.os.replace
+    real_replace = export_target.os.replace
     failed = []
 
     def fail_on_the_json(source, target):
@@ -197,7 +199,7 @@ def test_a_failure_while_swapping_puts_the_previous_export_back(project, tmp_pat
             raise OSError(errno.EIO, "Input/output error", str(target))
         return real_replace(source, target)
 
-    monkeypatch.setattr(coco_export.os, "replace", fail_on_the_json)
+    monkeypatch.setattr(export_target.os, "replace", fail_on_the_json)
     with pytest.raises(ExportError, match="input/output error"):
         export_panoptic(project, out, "val")
     monkeypatch.undo()
@@ -219,7 +221,7 @@ def test_progress_reaches_the_total(project, tmp_path):
 
 
 def test_a_killed_exports_staging_folder_is_removed_but_a_live_one_is_kept(project, tmp_path):
-    from panoptix.core.coco_export import STAGE_PREFIX
+    from panoptix.core.export_target import STAGE_PREFIX
     from panoptix.core.folder_lock import FolderLock
 
     out = tmp_path / "out"

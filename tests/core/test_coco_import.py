@@ -220,6 +220,17 @@ def test_an_existing_project_folder_is_never_overwritten(tmp_path):
     assert (tmp_path / "project" / "mine.txt").read_text() == "keep me"
 
 
+def test_a_link_as_the_project_folder_is_never_replaced(tmp_path):
+    """Issue 20: a dangling link named as --out was replaced by the new project."""
+    json_path = write_dataset(tmp_path)
+    write_blank_images(tmp_path / "images", read_json(json_path)["images"])
+    (tmp_path / "project").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(DatasetImportError, match="is a link"):
+        import_panoptic(json_path, tmp_path / "panoptic_val", tmp_path / "images",
+                        tmp_path / "project")
+    assert (tmp_path / "project").is_symlink() and not (tmp_path / "elsewhere").exists()
+
+
 def test_a_failure_while_building_leaves_no_project(tmp_path, monkeypatch):
     json_path = write_dataset(tmp_path)
     write_blank_images(tmp_path / "images", read_json(json_path)["images"])

@@ -130,7 +130,7 @@ def test_images_never_replace_the_projects_own_or_a_foreign_folder(tmp_path, fil
         foreign.mkdir(parents=True)
         (foreign / "mine.txt").write_text("keep me")
         before = files_of(tmp_path / "out")
-        with pytest.raises(ExportError, match="was not placed by an export"):
+        with pytest.raises(ExportError, match="was not written by a Panoptix export"):
             export_panoptic(project, tmp_path / "out", "val", naming=ExportNaming(images="copy"))
         assert files_of(tmp_path / "out") == before
         shutil.rmtree(foreign)
@@ -139,4 +139,21 @@ def test_images_never_replace_the_projects_own_or_a_foreign_folder(tmp_path, fil
     assert (tmp_path / "photos" / "a.jpg").is_file()
     placed = tmp_path / "out" / "val"
     assert sorted(p.relative_to(placed).as_posix() for p in placed.rglob("*")
-                  if p.is_file() and p.name != ".panoptix-images") == sorted(AWKWARD)
+                  if p.is_file() and p.name != ".panoptix-export") == sorted(AWKWARD)
+
+
+@pytest.mark.parametrize("mode", ["link", "copy"])
+def test_an_image_that_is_a_relative_link_is_placed_as_the_file_it_points_to(tmp_path, mode):
+    """Issue 20, item 12: --images link hard-linked the link itself, which dangled."""
+    project = make_project(tmp_path, {"a.jpg": (MAP_A, SEGMENTS_A, ImageStatus.DONE)})
+    photos = tmp_path / "photos"
+    (photos / "store").mkdir()
+    os.replace(photos / "a.jpg", photos / "store" / "a.jpg")
+    (photos / "a.jpg").symlink_to(Path("store") / "a.jpg")  # relative, as users make them
+    export_panoptic(project, tmp_path / "out", "val", naming=ExportNaming(images=mode))
+    project.close()
+    placed = tmp_path / "out" / "val" / "a.jpg"
+    assert not placed.is_symlink()
+    assert placed.read_bytes() == (photos / "store" / "a.jpg").read_bytes()
+    if mode == "link":
+        assert placed.stat().st_ino == (photos / "store" / "a.jpg").stat().st_ino

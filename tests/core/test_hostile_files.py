@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import zlib
 from pathlib import Path
 
@@ -276,3 +277,54 @@ def test_a_pipe_for_the_manifest_of_a_project_read_without_its_lock_is_refused(
     unblock_readers(folder / "project.json")  # what panoptix evaluate and train read
     with pytest.raises(ProjectError, match="not a regular file"):
         read_manifest(folder)
+
+
+# -- every file a project names is read only if it is a regular file (issue 20, item 2) -----
+@needs_fifo
+def test_a_pipe_for_the_image_notes_neither_hangs_export_nor_the_window(tmp_path: Path):
+    project = make_project(tmp_path, {"a.jpg": (MAP_A, SEGMENTS_A, ImageStatus.DONE)})
+    folder = project.folder
+    project.close()
+    os.mkfifo(folder / "notes.json")
+    done = subprocess.run([sys.executable, "-m", "panoptix.cli", "export", str(folder),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                          timeout=20)  # before: blocked in open() forever
+    assert done.returncode == 0, done.stderr
+    code = ("import sys; from panoptix.core.image_notes import ImageNotes; "
+            "print(ImageNotes(sys.argv[1]).problem)")  # what the window opens with the project
+    seen = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True,
+                          text=True, timeout=20)
+    assert "not a regular file" in seen.stdout
+    assert (folder / "notes.json").exists()  # left as it was, not moved aside
+
+
+@needs_fifo
+@pytest.mark.parametrize("reader", ["notes", "category table", "training record",
+                                    "weight index", "model folder"])
+def test_a_pipe_named_like_a_project_file_is_refused_at_once(tmp_path: Path, unblock_readers,
+                                                            reader: str):
+    from panoptix.core.categories import load_table
+    from panoptix.core.image_notes import read_notes
+    from panoptix.inference.model_files import check_local_folder, shard_names
+    from panoptix.training.record import FILE_NAME, read_record
+
+    names = {"notes": "notes.json", "category table": "table.json",
+             "training record": FILE_NAME, "weight index": "model.safetensors.index.json",
+             "model folder": "config.json"}
+    fifo = tmp_path / names[reader]
+    os.mkfifo(fifo)
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    unblock_readers(fifo)
+    calls = {"notes": lambda: read_notes(tmp_path),
+             "category table": lambda: load_table(str(fifo)),
+             "training record": lambda: read_record(tmp_path),
+             "weight index": lambda: shard_names(fifo),
+             "model folder": lambda: check_local_folder(tmp_path, False)}
+    started = time.monotonic()
+    try:
+        outcome = repr(calls[reader]())
+    except Exception as exc:  # noqa: BLE001 - the line each reader gives is what is checked
+        outcome = str(exc)
+    assert time.monotonic() - started < HANG_S  # before: waited for the unblocker
+    expected = {"notes": "{}", "training record": "None"}.get(reader, "not a regular file")
+    assert expected in outcome

@@ -80,3 +80,24 @@ def test_the_dialog_takes_image_ids_from_a_reference_json(qtbot, image_folder: P
     dialog.start()  # a bad reference: one line, no export
     assert dialog.report.toPlainText().startswith("image ids from: ")
     assert "no images[] list" in dialog.report.toPlainText()
+
+
+def test_return_exports(qtbot, image_folder: Path, tmp_path: Path) -> None:
+    """Export is the dialog's default button (issue 20): Return in a field exports."""
+    from PySide6.QtCore import Qt
+
+    project = Project.open_or_create_for_images(image_folder,
+                                                categories=load_table("coco_panoptic"))
+    dialog = ExportDialog(project)
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(tmp_path / "out"))
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.export_button.isDefault()
+    dialog.name.setFocus()
+    with qtbot.waitSignal(dialog.finished_export, timeout=60_000):
+        qtbot.keyClick(dialog.name, Qt.Key.Key_Return)
+    project.close()
+    assert dialog.isVisible()  # the report stays readable
+    name = project.folder.name.removesuffix(".panoptix")
+    assert (tmp_path / "out" / f"panoptic_{name}.json").is_file()

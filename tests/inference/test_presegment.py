@@ -162,3 +162,22 @@ def test_a_killed_run_loses_nothing_finished(images: Path, tmp_path: Path,
     with Project.open(out) as project:
         export_panoptic(project, tmp_path / "export", "all")
     assert validate_panoptic(tmp_path / "export" / "panoptic_all.json") == []
+
+
+def test_a_link_to_the_project_as_out_is_the_project_itself(
+        images: Path, tmp_path: Path, mask2former_dir: Path) -> None:
+    """Issue 20, item 11: --out LINK resolved the image root relative to the link, so the
+    same images came in again under new keys."""
+    (images / "broken.jpg").unlink()
+    out = tmp_path / "real" / "project"
+    out.parent.mkdir()
+    assert run_presegment(parse(str(images), "--out", str(out), "--model",
+                                str(mask2former_dir))) == 0
+    before = statuses(out)
+    link = tmp_path / "elsewhere" / "deeper" / "link"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(out)
+    assert run_presegment(parse(str(images), "--out", str(link))) == 0
+    assert statuses(out) == before
+    with Project.open(link) as project:
+        assert project.folder == out and project.image_root == images

@@ -181,3 +181,46 @@ def test_the_memory_cache_is_least_recently_used_first_out():
     assert cache.get(("a", "m", (1, 1))) == "a"  # a is now the most recent
     cache.put(("c", "m", (1, 1)), "c")  # type: ignore[arg-type]
     assert cache.find("b", "m") is None and cache.find("a", "m") == "a" and len(cache) == 2
+
+
+def _rewrite(path: Path, change) -> None:  # noqa: ANN001
+    """Rewrite the embedding file at ``path`` with ``change(meta, arrays)`` applied."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    meta = json.loads(str(arrays["meta"]))
+    change(meta, arrays)
+    arrays["meta"] = np.array(json.dumps(meta))
+    with path.open("wb") as stream:
+        np.savez(stream, **arrays)
+
+
+DAMAGE: dict = {
+    "meta is a list": None,  # written below: the meta itself replaced
+    "no input size": lambda meta, arrays: meta.pop("input_size"),
+    "levels not a number": lambda meta, arrays: meta.update(levels=None),
+    "negative input size": lambda meta, arrays: meta.update(input_size=-1),
+    "image size a number": lambda meta, arrays: meta.update(image_size=5),
+    "keep_aspect text": lambda meta, arrays: meta.update(keep_aspect="no"),
+    "a level of text": lambda meta, arrays: arrays.update(level0=np.array(["a"])),
+    "a level missing": lambda meta, arrays: arrays.pop("level1"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_a_damaged_embedding_file_is_none_and_gets_replaced(sam2_dir, tmp_path, damage):
+    from panoptix.inference.sam.cache import load_embedding
+
+    path = tmp_path / "img.sam-x.npz"
+    SamEngine(SamSettings(model=str(sam2_dir), device="cpu")).embed("img", lambda: IMAGE, path)
+    if damage == "meta is a list":
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        arrays["meta"] = np.array("[1]")
+        with path.open("wb") as stream:
+            np.savez(stream, **arrays)
+    else:
+        _rewrite(path, DAMAGE[damage])
+    assert load_embedding(path, str(sam2_dir), IMAGE.shape[:2]) is None  # before: raised
+    engine = SamEngine(SamSettings(model=str(sam2_dir), device="cpu"))
+    assert engine.embed("img", lambda: IMAGE, path)[1] is True  # computed again...
+    assert load_embedding(path, str(sam2_dir), IMAGE.shape[:2]) is not None  # ...and replaced

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from panoptix.core.bundled import CATEGORIES, bundled
+from panoptix.core.regular_files import read_text
 
 Color = tuple[int, int, int]
 
@@ -205,7 +206,9 @@ def load_table(name: str) -> CategorySet:
             raise CategoryError(
                 f"no category table {name!r}; bundled: {', '.join(available_tables())}")
     try:
-        data = json.loads(source.read_text(encoding="utf-8"))
+        # a file of the user's through the regular-file check; a bundled one as shipped
+        text = read_text(path) if source is path else source.read_text(encoding="utf-8")
+        data = json.loads(text)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CategoryError(f"cannot read category table {source}: {exc}") from exc
     if isinstance(data, dict) and "categories" in data:

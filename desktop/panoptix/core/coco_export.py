@@ -4,7 +4,8 @@ Export gathers what the project stores: each image's panoptic PNG is copied as i
 ``segments_info`` comes from the areas and boxes saved beside it, so nothing is decoded or
 re-encoded except to validate. Everything is written into a hidden folder beside the
 target, validated (:mod:`panoptix.core.validate`), then renamed into place; a failure
-leaves any earlier export as it was.
+leaves any earlier export as it was. Only what an earlier export wrote is ever replaced
+(:mod:`panoptix.core.export_target`).
 
 Layout: ``images[].file_name`` is the image's path relative to the image root; the
 annotation's ``file_name`` is its PNG, named by :func:`panoptix.core.paths.png_names`
@@ -17,14 +18,10 @@ placed in ``<out>/<name>/`` too (every format takes the same options).
 
 from __future__ import annotations
 
-import errno
-import os
 import re
 import shutil
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,7 +30,6 @@ import numpy as np
 
 from panoptix.core import atomic
 from panoptix.core.annotation_file import AnnotationRecord, DocumentSnapshot
-from panoptix.core.atomic import StoreError
 from panoptix.core.export_names import (
     ExportName,
     ExportNaming,
@@ -42,29 +38,24 @@ from panoptix.core.export_names import (
     image_record,
     place_images,
 )
-from panoptix.core.folder_lock import FolderLock
+from panoptix.core.export_target import (
+    ExportError,
+    check_replaceable,
+    export_error_line,
+    publish,
+    staged,
+)
 from panoptix.core.image_notes import ImageNote, read_notes
 from panoptix.core.manifest import IMAGE_IDS_SETTING, ImageEntry, ImageStatus, ProjectError
-from panoptix.core.messages import one_line
 from panoptix.core.panoptic_png import read_panoptic_png, write_panoptic_png
 from panoptix.core.project import Project
 from panoptix.core.reference_ids import ReferenceImage, ReferenceImages
 from panoptix.core.reference_ids import notes as reference_notes
-from panoptix.core.validate import Problem, validate_panoptic
+from panoptix.core.validate import validate_panoptic
 
-IMAGES_MARKER = ".panoptix-images"
-"""Marks an images folder an export placed, which a later export may replace."""
 NAME_PATTERN = re.compile(r"[\w][\w.\-]*")
 Progress = Callable[[int, int], None]
 """Called with (images done, images in all)."""
-
-
-class ExportError(Exception):
-    """An export that did not happen; one line. ``problems`` lists a failed validation."""
-
-    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
-        super().__init__(message)
-        self.problems = list(problems)
 
 
 @dataclass(frozen=True)
@@ -174,7 +165,7 @@ def export_panoptic(project: Project, out_dir: Path, name: str | None = None, *,
     """Write the project as a validated COCO panoptic dataset into ``out_dir``."""
     name = check_name(name or default_name(project))
     json_name, folder_name = f"panoptic_{name}.json", f"panoptic_{name}"
-    check_images_target(project, out_dir, name, naming)
+    check_targets(project, out_dir, name, naming, [json_name, folder_name])
     with staged(out_dir, name) as stage:
         png_dir = stage / folder_name
         try:
@@ -288,20 +279,18 @@ def _reference_named(item: ExportItem, name: ExportName, naming: ExportNaming) -
     return replace(name, file_name=item.reference.file_name)
 
 
-def check_images_target(project: Project, out_dir: Path, name: str,
-                        naming: ExportNaming) -> None:
-    """Refuse to place images where they would replace the project's own images or a
-    folder that no export placed."""
-    if naming.images is None:
-        return
-    target = (out_dir / name).resolve()
-    root = project.image_root.resolve()
-    if target == root or root.is_relative_to(target) or target.is_relative_to(root):
-        raise ExportError(f"the images folder {out_dir / name} would overlap the project's "
-                          f"images in {project.image_root}: choose another folder or name")
-    if target.exists() and not (target / IMAGES_MARKER).is_file():
-        raise ExportError(f"{out_dir / name} exists and was not placed by an export: choose "
-                          "another folder or name, or move it away")
+def check_targets(project: Project, out_dir: Path, name: str, naming: ExportNaming,
+                  written: Sequence[str]) -> None:
+    """Refuse, before any work, to replace what no export wrote (``written`` and the images
+    folder) or to place images over the project's own."""
+    if naming.images is not None:
+        target = (out_dir / name).resolve()
+        root = project.image_root.resolve()
+        if target == root or root.is_relative_to(target) or target.is_relative_to(root):
+            raise ExportError(f"the images folder {out_dir / name} would overlap the "
+                              f"project's images in {project.image_root}: choose another "
+                              "folder or name")
+    check_replaceable(out_dir, [*written, *([name] if naming.images else [])])
 
 
 def stage_images(project: Project, stage: Path, out_dir: Path, name: str,
@@ -312,7 +301,6 @@ def stage_images(project: Project, stage: Path, out_dir: Path, name: str,
         return []
     folder = stage / name
     place_images(project.image_root, names, folder, naming.images, workers)
-    (folder / IMAGES_MARKER).write_bytes(b"")
     problems = check_images(folder, records)
     if problems:
         raise ExportError(f"export failed its image check ({len(problems)} problems), "
@@ -323,97 +311,3 @@ def stage_images(project: Project, stage: Path, out_dir: Path, name: str,
 def export_info(project: Project) -> dict:
     return {"description": f"{project.folder.name}, exported by Panoptix",
             "date_created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")}
-
-
-STAGE_PREFIX = ".panoptix-export-"
-
-
-@contextmanager
-def staged(out_dir: Path, name: str) -> Iterator[Path]:
-    """A hidden folder inside ``out_dir`` to build an export in; removed afterwards.
-
-    The stage holds an OS lock while in use, so the stages of exports that were killed
-    (their lock died with them) are recognised and removed by the next export."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        remove_abandoned_stages(out_dir)
-        stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{name}-", dir=out_dir))
-        lock = FolderLock.acquire(stage)
-    except (OSError, StoreError) as exc:
-        error = atomic.os_error(exc, "write into", out_dir) if isinstance(exc, OSError) else exc
-        raise ExportError(f"export failed: {error}") from exc
-    try:
-        yield stage
-    finally:
-        if lock is not None:
-            lock.release()
-        shutil.rmtree(stage, ignore_errors=True)
-
-
-def remove_abandoned_stages(out_dir: Path) -> None:
-    """Delete the staging folders in ``out_dir`` that no live export holds."""
-    for stage in out_dir.glob(f"{STAGE_PREFIX}*"):
-        if not stage.is_dir():
-            continue
-        try:
-            lock = FolderLock.acquire(stage)
-        except StoreError:  # a live export's (ProjectLockedError) or unreadable: leave it
-            continue
-        if lock is not None:
-            lock.release()
-            shutil.rmtree(stage, ignore_errors=True)
-
-
-def publish(stage: Path, out_dir: Path, names: Sequence[str]) -> None:
-    """Move ``names`` from ``stage`` into ``out_dir``, replacing what was there; if a move
-    fails, the earlier files are put back."""
-    previous = stage / ".previous"
-    moved_aside: list[str] = []
-    placed: list[str] = []
-    try:
-        previous.mkdir()
-        for name in names:
-            target = out_dir / name
-            if target.exists() or target.is_symlink():
-                os.replace(target, previous / name)
-                moved_aside.append(name)
-            os.replace(stage / name, target)
-            placed.append(name)
-    except OSError as exc:
-        undo = [(out_dir / n, stage / n) for n in reversed(placed)] + [
-            (previous / n, out_dir / n) for n in reversed(moved_aside)]
-        for source, target in undo:
-            with suppress(OSError):
-                os.replace(source, target)
-        raise ExportError(f"export failed: {export_error_line(exc, out_dir)}") from exc
-
-
-_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
-
-
-def export_error_line(exc: BaseException, out_dir: Path) -> str:
-    """An error as one line; an OS error names its file and whether reading or writing it
-    failed. The files inside ``out_dir`` are the ones written, named where they were
-    going (not in the hidden stage); a copy's error carries both files (``shutil`` sets
-    ``filename`` to the source and ``filename2`` to the target), and a full disk is always
-    the written file's fault."""
-    if not isinstance(exc, OSError) or not (exc.filename or exc.filename2):
-        return one_line(exc)
-    out_dir = Path(os.path.abspath(out_dir))
-    paths = [Path(os.path.abspath(os.fsdecode(name)))
-             for name in (exc.filename, exc.filename2) if name]
-    written = [path for path in paths if path.is_relative_to(out_dir)]
-    if written or exc.errno in _DISK_FULL:
-        return str(atomic.os_error(exc, "write", _published_path((written or paths)[-1],
-                                                                 out_dir)))
-    return str(atomic.os_error(exc, "read", paths[0]))
-
-
-def _published_path(path: Path, out_dir: Path) -> Path:
-    """Where a file of the stage will be once the export is published."""
-    if not path.is_relative_to(out_dir):
-        return path
-    parts = path.relative_to(out_dir).parts
-    if parts and parts[0].startswith(STAGE_PREFIX):
-        parts = parts[1:]
-    return out_dir.joinpath(*parts)

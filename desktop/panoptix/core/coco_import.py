@@ -66,6 +66,9 @@ def import_panoptic(json_path: Path, png_dir: Path, images_dir: Path, out_folder
     """
     out_folder = Path(os.path.abspath(out_folder))
     images_dir = Path(os.path.abspath(images_dir))
+    if out_folder.is_symlink():
+        raise DatasetImportError(f"import refused: {out_folder} is a link; give a folder "
+                                 "that is absent or empty")
     if out_folder.exists() and (not out_folder.is_dir() or any(out_folder.iterdir())):
         raise DatasetImportError(f"import refused: {out_folder} exists and is not empty")
     dataset, repaired = checked_dataset(json_path, png_dir)

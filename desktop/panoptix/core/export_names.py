@@ -14,7 +14,8 @@ the PNG is named by :func:`panoptix.core.paths.png_names`. Three options change 
   ``copy`` copies the files as they are, ``link`` hard-links them (copying where the
   file system cannot), ``jpeg`` names every image ``<png stem>.jpg`` as detectron2's
   panoptic loader expects, copying JPEGs as they are and converting other images (and JPEGs
-  whose EXIF rotates them) to JPEG, quality 95, in the orientation annotated.
+  whose EXIF rotates them) to JPEG, quality 95, in the orientation annotated. An image
+  that is a symbolic link places the file it points to, never the link.
 * ``reference``: image ids, and ``file_name`` where the images are not placed, from a
   reference COCO JSON (:mod:`panoptix.core.reference_ids`), so that tools that pair by
   ``image_id`` (panopticapi, detectron2) pair the export with it correctly.
@@ -122,7 +123,7 @@ def place_images(image_root: Path, names: Sequence[ExportName], folder: Path, mo
                  workers: int | None = None) -> None:
     """Copy, link or convert each image into ``folder`` under its exported file name."""
     def place(name: ExportName) -> None:
-        source = image_root / name.source
+        source = Path(os.path.realpath(image_root / name.source))  # a link: its file
         target = folder / check_relative_name(name.file_name)
         target.parent.mkdir(parents=True, exist_ok=True)
         if mode == "jpeg" and not _plain_jpeg(source):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from panoptix.core import atomic
 from panoptix.core.manifest import is_valid_key
+from panoptix.core.regular_files import read_text
 
 NOTES_NAME = "notes.json"
 FORMAT = "panoptix-notes"
@@ -99,7 +100,7 @@ def read_notes(folder: str | os.PathLike[str]) -> dict[str, ImageNote]:
     """The notes of a project folder, without writing anything; {} if missing or damaged
     (an export must not fail over notes)."""
     try:
-        return _parse(json.loads((Path(folder) / NOTES_NAME).read_text("utf-8")))
+        return _parse(json.loads(read_text(Path(folder) / NOTES_NAME)))
     except (OSError, ValueError, RecursionError):
         return {}
 
@@ -112,7 +113,7 @@ class ImageNotes:
         self.problem: str | None = None
         self._notes: dict[str, ImageNote] = {}
         try:
-            raw = self.path.read_text("utf-8")
+            raw = read_text(self.path)
         except FileNotFoundError:
             return
         except (OSError, UnicodeDecodeError) as exc:

@@ -105,12 +105,21 @@ def _check_rgb(rgb: np.ndarray) -> None:
                                f"{rgb.shape}")
 
 
+def png_header(data: bytes) -> tuple[int, int, int, int] | None:
+    """``(width, height, bit depth, color type)`` from a PNG's IHDR chunk, read before any
+    pixel is decoded; None when ``data`` is not a PNG."""
+    if len(data) < 33 or not data.startswith(_SIGNATURE) or data[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">IIBB", data[16:26])
+
+
 def _check_header(data: bytes, path: str | os.PathLike[str]) -> tuple[int, int]:
     """Width and height from the IHDR chunk, after checking it says 8-bit RGB."""
     name = os.fspath(path)
-    if len(data) < 33 or not data.startswith(_SIGNATURE) or data[12:16] != b"IHDR":
+    header = png_header(data)
+    if header is None:
         raise PanopticPngError(f"{name}: not a PNG file")
-    width, height, depth, color = struct.unpack(">IIBB", data[16:26])
+    width, height, depth, color = header
     if color != 2 or depth != 8:
         kind = _COLOR_TYPES.get(color, f"color type {color}")
         raise PanopticPngError(f"{name}: a {depth}-bit {kind} PNG; COCO panoptic PNGs are "

@@ -40,6 +40,7 @@ from panoptix.core.panoptic_png import PanopticPngError
 from panoptix.core.paths import UnsafePathError, pair_by_file_name, resolve_inside
 from panoptix.core.pq import PQAccumulator, PQError, PQResult
 from panoptix.core.project import ANNOTATIONS, MANIFEST_NAME, default_project_folder
+from panoptix.core.project_layout import project_folder
 from panoptix.core.project_reader import read_manifest, read_saved_document
 from panoptix.core.segment import Segment
 from panoptix.core.validate import Annotation, PngError, parse_panoptic, read_json, read_png
@@ -105,7 +106,7 @@ def open_source(path: Path, png_dir: Path | None = None, *, ground_truth: bool,
         if not (folder / MANIFEST_NAME).is_file():
             raise EvaluationError(f"{path} is neither a COCO panoptic JSON nor a Panoptix "
                                   "project (nor a folder of images with one beside it)")
-        return _project_source(folder, ground_truth and not all_annotated)
+        return _project_source(project_folder(folder), ground_truth and not all_annotated)
     if not path.is_file():
         raise EvaluationError(f"{path}: no such file or folder")
     return _coco_source(path, png_dir if png_dir is not None else path.with_suffix(""),

@@ -58,6 +58,7 @@ from panoptix.core.project_layout import (
     default_project_folder,
     fallback_project_folder,
     inside,
+    project_folder,
 )
 from panoptix.core.regular_files import read_regular
 
@@ -95,7 +96,7 @@ class Project:
                image_paths: Iterable[str | os.PathLike[str]], categories: CategorySet, *,
                settings: dict | None = None) -> Project:
         """A new project in ``folder`` (made if needed) for images under ``image_root``."""
-        folder = Path(os.path.abspath(folder))
+        folder = project_folder(folder)
         if (folder / MANIFEST_NAME).exists():
             raise ProjectError(f"{folder} already holds a project; open it instead")
         root = os.path.abspath(image_root)
@@ -125,7 +126,7 @@ class Project:
     def open(cls, folder: str | os.PathLike[str]) -> Project:
         """Open a project, cleaning up after a crash. A folder that cannot be written
         opens read-only (:attr:`read_only`); saving then fails with a clear StoreError."""
-        folder = Path(os.path.abspath(folder))
+        folder = project_folder(folder)
         manifest_path = folder / MANIFEST_NAME
         try:
             raw = read_regular(manifest_path)

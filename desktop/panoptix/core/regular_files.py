@@ -3,7 +3,8 @@
 A named pipe (FIFO) named like a PNG or a JSON would make a plain ``open()`` wait for a
 writer that never comes, ignoring Ctrl+C; a device could be read forever. Files are
 therefore opened without blocking and checked on the open descriptor (no race between a
-check and the open) before a byte is read.
+check and the open) before a byte is read. Every file a project names (its JSON files,
+notes, category tables, training records, weight indexes, caches) is read through here.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ def read_regular(path: str | os.PathLike[str], limit: int = -1) -> bytes:
             return stream.read(limit)
     finally:
         os.close(fd)
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """The UTF-8 text of a regular file (:func:`read_regular`): how every JSON a project
+    names is read. ``UnicodeDecodeError`` (a ``ValueError``) for other bytes."""
+    return read_regular(path).decode("utf-8")
 
 
 def check_regular(path: str | os.PathLike[str]) -> os.stat_result:

@@ -26,23 +26,20 @@ import numpy as np
 from panoptix.core import atomic
 from panoptix.core.categories import CategorySet
 from panoptix.core.coco_export import (
-    ExportError,
     ExportItem,
     ExportResult,
     Progress,
-    check_images_target,
     check_name,
+    check_targets,
     default_name,
-    export_error_line,
     export_notes,
     image_records,
-    publish,
     read_stored,
     select_items,
     stage_images,
-    staged,
 )
 from panoptix.core.export_names import ExportNaming, export_names
+from panoptix.core.export_target import ExportError, export_error_line, publish, staged
 from panoptix.core.manifest import ProjectError
 from panoptix.core.panoptic_png import PanopticPngError
 from panoptix.core.project import Project
@@ -101,7 +98,7 @@ def export_semantic(project: Project, out_dir: Path, name: str | None = None, *,
     classes_name = f"semantic_{name}_classes.json"
     values = pixel_values(project.categories, ids)
     dtype, unlabeled = pixel_type(project.categories, ids)
-    check_images_target(project, out_dir, name, naming)
+    check_targets(project, out_dir, name, naming, [json_name, classes_name, folder_name])
     with staged(out_dir, name) as stage:
         try:
             items, skipped = select_items(project, only_done, naming.reference)

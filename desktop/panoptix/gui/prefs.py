@@ -1,7 +1,11 @@
-"""Preferences, recent projects and window layout, kept in QSettings."""
+"""Preferences, recent projects and window layout, kept in QSettings.
+
+A preference of the wrong type or out of range (a hand-edited ``Panoptix.conf``) is read as
+its default, and said once on stderr, never an error at start."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -22,6 +26,13 @@ DEFAULTS: dict[str, object] = {
     "review/segments_least_confident_first": False,
     "review/images_least_confident_first": False,
 }
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "view/opacity": (0, 100),
+    "edit/brush_size": (1, 400),
+    "edit/split_min_area": (0, 1_000_000),
+}
+_BOOLS = {True: True, "true": True, "1": True, False: False, "false": False, "0": False}
+"""How a flag may be stored (the keys True and False also stand for 1 and 0)."""
 
 
 class Prefs:
@@ -29,13 +40,33 @@ class Prefs:
 
     def __init__(self, settings: QSettings | None = None) -> None:
         self.settings = settings or QSettings(ORGANIZATION, APPLICATION)
+        self._said: set[str] = set()
 
     def get_int(self, key: str) -> int:
-        return int(self.settings.value(key, DEFAULTS[key]))  # type: ignore[arg-type]
+        value = self.settings.value(key, DEFAULTS[key])
+        low, high = INT_RANGES.get(key, (-sys.maxsize, sys.maxsize))
+        try:
+            number = int(value)  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            number = None
+        if number is None or isinstance(value, bool) or not low <= number <= high:
+            return self._default(key, value, f"a whole number in {low}..{high}")
+        return number
 
     def get_bool(self, key: str) -> bool:
         value = self.settings.value(key, DEFAULTS[key])
-        return value in (True, "true", "1", 1)
+        try:
+            return _BOOLS[value]
+        except (KeyError, TypeError):  # TypeError: a list, which cannot be hashed
+            return self._default(key, value, "true or false")
+
+    def _default(self, key: str, value: object, wanted: str) -> object:
+        """``key``'s default, said once: what was stored is not ``wanted``."""
+        if key not in self._said:
+            self._said.add(key)
+            print(f"panoptix: preference {key}={value!r} is not {wanted}; using the default, "
+                  f"{DEFAULTS[key]!r}", file=sys.stderr)
+        return DEFAULTS[key]
 
     def set(self, key: str, value: object) -> None:
         self.settings.setValue(key, value)

@@ -17,6 +17,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from panoptix.core.regular_files import NOT_REGULAR, read_text
+
 SAFE_WEIGHTS = "model.safetensors"
 SAFE_INDEX = "model.safetensors.index.json"
 PICKLE_WEIGHTS = "pytorch_model.bin"
@@ -74,10 +76,12 @@ def pickle_message(spec: str) -> str:
 def shard_names(index: Path) -> list[str]:
     """The shard files a weight index names, in order, each a plain file name."""
     try:
-        weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
+        weight_map = json.loads(read_text(index))["weight_map"]
         shards = list(dict.fromkeys(weight_map.values()))
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
-        raise ModelLoadError(f"{index} is not a readable weight index ({type(error).__name__}): "
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else \
+            type(error).__name__
+        raise ModelLoadError(f"{index} is not a readable weight index ({reason}): "
                              "download or save the model again") from error
     bad = [s for s in shards if not isinstance(s, str) or not s or "/" in s or "\\" in s
            or s.startswith(".")]
@@ -112,6 +116,9 @@ def check_local_folder(folder: Path, allow_pickle: bool) -> None:
     """Refuse a folder that does not exist, holds no weights, or only pickles (unless allowed)."""
     if not folder.is_dir():
         raise ModelLoadError(f"no model folder at {folder}: check the path")
+    for path in folder.iterdir():
+        if path.exists() and not path.is_dir() and not path.is_file():  # a pipe: it would hang
+            raise ModelLoadError(f"{path} is {NOT_REGULAR}: remove it from the model folder")
     folder_weights(folder, allow_pickle)
 
 

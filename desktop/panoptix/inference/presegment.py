@@ -26,6 +26,7 @@ from panoptix.core.imageio import (
 )
 from panoptix.core.paths import is_utf8_name, shown_name
 from panoptix.core.project import MANIFEST_NAME, ImageStatus, Project
+from panoptix.core.project_layout import project_folder
 from panoptix.core.regular_files import NOT_REGULAR
 from panoptix.inference.batch import BatchPresegmenter
 from panoptix.inference.cluster_args import add_cluster_arguments, cluster_options
@@ -96,7 +97,7 @@ def _presegment(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise SettingsError("--batch-size must be at least 1")
     cluster = cluster_options(args)  # before any work: Ray missing is one line at once
-    out = Path(os.path.abspath(os.path.expanduser(args.out)))
+    out = project_folder(os.path.expanduser(args.out))
     files, folders = _inputs(args.inputs, out)
     images = _all_files(files, folders, out)
     if not images:

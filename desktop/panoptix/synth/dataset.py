@@ -106,6 +106,9 @@ def write_scenes(folder: str | os.PathLike[str], specs: Sequence[SceneSpec],
         check_name(name)
     except ExportError as exc:
         raise DatasetError(str(exc)) from None
+    if folder.is_symlink():
+        raise DatasetError(f"{folder} is a link; nothing written (give a folder that is "
+                           "absent or empty)")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise DatasetError(f"{folder} exists and is not empty; nothing written")
     try:

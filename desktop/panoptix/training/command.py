@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from panoptix import __version__
 from panoptix.core.atomic import StoreError
+from panoptix.core.folder_lock import FolderLock
 from panoptix.core.imageio import ImageLoadError
 from panoptix.core.manifest import ImageStatus
 from panoptix.core.messages import one_line
@@ -103,8 +104,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    reporter = Reporter(json_lines=args.progress == "json")
-    stop = StopFlag()
+    stop = StopFlag()  # also when the window that reads the progress dies
+    reporter = Reporter(json_lines=args.progress == "json", on_reader_gone=stop.set)
     try:
         with stop_on_signals(stop, listen_stdin=args.progress == "json"):
             return _train(args, reporter, stop)
@@ -142,6 +143,9 @@ def _train(args: argparse.Namespace, reporter: Reporter, stop: StopFlag) -> int:
         if name is None:
             raise RunFolderError(f"no interrupted run in {reader.folder / 'models'} to resume")
         run = RunFolder(reader.folder, check_name(name))
+        run.check_folders()
+        held = run.lock()  # one process per run folder, until this one ends
+        run.clean()
         run_json, images = run.read_run()
         data = TrainingData.from_run(run_json, images)
         settings = TrainSettings.from_json(run_json["settings"])
@@ -158,8 +162,9 @@ def _train(args: argparse.Namespace, reporter: Reporter, stop: StopFlag) -> int:
                                          reader.categories, args.allow_pickle, args.seed)
         settings = _settings(args, loaded, len(data.train))
         _fit_processor(loaded, settings.size)
-        run.create(data.run_json(args.from_scratch, base, transfer, settings, statuses),
-                   data.train + data.validation, loaded.model, loaded.processor)
+        held = run.create(data.run_json(args.from_scratch, base, transfer, settings,
+                                        statuses),
+                          data.train + data.validation, loaded.model, loaded.processor)
         run_json, checkpoint = run.read_run()[0], None
     for path, reason in data.skipped.items():
         reporter.notice(f"skipped {path}: {reason}")
@@ -167,6 +172,7 @@ def _train(args: argparse.Namespace, reporter: Reporter, stop: StopFlag) -> int:
                       reader.categories, thresholds, settings, device, reporter, stop)
     outcome = trainer.run(checkpoint)
     if not outcome.finished:
+        _release(held)
         reporter.stopped(outcome.step, str(run.partial))
         reporter.say(f"stopped at step {outcome.step} of {settings.steps}; the checkpoint is "
                      f"kept: panoptix train {reader.folder} --name {run.name} --resume "
@@ -175,6 +181,8 @@ def _train(args: argparse.Namespace, reporter: Reporter, stop: StopFlag) -> int:
     record = build_record(run_json, outcome, trainer, data, __version__,
                           time.perf_counter() - started)
     folder = run.finish(loaded.model, loaded.processor, record)
+    _release(held)
+    run.drop_partial()
     best = outcome.history.best
     reporter.finished(model=str(folder), best=best, steps=outcome.step)
     quality = (f"validation PQ {100 * best['pq']:.1f} (step {best['step']})" if best
@@ -183,6 +191,12 @@ def _train(args: argparse.Namespace, reporter: Reporter, stop: StopFlag) -> int:
     if args.use:
         reporter.say(use_model(reader.folder, folder))
     return EXIT_OK
+
+
+def _release(held: FolderLock | None) -> None:
+    """Let the run folder go (an error leaves it to the process's end)."""
+    if held is not None:
+        held.release()
 
 
 def _settings(args: argparse.Namespace, loaded: LoadedModel, train_images: int

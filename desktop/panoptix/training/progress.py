@@ -23,11 +23,13 @@ since a signal cannot be sent to a process on Windows).
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import contextmanager, suppress
 from typing import Any, TextIO
 
 from tqdm import tqdm
@@ -104,11 +106,15 @@ def _read_stdin(flag: StopFlag) -> None:
 class Reporter:
     """The bar (``json=False``) or the JSON lines."""
 
-    def __init__(self, json_lines: bool, stream: TextIO | None = None) -> None:
+    def __init__(self, json_lines: bool, stream: TextIO | None = None,
+                 on_reader_gone: Callable[[], None] | None = None) -> None:
         self.json_lines = json_lines
         self.stream = stream or (sys.stdout if json_lines else sys.stderr)
         self._bar: tqdm | None = None
         self._started = time.perf_counter()
+        self._on_reader_gone = on_reader_gone
+        self.reader_gone = False
+        """The pipe we write to broke (the window that started the run died)."""
 
     def start(self, **info: Any) -> None:
         self._started = time.perf_counter()
@@ -166,7 +172,11 @@ class Reporter:
             self._emit("error", message=message)
 
     def say(self, message: str) -> None:
-        tqdm.write(f"panoptix train: {message}", file=sys.stderr)
+        if not self.reader_gone:
+            try:
+                tqdm.write(f"panoptix train: {message}", file=sys.stderr)
+            except (BrokenPipeError, ValueError):  # ValueError: the stream was closed
+                self._reader_died()
 
     def close(self) -> None:
         if self._bar is not None:
@@ -174,5 +184,22 @@ class Reporter:
             self._bar = None
 
     def _emit(self, event: str, **fields: Any) -> None:
-        self.stream.write(json.dumps({"event": event, **fields}, allow_nan=False) + "\n")
-        self.stream.flush()
+        if self.reader_gone:
+            return
+        try:
+            self.stream.write(json.dumps({"event": event, **fields}, allow_nan=False) + "\n")
+            self.stream.flush()
+        except (BrokenPipeError, ValueError):
+            self._reader_died()
+
+    def _reader_died(self) -> None:
+        """Nobody reads our output any more: write nowhere (so no later write or the exit's
+        flush fails) and stop the run after its current step, which is then saved."""
+        self.reader_gone = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(OSError, ValueError):
+                os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+        if self._on_reader_gone is not None:
+            self._on_reader_gone()

@@ -24,12 +24,16 @@ from panoptix.core import annotation_file as files
 from panoptix.core.atomic import StoreError
 from panoptix.core.categories import CategorySet
 from panoptix.core.document import Document
+from panoptix.core.imageio import DEFAULT_MAX_PIXELS
 from panoptix.core.manifest import ImageEntry, ImageStatus, ProjectError
 from panoptix.core.messages import one_line
-from panoptix.core.panoptic_png import PanopticPngError
-from panoptix.core.project_layout import ANNOTATIONS
+from panoptix.core.panoptic_png import PanopticPngError, png_header
+from panoptix.core.project_layout import ANNOTATIONS, project_folder
 from panoptix.core.project_reader import read_manifest, read_saved_document
 from panoptix.core.segment import Segment
+
+PNG_GRAY = 0
+"""The PNG color type of one-channel labels."""
 
 
 class TrainingDataError(Exception):
@@ -46,9 +50,22 @@ class AnnotatedImage:
     unlabeled, ``i`` is ``segments[i - 1]``."""
     segments: tuple[Segment, ...]
 
+    def label_size(self) -> tuple[int, int]:
+        """``(width, height)`` of the labels from their PNG header, checked before a pixel
+        is decoded: a one-channel 8- or 16-bit PNG within the image pixel limit."""
+        header = png_header(self.ids_png)
+        if header is None or header[2] not in (8, 16) or header[3] != PNG_GRAY:
+            raise TrainingDataError(f"{self.rel_path}: its labels are not a one-channel PNG")
+        width, height = header[:2]
+        if not 0 < width * height <= DEFAULT_MAX_PIXELS:
+            raise TrainingDataError(f"{self.rel_path}: its labels are {width}x{height}, "
+                                    f"over the {DEFAULT_MAX_PIXELS / 1e6:.0f} MP limit")
+        return width, height
+
     def id_map(self) -> np.ndarray:
+        width, height = self.label_size()
         ids = cv2.imdecode(np.frombuffer(self.ids_png, np.uint8), cv2.IMREAD_UNCHANGED)
-        if ids is None:
+        if ids is None or ids.shape != (height, width):
             raise TrainingDataError(f"{self.rel_path}: its labels could not be decoded")
         return ids
 
@@ -81,7 +98,7 @@ class ProjectReader:
     """A project folder, read-only and lock-free."""
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self.folder = Path(os.path.abspath(folder))
+        self.folder = project_folder(folder)
         try:
             self.manifest = read_manifest(self.folder)
         except ProjectError as exc:

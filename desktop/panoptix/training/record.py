@@ -29,6 +29,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from panoptix.core.regular_files import read_text
+
 FORMAT = "panoptix-training"
 VERSION = 1
 FILE_NAME = "training.json"
@@ -50,7 +52,7 @@ def read_record(folder: str | Path) -> dict | None:
     """The folder's ``training.json``, or None when it has none (or an unreadable one)."""
     path = Path(folder) / FILE_NAME
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except (OSError, UnicodeDecodeError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("format") == FORMAT else None

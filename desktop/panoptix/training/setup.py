@@ -17,6 +17,7 @@ from typing import Any
 from panoptix.core import imageio
 from panoptix.core.categories import CategorySet
 from panoptix.core.manifest import ImageStatus
+from panoptix.core.messages import one_line
 from panoptix.inference.loading import LoadedModel, load_processor, read_pretrained
 from panoptix.inference.settings import InferenceSettings, SettingsError
 from panoptix.training import models, record
@@ -28,7 +29,8 @@ from panoptix.training.project_data import (
     TrainingDataError,
     split_keys,
 )
-from panoptix.training.run_folder import RunFolder
+from panoptix.training.run_checks import check_checkpoint
+from panoptix.training.run_folder import RunFolder, RunFolderError
 
 SETTINGS_KEY = "inference"
 
@@ -143,6 +145,12 @@ def resume_model(run: RunFolder, run_json: dict, labels: LabelSpace, categories:
         loaded = LoadedModel(AutoModelForUniversalSegmentation.from_config(config), processor,
                              config.model_type, base["model"], labels.id2label)
         architecture_of(config.model_type).prepare(loaded.model)
+        try:
+            check_checkpoint(checkpoint, loaded.model, run_json["settings"]["steps"])
+        except (ValueError, RecursionError) as exc:
+            raise RunFolderError(f"{run.checkpoint} does not belong to this run "
+                                 f"({one_line(exc)}); nothing was deleted: start again "
+                                 "under another --name") from exc
     loaded.processor = processor
     return loaded, checkpoint
 

@@ -19,6 +19,7 @@ import torch
 
 from panoptix.core.atomic import StoreError
 from panoptix.core.categories import CategorySet
+from panoptix.core.messages import one_line
 from panoptix.inference.device import is_out_of_memory
 from panoptix.inference.loading import LoadedModel
 from panoptix.inference.settings import InferenceSettings
@@ -30,7 +31,7 @@ from panoptix.training.loss import IgnoringMask2FormerLoss
 from panoptix.training.models import parameter_groups
 from panoptix.training.progress import Reporter, StopFlag
 from panoptix.training.project_data import AnnotatedImage
-from panoptix.training.run_folder import RunFolder
+from panoptix.training.run_folder import RunFolder, RunFolderError
 from panoptix.training.settings import TrainSettings
 from panoptix.training.validation import evaluate, summary
 
@@ -264,6 +265,16 @@ class Trainer:
         self.reporter.checkpoint(step)
 
     def _restore(self, state: dict) -> int:
+        """Continue from ``state`` (checked by :func:`run_checks.check_checkpoint`); a part
+        that still does not fit is a RunFolderError naming the checkpoint."""
+        try:
+            return self._restore_parts(state)
+        except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+            raise RunFolderError(f"{self.run_folder.checkpoint} cannot be restored "
+                                 f"({one_line(exc)[:200]}); nothing was deleted: start again "
+                                 "under another --name") from exc
+
+    def _restore_parts(self, state: dict) -> int:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])

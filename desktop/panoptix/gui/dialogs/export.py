@@ -133,7 +133,7 @@ class ExportDialog(QDialog):
         self.setWindowTitle("Export")
         self.project = project
         self.folder = QLineEdit(str(project.folder / "export"))
-        browse = QPushButton("Choose…")
+        browse = QPushButton("Choose…", autoDefault=False)  # Return still exports
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.folder, 1)
@@ -183,6 +183,7 @@ class ExportDialog(QDialog):
         form.addRow(self.warning)
         form.addRow(self.report)
         form.addRow(self.buttons)
+        self.export_button.setDefault(True)  # Return exports (once the button is in here)
         self.resize(560, 460)
         self._worker = None
         self._update_warning()

@@ -3,7 +3,7 @@
 A SAM 2 embedding is about 17 MB (float32) and costs seconds of CPU, so the image in view
 and its neighbours are kept in memory. On disk (opt-in, beside the image's raw outputs) an
 embedding is an ``.npz`` of float16 arrays without pickles, written atomically; a file for
-another model, image size or format is ignored and replaced.
+another model, image size or format, or a damaged one, is ignored and replaced.
 """
 
 from __future__ import annotations
@@ -19,10 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from panoptix.core.atomic import write_bytes
+from panoptix.core.regular_files import read_regular
 from panoptix.inference.sam.frame import ModelFrame
 from panoptix.inference.sam.predictor import SamEmbedding
 
 FORMAT_VERSION = 1
+MAX_LEVELS = 8
+LEVEL_DIMENSIONS = 4
+"""Each feature level is saved as the encoder gave it: (batch 1, channels, height, width)."""
 DEFAULT_CAPACITY = 5
 """Embeddings kept in memory: the image in view, the ones beside it, the last visited."""
 
@@ -95,18 +99,33 @@ def save_embedding(path: Path, embedding: SamEmbedding) -> None:
 def load_embedding(path: Path, model_id: str, image_size: tuple[int, int],
                    device: str = "cpu") -> SamEmbedding | None:
     """The embedding saved at ``path`` if it is ``model_id``'s for an image of
-    ``image_size``; None when missing, damaged or made otherwise."""
+    ``image_size``; None when missing, damaged (then the caller computes and replaces it)
+    or made otherwise."""
     import torch
 
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with np.load(io.BytesIO(read_regular(path)), allow_pickle=False) as npz:
             meta = json.loads(str(npz["meta"]))
-            if meta.get("version") != FORMAT_VERSION or meta.get("model_id") != model_id \
-                    or tuple(meta.get("image_size", ())) != tuple(image_size):
+            if not _valid_meta(meta, model_id, image_size):
                 return None
-            levels = [npz[f"level{i}"] for i in range(int(meta["levels"]))]
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            levels = [npz[f"level{i}"] for i in range(meta["levels"])]
+    except (OSError, ValueError, KeyError, EOFError, RecursionError, zipfile.BadZipFile):
         return None
-    frame = ModelFrame(tuple(image_size), int(meta["input_size"]), bool(meta["keep_aspect"]))
+    if not all(level.dtype.kind == "f" and level.ndim == LEVEL_DIMENSIONS for level in levels):
+        return None
+    frame = ModelFrame(tuple(image_size), meta["input_size"], meta["keep_aspect"])
     features = tuple(torch.from_numpy(level.astype(np.float32)).to(device) for level in levels)
     return SamEmbedding(features, frame, model_id)
+
+
+def _valid_meta(meta: object, model_id: str, image_size: tuple[int, int]) -> bool:
+    """Whether ``meta`` is this format's, for this model and image, every field typed."""
+    def whole(value: object, least: int, most: int) -> bool:
+        return type(value) is int and least <= value <= most
+
+    return isinstance(meta, dict) and meta.get("version") == FORMAT_VERSION \
+        and meta.get("model_id") == model_id \
+        and meta.get("image_size") == [int(side) for side in image_size] \
+        and whole(meta.get("input_size"), 1, 1 << 16) \
+        and isinstance(meta.get("keep_aspect"), bool) \
+        and whole(meta.get("levels"), 1, MAX_LEVELS)
