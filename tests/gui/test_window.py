@@ -8,6 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
@@ -63,8 +64,11 @@ def test_presegment_edit_undo_and_autosave(qtbot, make_window, image_folder, tin
     for index, segment_id in enumerate(ids):
         _box, mask = doc.region(segment_id)
         y0, x0 = doc.box(segment_id)[:2]
-        ys, xs = np.nonzero(mask)
-        point = canvas.mapFromScene(QPointF(x0 + xs[0] + 0.5, y0 + ys[0] + 0.5))
+        # the pixel farthest from the edge: a screen pixel spans several image pixels
+        # when the image is zoomed out, so an edge pixel's click may land beside it
+        distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+        y, x = np.unravel_index(int(distance.argmax()), distance.shape)
+        point = canvas.mapFromScene(QPointF(x0 + x + 0.5, y0 + y + 0.5))
         modifier = Qt.KeyboardModifier.ShiftModifier if index else Qt.KeyboardModifier.NoModifier
         qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, modifier, point)
     assert doc.selection == set(ids)
