@@ -26,6 +26,7 @@ from panoptix.core.project import (
     default_project_folder,
 )
 from panoptix.core.samples import copy_samples
+from panoptix.gui.features import startup_trace
 from panoptix.gui.main_window import MainWindow
 from panoptix.gui.prefs import APPLICATION, ORGANIZATION
 from panoptix.gui.work.session import SETTINGS_KEY
@@ -81,6 +82,8 @@ def create_window(path: str | None = None, model: str | None = None,
     demo model) from the event loop."""
     application()
     window = MainWindow()
+    if startup_trace.wanted():
+        window.startup_trace = startup_trace.StartupTrace(window.session, window.client, window)
     window.sam.override_model(sam_model)
     window.show()
     target = path
