@@ -78,6 +78,7 @@ least = window.minimumSizeHint()
 window.resize(min(window.width(), free.width()), min(window.height(), free.height()))
 settle(300)
 docks = {dock.windowTitle(): dock for dock in window.findChildren(QDockWidget)}
+opens_on = sorted(title for title, dock in docks.items() if not dock.visibleRegion().isEmpty())
 in_view = {}
 for title, widget in (("Segments", window.segments), ("Categories", window.categories)):
     docks[title].raise_()  # they may be tabs of one group on a small screen
@@ -120,6 +121,7 @@ print(json.dumps({
     "tree_name": tree.columnWidth(0) - tree.indentation() - swatch,
     "tree_readable": tree.fontMetrics().horizontalAdvance(READABLE),
     "tree_in_view": in_view["Categories"],
+    "opens_on": opens_on,
     "cut_tabs": [t.tabText(i) for t in tab_bars for i in range(t.count())
                  if t.tabRect(i).width() < t.tabSizeHint(i).width()
                  or t.elideMode() != t.elideMode().ElideNone],
@@ -186,6 +188,7 @@ def test_every_toolbar_button_and_status_read_out_shows(layouts, combination):
 @pytest.mark.parametrize("combination", COMBINATIONS)
 def test_category_names_are_readable_and_the_score_shows(layouts, combination):
     layout = layouts[combination]
+    assert {"Segments", "Categories"} & set(layout["opens_on"])  # not "Image notes"
     assert layout["table_in_view"] and layout["tree_in_view"]
     assert layout["table_name"] >= layout["table_readable"] + 8  # the text's margins
     assert layout["score_shown"]

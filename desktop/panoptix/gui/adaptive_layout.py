@@ -141,11 +141,13 @@ class AdaptiveLayout(QObject):
                     self.window.removeToolBarBreak(bar)
 
     def _area_docks(self, area: Qt.DockWidgetArea) -> list[QDockWidget]:
+        """The docks of a side from the top, the tabs out of view last: Qt moves those
+        above the window (y < 0), which put "Image notes" first and in view."""
         window = self.window
         docks = [d for d in window.findChildren(QDockWidget)
                  if window.dockWidgetArea(d) == area and not d.isFloating()
                  and not d.isHidden()]
-        return sorted(docks, key=lambda d: (d.y(), d.x()))
+        return sorted(docks, key=lambda d: (d.y() < 0, d.y(), d.x()))
 
     def fit_height(self) -> None:
         """Tab the docks of a side together while the window is taller than the screen

@@ -1,0 +1,71 @@
+"""The first run on laptop and desktop screens at three scale factors, on a real X display:
+1366x768 and 1920x1080 at QT_SCALE_FACTOR 1, 1.5 and 2 (``laptop-1366x768-2x.png``...).
+
+    python packaging/screenshots/laptops.py OUT_DIR
+
+For each screen an Xvfb server (no window manager: nothing keeps the window inside the
+screen but the window itself); for each factor ``python -m panoptix`` with no argument in a
+fresh home folder (the samples with the demo model, offline), until it reports the first
+sample's segments shown (``PANOPTIX_STARTUP_TRACE``), then ImageMagick's
+``import -window root`` of the whole screen, shrunk to at most 960 px wide. Requires Xvfb
+and ImageMagick.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SCREENS = ((1366, 768), (1920, 1080))
+FACTORS = ("1", "1.5", "2")
+DISPLAY = ":97"
+SETTLE_S = 1.5
+"""After the segments are shown: the status bar and the docks settle."""
+
+
+def shoot(out: Path, size: tuple[int, int], factor: str) -> Path:
+    with tempfile.TemporaryDirectory(prefix="panoptix-laptop-") as home:
+        env = {**os.environ, "DISPLAY": DISPLAY, "QT_QPA_PLATFORM": "xcb",
+               "QT_SCALE_FACTOR": factor, "HOME": home, "XDG_DATA_HOME": f"{home}/data",
+               "XDG_CONFIG_HOME": f"{home}/config", "HF_HUB_OFFLINE": "1",
+               "PANOPTIX_STARTUP_TRACE": "1"}
+        env.pop("QT_SCREEN_SCALE_FACTORS", None)
+        app = subprocess.Popen([sys.executable, "-m", "panoptix"], env=env, cwd=home,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            assert app.stderr is not None
+            for line in app.stderr:
+                if line.startswith("panoptix startup:") and "segments shown" in line:
+                    break
+            time.sleep(SETTLE_S)
+            shot = out / f"laptop-{size[0]}x{size[1]}-{factor}x.png"
+            subprocess.run(["import", "-display", DISPLAY, "-window", "root", "-resize",
+                            "960x>", str(shot)], check=True)
+            return shot
+        finally:
+            app.terminate()
+            app.wait(20)
+
+
+def main() -> int:
+    out = Path(sys.argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    for width, height in SCREENS:
+        server = subprocess.Popen(["Xvfb", DISPLAY, "-screen", "0", f"{width}x{height}x24",
+                                   "-nolisten", "tcp"], stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(1)
+            for factor in FACTORS:
+                print(shoot(out, (width, height), factor), flush=True)
+        finally:
+            server.terminate()
+            server.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
