@@ -7,7 +7,7 @@ For each screen an Xvfb server (no window manager: nothing keeps the window insi
 screen but the window itself); for each factor ``python -m panoptix`` with no argument in a
 fresh home folder (the samples with the demo model, offline), until it reports the first
 sample's segments shown (``PANOPTIX_STARTUP_TRACE``), then ImageMagick's
-``import -window root`` of the whole screen, shrunk to at most 960 px wide. Requires Xvfb
+``import -window root`` of the whole screen, made small (:data:`SMALL`). Requires Xvfb
 and ImageMagick.
 """
 
@@ -23,6 +23,9 @@ from pathlib import Path
 SCREENS = ((1366, 768), (1920, 1080))
 FACTORS = ("1", "1.5", "2")
 DISPLAY = ":97"
+SMALL = ("-resize", "800x", "-dither", "None", "-colors", "128",
+         "-define", "png:compression-level=9")
+"""800 px wide, 128 colours: a layout to look at, about 250 KB."""
 SETTLE_S = 1.5
 """After the segments are shown: the status bar and the docks settle."""
 
@@ -43,8 +46,10 @@ def shoot(out: Path, size: tuple[int, int], factor: str) -> Path:
                     break
             time.sleep(SETTLE_S)
             shot = out / f"laptop-{size[0]}x{size[1]}-{factor}x.png"
-            subprocess.run(["import", "-display", DISPLAY, "-window", "root", "-resize",
-                            "960x>", str(shot)], check=True)
+            whole = Path(home) / "whole.png"
+            subprocess.run(["import", "-display", DISPLAY, "-window", "root", str(whole)],
+                           check=True)
+            subprocess.run(["convert", str(whole), *SMALL, str(shot)], check=True)
             return shot
         finally:
             app.terminate()
