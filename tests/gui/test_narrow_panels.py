@@ -13,7 +13,12 @@ from panoptix.core.categories import load_table
 from panoptix.core.document import Document
 from panoptix.core.segment import Segment
 from panoptix.gui.panels.category_picker import CategoryPicker
-from panoptix.gui.panels.segment_list import CATEGORY_COLUMN, SCORE_COLUMN, SegmentList
+from panoptix.gui.panels.segment_list import (
+    CATEGORY_COLUMN,
+    SCORE_COLUMN,
+    TYPE_COLUMN,
+    SegmentList,
+)
 from panoptix.gui.panels.status import StatusBar
 
 CATEGORIES = load_table("coco_panoptic")
@@ -82,3 +87,22 @@ def test_the_status_bar_fits_a_laptop_at_2x_and_cuts_the_model_before_the_progre
     assert progress.width() >= progress.sizeHint().width()  # "2 of 5 images" whole
     assert status.model.width() < status.model.sizeHint().width()  # the model gave way
     assert status.minimumSizeHint().width() <= 0.94 * 683  # and the least never grew
+
+
+def test_the_segment_table_drops_type_before_it_cuts_a_name(qtbot):
+    holder = QWidget()
+    table = SegmentList()
+    QHBoxLayout(holder).addWidget(table)
+    qtbot.addWidget(holder)
+    holder.show()
+    table.set_document(two_segments())
+    holder.resize(1000, 300)
+    qtbot.wait(1)
+    assert not table.isColumnHidden(TYPE_COLUMN)  # room for all
+    whole = table.sizeHintForColumn(CATEGORY_COLUMN)  # "building-other-merged" whole
+    type_width = table.columnWidth(TYPE_COLUMN)
+    holder.resize(holder.width() - table.columnWidth(CATEGORY_COLUMN) + whole - type_width // 2,
+                  300)  # with Type the name is cut; without, it is whole
+    qtbot.wait(1)
+    assert table.isColumnHidden(TYPE_COLUMN)
+    assert table.columnWidth(CATEGORY_COLUMN) >= whole

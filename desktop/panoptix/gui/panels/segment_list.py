@@ -31,7 +31,7 @@ TYPICAL_ROW = ("12", "building-other-merged", "thing", "1,234,567", "0.00")
 """A row the table is wide enough for by default (its dock takes this width)."""
 CATEGORY_COLUMN, TYPE_COLUMN, AREA_COLUMN, SCORE_COLUMN = 1, 2, 3, 4
 CATEGORY_ROOM = "building-oth"
-"""The least of a category name a narrow table keeps in view (it drops the Type first)."""
+"""The least of a category name a narrow table keeps in view."""
 NO_SCORE = 2.0
 """Sort value of a segment without a score: above any probability."""
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -201,15 +201,16 @@ class SegmentList(QTableView):
 
     def _fit_columns(self) -> None:
         """A narrow table (a small or high-DPI screen) hides the Type column (thing or
-        stuff) rather than squeeze the category names; the least width
-        (``minimumSizeHint``) keeps the score. The column is shown while it is measured:
+        stuff) rather than cut a category name; the least width (``minimumSizeHint``)
+        keeps 12 characters of a name and the score. Type is shown while it is measured:
         a hidden column's title measures 0 wide, so the choice flipped at every call."""
         header = self.horizontalHeader()
         self.setColumnHidden(TYPE_COLUMN, False)
-        room = self.viewport().width() - self.fontMetrics().horizontalAdvance(CATEGORY_ROOM) - 12
+        names = max(self.sizeHintForColumn(CATEGORY_COLUMN),
+                    self.fontMetrics().horizontalAdvance(CATEGORY_ROOM) + 12)
         needed = sum(max(header.sectionSizeHint(c), self.sizeHintForColumn(c))
                      for c in range(len(COLUMNS)) if c != CATEGORY_COLUMN)
-        self.setColumnHidden(TYPE_COLUMN, needed > room)
+        self.setColumnHidden(TYPE_COLUMN, needed + names > self.viewport().width())
 
     def set_document(self, doc: Document | None) -> None:
         if self._doc is not None:
