@@ -3,12 +3,12 @@
 
     python packaging/screenshots/laptops.py OUT_DIR
 
-For each screen an Xvfb server (no window manager: nothing keeps the window inside the
-screen but the window itself); for each factor ``python -m panoptix`` with no argument in a
-fresh home folder (the samples with the demo model, offline), until it reports the first
-sample's segments shown (``PANOPTIX_STARTUP_TRACE``), then ImageMagick's
-``import -window root`` of the whole screen, made small (:data:`SMALL`). Requires Xvfb
-and ImageMagick.
+For each screen an Xvfb server on a free display (no window manager: nothing keeps the
+window inside the screen but the window itself); for each factor ``python -m panoptix``
+with no argument in a fresh home folder (the samples with the demo model, offline), until
+it reports the first sample's segments shown (``PANOPTIX_STARTUP_TRACE``), then
+ImageMagick's ``import -window root`` of the whole screen, made small (:data:`SMALL`).
+Requires Xvfb and ImageMagick.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from pathlib import Path
 
 SCREENS = ((1366, 768), (1920, 1080))
 FACTORS = ("1", "1.5", "2")
-DISPLAY = ":97"
 SMALL = ("-resize", "800x", "-dither", "None", "-colors", "128",
          "-define", "png:compression-level=9")
 """800 px wide, 128 colours: a layout to look at, about 250 KB."""
@@ -30,9 +29,9 @@ SETTLE_S = 1.5
 """After the segments are shown: the status bar and the docks settle."""
 
 
-def shoot(out: Path, size: tuple[int, int], factor: str) -> Path:
+def shoot(out: Path, display: str, size: tuple[int, int], factor: str) -> Path:
     with tempfile.TemporaryDirectory(prefix="panoptix-laptop-") as home:
-        env = {**os.environ, "DISPLAY": DISPLAY, "QT_QPA_PLATFORM": "xcb",
+        env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb",
                "QT_SCALE_FACTOR": factor, "HOME": home, "XDG_DATA_HOME": f"{home}/data",
                "XDG_CONFIG_HOME": f"{home}/config", "HF_HUB_OFFLINE": "1",
                "PANOPTIX_STARTUP_TRACE": "1"}
@@ -47,7 +46,7 @@ def shoot(out: Path, size: tuple[int, int], factor: str) -> Path:
             time.sleep(SETTLE_S)
             shot = out / f"laptop-{size[0]}x{size[1]}-{factor}x.png"
             whole = Path(home) / "whole.png"
-            subprocess.run(["import", "-display", DISPLAY, "-window", "root", str(whole)],
+            subprocess.run(["import", "-display", display, "-window", "root", str(whole)],
                            check=True)
             subprocess.run(["convert", str(whole), *SMALL, str(shot)], check=True)
             return shot
@@ -60,12 +59,14 @@ def main() -> int:
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
     for width, height in SCREENS:
-        server = subprocess.Popen(["Xvfb", DISPLAY, "-screen", "0", f"{width}x{height}x24",
-                                   "-nolisten", "tcp"], stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0",
+                                   f"{width}x{height}x24", "-nolisten", "tcp"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
-            time.sleep(1)
+            assert server.stdout is not None
+            display = f":{server.stdout.readline().strip()}"  # a free one, Xvfb's choice
             for factor in FACTORS:
-                print(shoot(out, (width, height), factor), flush=True)
+                print(shoot(out, display, (width, height), factor), flush=True)
         finally:
             server.terminate()
             server.wait()
