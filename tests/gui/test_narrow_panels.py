@@ -106,3 +106,19 @@ def test_the_segment_table_drops_type_before_it_cuts_a_name(qtbot):
     qtbot.wait(1)
     assert table.isColumnHidden(TYPE_COLUMN)
     assert table.columnWidth(CATEGORY_COLUMN) >= whole
+
+
+def test_the_docks_join_on_the_right_when_narrow_and_go_back_when_wide(qtbot, make_window):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDockWidget
+
+    window = make_window()  # the offscreen screen is 800 px wide: two sides do not fit
+    qtbot.wait(50)
+    docks = window.findChildren(QDockWidget)
+    right = Qt.DockWidgetArea.RightDockWidgetArea
+    assert {window.dockWidgetArea(d) for d in docks} == {right}
+    assert window.centralWidget().width() >= window.width() / 2
+    window.adaptive.one_column(2000)  # as on a wide screen: each side has room again
+    areas = {d.windowTitle(): window.dockWidgetArea(d) for d in docks}
+    assert areas["Images"] == areas["Thresholds"] == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert areas["Segments"] == areas["Categories"] == right
