@@ -3,11 +3,10 @@ through the worker, edit, undo, autosave, export and validate."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
@@ -24,21 +23,6 @@ from panoptix.gui.panels.segment_list import CATEGORY_COLUMN
 def wait_presegmented(qtbot, window) -> None:  # noqa: ANN001
     qtbot.waitUntil(lambda: window.session.key is not None and window.session.status(
         window.session.key) == ImageStatus.PRESEGMENTED, timeout=60_000)
-
-
-def test_window_opens_before_torch_is_imported(tmp_path: Path, image_folder: Path):
-    script = (
-        "import sys\n"
-        "from panoptix.gui.app import create_window\n"
-        f"window = create_window({str(image_folder)!r})\n"
-        "assert window.isVisible()\n"
-        "print('torch' in sys.modules, 'transformers' in sys.modules)\n"
-        "window.close()\n")
-    env = {"QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "PATH": "/usr/bin:/bin",
-           "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         env=env, timeout=60, check=True)
-    assert out.stdout.split()[-2:] == ["False", "False"]
 
 
 def test_presegment_edit_undo_and_autosave(qtbot, make_window, image_folder, tiny_model):
@@ -63,8 +47,11 @@ def test_presegment_edit_undo_and_autosave(qtbot, make_window, image_folder, tin
     for index, segment_id in enumerate(ids):
         _box, mask = doc.region(segment_id)
         y0, x0 = doc.box(segment_id)[:2]
-        ys, xs = np.nonzero(mask)
-        point = canvas.mapFromScene(QPointF(x0 + xs[0] + 0.5, y0 + ys[0] + 0.5))
+        # the pixel farthest from the edge: a screen pixel spans several image pixels
+        # when the image is zoomed out, so an edge pixel's click may land beside it
+        distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+        y, x = np.unravel_index(int(distance.argmax()), distance.shape)
+        point = canvas.mapFromScene(QPointF(x0 + x + 0.5, y0 + y + 0.5))
         modifier = Qt.KeyboardModifier.ShiftModifier if index else Qt.KeyboardModifier.NoModifier
         qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, modifier, point)
     assert doc.selection == set(ids)

@@ -11,14 +11,20 @@ the canvas a sliver and its toolbars hide their buttons behind overflow arrows. 
   window grows again; a width the user gave a dock by hand is otherwise left alone;
 * the toolbars wrap onto as many rows as the width needs and, if one is still too wide,
   their icons shrink (down to :data:`MIN_ICON`), so no button is ever hidden;
+* when the docks of both sides cannot keep the least width that makes them readable (12
+  characters of a category name, the score: their ``minimumSizeHint``) in what the canvas
+  leaves, the left docks join the right ones in one column; they go back when the window
+  is wide enough again;
 * when the docks stacked on one side need more height than the screen has, they become
-  tabs (all but the first, then all of them), so the window fits the screen's height.
+  tabs (all but the first, then all of them), so the window fits the screen's height;
+  the tabs show their titles whole ("Thresholds", not "Thr...") and scroll when they do
+  not fit side by side.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QStyle, QToolBar
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QStyle, QTabBar, QToolBar
 
 CANVAS_SHARE = 0.5
 """The least share of the window's width the canvas keeps when the window is resized."""
@@ -60,6 +66,8 @@ class AdaptiveLayout(QObject):
         self._icon = window.style().pixelMetric(QStyle.PixelMetric.PM_ToolBarIconSize)
         self._taken: dict[Qt.DockWidgetArea, int] = {}
         """Width taken from each side's docks, given back when there is room again."""
+        self._joined: list[QDockWidget] = []
+        """Left docks moved beside the right ones, moved back when there is room again."""
         self._pending = QTimer(self, singleShot=True, interval=0)
         self._pending.timeout.connect(self.adapt)
         window.installEventFilter(self)
@@ -70,10 +78,12 @@ class AdaptiveLayout(QObject):
         return screen.availableGeometry() if screen is not None else QRect(0, 0, 1400, 900)
 
     def initial_size(self) -> QSize:
-        self.fit_height()
         free = self.available()
-        return QSize(min(self.default_size.width(), round(free.width() * SCREEN_SHARE)),
+        size = QSize(min(self.default_size.width(), round(free.width() * SCREEN_SHARE)),
                      min(self.default_size.height(), round(free.height() * SCREEN_SHARE)))
+        self.one_column(size.width())
+        self.fit_height()
+        return size
 
     def keep_on_screen(self) -> None:
         """Bring a restored geometry back inside the screen's free area."""
@@ -93,7 +103,9 @@ class AdaptiveLayout(QObject):
 
     def adapt(self) -> None:
         self.wrap_toolbars()
+        self.one_column(self.window.width())
         self.fit_height()  # wrapped toolbars take height the docks may have to give
+        self.whole_tab_titles()
         self.narrow_docks()
         if self.window.isVisible() and not self.window.isMaximized() \
                 and not self.window.isFullScreen():
@@ -129,11 +141,13 @@ class AdaptiveLayout(QObject):
                     self.window.removeToolBarBreak(bar)
 
     def _area_docks(self, area: Qt.DockWidgetArea) -> list[QDockWidget]:
+        """The docks of a side from the top, the tabs out of view last: Qt moves those
+        above the window (y < 0), which put "Image notes" first and in view."""
         window = self.window
         docks = [d for d in window.findChildren(QDockWidget)
                  if window.dockWidgetArea(d) == area and not d.isFloating()
                  and not d.isHidden()]
-        return sorted(docks, key=lambda d: (d.y(), d.x()))
+        return sorted(docks, key=lambda d: (d.y() < 0, d.y(), d.x()))
 
     def fit_height(self) -> None:
         """Tab the docks of a side together while the window is taller than the screen
@@ -154,6 +168,34 @@ class AdaptiveLayout(QObject):
                         window.tabifyDockWidget(group[0], dock)
                 if group:
                     group[0].raise_()
+
+    def one_column(self, width: int) -> None:
+        """Move the left docks beside the right ones when a window ``width`` wide cannot
+        give both sides their least width and the canvas its share; back when it can."""
+        window, left, right = (self.window, Qt.DockWidgetArea.LeftDockWidgetArea,
+                               Qt.DockWidgetArea.RightDockWidgetArea)
+        separator = window.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent)
+        room = width * (1 - CANVAS_SHARE) - 2 * separator
+        floors = {area: max((d.minimumSizeHint().width() for d in self._area_docks(area)),
+                            default=0) for area in (left, right)}
+        if self._joined:
+            floors[left] = max(d.minimumSizeHint().width() for d in self._joined)
+            if floors[left] + floors[right] <= room:
+                for dock in self._joined:
+                    if window.dockWidgetArea(dock) == right:  # not moved by hand since
+                        window.addDockWidget(left, dock)
+                self._joined = []
+        elif floors[left] and floors[right] and floors[left] + floors[right] > room:
+            self._joined = self._area_docks(left)
+            for dock in self._joined:
+                window.addDockWidget(right, dock)
+
+    def whole_tab_titles(self) -> None:
+        """Dock tabs show their titles whole and scroll rather than read "Thr..."."""
+        for bar in self.window.findChildren(QTabBar):
+            if bar.parent() is self.window and bar.elideMode() != Qt.TextElideMode.ElideNone:
+                bar.setElideMode(Qt.TextElideMode.ElideNone)
+                bar.setUsesScrollButtons(True)
 
     def _side_docks(self) -> list[tuple[Qt.DockWidgetArea, list[QDockWidget], int, int]]:
         """(area, docks, width, least width) of the left and right dock areas in use."""

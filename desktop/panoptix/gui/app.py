@@ -1,12 +1,15 @@
 """Starting the application: ``panoptix [PATH] [--model M] [--device D] [--sam-model M]``;
 with no PATH, the bundled samples with the bundled demo model.
 
-The window is shown first and the path opened from the event loop right after, so the
-window appears at once; torch and transformers load later, on the worker thread.
+The worker thread starts importing torch and transformers (and, for the samples, loading
+their model) before the window is built; the window is shown and the path opened from the
+event loop right after, so the first image waits for the model only as long as its load
+takes beyond the window's own start. The GUI thread never imports torch.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -26,9 +29,11 @@ from panoptix.core.project import (
     default_project_folder,
 )
 from panoptix.core.samples import copy_samples
+from panoptix.gui.features import startup_trace
 from panoptix.gui.main_window import MainWindow
 from panoptix.gui.prefs import APPLICATION, ORGANIZATION
 from panoptix.gui.work.session import SETTINGS_KEY
+from panoptix.gui.work.worker_client import WorkerClient
 from panoptix.inference.demo_model import DEMO_SPEC
 from panoptix.inference.settings import InferenceSettings
 
@@ -78,18 +83,40 @@ def application() -> QApplication:
 def create_window(path: str | None = None, model: str | None = None,
                   device: str | None = None, sam_model: str | None = None) -> MainWindow:
     """Show the window, then open ``path`` (or the sample images, whose project uses the
-    demo model) from the event loop."""
+    demo model) from the event loop. The worker imports torch and transformers (and, for
+    the samples, loads their model) while the window is built."""
     application()
-    window = MainWindow()
-    window.sam.override_model(sam_model)
-    window.show()
     target = path
+    client = WorkerClient()
     if target is None:
         samples = sample_folder()
-        window.resume.first_open_on(default_project_folder(samples), FIRST_SAMPLE)
         target = str(samples)
+        client.warm_up(project_model(default_project_folder(samples), model, device))
+    else:
+        client.warm_up()
+    window = MainWindow(client=client)
+    if startup_trace.wanted():
+        window.startup_trace = startup_trace.StartupTrace(window.session, window.client, window)
+    window.sam.override_model(sam_model)
+    window.show()
+    if path is None:
+        window.resume.first_open_on(default_project_folder(Path(target)), FIRST_SAMPLE)
     QTimer.singleShot(0, lambda: window.open_path(target, model, device))
     return window
+
+
+def project_model(project: Path, model: str | None, device: str | None
+                  ) -> InferenceSettings | None:
+    """The model settings of ``project`` (read from its manifest, with the command line's
+    ``model`` and ``device``), for the worker to load ahead; None if they cannot be read
+    (the first image's job then loads the model and reports what is wrong)."""
+    try:
+        manifest = json.loads((project / MANIFEST_NAME).read_text(encoding="utf-8"))
+        stored = dict(manifest["settings"][SETTINGS_KEY])
+        stored.update({k: v for k, v in (("model", model), ("device", device)) if v})
+        return InferenceSettings.from_stored(stored)
+    except (OSError, ValueError, KeyError, TypeError):  # SettingsError is a ValueError
+        return None
 
 
 def run(path: str | None = None, model: str | None = None, device: str | None = None,

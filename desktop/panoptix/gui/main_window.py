@@ -68,7 +68,7 @@ REVIEW_SORTS = {"review_sort": "review/segments_least_confident_first",
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, prefs: Prefs | None = None) -> None:
+    def __init__(self, prefs: Prefs | None = None, client: WorkerClient | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Panoptix")
         self.setAcceptDrops(True)
@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         self.canvas = Canvas()
         self.setCentralWidget(self.canvas)
         self.editor = Editor(self.canvas, self)
-        self.client = WorkerClient(self)
+        self.client = client or WorkerClient(self)  # the application's: warming up already
         self.session = Session(self.client, self)
         self.images = ImageList()
         self.segments = SegmentList()
@@ -502,6 +502,6 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         shut_down([self.editor.tool.deactivate, self.assist.shutdown, self.sam.shutdown,
-                   self.training.shutdown,
-                   self.session.shutdown, self._save_prefs], last=self.client.shutdown)
+                   self.training.shutdown, self.session.shutdown, self._save_prefs],
+                  last=self.client.shutdown)
         super().closeEvent(event)

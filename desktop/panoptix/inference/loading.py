@@ -58,6 +58,18 @@ class LoadedModel:
         return getattr(self.processor, "image_processor", self.processor)
 
 
+def import_libraries() -> None:
+    """Import what loading a model needs (torch, transformers and its auto classes): most
+    of a first load's time, which the window's worker spends while the window is built."""
+    import transformers
+
+    from panoptix.inference import engine, pipeline  # noqa: F401 - imported to have it
+
+    for name in ("AutoConfig", "AutoImageProcessor", "AutoModelForUniversalSegmentation",
+                 "AutoProcessor"):
+        getattr(transformers, name)  # a lazy module: the attribute imports its module
+
+
 def load_model(spec: str, *, allow_pickle: bool = False, cache_dir: str | None = None,
                progress: Progress | None = None, for_training: bool = False) -> LoadedModel:
     """The model and processor for a hub id or a local folder; raises :class:`ModelLoadError`.

@@ -77,6 +77,8 @@ class CategoryPicker(QWidget):
         self.tree.header().setSectionResizeMode(0, self.tree.header().ResizeMode.Stretch)
         self.tree.header().setSectionResizeMode(
             1, self.tree.header().ResizeMode.ResizeToContents)
+        self.tree.setMinimumWidth(self._name_width() + self.tree.verticalScrollBar().sizeHint()
+                                  .width() + 2 * self.tree.frameWidth())
         self._suggested = QTreeWidgetItem(["Suggested"])
         self._all = QTreeWidgetItem(["All categories"])
         for header in (self._suggested, self._all):
@@ -203,14 +205,18 @@ class CategoryPicker(QWidget):
                     for i in range(self._suggested.childCount()))
         self._suggested.setHidden(not shown)
 
+    def _name_width(self) -> int:
+        """The room 12 characters of a name take, with the swatch before them: the list
+        is never narrower (the window lays its docks out in one column instead)."""
+        tree = self.tree
+        swatch = tree.iconSize().width() if tree.iconSize().isValid() else 16
+        return tree.indentation() + swatch + tree.fontMetrics().horizontalAdvance(NAME_ROOM) + 12
+
     def _fit_columns(self) -> None:
         """A narrow list (a small or high-DPI screen) hides thing/stuff (or the scores)
-        rather than squeeze the names to nothing."""
-        tree, metrics = self.tree, self.tree.fontMetrics()
-        swatch = tree.iconSize().width() if tree.iconSize().isValid() else 16
-        others = sum(tree.sizeHintForColumn(c) for c in range(2, tree.columnCount()))
-        needed = (tree.indentation() + swatch + metrics.horizontalAdvance(NAME_ROOM)
-                  + metrics.horizontalAdvance("thing  ") + others + 12)
+        rather than squeeze the names."""
+        tree = self.tree
+        needed = self._name_width() + tree.fontMetrics().horizontalAdvance("thing  ")
         tree.setColumnHidden(1, tree.viewport().width() < needed)
 
     def _keep_current_in_view(self) -> None:

@@ -12,13 +12,18 @@ MIN_CHARS = 3
 
 class ElidedLabel(QLabel):
     def __init__(self, text: str = "", parent: QWidget | None = None,
-                 max_chars: int | None = None) -> None:
+                 max_chars: int | None = None, least_chars: int | None = None,
+                 room: str = "") -> None:
         """``max_chars``: the most width it asks for, in characters of its font (None: its
-        whole text); it takes less when the window has less."""
+        whole text); it takes less when the window has less, down to ``least_chars``
+        characters (None: three dots). ``room``: a text it asks room for even when its
+        own is shorter, so it does not jump about as the text changes."""
         super().__init__(text, parent)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.max_chars = max_chars
+        self.least_chars = least_chars
+        self.room = room
 
     def full_text(self) -> str:
         return self.text()
@@ -29,14 +34,17 @@ class ElidedLabel(QLabel):
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         hint = super().sizeHint()
+        hint.setWidth(max(hint.width(), self.fontMetrics().horizontalAdvance(self.room)))
         if self.max_chars is not None:
             cap = self.fontMetrics().averageCharWidth() * self.max_chars
             hint.setWidth(min(hint.width(), cap))
         return hint
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        least = self.fontMetrics().horizontalAdvance("…") * MIN_CHARS
-        return QSize(min(least, super().sizeHint().width()), super().minimumSizeHint().height())
+        metrics = self.fontMetrics()
+        least = metrics.horizontalAdvance("…") * MIN_CHARS if self.least_chars is None \
+            else metrics.averageCharWidth() * self.least_chars
+        return QSize(min(least, self.sizeHint().width()), super().minimumSizeHint().height())
 
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)

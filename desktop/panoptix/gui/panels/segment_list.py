@@ -31,7 +31,7 @@ TYPICAL_ROW = ("12", "building-other-merged", "thing", "1,234,567", "0.00")
 """A row the table is wide enough for by default (its dock takes this width)."""
 CATEGORY_COLUMN, TYPE_COLUMN, AREA_COLUMN, SCORE_COLUMN = 1, 2, 3, 4
 CATEGORY_ROOM = "building-oth"
-"""The least of a category name a narrow table keeps in view before it drops columns."""
+"""The least of a category name a narrow table keeps in view."""
 NO_SCORE = 2.0
 """Sort value of a segment without a score: above any probability."""
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -170,12 +170,30 @@ class SegmentList(QTableView):
         self._refresh_soon = qthrottled(self.refresh, timeout=150, parent=self)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(self._width_for(TYPICAL_ROW), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """Room for the number, 12 characters of the category, the area and the score:
+        the dock cannot be squeezed to where names read "bu…" (the window lays its docks
+        out in one column instead, see ``adaptive_layout``)."""
+        least = tuple(CATEGORY_ROOM if c == CATEGORY_COLUMN else "" if c == TYPE_COLUMN
+                      else text for c, text in enumerate(TYPICAL_ROW))
+        return QSize(self._width_for(least), super().minimumSizeHint().height())
+
+    def _width_for(self, row: tuple[str, ...]) -> int:
+        """The width that shows ``row``'s texts (or its column titles, when wider) whole;
+        an empty text: the column is left out."""
+        metrics, header = self.fontMetrics(), self.horizontalHeader()
         padding = 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 12
+        title_padding = 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin) \
+            + self.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMarkSize)
         swatch = self.iconSize().width() if self.iconSize().isValid() else 16
-        width = sum(self.fontMetrics().horizontalAdvance(text) + padding
-                    for text in TYPICAL_ROW) + swatch
-        width += self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
-        return QSize(width, super().sizeHint().height())
+        width = swatch + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
+        for text, title in zip(row, COLUMNS, strict=True):
+            if text:
+                width += max(metrics.horizontalAdvance(text) + padding,
+                             header.fontMetrics().horizontalAdvance(title) + title_padding)
+        return width
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
@@ -183,18 +201,16 @@ class SegmentList(QTableView):
 
     def _fit_columns(self) -> None:
         """A narrow table (a small or high-DPI screen) hides the Type column (thing or
-        stuff), then the Score, rather than squeeze the category names to nothing."""
+        stuff) rather than cut a category name; the least width (``minimumSizeHint``)
+        keeps 12 characters of a name and the score. Type is shown while it is measured:
+        a hidden column's title measures 0 wide, so the choice flipped at every call."""
         header = self.horizontalHeader()
-
-        def width(column: int) -> int:
-            return max(header.sectionSizeHint(column), self.sizeHintForColumn(column))
-
-        room = self.viewport().width() - self.fontMetrics().horizontalAdvance(CATEGORY_ROOM)
-        shown = [c for c in range(len(COLUMNS)) if c != CATEGORY_COLUMN]
-        for dropped in (TYPE_COLUMN, SCORE_COLUMN):
-            self.setColumnHidden(dropped, sum(width(c) for c in shown) > room)
-            if self.isColumnHidden(dropped):
-                shown.remove(dropped)
+        self.setColumnHidden(TYPE_COLUMN, False)
+        names = max(self.sizeHintForColumn(CATEGORY_COLUMN),
+                    self.fontMetrics().horizontalAdvance(CATEGORY_ROOM) + 12)
+        needed = sum(max(header.sectionSizeHint(c), self.sizeHintForColumn(c))
+                     for c in range(len(COLUMNS)) if c != CATEGORY_COLUMN)
+        self.setColumnHidden(TYPE_COLUMN, needed + names > self.viewport().width())
 
     def set_document(self, doc: Document | None) -> None:
         if self._doc is not None:

@@ -11,8 +11,8 @@ widens the window: what does not fit ends in "…" and a click on it shows it wh
 from __future__ import annotations
 
 import qtawesome as qta
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QToolButton, QWidget
+from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtWidgets import QProgressBar, QSizePolicy, QStatusBar, QToolButton, QWidget
 
 from panoptix.core.messages import plural
 from panoptix.gui.panels.elided_label import ElidedLabel
@@ -23,10 +23,15 @@ BUSY_DELAY_MS = 150
 through small images does not make the status bar flicker."""
 SIDE_CHARS = 32
 """The most room the stage, busy and model read-outs ask for, in characters."""
+MAX_WIDTH = 16_777_215
+"""Qt's QWIDGETSIZE_MAX: no maximum width."""
 MESSAGE_CHARS = 30
 """The least room a message keeps, in characters, however much the read-outs want."""
 HOVER_SAMPLE = "(4000, 3000)  #1234 building-other-merged  score 0.00  area 12,000,000 px"
 """The longest pointer read-out the bar keeps room for, so it does not jump about."""
+HOVER_CHARS = 20
+"""The least room the pointer read-out keeps, in characters, on a narrow window (a laptop
+at 2x has 683 logical pixels for the message, the pointer and every read-out)."""
 
 
 class StatusBar(QStatusBar):
@@ -35,24 +40,23 @@ class StatusBar(QStatusBar):
         self.text = ElidedLabel()
         self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.text.setMinimumWidth(self.text.fontMetrics().averageCharWidth() * MESSAGE_CHARS)
-        self.hover = QLabel()
-        self.hover.setTextFormat(Qt.TextFormat.PlainText)
-        self.hover.setMinimumWidth(self.hover.fontMetrics().horizontalAdvance(HOVER_SAMPLE) // 2)
+        self.hover = ElidedLabel(least_chars=HOVER_CHARS,
+                                 room=HOVER_SAMPLE[:len(HOVER_SAMPLE) // 2])
         self.hover.setToolTip("What is under the pointer")
         self.model = ElidedLabel("model: not loaded", max_chars=SIDE_CHARS)
         self.model.setToolTip("The model runs on its own thread, loaded on first use")
         self.stage = ElidedLabel(max_chars=SIDE_CHARS)
         self.busy = ElidedLabel(max_chars=SIDE_CHARS)
-        self.busy_bar = QProgressBar(maximumWidth=60, maximumHeight=12, textVisible=False)
+        self.busy_bar = QProgressBar(maximumWidth=40, maximumHeight=12, textVisible=False)
         self.busy_bar.setRange(0, 0)  # indeterminate: moves while the work runs
         self._busy: dict[str, str] = {}
         self._show_busy = QTimer(self, singleShot=True, interval=BUSY_DELAY_MS)
         self._show_busy.timeout.connect(self._update_busy)
         self._clear = QTimer(self, singleShot=True)
         self._clear.timeout.connect(self.text.clear)
-        self.progress_text = QLabel()
+        self.progress_text = ElidedLabel()
         self.progress = QProgressBar(textVisible=False)
-        self.progress.setFixedWidth(80)
+        self.progress.setFixedWidth(60)
         self.progress.setMaximumHeight(self.fontMetrics().height())
         self.cancel = QToolButton(icon=qta.icon("mdi6.stop-circle-outline"),
                                   toolTip="Cancel background pre-segmentation")
@@ -67,6 +71,27 @@ class StatusBar(QStatusBar):
         self.addPermanentWidget(self.model)
         self.set_background(0, 0)
         self._update_busy()
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Resize):
+            self._give_way()
+        return handled
+
+    def _give_way(self) -> None:
+        """When the read-outs do not all fit (a narrow window), the model, stage and busy
+        read-outs are cut before the pointer, and the pointer before the background
+        progress: each gets what it asks for, in that order, from the room left above
+        everyone's least width (the least width itself never grows with the window)."""
+        spare = self.width() - self.minimumSizeHint().width()
+        for label in (self.progress_text, self.hover, self.busy, self.stage, self.model):
+            least = label.minimumSizeHint().width()
+            give = min(max(spare, 0), label.sizeHint().width() - least) \
+                if label.isVisibleTo(self) else 0
+            widest = least + give if give < label.sizeHint().width() - least else MAX_WIDTH
+            if label.maximumWidth() != widest:
+                label.setMaximumWidth(widest)
+            spare -= give
 
     def message(self, text: str) -> None:
         self._show(text, MESSAGE_MS)

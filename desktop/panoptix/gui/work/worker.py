@@ -4,7 +4,8 @@ Requests arrive by a queued signal (``run``) and carry a job id; answers leave b
 Between stages (load model, read image, preprocess, forward, post-process) the worker looks
 at the job's cancel flag, so cancelling is cooperative. Any exception becomes
 ``failed(job_id, message)``. torch and transformers are imported here, on the worker
-thread, the first time a model is needed - never when the window opens.
+thread: ahead of the first job when the application asks (``warm_up``, while the window is
+built), else the first time a model is needed; never on the GUI thread.
 """
 
 from __future__ import annotations
@@ -107,6 +108,21 @@ class InferenceWorker(QObject):
         self._loaded_key: tuple | None = None
 
     @Slot(object)
+    def warm_up(self, settings: InferenceSettings | None) -> None:
+        """Before the first job: import torch and transformers and, given ``settings``,
+        load their model, while the GUI thread builds the window. A failure is left to
+        the first job that needs the model, which tries again and says what failed."""
+        try:
+            if settings is None:
+                from panoptix.inference.loading import import_libraries
+
+                import_libraries()
+            else:
+                self._ensure_model(settings, 0)
+        except Exception:  # noqa: BLE001, S110 - reported by the job that needs the model
+            pass
+
+    @Slot(object)
     def run(self, job: Job | SamEmbedJob) -> None:
         if isinstance(job, SamEmbedJob):
             self._run_sam(job)
@@ -151,7 +167,7 @@ class InferenceWorker(QObject):
 
         if job.postprocess_only and job.raw_path is not None and job.raw_path.is_file():
             return RawOutputs.load(job.raw_path)
-        predictor = self._ensure_model(job)
+        predictor = self._ensure_model(job.settings, job.job_id)
 
         def stage(name: str) -> None:
             self._check(job)
@@ -162,13 +178,12 @@ class InferenceWorker(QObject):
             raw.save(job.raw_path)
         return raw
 
-    def _ensure_model(self, job: Job) -> Predictor:
-        settings = job.settings
+    def _ensure_model(self, settings: InferenceSettings, job_id: int) -> Predictor:
         wanted = (settings.model, settings.device, settings.half, settings.allow_pickle)
         if self._predictor is None or self._loaded_key != wanted:
             from panoptix.inference.engine import Predictor
 
-            self.stage.emit(job.job_id, f"loading {settings.model}")
+            self.stage.emit(job_id, f"loading {settings.model}")
             self.model_status.emit(f"loading {settings.model}…")
             predictor = Predictor(notify=self.model_status.emit)
             self._predictor, self._loaded_key = None, None

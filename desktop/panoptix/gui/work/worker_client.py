@@ -12,11 +12,15 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, Signal
 
 from panoptix.gui.work.sam_jobs import SamEmbedded, SamEmbedJob
 from panoptix.gui.work.worker import InferenceWorker, Job, JobResult
+
+if TYPE_CHECKING:
+    from panoptix.inference.settings import InferenceSettings
 
 
 class WorkerClient(QObject):
@@ -41,6 +45,7 @@ class WorkerClient(QObject):
     """(image key, message) of an embedding that failed."""
 
     _send = Signal(object)
+    _warm = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +60,7 @@ class WorkerClient(QObject):
         self.worker = InferenceWorker()
         self.worker.moveToThread(self.thread)
         self._send.connect(self.worker.run)
+        self._warm.connect(self.worker.warm_up)
         self.worker.finished.connect(self._finished)
         self.worker.failed.connect(self._failed)
         self.worker.cancelled.connect(self._cancelled)
@@ -65,6 +71,11 @@ class WorkerClient(QObject):
         self.thread.start()
 
     # -- requests -------------------------------------------------------------------
+    def warm_up(self, settings: InferenceSettings | None = None) -> None:
+        """Have the worker import torch and transformers now (and load the model of
+        ``settings``), before any job: the first image then waits only for the rest."""
+        self._warm.emit(settings)
+
     def next_id(self) -> int:
         return next(self._ids)
 
