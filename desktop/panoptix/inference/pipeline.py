@@ -60,7 +60,7 @@ def segment_image(predictor: Predictor, settings: InferenceSettings,
     tell("preparing")
     prepared = preprocess(predictor, [image], settings)
     tell(f"running the model on {predictor.device}")
-    return predictor.forward(prepared)[0]
+    return predictor.forward(prepared)[0].compacted(settings.threshold)
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,8 +177,9 @@ def postprocess_batch(batch: ModelBatch, model_categories: ModelCategories,
                       settings: InferenceSettings, keep_raw: bool) -> DoneBatch:
     """Documents (and encoded raw outputs if ``keep_raw``) for each image of the batch."""
     done = DoneBatch([], dict(batch.failed))
-    for key, raw in zip(batch.keys, batch.raws, strict=True):
+    for key, full in zip(batch.keys, batch.raws, strict=True):
         try:
+            raw = full.compacted(settings.threshold)  # what is kept decides, now and later
             segmented = postprocess(raw, model_categories, settings)
             done.finished.append(Finished(
                 key, DocumentSnapshot.of(segmented.document), segmented.dropped,
