@@ -54,6 +54,8 @@ MANTISSA_BITS = 6
 """Of float16's 10: a relative error under 0.4%, far below what moves a decision."""
 COMPRESS_LEVEL = 1
 """zlib's fastest: as small as level 6 within 5% on mask logits, and 6x faster."""
+COMPACT_COMPRESS_LEVEL = 6
+"""For compact outputs: a tenth of the data, and 5% smaller than level 1 on it."""
 
 
 def round_mask_logits(logits: np.ndarray) -> np.ndarray:
@@ -176,8 +178,9 @@ class RawOutputs:
             else {"mask_logits": round_mask_logits(self.mask_logits)}),
                   "meta": np.array(json.dumps(meta))}
         buffer = io.BytesIO()
+        level = COMPACT_COMPRESS_LEVEL if self.compact else COMPRESS_LEVEL
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED,
-                             compresslevel=COMPRESS_LEVEL) as archive:
+                             compresslevel=level) as archive:
             for name, array in arrays.items():
                 with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
                     np.lib.format.write_array(member, array, allow_pickle=False)
@@ -219,7 +222,8 @@ class RawOutputs:
 
 
 def _cropped(masks: np.ndarray) -> dict[str, np.ndarray]:
-    """Compact masks as each one's box of non-off cells and those cells' bytes."""
+    """Compact masks as each one's box of non-off cells and those cells' bytes, each the
+    difference from its left neighbour (mod 256: smooth logits then deflate better)."""
     grid = _grid_bytes(masks)
     boxes = np.zeros((grid.shape[0], 4), np.int32)
     parts = []
@@ -228,7 +232,8 @@ def _cropped(masks: np.ndarray) -> dict[str, np.ndarray]:
         if rows.size:
             y0, x0, y1, x1 = int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
             boxes[row] = (y0, x0, y1, x1)
-            parts.append(mask[y0:y1, x0:x1].ravel())
+            crop = mask[y0:y1, x0:x1].astype(np.int16)
+            parts.append(np.diff(crop, axis=1, prepend=0).astype(np.uint8).ravel())
     cells = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
     return {"boxes": boxes, "cells": cells}
 
@@ -247,7 +252,8 @@ def _uncropped(boxes: np.ndarray, cells: np.ndarray, count: int,
         size = (y1 - y0) * (x1 - x0)
         if start + size > cells.size:
             raise ValueError("mask cells are truncated")
-        grid[row, y0:y1, x0:x1] = cells[start:start + size].reshape(y1 - y0, x1 - x0)
+        steps = cells[start:start + size].reshape(y1 - y0, x1 - x0)
+        grid[row, y0:y1, x0:x1] = np.cumsum(steps, axis=1, dtype=np.uint8)  # wraps mod 256
         start += size
     if start != cells.size:
         raise ValueError("mask cells are longer than their boxes")
