@@ -42,7 +42,8 @@ CREATE TABLE images (
     status TEXT NOT NULL,
     width INTEGER,
     height INTEGER,
-    uncertainty REAL
+    uncertainty REAL,
+    raw_viewed REAL
 );
 CREATE INDEX images_status ON images (status, position);
 CREATE INDEX images_uncertainty ON images (uncertainty);
@@ -181,6 +182,18 @@ class ImageTable:
         except sqlite3.Error as exc:
             raise _error(exc, "write", self.path) from exc
         self.rows_written += len(rows)
+
+    def viewed_times(self) -> dict[str, float]:
+        """When each image's raw outputs were last viewed (seconds since the epoch)."""
+        return dict(self._query(
+            "SELECT key, raw_viewed FROM images WHERE raw_viewed IS NOT NULL"))
+
+    def note_viewed(self, key: str, when: float) -> None:
+        """Record a view of ``key``'s raw outputs (for the disk budget's eviction order)."""
+        try:
+            self._db.execute("UPDATE images SET raw_viewed = ? WHERE key = ?", (when, key))
+        except sqlite3.Error as exc:
+            raise _error(exc, "write", self.path) from exc
 
     def _query(self, sql: str, args: tuple = ()) -> Iterator[tuple]:
         try:

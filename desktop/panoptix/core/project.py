@@ -66,6 +66,7 @@ from panoptix.core.project_layout import (
     inside,
 )
 from panoptix.core.project_store import open_image_table
+from panoptix.core.raw_budget import RawBudget, budget_bytes
 from panoptix.core.regular_files import read_regular
 
 __all__ = ["MANIFEST_NAME", "AnnotationError", "AnnotationRecord", "ImageEntry", "ImageStatus",
@@ -99,6 +100,11 @@ class Project:
         self._key_locks_guard = threading.Lock()
         self.skipped: list[str] = []
         """Files found or given but not taken, one line each (names that are not UTF-8)."""
+        self.raw_budget = RawBudget(folder / RAW, lambda: budget_bytes(self.settings),
+                                    self._raw_viewed_times, self._note_raw_viewed)
+        """The disk budget of ``raw/`` (see raw_budget); kept by the writer only."""
+        if lock is not None:
+            self.raw_budget.register()
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
@@ -245,6 +251,7 @@ class Project:
             if save and self._unsaved_rows and not self.read_only:
                 self._store_rows(())
         finally:
+            self.raw_budget.unregister()
             if self._table is not None:
                 self._table.close()
                 self._table = None
@@ -475,6 +482,15 @@ class Project:
             if updated != current:
                 self._entries[key] = updated
                 self._store_rows((key,))
+
+    def _raw_viewed_times(self) -> dict[str, float]:
+        with self._manifest_lock:
+            return {} if self._table is None else self._table.viewed_times()
+
+    def _note_raw_viewed(self, key: str, when: float) -> None:
+        with self._manifest_lock:
+            if self._table is not None and self._table.writable:
+                self._table.note_viewed(key, when)
 
     def _store_rows(self, keys: Iterable[str]) -> None:
         """Write these images' rows, and those changed in memory only, in one commit."""

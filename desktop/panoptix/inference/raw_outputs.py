@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from panoptix.core import raw_budget
 from panoptix.core.atomic import write_bytes
 from panoptix.core.regular_files import read_regular
 
@@ -208,9 +209,11 @@ class RawOutputs:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write atomically (a killed process leaves the old file or none, never half of one);
-        failures raise :class:`panoptix.core.atomic.StoreError`."""
+        failures raise :class:`panoptix.core.atomic.StoreError`. The project's disk budget
+        counts it (and may delete the least recently viewed others)."""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         write_bytes(path, self.to_bytes())
+        raw_budget.note_written(path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> RawOutputs:
@@ -218,7 +221,9 @@ class RawOutputs:
             data = read_regular(path)  # a pipe planted there must not hang the reader
         except OSError as exc:
             raise RawOutputsError(f"cannot read raw outputs {path}: {exc}") from exc
-        return cls.from_bytes(data)
+        raw = cls.from_bytes(data)
+        raw_budget.note_viewed(path)
+        return raw
 
 
 def _cropped(masks: np.ndarray) -> dict[str, np.ndarray]:
