@@ -4,6 +4,7 @@ reads while the first writes, and SIGKILL during writes loses no committed chang
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import pytest
 from PIL import Image
 
 from panoptix.core import project_store
+from panoptix.core.atomic import StoreError
 from panoptix.core.categories import CategorySet
 from panoptix.core.image_table import TABLE_NAME, ImageTable
 from panoptix.core.manifest import ImageStatus, ProjectError
@@ -291,3 +293,16 @@ def test_sigkill_while_writing_statuses_keeps_every_completed_change(
         assert done_prefix([e.status for e in project.images]) in (printed, printed + 1)
         project.set_status("real.png", ImageStatus.EDITED)  # and it goes on working
     assert read_manifest(folder).images[0].status == ImageStatus.EDITED
+
+
+def test_a_project_folder_that_cannot_be_written_is_refused_with_its_reason(
+        tmp_path: Path, categories, make_read_only) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.new("RGB", SIZE).save(photos / "a.png")
+    folder = tmp_path / "p"
+    (folder / "annotations").mkdir(parents=True)
+    make_read_only(folder)
+    with pytest.raises(StoreError) as info:  # errno: open_or_create tries elsewhere
+        Project.create(folder, photos, [photos / "a.png"], categories)
+    assert info.value.errno in (errno.EACCES, errno.EPERM, errno.EROFS), info.value

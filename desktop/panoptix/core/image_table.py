@@ -73,6 +73,7 @@ class ImageTable:
         temp = path.with_name(f".{path.name}.build{TEMP_SUFFIX}")
         _remove(temp)
         try:
+            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))  # errno
             db = sqlite3.connect(temp, isolation_level=None)
             try:
                 db.executescript(_SCHEMA)
@@ -240,5 +241,5 @@ def _error(exc: Exception, action: str, path: Path) -> ProjectError:
 
 
 def _remove(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    with contextlib.suppress(OSError):  # gone, or a folder that cannot be written
         os.unlink(path)

@@ -133,7 +133,8 @@ class Project:
             ImageTable.build(folder / TABLE_NAME, [])  # no project.json yet: not a project
             table = ImageTable.open(folder / TABLE_NAME, writable=True)
         except BaseException:
-            lock.release()
+            if lock is not None:
+                lock.release()
             raise
         project = cls(folder, Manifest(stored_root, [], categories, dict(settings or {})),
                       lock, table)
