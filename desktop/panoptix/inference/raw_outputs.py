@@ -17,8 +17,8 @@ made, so a reload decides exactly as the first run did):
 * the file stores each kept mask's box and its bytes only.
 
 On the demo model's 640x480 scenes a file is 6-10x the image's annotation (147 KB dense,
-58 KB compact, although its unsure classes keep 99% of its queries); a trained model
-keeps far fewer. Outputs made otherwise (tests, the stand-in model) are stored dense,
+58 KB compact, although its unsure classes keep 99% of its queries); a model sure of
+its classes keeps fewer. Outputs made otherwise (tests, the stand-in model) are stored dense,
 float16 rounded to 6 mantissa bits (:func:`round_mask_logits`), as before.
 """
 
