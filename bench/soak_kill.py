@@ -7,8 +7,10 @@ busy pace (bursts of quick clicks, pauses), now and then stepping to the next im
 dab is journaled (fsync'ed) once the document shows it. At a random moment the parent
 kills the process with SIGKILL, opens the project the way the next start does, and checks:
 
-* **damaged**: the project does not open, an annotation does not load, or something was
-  moved to ``quarantine/``. Goal: none.
+* **damaged**: the project does not open, its image table (``project.sqlite``) fails
+  SQLite's integrity check or cannot be read without the lock, an annotation does not
+  load, something was moved to ``quarantine/``, or after the images were read the table's
+  statuses differ from their annotations'. Goal: none.
 * **lost beyond the autosave window**: a journaled dab missing from disk although its
   save was due before the kill (the autosave waits ``AUTOSAVE_DELAY_MS`` after the last
   edit, measured to when the next dab began, but never more than ``AUTOSAVE_MAX_WAIT_MS``
@@ -25,6 +27,7 @@ project is exported and validated.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -166,23 +169,48 @@ def due_times(events: list[dict], delay_s: float, max_wait_s: float) -> list[flo
     return due
 
 
+def table_damage(project_dir: Path) -> list[str]:
+    """What is wrong with the image table a killed writer left, read as a reader would."""
+    import sqlite3
+
+    from panoptix.core.project_reader import read_manifest
+
+    try:
+        read_manifest(project_dir)
+        with contextlib.closing(sqlite3.connect(
+                f"{(project_dir / 'project.sqlite').resolve().as_uri()}?mode=ro",
+                uri=True)) as db:
+            result = db.execute("PRAGMA integrity_check").fetchone()[0]
+    except Exception as exc:  # noqa: BLE001 - any failure is damage
+        return [f"image table: {exc}"]
+    return [] if result == "ok" else [f"image table: integrity check says {result}"]
+
+
 def check(project_dir: Path, events: list[dict], killed_at: float, slack_s: float,
           tally: Tally) -> None:
     from panoptix.core.project import Project
+    from panoptix.core.project_reader import read_manifest
     from panoptix.gui.work.session import AUTOSAVE_DELAY_MS, AUTOSAVE_MAX_WAIT_MS
 
+    tally.damaged += table_damage(project_dir)  # as the kill left it, before any open
     try:
         project = Project.open(project_dir)
     except Exception as exc:  # noqa: BLE001 - any failure is damage
         tally.damaged.append(f"project does not open: {exc}")
         return
-    maps = {}
+    maps, saved_status = {}, {}
     with project:
         for entry in project.images:
             try:
                 maps[entry.key] = project.load_document(entry.key).id_map
+                record = project.read_annotation(entry.key)
+                if record is not None:
+                    saved_status[entry.key] = record.status
             except Exception as exc:  # noqa: BLE001
                 tally.damaged.append(f"{entry.rel_path}: {exc}")
+    listed = {entry.key: entry.status for entry in read_manifest(project_dir).images}
+    tally.damaged += [f"{key}: the table says {listed.get(key)}, its annotation {status}"
+                      for key, status in saved_status.items() if listed.get(key) != status]
     quarantine = project_dir / "quarantine"
     if quarantine.exists() and any(quarantine.iterdir()):
         tally.damaged.append(f"files moved to {quarantine}")

@@ -8,6 +8,7 @@ import contextlib
 import errno
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -217,10 +218,25 @@ def test_an_image_path_that_is_not_utf8_in_a_manifest_is_refused(project: Projec
     folder = project.folder
     project.close()
     manifest = json.loads((folder / "project.json").read_text())
-    manifest["images"][0]["path"] = "caf\udce9.jpg"
+    images = [entry.to_json() for entry in project.images]
+    images[0]["path"] = "caf\udce9.jpg"
+    manifest.update(version=1, images=images)  # the list in project.json, as before
     (folder / "project.json").write_text(json.dumps(manifest))  # ASCII: \udce9 escaped
     with pytest.raises(ProjectError, match="not valid UTF-8"):
         Project.open(folder)
+
+
+def test_an_image_path_that_is_not_utf8_in_the_image_table_is_refused(project: Project):
+    from panoptix.core.project_reader import read_manifest
+
+    project.close()
+    with sqlite3.connect(project.folder / "project.sqlite") as db:
+        db.execute("UPDATE images SET path = CAST(X'636166e92e6a7067' AS TEXT)"
+                   " WHERE position = 1")  # caf\xe9.jpg
+    for opener in (Project.open, read_manifest):
+        with pytest.raises(ProjectError, match="UTF-8") as info:
+            opener(project.folder)
+        assert "\n" not in str(info.value)
 
 
 # -- export on a full disk names the file it could not write (item 12) ----------------------

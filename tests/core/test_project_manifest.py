@@ -15,10 +15,13 @@ from panoptix.core.project import Project
 
 @pytest.fixture
 def manifest(project: Project) -> tuple[Path, dict]:
-    """The project's manifest path and content, the project closed."""
+    """The project's manifest path and content in format 1 (the image list inside, as
+    before project.sqlite; such a file is migrated when opened), the project closed."""
     project.close()
     path = project.folder / "project.json"
-    return path, json.loads(path.read_text())
+    data = json.loads(path.read_text())
+    data.update(version=1, images=[entry.to_json() for entry in project.images])
+    return path, data
 
 
 def first_image(change: Callable[[dict], None]) -> Callable[[dict], None]:

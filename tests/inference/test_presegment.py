@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -58,6 +59,7 @@ def test_presegment_then_export_gives_a_valid_dataset(images: Path, tmp_path: Pa
     assert status == 1  # broken.jpg
     err = capsys.readouterr().err
     assert "failed: broken.jpg:" in err and "done: 3 of 4" in err
+    assert re.search(r"raw outputs kept per image: \d+\.\d of \d+ queries, [\d.,]+ KB", err)
     assert statuses(out) == {"a.jpg": "presegmented", "b.png": "presegmented",
                              "broken.jpg": "new", "sub/c.jpg": "presegmented"}
     with Project.open(out) as project:

@@ -1,4 +1,8 @@
-"""The project manifest (``project.json``): image list, statuses, categories, settings.
+"""The project manifest (``project.json``): image root, categories, settings.
+
+Format 2 keeps the image list (statuses, sizes, uncertainty) in ``project.sqlite``
+(:mod:`panoptix.core.image_table`), so a save no longer rewrites this file; format 1 held
+the list here and is migrated once when a project is opened for writing.
 
 Nothing read from a manifest is trusted: every field is type-checked, image paths must
 stay inside the image root and keys must be safe file names, because keys become file
@@ -19,7 +23,9 @@ from panoptix.core.categories import CategoryError, CategorySet
 from panoptix.core.paths import is_utf8_name, shown_name
 
 FORMAT = "panoptix-project"
-VERSION = 1
+VERSION = 2
+LIST_IN_FILE_VERSION = 1
+"""The last format that kept the image list in ``project.json``."""
 MAX_KEY_LENGTH = 120
 IMAGE_IDS_SETTING = "coco_image_ids"
 """Setting ``{key: COCO image id}`` kept from an imported dataset, reused on export."""
@@ -69,11 +75,14 @@ class Manifest:
     categories: CategorySet
     settings: dict = field(default_factory=dict)
 
+    version: int = VERSION
+    """As read; a format 1 manifest holds its image list, a format 2 one does not."""
+
     def to_json(self) -> dict:
+        """The format 2 file: everything but the image list, which lives in the table."""
         return {"format": FORMAT, "version": VERSION, "image_root": self.image_root,
                 "category_set": self.categories.name,
-                "categories": self.categories.to_coco(), "settings": self.settings,
-                "images": [entry.to_json() for entry in self.images]}
+                "categories": self.categories.to_coco(), "settings": self.settings}
 
     @classmethod
     def from_json(cls, data: object) -> Manifest:
@@ -98,12 +107,14 @@ class Manifest:
                                                name=name if isinstance(name, str) else "custom")
         except CategoryError as exc:
             raise ProjectError(f"manifest: {exc}") from exc
+        if version > LIST_IN_FILE_VERSION:
+            return cls(root, [], categories, settings, version)
         images = data.get("images")
         if not isinstance(images, list):
             raise ProjectError("manifest: images must be a list")
-        entries = [_entry_from_json(item, index) for index, item in enumerate(images)]
-        _check_unique(entries)
-        return cls(root, entries, categories, settings)
+        entries = [entry_from_json(item, index) for index, item in enumerate(images)]
+        check_unique(entries)
+        return cls(root, entries, categories, settings, version)
 
 
 def safe_rel_path(text: str) -> str:
@@ -147,8 +158,10 @@ def is_valid_key(key: object) -> bool:
             and KEY_PATTERN.fullmatch(key) is not None)
 
 
-def _entry_from_json(item: object, index: int) -> ImageEntry:
-    where = f"manifest: images[{index}]"
+def entry_from_json(item: object, index: int, where: str | None = None) -> ImageEntry:
+    """One image entry, every field checked; errors name ``where`` (default: the
+    manifest's ``images[index]``)."""
+    where = where or f"manifest: images[{index}]"
     if not isinstance(item, dict):
         raise ProjectError(f"{where} must be an object")
     key = item.get("key")
@@ -197,13 +210,13 @@ def _optional_size(value: object, where: str) -> int | None:
     return value
 
 
-def _check_unique(entries: list[ImageEntry]) -> None:
+def check_unique(entries: list[ImageEntry]) -> None:
     keys: set[str] = set()
     paths: set[str] = set()
     for entry in entries:
         if entry.key.casefold() in keys:
-            raise ProjectError(f"manifest: key {entry.key!r} appears twice")
+            raise ProjectError(f"key {entry.key!r} appears twice")
         if entry.rel_path in paths:
-            raise ProjectError(f"manifest: image {entry.rel_path!r} appears twice")
+            raise ProjectError(f"image {entry.rel_path!r} appears twice")
         keys.add(entry.key.casefold())
         paths.add(entry.rel_path)

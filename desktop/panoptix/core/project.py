@@ -1,8 +1,12 @@
-"""The project store: a folder with ``project.json`` and one annotation per image.
+"""The project store: a folder with ``project.json``, ``project.sqlite`` and one
+annotation per image.
 
 Layout (``photos.panoptix/`` beside ``photos/`` by default)::
 
-    project.json                 manifest: image root, images + status, categories, settings
+    project.json                 manifest: image root, categories, settings (format 2)
+    project.sqlite               image table: one row per image (path, status, size,
+                                 uncertainty), SQLite in WAL mode (see image_table)
+    project-v1.json.bak          the format 1 manifest, kept when it was migrated
     .lock                        held while open (see folder_lock)
     annotations/<key>.json       segments (id, category, iscrowd, score, source, area, bbox),
                                  status, model, and the name of its PNG
@@ -12,9 +16,10 @@ Layout (``photos.panoptix/`` beside ``photos/`` by default)::
 
 Threads: saves of different images run in parallel; saves, loads and status changes of
 one image are serialised by a per-image lock (:meth:`Project.locked`); the manifest has
-its own lock and is always written whole and atomically. The status in the manifest is
-what lists show; the one in an annotation JSON is written first, so after a crash it wins
-when the image is next read.
+its own lock; ``project.json`` is written whole and atomically when categories or settings
+change, while a save or a status change writes its image's row only. The status in the
+table is what lists show; the one in an annotation JSON is written first, so after a crash
+it wins when the image is next read.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from panoptix.core.atomic import StoreError
 from panoptix.core.categories import CategorySet, load_table
 from panoptix.core.document import Document
 from panoptix.core.folder_lock import FolderLock
+from panoptix.core.image_table import TABLE_NAME, ImageTable
 from panoptix.core.manifest import (
     ImageEntry,
     ImageStatus,
@@ -60,6 +66,8 @@ from panoptix.core.project_layout import (
     inside,
     project_folder,
 )
+from panoptix.core.project_store import open_image_table
+from panoptix.core.raw_budget import RawBudget, budget_bytes
 from panoptix.core.regular_files import read_regular
 
 __all__ = ["MANIFEST_NAME", "AnnotationError", "AnnotationRecord", "ImageEntry", "ImageStatus",
@@ -75,20 +83,29 @@ class Project:
     """An open project. Use :meth:`create`, :meth:`open` or
     :meth:`open_or_create_for_images`, and :meth:`close` it (or use ``with``)."""
 
-    def __init__(self, folder: Path, manifest: Manifest, lock: FolderLock | None) -> None:
+    def __init__(self, folder: Path, manifest: Manifest, lock: FolderLock | None,
+                 table: ImageTable | None) -> None:
         self.folder = folder
         self._manifest = manifest
         self._lock = lock
+        self._table = table
+        self._unsaved_rows: dict[str, None] = {}
+        """Keys whose row changed in memory only (new images, image sizes), in order;
+        written at the next save."""
         self.image_root = Path(os.path.normpath(folder / manifest.image_root))
         self._entries = {entry.key: entry for entry in manifest.images}
         self._taken = {key.casefold() for key in self._entries}
         self._paths = {entry.rel_path for entry in manifest.images}
         self._manifest_lock = threading.RLock()
-        self._manifest_dirty = False
         self._key_locks: dict[str, threading.RLock] = {}
         self._key_locks_guard = threading.Lock()
         self.skipped: list[str] = []
         """Files found or given but not taken, one line each (names that are not UTF-8)."""
+        self.raw_budget = RawBudget(folder / RAW, lambda: budget_bytes(self.settings),
+                                    self._raw_viewed_times, self._note_raw_viewed)
+        """The disk budget of ``raw/`` (see raw_budget); kept by the writer only."""
+        if lock is not None:
+            self.raw_budget.register()
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
@@ -112,8 +129,16 @@ class Project:
             stored_root = os.path.relpath(root, folder)
         except ValueError:  # another drive (Windows)
             stored_root = root
+        lock = FolderLock.acquire(folder)
+        try:
+            ImageTable.build(folder / TABLE_NAME, [])  # no project.json yet: not a project
+            table = ImageTable.open(folder / TABLE_NAME, writable=True)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
         project = cls(folder, Manifest(stored_root, [], categories, dict(settings or {})),
-                      FolderLock.acquire(folder))
+                      lock, table)
         try:
             project._add(image_paths)
             project.save_manifest()
@@ -145,7 +170,14 @@ class Project:
         except ProjectError as exc:
             raise ProjectError(f"{manifest_path}: {exc}") from None
         check_layout(folder)
-        project = cls(folder, manifest, FolderLock.acquire(folder))
+        lock = FolderLock.acquire(folder)
+        try:
+            table = open_image_table(folder, manifest, writable=lock is not None)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        project = cls(folder, manifest, lock, table)
         if not project.read_only:
             project._recover()
         return project
@@ -216,11 +248,15 @@ class Project:
             return cls.create(candidates[1], root, images, categories)
 
     def close(self, save: bool = True) -> None:
-        """Write pending manifest changes (image sizes) and release the folder."""
+        """Write pending row changes (image sizes) and release the folder."""
         try:
-            if save and self._manifest_dirty and not self.read_only:
-                self.save_manifest()
+            if save and self._unsaved_rows and not self.read_only:
+                self._store_rows(())
         finally:
+            self.raw_budget.unregister()
+            if self._table is not None:
+                self._table.close()
+                self._table = None
             if self._lock is not None:
                 self._lock.release()
                 self._lock = None
@@ -257,8 +293,7 @@ class Project:
         outside the image root is refused."""
         with self._manifest_lock:
             added = self._add(paths)
-            if added:
-                self.save_manifest()
+            self._store_rows(())
             return added
 
     def load_image(self, key: str) -> np.ndarray:
@@ -401,10 +436,15 @@ class Project:
         return self._manifest.settings
 
     def save_manifest(self) -> None:
+        """Write ``project.json`` (categories, settings) and any pending image rows."""
         with self._manifest_lock:
-            self._manifest.images = list(self._entries.values())
             atomic.write_json(self.folder / MANIFEST_NAME, self._manifest.to_json(), indent=1)
-            self._manifest_dirty = False
+            self._store_rows(())
+
+    @property
+    def rows_written(self) -> int:
+        """Image rows written since the project was opened (one per changed image)."""
+        return 0 if self._table is None else self._table.rows_written
 
     # -- internals ------------------------------------------------------------------------
     @property
@@ -433,6 +473,7 @@ class Project:
                 entry = ImageEntry(make_key(rel_path, self._taken), rel_path)
                 self._entries[entry.key] = entry
                 self._paths.add(rel_path)
+                self._unsaved_rows[entry.key] = None
                 added.append(entry)
         return added
 
@@ -442,8 +483,28 @@ class Project:
             updated = replace(current, **changes)
             if updated != current:
                 self._entries[key] = updated
-                self._manifest_dirty = True
-                self.save_manifest()
+                self._store_rows((key,))
+
+    def _raw_viewed_times(self) -> dict[str, float]:
+        with self._manifest_lock:
+            return {} if self._table is None else self._table.viewed_times()
+
+    def _note_raw_viewed(self, key: str, when: float) -> None:
+        with self._manifest_lock:
+            if self._table is not None and self._table.writable:
+                self._table.note_viewed(key, when)
+
+    def _store_rows(self, keys: Iterable[str]) -> None:
+        """Write these images' rows, and those changed in memory only, in one commit."""
+        with self._manifest_lock:
+            pending = [*self._unsaved_rows, *(k for k in keys if k not in self._unsaved_rows)]
+            if not pending:
+                return
+            if self._table is None or not self._table.writable:
+                raise StoreError(f"cannot write {self.folder / TABLE_NAME}: the project is "
+                                 "open read-only", errno.EROFS)
+            self._table.put(self._entries[key] for key in pending)
+            self._unsaved_rows.clear()
 
     def _image_size(self, key: str, required: bool = False) -> tuple[int, int] | None:
         """The image's displayed size, read from its header once; None if unreadable,
@@ -465,7 +526,7 @@ class Project:
             current = self._entries[key]
             if (current.width, current.height) != (width, height):
                 self._entries[key] = replace(current, width=width, height=height)
-                self._manifest_dirty = True
+                self._unsaved_rows[key] = None
 
     def _read_record_or_quarantine(self, key: str) -> AnnotationRecord | None:
         try:

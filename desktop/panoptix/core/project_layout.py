@@ -13,6 +13,8 @@ from panoptix.core.imageio import PROJECT_MANIFEST, PROJECT_SUFFIX
 from panoptix.core.manifest import ProjectError
 
 MANIFEST_NAME = PROJECT_MANIFEST
+MANIFEST_BACKUP = "project-v1.json.bak"
+"""``project.json`` as it was before its image list moved to ``project.sqlite``."""
 ANNOTATIONS = "annotations"
 RAW = "raw"
 QUARANTINE = "quarantine"

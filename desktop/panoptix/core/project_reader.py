@@ -3,7 +3,9 @@
 ``panoptix evaluate`` and ``panoptix train`` must work while the window has the project
 open and keeps saving. That is safe without the lock because a save writes a new PNG
 before the JSON that names it and deletes the old PNG last: a read that finds its PNG gone
-re-reads the JSON and tries again. A damaged annotation is reported, never moved aside
+re-reads the JSON and tries again. The image list is read from ``project.sqlite`` in
+WAL mode, which lets a reader see the last committed state while the writer goes on. A
+damaged annotation is reported, never moved aside
 (that needs the lock).
 """
 
@@ -21,6 +23,7 @@ from panoptix.core.manifest import Manifest, ProjectError
 from panoptix.core.messages import one_line
 from panoptix.core.panoptic_png import read_panoptic_png
 from panoptix.core.project_layout import ANNOTATIONS, MANIFEST_NAME
+from panoptix.core.project_store import read_images
 from panoptix.core.regular_files import read_regular
 
 READ_ATTEMPTS = 5
@@ -28,7 +31,8 @@ READ_ATTEMPTS = 5
 
 
 def read_manifest(folder: Path) -> Manifest:
-    """The project's manifest; raises :class:`ProjectError` in one line naming the file."""
+    """The project's manifest with its image list (from ``project.sqlite``, as last
+    committed by the writer); raises :class:`ProjectError` in one line naming the file."""
     path = folder / MANIFEST_NAME
     try:
         data = json.loads(read_regular(path).decode("utf-8"))
@@ -38,9 +42,11 @@ def read_manifest(folder: Path) -> Manifest:
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ProjectError(f"{path}: {one_line(exc)}") from None
     try:
-        return Manifest.from_json(data)
+        manifest = Manifest.from_json(data)
     except ProjectError as exc:
         raise ProjectError(f"{path}: {exc}") from None
+    read_images(folder, manifest)
+    return manifest
 
 
 def read_saved_document(folder: Path, key: str, categories: CategorySet) -> Document | None:

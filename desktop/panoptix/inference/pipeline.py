@@ -60,7 +60,7 @@ def segment_image(predictor: Predictor, settings: InferenceSettings,
     tell("preparing")
     prepared = preprocess(predictor, [image], settings)
     tell(f"running the model on {predictor.device}")
-    return predictor.forward(prepared)[0]
+    return predictor.forward(prepared)[0].compacted(settings.threshold)
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,7 +94,9 @@ def save_result(project: Project, key: str, snapshot: DocumentSnapshot, *, model
     told): a person's edits are never replaced. Returns whether it was written.
     """
     if raw_bytes is not None:
-        write_bytes(project.raw_outputs_path(key), raw_bytes)
+        path = project.raw_outputs_path(key)
+        write_bytes(path, raw_bytes)
+        project.raw_budget.written(path)
     return project.save_snapshot(key, snapshot, ImageStatus.PRESEGMENTED, model,
                                  uncertainty=uncertainty, if_status=overwrite)
 
@@ -137,6 +139,8 @@ class Finished:
     raw_bytes: bytes | None
     """The encoded raw outputs when they are kept (encoding is CPU work: done here, not
     by whoever saves)."""
+    raw_queries: tuple[int, int] = (0, 0)
+    """Queries kept in the raw outputs, and queries the model made."""
 
 
 @dataclass(eq=False)
@@ -177,12 +181,14 @@ def postprocess_batch(batch: ModelBatch, model_categories: ModelCategories,
                       settings: InferenceSettings, keep_raw: bool) -> DoneBatch:
     """Documents (and encoded raw outputs if ``keep_raw``) for each image of the batch."""
     done = DoneBatch([], dict(batch.failed))
-    for key, raw in zip(batch.keys, batch.raws, strict=True):
+    for key, full in zip(batch.keys, batch.raws, strict=True):
         try:
+            raw = full.compacted(settings.threshold)  # what is kept decides, now and later
             segmented = postprocess(raw, model_categories, settings)
             done.finished.append(Finished(
                 key, DocumentSnapshot.of(segmented.document), segmented.dropped,
-                segmented.uncertainty, raw.model_id, raw.to_bytes() if keep_raw else None))
+                segmented.uncertainty, raw.model_id, raw.to_bytes() if keep_raw else None,
+                (raw.num_queries, raw.queries_run)))
             done.keys.append(key)
         except Exception as error:  # noqa: BLE001
             done.failed[key] = one_line(error)
@@ -202,6 +208,23 @@ class BatchReport:
     interrupted: bool = False
     notes: list[str] = field(default_factory=list)
     """What else the user should hear at the end (Ray restarted a dead worker)."""
+    raw_images: int = 0
+    raw_bytes: int = 0
+    raw_queries: tuple[int, int] = (0, 0)
+    """Summed over the images whose raw outputs were kept: queries kept, queries made."""
+    raw_evicted: int = 0
+    """Older raw outputs deleted to keep within the project's disk budget."""
+
+    def raw_line(self) -> str | None:
+        """What was kept per image, for the summary; None when nothing was."""
+        if not self.raw_images:
+            return None
+        count = self.raw_images
+        kept, made = self.raw_queries
+        evicted = (f"; {self.raw_evicted} least recently viewed deleted to stay within "
+                   "the disk budget" if self.raw_evicted else "")
+        return (f"raw outputs kept per image: {kept / count:.1f} of {made / count:.0f} "
+                f"queries, {self.raw_bytes / count / 1e3:,.1f} KB on average{evicted}")
 
 
 class StoreWriter:
@@ -235,6 +258,13 @@ class StoreWriter:
                             model=finished.model_id, uncertainty=finished.uncertainty,
                             overwrite=self.overwrite, raw_bytes=finished.raw_bytes)
         path = self.project.entry(finished.key).rel_path
+        if finished.raw_bytes is not None:
+            report = self.report
+            report.raw_images += 1
+            report.raw_bytes += len(finished.raw_bytes)
+            report.raw_queries = (report.raw_queries[0] + finished.raw_queries[0],
+                                  report.raw_queries[1] + finished.raw_queries[1])
+            report.raw_evicted = self.project.raw_budget.evicted
         if saved:
             self.report.saved.append(path)
             self.report.dropped.update(finished.dropped)

@@ -222,7 +222,8 @@ def instance_segmentation(raw: RawOutputs, label_isthing: ThingLabels,
     Stuff labels are fused into one segment each.
     """
     probabilities = softmax(raw.class_logits)[:, :-1]
-    num_queries, num_labels = probabilities.shape
+    num_labels = probabilities.shape[1]
+    num_queries = raw.queries_run  # as many pairs as the model made queries, kept or not
     flat = probabilities.ravel()
     top = np.argpartition(-flat, num_queries - 1)[:num_queries] if flat.size > num_queries \
         else np.arange(flat.size)

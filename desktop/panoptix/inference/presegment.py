@@ -260,6 +260,9 @@ def _summary(report: BatchReport, total: int, unknown_labels: dict[int, str]) ->
              f"{f', {len(report.kept)} edited meanwhile and kept' if report.kept else ''}")
     for note in report.notes:
         _say(note)
+    raw_line = report.raw_line()
+    if raw_line is not None:
+        _say(raw_line)
     if report.dropped:
         dropped = ", ".join(f"{name} ({count})" for name, count in report.dropped.most_common())
         _say(f"segments dropped, no category of that name: {dropped}")

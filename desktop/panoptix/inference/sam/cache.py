@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from panoptix.core import raw_budget
 from panoptix.core.atomic import write_bytes
 from panoptix.core.regular_files import read_regular
 from panoptix.inference.sam.frame import ModelFrame
@@ -94,6 +95,7 @@ def save_embedding(path: Path, embedding: SamEmbedding) -> None:
             with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, array, allow_pickle=False)
     write_bytes(path, buffer.getvalue(), sync=False)
+    raw_budget.note_written(path)  # a cache like raw outputs: within the project's budget
 
 
 def load_embedding(path: Path, model_id: str, image_size: tuple[int, int],

@@ -1,0 +1,167 @@
+"""The project store at dataset sizes: does a save cost the same at 100,000 images as at
+1,000?
+
+For each size a synthetic project is made directly (an image list as an older Panoptix
+wrote it, then opened: that migrates it into ``project.sqlite``, and the migration is
+timed), then, in one run, per size:
+
+* images saved per second through the store (``save_snapshot`` of a small pre-segmented
+  document), and the bytes each save passed to ``write()`` (Linux ``/proc/self/io``);
+* pre-segmentation's save stage per second: the document and the demo model's compact raw
+  outputs of a scene through the pipeline's ``StoreWriter`` (what ``presegment`` and the
+  Ray driver run after the model), raw-output disk budget included;
+* autosave time per edit (the window's save of the image in view after an edit);
+* what the old store added to every save: rewriting ``project.json`` whole with every
+  image's entry (``write_json`` of the same list, timed alone).
+
+Then raw-output bytes per image, full and compact, from the demo model on generated
+640x480 scenes. Indicative only on a shared machine: the load average is printed.
+
+Usage: python bench/bench_scale.py [SIZES]   (default 1000,10000,100000)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from panoptix.core import atomic, edits
+from panoptix.core.annotation_file import DocumentSnapshot
+from panoptix.core.categories import load_table
+from panoptix.core.document import Document
+from panoptix.core.manifest import ImageStatus
+from panoptix.core.project import Project
+from panoptix.inference.pipeline import DoneBatch, Finished, StoreWriter
+
+SAVES = 200
+EDITS = 50
+OLD_REWRITES = 3
+SIZE = (64, 48)
+
+
+def make_project(folder: Path, count: int) -> Path:
+    photos = folder / "photos"
+    photos.mkdir(parents=True)
+    Image.new("RGB", SIZE).save(photos / "real.png")
+    project_folder = folder / "p"
+    Project.create(project_folder, photos, [photos / "real.png"], load_table("coco_panoptic")
+                   ).close()
+    data = json.loads((project_folder / "project.json").read_text())
+    data.update(version=1, images=[
+        {"key": f"i{n:06d}.png", "path": f"d/i{n:06d}.png", "status": "new",
+         "width": SIZE[0], "height": SIZE[1], "uncertainty": None} for n in range(count)])
+    (project_folder / "project.json").write_text(json.dumps(data))
+    (project_folder / "project.sqlite").unlink()
+    return project_folder
+
+
+def document(categories, seed: int) -> Document:  # noqa: ANN001
+    doc = Document.blank(SIZE[1], SIZE[0], categories)
+    rng = np.random.default_rng(seed)
+    for category in (1, 3, 119):
+        y, x = (int(v) for v in rng.integers(0, 30, 2))
+        edits.add_mask(doc, np.ones((14, 20), bool), category, offset=(y, x), score=0.9,
+                       source="model")
+    return doc
+
+
+def written() -> int:
+    with open("/proc/self/io") as stream:
+        return next(int(line.split()[1]) for line in stream if line.startswith("wchar"))
+
+
+def measure(count: int, raw_blob: bytes) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = make_project(Path(tmp), count)
+        started = time.perf_counter()
+        project = Project.open(folder)  # migrates the list into project.sqlite
+        migration = time.perf_counter() - started
+        if hasattr(os, "sync"):
+            os.sync()  # the migration's writes flushed now, not during the saves timed next
+        try:
+            categories = project.categories
+            docs = [DocumentSnapshot.of(document(categories, n)) for n in range(16)]
+            keys = [entry.key for entry in project.images[:: max(1, count // SAVES)]][:SAVES]
+            before, started = written(), time.perf_counter()
+            for index, key in enumerate(keys):
+                project.save_snapshot(key, docs[index % 16], ImageStatus.PRESEGMENTED,
+                                      "bench", uncertainty=index / len(keys))
+            save_s = (time.perf_counter() - started) / len(keys)
+            save_bytes = (written() - before) / len(keys)
+            writer = StoreWriter(project)
+            others = [e.key for e in project.images[1:: max(1, count // SAVES)]][:SAVES]
+            batch = DoneBatch(others, {}, [
+                Finished(key, docs[index % 16], {}, 0.5, "bench", raw_blob, (39, 40))
+                for index, key in enumerate(others)])
+            started = time.perf_counter()
+            writer.write(batch)
+            preseg_s = (time.perf_counter() - started) / len(others)
+            assert len(writer.report.saved) == len(others), writer.report.failed
+            doc = document(categories, 99)
+            times = []
+            for step in range(EDITS):
+                edits.add_mask(doc, np.ones((3, 3), bool), 1, offset=(step % 40, 5))
+                started = time.perf_counter()
+                project.save_document(keys[0], doc)
+                times.append(time.perf_counter() - started)
+            entries = [entry.to_json() for entry in project.images]
+            old_kb = len(json.dumps({"images": entries}, indent=1)) / 1e3
+            old = []
+            for _ in range(OLD_REWRITES):
+                started = time.perf_counter()
+                atomic.write_json(Path(tmp) / "old.json", {"images": entries}, indent=1)
+                old.append(time.perf_counter() - started)
+        finally:
+            project.close()
+    return {"migration_s": migration, "saves_per_s": 1 / save_s, "save_kb": save_bytes / 1e3,
+            "preseg_per_s": 1 / preseg_s,
+            "autosave_ms": statistics.median(times) * 1e3,
+            "old_rewrite_ms": statistics.median(old) * 1e3, "old_kb": old_kb}
+
+
+def raw_bytes() -> tuple[float, float, float, bytes]:
+    """Mean bytes per image of the demo model's raw outputs, full and compact, queries
+    kept of those made, on 6 generated scenes, and one scene's compact file."""
+    from panoptix.inference.engine import Predictor
+    from panoptix.synth import generate
+
+    predictor = Predictor()
+    predictor.load("demo", device="cpu")
+    full, compact, kept = [], [], []
+    for seed, kind in enumerate(("street", "park", "kitchen") * 2):
+        raw = predictor.predict(generate(kind, 9_000_000 + seed).image)
+        small = raw.compacted()
+        full.append(len(raw.to_bytes()))
+        compact.append(len(small.to_bytes()))
+        kept.append(small.num_queries / raw.num_queries)
+    return (statistics.mean(full), statistics.mean(compact), statistics.mean(kept),
+            small.to_bytes())
+
+
+def main() -> None:
+    sizes = [int(s) for s in (sys.argv[1] if len(sys.argv) > 1 else "1000,10000,100000"
+                              ).split(",")]
+    full, compact, kept, blob = raw_bytes()
+    print(f"load average {os.getloadavg()[0]:.2f} (indicative only above 1.5)")
+    print(f"{'images':>8} {'migrate s':>9} {'saves/s':>8} {'KB/save':>8} {'preseg/s':>8} "
+          f"{'autosave ms':>11} | old: {'rewrite ms':>10} {'KB':>8}")
+    for count in sizes:
+        r = measure(count, blob)
+        print(f"{count:>8,} {r['migration_s']:>9.2f} {r['saves_per_s']:>8.1f} "
+              f"{r['save_kb']:>8.1f} {r['preseg_per_s']:>8.1f} {r['autosave_ms']:>11.1f} | "
+              f"{r['old_rewrite_ms']:>15.1f} {r['old_kb']:>8.0f}", flush=True)
+    print(f"raw outputs per 640x480 image (demo model): {full / 1e3:.0f} KB full, "
+          f"{compact / 1e3:.0f} KB compact ({kept:.0%} of queries kept)")
+    print(f"load average {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
