@@ -113,11 +113,15 @@ def test_the_docks_join_on_the_right_when_narrow_and_go_back_when_wide(qtbot, ma
     from PySide6.QtWidgets import QDockWidget
 
     window = make_window()  # the offscreen screen is 800 px wide: two sides do not fit
-    qtbot.wait(50)
     docks = window.findChildren(QDockWidget)
     right = Qt.DockWidgetArea.RightDockWidgetArea
-    assert {window.dockWidgetArea(d) for d in docks} == {right}
-    assert window.centralWidget().width() >= window.width() / 2
+    # the window settles over several resizes (restored size, then kept on the screen),
+    # each adapted after the event loop's turn: wait for the settled layout, not 50 ms
+    def settled() -> None:
+        assert {window.dockWidgetArea(d) for d in docks} == {right}
+        assert window.centralWidget().width() >= window.width() / 2
+
+    qtbot.waitUntil(settled, timeout=5000)
     window.adaptive.one_column(2000)  # as on a wide screen: each side has room again
     areas = {d.windowTitle(): window.dockWidgetArea(d) for d in docks}
     assert areas["Images"] == areas["Thresholds"] == Qt.DockWidgetArea.LeftDockWidgetArea
