@@ -70,6 +70,24 @@ def test_the_pointer_read_out_follows_an_image_switch(qtbot, window):  # noqa: A
     assert " car " in window.status.hover.text()  # the next image has a car there
 
 
+def test_the_pointer_read_out_follows_an_edit_and_its_undo(qtbot, window):  # noqa: ANN001
+    """Seen on Xvfb: after Ctrl+Z removed a brushed segment, the read-out still named it
+    until the mouse moved."""
+    doc = window.editor.document
+    car = segment_named(doc, "car")
+    y0, x0, y1, x1 = doc.box(car)
+    canvas, viewport = window.canvas, window.canvas.viewport()
+    point = canvas.mapFromScene(QPointF((x0 + x1) / 2, (y0 + y1) / 2))
+    QCursor.setPos(viewport.mapToGlobal(point))
+    qtbot.mouseMove(viewport, point)
+    assert " car " in window.status.hover.text()
+    doc.select([car])
+    window.actions["delete"].trigger()  # the pointer does not move
+    assert " car " not in window.status.hover.text()
+    window.actions["undo"].trigger()
+    assert " car " in window.status.hover.text()
+
+
 def test_undo_and_redo_say_what_they_undid(qtbot, window):  # noqa: ANN001
     doc = window.editor.document
     doc.select([segment_named(doc, "car")])

@@ -74,17 +74,19 @@ class Editor(QObject):
         self.tool.deactivate()
         if self._document is not None:
             self._document.notice.disconnect(self.report)
+            self._document.history_changed.disconnect(self.refresh_hover)
         self._document = doc
         if doc is not None:
             doc.notice.connect(self.report)  # e.g. locked pixels an edit left alone
+            doc.history_changed.connect(self.refresh_hover)  # an edit or undo under it
         self.canvas.set_document(doc)
         if doc is not None and self._category_id not in doc.categories:
             self.set_category(None)
         self.refresh_hover()
 
     def refresh_hover(self) -> None:
-        """Say what is under the pointer now (another image or project came into view
-        while it did not move)."""
+        """Say what is under the pointer now (another image or project came into view,
+        or an edit or its undo changed the pixel, while the pointer did not move)."""
         pixel = self.canvas.pointer_pixel()
         self.hover_changed.emit(self.describe(*pixel) if pixel is not None else "")
 
