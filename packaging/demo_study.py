@@ -170,21 +170,30 @@ def thing_counts(truth: Path, prediction: Path) -> dict:
 
 
 def table(results: dict) -> str:
-    names = sorted({name for r in results.values() for name in r["things"]})
-    head = ("| arm | what | steps | wall min | load (mean/max) | PQ | things | stuff | "
-            + " | ".join(f"{n} IoU, segs/objs" for n in names) + " |")
-    rows = [head, "|" + "---|" * (8 + len(names))]
-    for arm, r in sorted(results.items()):
-        cells = []
-        for name in names:
-            t = r["things"].get(name)
-            cells.append("-" if t is None else
-                         f"{t['iou'] if t['iou'] is not None else 0:.2f}, "
-                         f"{t['segments']}/{t['objects']}")
+    """Two Markdown tables: the arms, and per thing category each arm's semantic IoU and
+    predicted segments against the true objects."""
+    arms = sorted(results)
+    rows = ["| arm | what | steps | wall min | load mean / max | val PQ (best) | PQ | things "
+            "| stuff |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for arm in arms:
+        r = results[arm]
+        best = r.get("validation_best") or {}
         rows.append(f"| {arm} | {r['what']} | {r['steps']} | {r['wall_seconds'] / 60:.1f} | "
-                    f"{r['load_mean']}/{r['load_max']} | {100 * r['all']:.1f} | "
-                    f"{100 * r['things_pq']:.1f} | {100 * r['stuff']:.1f} | "
-                    + " | ".join(cells) + " |")
+                    f"{r['load_mean']} / {r['load_max']} | {100 * best.get('pq', 0):.1f} | "
+                    f"{100 * r['all']:.1f} | {100 * r['things_pq']:.1f} | "
+                    f"{100 * r['stuff']:.1f} |")
+    names = sorted({name for arm in arms for name in results[arm]["things"]},
+                   key=lambda n: -max(results[a]["things"].get(n, {}).get("objects", 0)
+                                      for a in arms))
+    rows += ["", "| thing | objects | " + " | ".join(f"{a}: IoU, segments" for a in arms)
+             + " |", "|---|---:|" + "---:|" * len(arms)]
+    for name in names:
+        cells = []
+        for arm in arms:
+            t = results[arm]["things"].get(name)
+            cells.append("-" if t is None else f"{t['iou'] or 0:.2f}, {t['segments']}")
+        objects = max(results[a]["things"].get(name, {}).get("objects", 0) for a in arms)
+        rows.append(f"| {name} | {objects} | " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 
 
