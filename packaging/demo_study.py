@@ -118,7 +118,7 @@ def run_arm(arm: str, spec: dict, steps: int, work: Path, project: Path, val: Pa
             "size": spec["size"], "options": spec["options"],
             "wall_seconds": round(sum(record["wall_parts"]), 1),
             "load_mean": round(sum(samples) / len(samples), 2) if samples else None,
-            "load_max": max(samples) if samples else None,
+            "load_max": round(max(samples), 2) if samples else None,
             "validation_best": training.get("best"), **record["evaluation"]}
 
 
