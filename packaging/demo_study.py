@@ -53,6 +53,8 @@ ARMS = {
     "d": {"what": "b + 80 queries",
           "config": {**PROBE, "num_queries": 80}, "size": 256,
           "options": ["--object-crops", "0.5"]},
+    "e": {"what": "a again with another training seed (the noise between two runs)",
+          "config": PROBE, "size": 256, "options": ["--seed", "1"]},
 }
 
 
