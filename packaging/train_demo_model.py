@@ -126,18 +126,29 @@ def main() -> int:
     return 0
 
 
-def untrained_model(folder: Path) -> None:
-    """A Mask2Former of :data:`DEMO_CONFIG` with seeded random weights and its processor,
-    labelled with the scene categories in the order ``panoptix train`` gives them."""
+def untrained_model(folder: Path, config: dict | None = None, size: int = SIZE) -> None:
+    """A Mask2Former of ``config`` (default :data:`DEMO_CONFIG`) with seeded random
+    weights and its processor at shortest edge ``size``, labelled with the scene categories
+    in the order ``panoptix train`` gives them. The backbone is a Swin unless the config's
+    ``backbone`` names ``"type": "resnet"`` (a transformers ``ResNetConfig``)."""
     import torch
-    from transformers import Mask2FormerConfig, Mask2FormerForUniversalSegmentation, SwinConfig
+    from transformers import (
+        Mask2FormerConfig,
+        Mask2FormerForUniversalSegmentation,
+        ResNetConfig,
+        SwinConfig,
+    )
     from transformers.models.mask2former import Mask2FormerImageProcessorPil
 
     from panoptix.synth import synth_categories
 
-    spec = {k: v for k, v in DEMO_CONFIG.items() if k != "backbone"}
-    backbone = SwinConfig(**DEMO_CONFIG["backbone"], window_size=7,
-                          out_features=["stage1", "stage2", "stage3", "stage4"])
+    config = config or DEMO_CONFIG
+    spec = {k: v for k, v in config.items() if k != "backbone"}
+    stages = ["stage1", "stage2", "stage3", "stage4"]
+    fields = {k: v for k, v in config["backbone"].items() if k != "type"}
+    backbone = (ResNetConfig(**fields, out_features=stages)
+                if config["backbone"].get("type") == "resnet"
+                else SwinConfig(**fields, window_size=7, out_features=stages))
     id2label = {i: category.name for i, category in enumerate(synth_categories())}
     dim = spec["hidden_dim"]
     config = Mask2FormerConfig(backbone_config=backbone, feature_size=dim,
@@ -147,8 +158,8 @@ def untrained_model(folder: Path) -> None:
     stage = folder.with_name(f".{folder.name}.new")
     shutil.rmtree(stage, ignore_errors=True)
     Mask2FormerForUniversalSegmentation(config).save_pretrained(stage)
-    longest = round(SIZE * 1333 / 800)
-    Mask2FormerImageProcessorPil(size={"shortest_edge": SIZE, "longest_edge": longest}
+    longest = round(size * 1333 / 800)
+    Mask2FormerImageProcessorPil(size={"shortest_edge": size, "longest_edge": longest}
                                  ).save_pretrained(stage)
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(stage, folder)

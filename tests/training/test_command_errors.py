@@ -72,6 +72,9 @@ def test_bad_numbers_and_names(scenes_project: Path, capsys: pytest.CaptureFixtu
     code, line = run(capsys, str(scenes_project), "--from-scratch", "tiny", "--batch", "0",
                      "--val", "1.5")
     assert code == 1 and "--batch must be at least 1" in line and "--val" in line
+    code, line = run(capsys, str(scenes_project), "--from-scratch", "tiny",
+                     "--object-crops", "1.5")
+    assert code == 1 and "--object-crops must be a probability from 0 to 1" in line
     code, line = run(capsys, str(scenes_project), "--from-scratch", "tiny", "--name", "../x")
     assert code == 1 and "cannot name a model folder" in line
     code, line = run(capsys, str(tmp_path_missing := scenes_project / "nope"))

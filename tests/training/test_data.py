@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from scenes import BALL, CATEGORIES, GRASS, SKY, make_project
+from scenes import BALL, BOX, CATEGORIES, GRASS, SKY, make_project
 
 from panoptix.core.manifest import ImageStatus
 from panoptix.core.project import Project
 from panoptix.training.augment import Augmentation
-from panoptix.training.batches import BatchPlan, renumber
+from panoptix.training.batches import BatchEncoder, BatchPlan, renumber
 from panoptix.training.labels import LabelSpace
 from panoptix.training.project_data import ProjectReader, split_keys
 from panoptix.training.setup import collect
@@ -93,6 +94,74 @@ def test_padding_outside_the_image_is_ignored() -> None:
     augmentation = Augmentation(128, min_scale=0.5, max_scale=0.5, jitter=0.0)
     _crop, crop_ids = augmentation.apply(image, ids, np.random.default_rng(0))
     assert (crop_ids == 0).mean() == pytest.approx(0.75, abs=0.02)  # 64x64 of 128x128
+
+
+def _one_small_object() -> tuple[np.ndarray, np.ndarray]:
+    """A 640x480 image of stuff (id 1) with one 40x30 object (id 2) in a corner."""
+    ids = np.ones((480, 640), np.int32)
+    ids[430:460, 585:625] = 2
+    image = np.full((480, 640, 3), 90, np.uint8)
+    image[ids == 2] = 230
+    return image, ids
+
+
+def _whole_inside(crop_ids: np.ndarray, value: int) -> bool:
+    border = np.concatenate([crop_ids[0], crop_ids[-1], crop_ids[:, 0], crop_ids[:, -1]])
+    return bool((crop_ids == value).any()) and not (border == value).any()
+
+
+def test_object_crops_hold_the_object_whole() -> None:
+    image, ids = _one_small_object()
+    centred = Augmentation(128, jitter=0.0, object_crops=1.0)
+    anywhere = Augmentation(128, jitter=0.0)
+    held = [_whole_inside(centred.apply(image, ids, np.random.default_rng(seed), [2])[1], 2)
+            for seed in range(40)]
+    assert all(held)
+    by_chance = [_whole_inside(anywhere.apply(image, ids, np.random.default_rng(seed), [2])[1],
+                               2) for seed in range(40)]
+    assert sum(by_chance) < 20  # the test image makes a difference
+    # an object larger than the crop: the crop lies inside it
+    big = np.ones((480, 640), np.int32)
+    big[100:400, 100:400] = 2
+    for seed in range(10):
+        crop_ids = Augmentation(64, min_scale=2.0, max_scale=2.0, object_crops=1.0).apply(
+            image, big, np.random.default_rng(seed), [2])[1]
+        assert (crop_ids == 2).all()
+
+
+def test_without_object_crops_the_draws_are_those_of_before() -> None:
+    """Resumed runs and every seeded test rely on it: the id crops and the generator's
+    state after six draws, as they were before object crops existed."""
+    image = np.random.default_rng(5).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    ids = np.zeros((120, 160), np.int32)
+    ids[10:30, 100:140] = 1
+    ids[60:, :] = 2
+    for objects in ((), (1,)):
+        digest = hashlib.sha256()
+        for seed in range(6):
+            rng = np.random.default_rng(seed)
+            _crop, crop_ids = Augmentation(64).apply(image, ids, rng, objects)
+            digest.update(crop_ids.tobytes())
+            digest.update(rng.bytes(8))
+        assert digest.hexdigest()[:16] == "ea7c22545a279900"
+
+
+def test_batches_place_object_crops_around_things_only(tmp_path: Path) -> None:
+    folder = make_project(tmp_path, 4, height=192, width=256)
+    data = collect(ProjectReader(folder), [ImageStatus.DONE], 0.0, seed=0)
+    labels = LabelSpace.of(CATEGORIES)
+    things = {labels.label_of(BALL), labels.label_of(BOX)}
+
+    def make_inputs(crops, maps, lookups, slots):  # noqa: ANN001, ANN202, ARG001
+        import torch
+        return {"pixel_values": torch.zeros(len(crops), 3, 1, 1), "lookups": lookups}
+
+    encoder = BatchEncoder(data.train, labels, Augmentation(64, min_scale=2.0, max_scale=2.0,
+                                                            object_crops=1.0),
+                           make_inputs, seed=0)
+    batch = encoder.encode([(slot, slot % len(data.train)) for slot in range(16)])
+    for lookup in batch.inputs["lookups"]:
+        assert things & set(lookup.values())
 
 
 def test_renumbering_drops_crowd_and_keeps_at_most_255_segments() -> None:

@@ -85,6 +85,8 @@ class BatchEncoder:
         self.make_inputs = make_inputs
         self.seed = seed
         self._labels = [_segment_labels(image, labels) for image in images]
+        thing = np.array([*labels.things, False])  # label -1 (ignored): no object
+        self._objects = [np.flatnonzero((table >= 0) & thing[table]) for table in self._labels]
 
     def encode(self, pairs: Sequence[tuple[int, int]]) -> Batch:
         import torch
@@ -98,7 +100,7 @@ class BatchEncoder:
                 raise ValueError(f"{self.images[index].rel_path} is now "
                                  f"{image.shape[1]}x{image.shape[0]} but its labels are "
                                  f"{ids.shape[1]}x{ids.shape[0]}")
-            crop, crop_ids = self.augmentation.apply(image, ids, rng)
+            crop, crop_ids = self.augmentation.apply(image, ids, rng, self._objects[index])
             numbered, lookup = renumber(crop_ids, self._labels[index])
             crops.append(crop)
             maps.append(numbered)

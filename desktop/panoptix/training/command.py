@@ -90,6 +90,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="auto (CUDA, then MPS, then CPU), cpu, mps, cuda or cuda:N")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="autocast type (default auto: bf16 or fp16 on CUDA, else fp32)")
+    parser.add_argument("--object-crops", type=float, default=0.0, metavar="P",
+                        help="share of training crops placed around a random object (a "
+                             "thing segment) of the image, so that small objects are seen "
+                             "often (default 0: crops anywhere)")
     parser.add_argument("--workers", type=int, default=2, metavar="N",
                         help="threads preparing batches (default 2; 0: none)")
     parser.add_argument("--seed", type=int, default=0)
@@ -219,7 +223,7 @@ def _settings(args: argparse.Namespace, loaded: LoadedModel, train_images: int
         warmup=args.warmup if args.warmup is not None else min(200, max(1, steps // 20)),
         clip=args.clip, eval_every=eval_every,
         checkpoint_every=args.checkpoint_every or eval_every, precision=args.precision,
-        workers=args.workers, seed=args.seed)
+        workers=args.workers, seed=args.seed, object_crops=args.object_crops)
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
@@ -232,6 +236,8 @@ def _check_numbers(args: argparse.Namespace) -> None:
         problems.append("--epochs must be above 0")
     if not 0 <= args.val < 1:
         problems.append("--val must be a fraction from 0 up to (not including) 1")
+    if not 0 <= args.object_crops <= 1:
+        problems.append("--object-crops must be a probability from 0 to 1")
     if args.lr is not None and not args.lr > 0:
         problems.append("--lr must be above 0")
     if problems:

@@ -30,6 +30,8 @@ class TrainSettings:
     max_scale: float = 2.0
     flip: bool = True
     jitter: float = 0.2
+    object_crops: float = 0.0
+    """Share of crops placed around an object (:class:`Augmentation`)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,7 +60,8 @@ class TrainSettings:
 
     @property
     def augmentation(self) -> Augmentation:
-        return Augmentation(self.size, self.min_scale, self.max_scale, self.flip, self.jitter)
+        return Augmentation(self.size, self.min_scale, self.max_scale, self.flip, self.jitter,
+                            self.object_crops)
 
 
 _SETTING_TYPES = {
