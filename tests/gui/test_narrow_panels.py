@@ -112,11 +112,11 @@ def test_the_docks_join_on_the_right_when_narrow_and_go_back_when_wide(qtbot, ma
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QDockWidget
 
-    window = make_window()  # the offscreen screen is 800 px wide: two sides do not fit
+    window = make_window()
+    window.resize(760, 700)  # as on a small screen: two sides of docks do not fit
     docks = window.findChildren(QDockWidget)
     right = Qt.DockWidgetArea.RightDockWidgetArea
-    # the window settles over several resizes (restored size, then kept on the screen),
-    # each adapted after the event loop's turn: wait for the settled layout, not 50 ms
+    # each resize is adapted a turn of the event loop later: wait for the settled layout
     def settled() -> None:
         assert {window.dockWidgetArea(d) for d in docks} == {right}
         assert window.centralWidget().width() >= window.width() / 2
