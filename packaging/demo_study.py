@@ -34,7 +34,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_demo_model import DEMO_CONFIG, REPO, SEEN, untrained_model  # noqa: E402
+from train_demo_model import (  # noqa: E402
+    DEMO_CONFIG,
+    REPO,
+    SEEN,
+    load_json,
+    run_panoptix,
+    save_json,
+    untrained_model,
+)
 
 TRAIN_DATA = {"count": 300, "seed": 1, "size": "640x480"}
 VAL_DATA = {"count": 24, "seed": 2, "size": "640x480"}
@@ -70,18 +78,18 @@ def main() -> int:
     environment = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "HF_HUB_OFFLINE": "1"}
     project = work / "train" / "images.panoptix"
     if not project.is_dir():
-        _panoptix(["demo-data", str(work / "train"), "--scenes", ",".join(SEEN), "--count",
+        run_panoptix(["demo-data", str(work / "train"), "--scenes", ",".join(SEEN), "--count",
                    str(TRAIN_DATA["count"]), "--seed", str(TRAIN_DATA["seed"]), "--size",
                    TRAIN_DATA["size"], "--project"], environment)
     val = work / "val"
     if not (val / "panoptic_demo.json").is_file():
-        _panoptix(["demo-data", str(val), "--scenes", ",".join(SEEN), "--count",
+        run_panoptix(["demo-data", str(val), "--scenes", ",".join(SEEN), "--count",
                    str(VAL_DATA["count"]), "--seed", str(VAL_DATA["seed"]), "--size",
                    VAL_DATA["size"]], environment)
-    results = _load(work / "study.json")
+    results = load_json(work / "study.json")
     for arm in args.arms.split(","):
         results[arm] = run_arm(arm, ARMS[arm], args.steps, work, project, val, environment)
-        _save(work / "study.json", results)
+        save_json(work / "study.json", results)
         (work / "study.md").write_text(table(results), encoding="utf-8")
     print(table(results))
     return 0
@@ -91,7 +99,7 @@ def run_arm(arm: str, spec: dict, steps: int, work: Path, project: Path, val: Pa
             environment: dict) -> dict:
     folder = work / "arms" / arm
     folder.mkdir(parents=True, exist_ok=True)
-    record = _load(folder / "arm.json")
+    record = load_json(folder / "arm.json")
     name = f"study-{arm}"
     model = project / "models" / name
     if not model.is_dir():
@@ -105,15 +113,15 @@ def run_arm(arm: str, spec: dict, steps: int, work: Path, project: Path, val: Pa
         load = LoadSampler()
         started = time.perf_counter()
         with load, open(folder / "train.log", "a", encoding="utf-8") as log:
-            _panoptix(["train", str(project), "--name", name, *start, "--progress", "json"],
+            run_panoptix(["train", str(project), "--name", name, *start, "--progress", "json"],
                       environment, stdout=log)
         record["wall_parts"] = [*record.get("wall_parts", []),
                                 round(time.perf_counter() - started, 1)]
         record["load_samples"] = [*record.get("load_samples", []), *load.samples]
-        _save(folder / "arm.json", record)
+        save_json(folder / "arm.json", record)
     if "evaluation" not in record:
         record["evaluation"] = evaluate(model, val, folder, environment)
-        _save(folder / "arm.json", record)
+        save_json(folder / "arm.json", record)
     training = json.loads((model / "training.json").read_text(encoding="utf-8"))
     samples = record["load_samples"]
     return {"what": spec["what"], "steps": training["steps"]["done"],
@@ -127,7 +135,7 @@ def run_arm(arm: str, spec: dict, steps: int, work: Path, project: Path, val: Pa
 def evaluate(model: Path, val: Path, folder: Path, environment: dict) -> dict:
     prediction = folder / "prediction.panoptix"
     shutil.rmtree(prediction, ignore_errors=True)
-    _panoptix(["presegment", str(val / "images"), "--out", str(prediction), "--model",
+    run_panoptix(["presegment", str(val / "images"), "--out", str(prediction), "--model",
                str(model), "--device", "cpu", "--no-raw-outputs"], environment)
     output = subprocess.run(
         [sys.executable, "-m", "panoptix.cli", "evaluate", str(val / "panoptic_demo.json"),
@@ -220,20 +228,6 @@ class LoadSampler:
             self.samples.append(os.getloadavg()[0])
             if self._stop.wait(30):
                 return
-
-
-def _panoptix(arguments: list[str], environment: dict, stdout=None) -> None:  # noqa: ANN001
-    print("+ panoptix " + " ".join(arguments), flush=True)
-    subprocess.run([sys.executable, "-m", "panoptix.cli", *arguments], env=environment,
-                   check=True, stdout=stdout)
-
-
-def _load(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def _save(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -94,15 +94,15 @@ def main() -> int:
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     environment = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "HF_HUB_OFFLINE": "1"}
-    times = _load(work / "times.json")
+    times = load_json(work / "times.json")
 
     project = work / "train" / "images.panoptix"
     if not project.is_dir():
-        times["data"] = _run(["demo-data", str(work / "train"), "--scenes",
+        times["data"] = run_panoptix(["demo-data", str(work / "train"), "--scenes",
                               ",".join(TRAIN_DATA["scenes"]), "--count",
                               str(TRAIN_DATA["count"]), "--seed", str(TRAIN_DATA["seed"]),
                               "--size", TRAIN_DATA["size"], "--project"], environment)
-        _save(work / "times.json", times)
+        save_json(work / "times.json", times)
 
     initial = work / "untrained"
     if not (initial / "model.safetensors").is_file():
@@ -112,14 +112,14 @@ def main() -> int:
         partial = (project / "models" / f"{RUN_NAME}.partial").is_dir()
         start = ["--resume"] if partial else ["--base", str(initial), *TRAIN_OPTIONS]
         with open(work / "train.log", "a", encoding="utf-8") as log:
-            seconds = _run(["train", str(project), "--name", RUN_NAME, *start,
+            seconds = run_panoptix(["train", str(project), "--name", RUN_NAME, *start,
                             "--progress", "json"], environment, stdout=log)
         times["training_parts"] = [*times.get("training_parts", []), seconds]
-        _save(work / "times.json", times)
+        save_json(work / "times.json", times)
 
     evaluation = {kind: _evaluate(kind, model, work / "eval", environment, times)
                   for kind in (*SEEN, *HELD_OUT)}
-    _save(work / "times.json", times)
+    save_json(work / "times.json", times)
     forward = _forward_seconds(model, args.threads)
     _install(model, args.target, evaluation, forward, times, args.threads)
     print(f"installed the demo model in {args.target}")
@@ -172,11 +172,11 @@ def _evaluate(kind: str, model: Path, root: Path, environment: dict,
     prediction = folder / "prediction.panoptix"
     result = folder / "evaluation.json"
     if not data.is_dir():
-        _run(["demo-data", str(data), "--scenes", kind, "--count", str(EVAL_DATA["count"]),
+        run_panoptix(["demo-data", str(data), "--scenes", kind, "--count", str(EVAL_DATA["count"]),
               "--seed", str(EVAL_DATA["seed"]), "--size", EVAL_DATA["size"]], environment)
     if not result.is_file():
         shutil.rmtree(prediction, ignore_errors=True)
-        times[f"presegment_{kind}"] = _run(
+        times[f"presegment_{kind}"] = run_panoptix(
             ["presegment", str(data / "images"), "--out", str(prediction), "--model",
              str(model), "--device", "cpu", "--no-raw-outputs"], environment)
         output = subprocess.run(
@@ -406,7 +406,7 @@ def _hardware() -> dict:
             "transformers": transformers.__version__}
 
 
-def _run(arguments: list[str], environment: dict, stdout=None) -> float:  # noqa: ANN001
+def run_panoptix(arguments: list[str], environment: dict, stdout=None) -> float:  # noqa: ANN001
     """Run ``panoptix ARGUMENTS``; its wall seconds. A failure stops the recipe."""
     started = time.perf_counter()
     print("+ panoptix " + " ".join(arguments), flush=True)
@@ -415,11 +415,11 @@ def _run(arguments: list[str], environment: dict, stdout=None) -> float:  # noqa
     return round(time.perf_counter() - started, 1)
 
 
-def _load(path: Path) -> dict:
+def load_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def _save(path: Path, data: dict) -> None:
+def save_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
