@@ -54,15 +54,20 @@ def test_long_messages_are_shown_whole_and_never_widen_the_window(qtbot, window)
     qtbot.waitUntil(lambda: QToolTip.text() == whole, timeout=2_000)
 
 
+def point_at_middle(qtbot, window, segment_id: int) -> None:  # noqa: ANN001
+    """Move the pointer (the real cursor too) to the middle of a segment's box."""
+    y0, x0, y1, x1 = window.editor.document.box(segment_id)
+    viewport = window.canvas.viewport()
+    point = window.canvas.mapFromScene(QPointF((x0 + x1) / 2, (y0 + y1) / 2))
+    QCursor.setPos(viewport.mapToGlobal(point))
+    qtbot.mouseMove(viewport, point)
+
+
 def test_the_pointer_read_out_follows_an_image_switch(qtbot, window):  # noqa: ANN001
     doc = window.editor.document
     car = segment_named(doc, "car")
     edits.relabel(doc, [car], doc.categories.find("dog").id)  # this image: a dog there
-    y0, x0, y1, x1 = doc.box(car)
-    canvas, viewport = window.canvas, window.canvas.viewport()
-    point = canvas.mapFromScene(QPointF((x0 + x1) / 2, (y0 + y1) / 2))
-    QCursor.setPos(viewport.mapToGlobal(point))
-    qtbot.mouseMove(viewport, point)
+    point_at_middle(qtbot, window, car)
     assert " dog " in window.status.hover.text()
     with qtbot.waitSignal(window.session.image_opened, timeout=10_000):
         window.actions["next"].trigger()  # the pointer does not move
@@ -75,11 +80,7 @@ def test_the_pointer_read_out_follows_an_edit_and_its_undo(qtbot, window):  # no
     until the mouse moved."""
     doc = window.editor.document
     car = segment_named(doc, "car")
-    y0, x0, y1, x1 = doc.box(car)
-    canvas, viewport = window.canvas, window.canvas.viewport()
-    point = canvas.mapFromScene(QPointF((x0 + x1) / 2, (y0 + y1) / 2))
-    QCursor.setPos(viewport.mapToGlobal(point))
-    qtbot.mouseMove(viewport, point)
+    point_at_middle(qtbot, window, car)
     assert " car " in window.status.hover.text()
     doc.select([car])
     window.actions["delete"].trigger()  # the pointer does not move
