@@ -63,3 +63,25 @@ def test_the_worker_loads_the_model_while_the_window_is_built(tmp_path: Path):
     assert run["imported"]["torch"]["at"] < run["shown"]  # begun as the window was built
     # the first image's job found the model loaded: it never said it was loading it
     assert not [stage for stage in run["stages"] if stage.startswith("loading")]
+
+
+def test_the_early_model_read_never_waits_on_a_pipe(tmp_path: Path) -> None:
+    """The model settings the worker loads ahead are read through the regular-file check:
+    a named pipe called project.json makes the read give up (the first image's job then
+    says what is wrong) instead of hanging the start before the window is built."""
+    import threading
+
+    from panoptix.gui.app import project_model
+
+    project = tmp_path / "photos.panoptix"
+    project.mkdir()
+    os.mkfifo(project / "project.json")
+    found: list = []
+    reader = threading.Thread(target=lambda: found.append(project_model(project, None, None)),
+                              daemon=True)
+    reader.start()
+    reader.join(10)
+    if reader.is_alive():  # unblock the stuck open so the thread can end
+        with open(project / "project.json", "w"):
+            pass
+    assert not reader.is_alive() and found == [None]

@@ -28,6 +28,7 @@ from panoptix.core.project import (
     StoreError,
     default_project_folder,
 )
+from panoptix.core.regular_files import read_text
 from panoptix.core.samples import copy_samples
 from panoptix.gui.features import startup_trace
 from panoptix.gui.main_window import MainWindow
@@ -111,7 +112,7 @@ def project_model(project: Path, model: str | None, device: str | None
     ``model`` and ``device``), for the worker to load ahead; None if they cannot be read
     (the first image's job then loads the model and reports what is wrong)."""
     try:
-        manifest = json.loads((project / MANIFEST_NAME).read_text(encoding="utf-8"))
+        manifest = json.loads(read_text(project / MANIFEST_NAME))  # never a pipe
         stored = dict(manifest["settings"][SETTINGS_KEY])
         stored.update({k: v for k, v in (("model", model), ("device", device)) if v})
         return InferenceSettings.from_stored(stored)
