@@ -11,10 +11,13 @@ shared CPU's speed varies from minute to minute. Goal: at most 1.10 (loading hid
 the model).
 
     python bench/bench_train.py [--model small] [--images 12] [--steps 6] [--rounds 3]
-                                [--batch 2] [--size PX]
+                                [--batch 2] [--size PX] [--device cpu]
 
-``--model`` is a ``--from-scratch`` kind, or ``oneformer-swin-t``: a OneFormer of
-shi-labs/oneformer_ade20k_swin_tiny's sizes (Swin-T, 150 queries, a 6-layer text branch).
+``--model`` is a ``--from-scratch`` kind, ``swin-t`` (a Mask2Former of
+facebook/mask2former-swin-tiny-coco-panoptic's sizes) or ``oneformer-swin-t``: a OneFormer
+of shi-labs/oneformer_ade20k_swin_tiny's sizes (Swin-T, 150 queries, a 6-layer text
+branch). ``--device cuda`` runs both steps on the GPU (fp32 both; the clock waits for the
+GPU's queue at each reading).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from scenes import make_project  # noqa: E402
 from panoptix.core.manifest import ImageStatus  # noqa: E402
 from panoptix.inference.settings import InferenceSettings  # noqa: E402
 from panoptix.training import models  # noqa: E402
-from panoptix.training.architectures import architecture_of  # noqa: E402
+from panoptix.training.architectures import architecture_of, to_device  # noqa: E402
 from panoptix.training.batches import BatchEncoder, BatchPlan  # noqa: E402
 from panoptix.training.progress import Reporter, StopFlag  # noqa: E402
 from panoptix.training.project_data import ProjectReader  # noqa: E402
@@ -52,7 +55,21 @@ SWIN_T_ONEFORMER = {
     "decoder_layers": 10, "num_attention_heads": 8, "dim_feedforward": 2048,
     "num_queries": 150, "train_num_points": 12544, "size": 384, "text_encoder_width": 256,
     "text_encoder_num_layers": 6, "text_encoder_n_ctx": 16, "query_dec_layers": 2}
-EXTRA = {"oneformer-swin-t": SWIN_T_ONEFORMER}
+SWIN_T_MASK2FORMER = {
+    "backbone": {"embed_dim": 96, "depths": [2, 2, 6, 2], "num_heads": [3, 6, 12, 24]},
+    "hidden_dim": 256, "encoder_feedforward_dim": 1024, "encoder_layers": 6,
+    "decoder_layers": 10, "num_attention_heads": 8, "dim_feedforward": 2048,
+    "num_queries": 100, "train_num_points": 12544, "size": 384}
+"""facebook/mask2former-swin-tiny-coco-panoptic's sizes (its crops are 1024 px; 384 here)."""
+EXTRA = {"oneformer-swin-t": SWIN_T_ONEFORMER, "swin-t": SWIN_T_MASK2FORMER}
+DEVICE = {"name": "cpu"}
+"""``--device``: where both steps run."""
+
+
+def synchronize() -> None:
+    """Wait for the device's queued work, so that a clock read after it is honest."""
+    if DEVICE["name"].startswith("cuda"):
+        torch.cuda.synchronize()
 
 
 def make_model(kind: str, labels):  # noqa: ANN001, ANN201
@@ -78,6 +95,7 @@ class StepClock(Reporter):
         self.times: list[float] = []
 
     def step(self, step: int, loss: float, lr: float, eta_s: float | None) -> None:
+        synchronize()
         self.times.append(time.perf_counter())
 
 
@@ -97,7 +115,7 @@ def panoptix_step(project: Path, kind: str, steps: int, batch: int, round_: int)
     run = RunFolder(project, f"bench-{round_}")
     run.partial.mkdir(parents=True)
     trainer = Trainer(run, loaded, data.train, [], data.labels, reader.categories,
-                      InferenceSettings(), settings(kind, steps + 1, batch), "cpu", clock,
+                      InferenceSettings(), settings(kind, steps + 1, batch), DEVICE["name"], clock,
                       StopFlag())
     trainer.run()
     return (clock.times[-1] - clock.times[0]) / steps
@@ -116,11 +134,11 @@ def bare_step(project: Path, kind: str, steps: int, batch: int) -> tuple[float, 
     started = time.perf_counter()
     batches = [encoder.encode(plan.micro_batches(step)[0]) for step in range(3)]
     encode_seconds = (time.perf_counter() - started) / 3
-    model = loaded.model.train()
+    model = loaded.model.to(DEVICE["name"]).train()
     if loaded.model_type == "oneformer":  # transformers' forward computes the text loss
         model.config.is_training = model.model.is_training = True
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    inputs = batches[0].inputs
+    inputs = to_device(batches[0].inputs, DEVICE["name"])
 
     def one() -> None:
         optimizer.zero_grad(set_to_none=True)
@@ -129,9 +147,11 @@ def bare_step(project: Path, kind: str, steps: int, batch: int) -> tuple[float, 
         optimizer.step()
 
     one()  # warm-up
+    synchronize()
     started = time.perf_counter()
     for _ in range(steps):
         one()
+    synchronize()
     return (time.perf_counter() - started) / steps, encode_seconds
 
 
@@ -149,13 +169,14 @@ def model_figures(project: Path, kind: str) -> str:
         loaded.processor.save_pretrained(folder)
         megabytes = (Path(folder) / "model.safetensors").stat().st_size / 1e6
         predictor = Predictor()
-        predictor.load(folder, "cpu")
+        predictor.load(folder, DEVICE["name"])
     image = imageio.load_image(data.train[0].image_path)
     predictor.predict(image)
     times = []
     for _ in range(5):
         started = time.perf_counter()
         predictor.predict(image)
+        synchronize()
         times.append(time.perf_counter() - started)
     parameters = sum(p.numel() for p in loaded.model.parameters()) / 1e6
     times.sort()
@@ -173,7 +194,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--size", type=int, help="crop side (default: the model's own)")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
     args = parser.parse_args()
+    DEVICE["name"] = args.device
     if args.size:
         SIZE["crop"] = args.size
     with tempfile.TemporaryDirectory() as folder:
@@ -189,7 +212,7 @@ def main() -> None:
                   f"{loops[-1]:.3f} s, encoding one batch {encode:.3f} s (on one thread)")
     ratio = min(loops) / min(bares)
     print(f"{args.model} model, batch {args.batch} of 640x480 scenes cropped to "
-          f"{input_size(args.model)} px, {torch.get_num_threads()} torch threads: "
+          f"{input_size(args.model)} px, {args.device}, {torch.get_num_threads()} torch threads: "
           f"Panoptix step / bare step = {ratio:.2f} (best rounds; goal <= {GOAL:.2f}); "
           f"encoding a batch is {min(encodes) / min(bares):.2f} of a bare step")
 
