@@ -54,18 +54,20 @@ TRAIN_DATA = {"scenes": SEEN, "count": 750, "seed": 1, "size": "640x480"}
 """Scene seeds 1_000_000 + n per kind (``panoptix.synth.dataset``)."""
 EVAL_DATA = {"count": 30, "seed": 2, "size": "640x480"}
 """Per kind; scene seeds 2_000_000 + n: none of them was trained or validated on."""
-SIZE = 192
+SIZE = 256
 """Training crops and the processor's shortest edge."""
 DEMO_CONFIG = {
-    "backbone": {"embed_dim": 24, "depths": [1, 1, 2, 1], "num_heads": [1, 2, 3, 6]},
+    "backbone": {"type": "resnet", "layer_type": "basic", "embedding_size": 32,
+                 "hidden_sizes": [32, 64, 128, 256], "depths": [1, 1, 2, 1]},
     "hidden_dim": 64, "encoder_feedforward_dim": 128, "encoder_layers": 1,
     "decoder_layers": 3, "num_attention_heads": 4, "dim_feedforward": 256,
     "num_queries": 40, "train_num_points": 1536}
-"""Mask2FormerConfig fields (Swin backbone); 40 queries for scenes of up to 28 segments."""
+"""Mask2FormerConfig fields with a ResNet basic-block backbone (``packaging/demo_study.py``'s
+probe); 40 queries for scenes of up to 28 segments."""
 INIT_SEED = 0
-TRAIN_OPTIONS = ["--backbone-lr-factor", "1", "--size", str(SIZE), "--batch", "2",
-                 "--steps", "5000", "--lr", "1e-3", "--val", "0.04",
-                 "--eval-every", "500", "--checkpoint-every", "100", "--workers", "1",
+TRAIN_OPTIONS = ["--backbone-lr-factor", "1", "--size", str(SIZE), "--batch", "4",
+                 "--steps", "12000", "--lr", "1e-3", "--val", "0.04", "--object-crops", "0.5",
+                 "--eval-every", "1500", "--checkpoint-every", "100", "--workers", "1",
                  "--seed", "0"]
 RUN_NAME = "demo"
 FORWARD_RUNS = 7
