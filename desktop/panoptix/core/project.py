@@ -30,10 +30,11 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -77,6 +78,7 @@ DEFAULT_CATEGORIES = "coco_panoptic"
 
 _log = logging.getLogger(__name__)
 _NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
+_T = TypeVar("_T")
 
 
 class Project:
@@ -172,7 +174,8 @@ class Project:
         check_layout(folder)
         lock = FolderLock.acquire(folder)
         try:
-            table = open_image_table(folder, manifest, writable=lock is not None)
+            table = (open_image_table(folder, manifest, writable=lock is not None)
+                     or ImageTable.in_memory(manifest.images))  # read-only format 1
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -276,6 +279,14 @@ class Project:
     def images(self) -> list[ImageEntry]:
         with self._manifest_lock:
             return list(self._entries.values())
+
+    def query_table(self, read: Callable[[ImageTable], _T]) -> _T:
+        """``read(table)`` under the project's lock: lists query the rows they show
+        instead of holding every image (ProjectError once closed)."""
+        with self._manifest_lock:
+            if self._table is None:
+                raise ProjectError(f"{self.folder} is closed")
+            return read(self._table)
 
     def entry(self, key: str) -> ImageEntry:
         with self._manifest_lock:
