@@ -24,7 +24,7 @@ The model's half (asking for results, and what a result may replace) is
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import suppress
 from dataclasses import dataclass
@@ -286,7 +286,7 @@ class Session(ModelRequests, QObject):
             self._presegment_when_shown = False
             self.presegment_rest()
 
-    def step(self, delta: int, keys: list[str]) -> None:
+    def step(self, delta: int, keys: Sequence[str]) -> None:
         """Go ``delta`` images on from the one being read or in view, in the order of
         ``keys`` (the order the image list shows)."""
         if keys:
