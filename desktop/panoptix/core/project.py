@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -96,6 +97,7 @@ class Project:
         written at the next save."""
         self.image_root = Path(os.path.normpath(folder / manifest.image_root))
         self._entries = {entry.key: entry for entry in manifest.images}
+        self._counts = Counter(entry.status for entry in manifest.images)
         self._taken = {key.casefold() for key in self._entries}
         self._paths = {entry.rel_path for entry in manifest.images}
         self._manifest_lock = threading.RLock()
@@ -287,6 +289,11 @@ class Project:
             if self._table is None:
                 raise ProjectError(f"{self.folder} is closed")
             return read(self._table)
+
+    def status_counts(self) -> dict[ImageStatus, int]:
+        """How many images have each status (kept as statuses change, never recounted)."""
+        with self._manifest_lock:
+            return {status: self._counts[status] for status in ImageStatus}
 
     def entry(self, key: str) -> ImageEntry:
         with self._manifest_lock:
@@ -483,6 +490,7 @@ class Project:
                     continue
                 entry = ImageEntry(make_key(rel_path, self._taken), rel_path)
                 self._entries[entry.key] = entry
+                self._counts[entry.status] += 1
                 self._paths.add(rel_path)
                 self._unsaved_rows[entry.key] = None
                 added.append(entry)
@@ -494,6 +502,8 @@ class Project:
             updated = replace(current, **changes)
             if updated != current:
                 self._entries[key] = updated
+                self._counts[current.status] -= 1
+                self._counts[updated.status] += 1
                 self._store_rows((key,))
 
     def _raw_viewed_times(self) -> dict[str, float]:

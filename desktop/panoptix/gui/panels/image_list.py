@@ -43,6 +43,7 @@ from panoptix.gui.panels.image_model import (
     PATH_ROLE,
     STATUS_LOOK,
     UNCERTAINTY_ROLE,
+    Counts,
     ImageListModel,
     KeyOrder,
     Reader,
@@ -56,6 +57,7 @@ class TableSource(Protocol):
     """What the list needs of a project (``core.project.Project``)."""
 
     query_table: Reader
+    status_counts: Counts
 
 
 def status_name(status: Enum) -> str:
@@ -96,20 +98,21 @@ class ImageList(QWidget):
         """Show ``project``'s images (read from its table as they are shown)."""
         self._quiet = True
         try:
-            self.model.set_source(project.query_table if project is not None else None)
+            if project is None:
+                self.model.set_source(None)
+            else:
+                self.model.set_source(project.query_table, project.status_counts)
         finally:
             self._quiet = False
         self._update_counts()
 
     def set_status(self, key: str, status: Enum) -> None:
         name = status_name(status)
-        was_done = self.model.status_of(key) == "done"
-        if not self.model.set_status(key, name):
-            return
+        shown = self.model.set_status(key, name)
         self._update_counts()
-        if self.model.query.statuses is not None or (
-                self.least_confident_first and was_done != (name == "done")
-                and key != self._current_key()):
+        if shown != name and (self.model.query.statuses is not None or (
+                self.least_confident_first and (shown == "done") != (name == "done")
+                and key != self._current_key())):
             self._resort.start()
 
     def set_uncertainty(self, key: str, uncertainty: float) -> None:

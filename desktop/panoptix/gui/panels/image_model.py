@@ -4,7 +4,8 @@ No object per image: the filter and the order are one SQL query giving the rows'
 (an array of integers), and a row's path, status and figure are read with those near it
 when the view first paints it, then kept in a bounded cache. What the window was told and
 the table may not hold yet (a save still on the saver thread) is kept on the side and
-shown over the row; the counts per status change with each status told, not by a recount.
+shown over the row. The counts per status are the project's (kept as statuses change, never
+recounted) with the statuses told and not written yet moved over.
 """
 
 from __future__ import annotations
@@ -48,12 +49,14 @@ where the table holds it."""
 _Index = QModelIndex | QPersistentModelIndex
 _T = TypeVar("_T")
 Reader = Callable[[Callable[[ImageTable], _T]], _T]
+Counts = Callable[[], Mapping[ImageStatus, int]]
 
 
 class ImageListModel(QAbstractListModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._read: Reader | None = None
+        self._written_counts: Counts = dict
         self._order = np.empty(0, np.int64)
         """The positions (row ids in the table) of the rows, in the list's order."""
         self._rows = np.empty(0, np.int64)
@@ -72,15 +75,16 @@ class ImageListModel(QAbstractListModel):
         """The filter (statuses, keys) the rows follow."""
 
     # -- the project ----------------------------------------------------------------------
-    def set_source(self, read: Reader | None) -> None:
-        """Show the images of the table ``read`` queries (``Project.query_table``)."""
+    def set_source(self, read: Reader | None, counts: Counts = dict) -> None:
+        """Show the images of the table ``read`` queries (``Project.query_table``), whose
+        counts per status ``counts`` gives (``Project.status_counts``)."""
         self.beginResetModel()
         self._read, self._cache, self._held = read, OrderedDict(), None
+        self._written_counts = counts
         self._status.clear()
         self._figure.clear()
         self._notes.clear()
-        counts = self._ask(lambda table: table.count_by_status()) or {}
-        self._counts = Counter({ImageStatus(s).value: n for s, n in counts.items()})
+        self.recount()
         self._order = self._ordered()
         self._index_rows()
         self.endResetModel()
@@ -166,16 +170,31 @@ class ImageListModel(QAbstractListModel):
     def figure_of(self, entry: ImageEntry) -> float | None:
         return self._figure.get(entry.key, entry.uncertainty)
 
-    def set_status(self, key: str, status: str) -> bool:
-        """Show ``status``; whether it changed (the counts change with it)."""
-        old = self.status_of(key)
-        if old is None or old == status:
-            return False
-        self._counts[old] -= 1
-        self._counts[status] += 1
+    def set_status(self, key: str, status: str) -> str | None:
+        """Show ``status`` (its row may be written already or not yet); the status shown
+        before."""
+        shown = self._status.get(key)
+        if shown is None:
+            position = self._ask(lambda table: table.position_of(key))
+            entry = self._cache.get(position) if position is not None else None
+            shown = entry.status.value if entry is not None else self.status_of(key)
         self._status[key] = status
         self._changed(key)
-        return True
+        self.recount()
+        return shown
+
+    def recount(self) -> None:
+        """The project's counts, and the statuses told and not written yet moved over
+        (they are few: no row is counted again)."""
+        def read(table: ImageTable) -> tuple[Mapping, dict]:
+            return self._written_counts(), table.rows_for(self._status) if self._status else {}
+
+        written, rows = self._ask(read) or ({}, {})
+        counts = Counter({ImageStatus(s).value: n for s, n in written.items()})
+        for entry in rows.values():
+            counts[entry.status.value] -= 1
+            counts[self._status[entry.key]] += 1
+        self._counts = counts
 
     def set_figure(self, key: str, figure: float) -> None:
         self._figure[key] = float(figure)
