@@ -3,7 +3,9 @@
 counts per status.
 
 A view over ``ImageListModel``, which reads the rows from the project's table as they are
-shown: a project of 100,000 images opens as fast as one of 20, and D / A step as fast.
+shown: a project of 100,000 images opens as fast as one of 20, and D / A step as fast. The
+view is a one-column table dressed as a list: a QListView lays out every row (a call into
+Python per row, a third of a second at 100,000), a table of fixed row height none.
 
 The rows follow the project's order, or, with "least confident first", the uncertainty,
 highest first, images without a figure last. A done image shows no figure (the annotator
@@ -30,8 +32,9 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QHeaderView,
     QLabel,
-    QListView,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -60,6 +63,22 @@ class TableSource(Protocol):
     status_counts: Counts
 
 
+def _list_view() -> QTableView:
+    """A table of one column, without headers or grid, rows of one fixed height."""
+    view = QTableView()
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    view.setTabKeyNavigation(False)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.horizontalHeader().hide()
+    view.horizontalHeader().setStretchLastSection(True)
+    rows = view.verticalHeader()
+    rows.hide()
+    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    rows.setDefaultSectionSize(max(view.fontMetrics().height(), 16) + 6)
+    return view
+
+
 def status_name(status: Enum) -> str:
     return str(status.value if isinstance(status.value, str) else status.name).lower()
 
@@ -72,8 +91,7 @@ class ImageList(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = ImageListModel(self)
-        self.list = QListView()
-        self.list.setUniformItemSizes(True)
+        self.list = _list_view()
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setModel(self.model)
