@@ -38,6 +38,7 @@ from panoptix.core.atomic import StoreError
 from panoptix.core.document import Document
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
+from panoptix.gui.work.off_thread import wait_off_thread
 from panoptix.gui.work.save_queue import SaveQueue, SaveRequest
 from panoptix.gui.work.session_model import ModelRequests
 from panoptix.gui.work.worker import JobResult, error_message
@@ -145,11 +146,15 @@ class Session(ModelRequests, QObject):
              device: str | None = None) -> bool:
         """Open images, a folder of images or a project; False (and an error) if not."""
         self.close()
-        try:
-            project = Project.open_or_create_for_images(path)
+        self.busy.emit(LOADING, f"Opening {path}…")
+        try:  # read off this thread: a list of 100,000 images takes seconds to check
+            project = wait_off_thread(self._loader,
+                                      lambda: Project.open_or_create_for_images(path))
         except Exception as exc:  # noqa: BLE001 - any failure is a message, never a crash
             self.error.emit(f"cannot open {path}: {exc}")
             return False
+        finally:
+            self.busy.emit(LOADING, "")
         self.project = project
         self._overrides = {k: v for k, v in (("model", model), ("device", device)) if v}
         self.allow_pickle = False
