@@ -3,11 +3,14 @@ the rows it shows, filters and sorts by SQL, and keeps its counts per status as 
 
 from __future__ import annotations
 
+import itertools
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 
 from panoptix.core.categories import load_table
 from panoptix.core.image_notes import ImageNote, ImageNotes
@@ -143,3 +146,24 @@ def test_filters_and_least_confident_first_keep_the_images_they_kept(
         window.notes.image_filter.choose(choice)
         assert window.images.keys() == reference(entries, notes, choice, least_confident), \
             choice
+
+
+def test_a_project_is_read_off_the_gui_thread_while_the_window_paints(
+        qtbot, make_window, tmp_path, monkeypatch):
+    folder = make_project(tmp_path, 10)
+    opened_on, ticks = [], []
+    opening = Project.open_or_create_for_images
+
+    def slow(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        opened_on.append(threading.current_thread())
+        time.sleep(0.3)  # a list of 100,000 images takes about this long to check
+        return opening(*args, **kwargs)
+
+    monkeypatch.setattr(Project, "open_or_create_for_images", slow)
+    timer = QTimer(interval=10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    open_window(qtbot, make_window, folder)
+    timer.stop()
+    assert opened_on and threading.main_thread() not in opened_on
+    assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.2
