@@ -212,6 +212,8 @@ class ImageList(QWidget):
 
     def set_filter(self, query: RowQuery | None) -> None:
         """Show only the images ``query`` keeps (statuses, keys; all when None)."""
+        if (query or RowQuery()) == self.model.query:
+            return  # the same images (a flag offered or gone): no query of them all
         self.model.refresh(query or RowQuery())
         current = self.list.currentIndex()
         if current.isValid():
