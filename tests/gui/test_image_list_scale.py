@@ -167,3 +167,16 @@ def test_a_project_is_read_off_the_gui_thread_while_the_window_paints(
     timer.stop()
     assert opened_on and threading.main_thread() not in opened_on
     assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.2
+
+
+def test_background_progress_is_counted_without_a_pass_over_the_images(
+        qtbot, make_window, tmp_path, monkeypatch):
+    window = open_window(qtbot, make_window, make_project(tmp_path, 5_000))
+    shown: list[tuple[int, int]] = []
+    window.session.background_progress.connect(lambda done, total: shown.append((done, total)))
+    looked: list[str] = []
+    entry = Project.entry
+    monkeypatch.setattr(Project, "entry", lambda self, key: looked.append(key) or entry(self, key))
+    window.client.background_progress.emit(1, 10)  # a background result came in
+    assert shown == [(3_750, 5_000)]  # every image but the 1,250 new ones
+    assert len(looked) <= 10

@@ -137,12 +137,17 @@ class ModelRequests:
     def _report_progress(self) -> None:
         """Progress over the whole folder, the image in view included (the worker's own
         count leaves it out: it runs as a view job, not a background one)."""
-        keys = self.keys()
-        if not self._background or not keys:
+        project = self.project
+        counts = project.status_counts() if project is not None else {}
+        total = sum(counts.values())
+        if project is None or not self._background or not total:
             self.background_progress.emit(0, 0)
             return
-        done = sum(self.status(key) not in (None, ImageStatus.NEW) for key in keys)
-        self.background_progress.emit(done, len(keys))
+        done = total - counts[ImageStatus.NEW]  # the project's counts, not a pass over it
+        for key, status in self.saves.pending_statuses(project).items():
+            written = project.entry(key).status
+            done += (status != ImageStatus.NEW) - (written != ImageStatus.NEW)
+        self.background_progress.emit(done, total)
 
     def replace_with(self, result: JobResult) -> None:
         """Show a result computed outside the worker (a threshold re-run from kept outputs)
