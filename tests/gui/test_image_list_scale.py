@@ -180,3 +180,20 @@ def test_background_progress_is_counted_without_a_pass_over_the_images(
     window.client.background_progress.emit(1, 10)  # a background result came in
     assert shown == [(3_750, 5_000)]  # every image but the 1,250 new ones
     assert len(looked) <= 10
+
+
+def test_queueing_the_rest_makes_each_job_only_when_its_turn_comes(
+        qtbot, make_window, tmp_path, monkeypatch):
+    window = open_window(qtbot, make_window, make_project(tmp_path, 5_000))
+    window.client._send.disconnect()  # no model here: the worker is never sent a job
+    made: list[str] = []
+    session_type = type(window.session)
+    make_job = session_type._job
+    monkeypatch.setattr(session_type, "_job", lambda self, job_id, key, *rest, **kw: (
+        made.append(key), make_job(self, job_id, key, *rest, **kw))[1])
+    window.session.presegment_rest()
+    assert len(made) == 1  # the one sent to the worker; not 1,249 jobs up front
+    queued = window.client.background_keys()
+    assert len(queued) == 1_249 and "i000000.png" not in queued  # new, but in view
+    window.client.cancel_background()
+    assert window.client.background_keys() == set()

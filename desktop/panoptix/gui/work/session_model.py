@@ -58,17 +58,21 @@ class ModelRequests:
         if self.key is not None and not self._can_keep_outputs(self.key):
             return
         replaceable = _replaceable(redo_presegmented)
-        jobs = []
-        for entry in project.images:
-            if self.status(entry.key) not in replaceable or entry.key == self.target \
-                    or entry.key in queued:
-                continue
-            job = self._job(self.client.next_id(), entry.key, settings)
-            job.save = (lambda doc, model, key=entry.key: save_document(
-                project, key, doc, model, overwrite=replaceable))
-            jobs.append(job)
-        if jobs:
-            self.client.submit_background(jobs)
+        keys = dict.fromkeys(project.query_table(lambda table: table.keys(replaceable)))
+        for key, status in self.saves.pending_statuses(project).items():  # not written yet
+            if status in replaceable:
+                keys[key] = None
+            else:
+                keys.pop(key, None)
+
+        def make(key: str) -> Job:
+            job = self._job(self.client.next_id(), key, settings)
+            job.save = (lambda doc, model: save_document(project, key, doc, model,
+                                                         overwrite=replaceable))
+            return job
+
+        self.client.submit_background_keys(
+            (key for key in keys if key != self.target and key not in queued), make)
 
     def rerun_images(self, keys: list[str]) -> None:
         """Segment ``keys`` again, edits included (the user asked and was asked): the
