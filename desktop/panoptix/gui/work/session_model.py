@@ -71,8 +71,8 @@ class ModelRequests:
                                                          overwrite=replaceable))
             return job
 
-        self.client.submit_background_keys(
-            (key for key in keys if key != self.target and key not in queued), make)
+        queued.add(self.target)  # type: ignore[arg-type]
+        self.client.submit_background_keys((key for key in keys if key not in queued), make)
 
     def rerun_images(self, keys: list[str]) -> None:
         """Segment ``keys`` again, edits included (the user asked and was asked): the
