@@ -197,3 +197,14 @@ def test_queueing_the_rest_makes_each_job_only_when_its_turn_comes(
     assert len(queued) == 1_249 and "i000000.png" not in queued  # new, but in view
     window.client.cancel_background()
     assert window.client.background_keys() == set()
+
+
+def test_the_list_is_walked_with_the_keyboard_as_a_list(qtbot, make_window, tmp_path):
+    window = open_window(qtbot, make_window, make_project(tmp_path, 300))
+    view = window.images.list
+    view.setFocus()
+    for key, expected in ((Qt.Key.Key_Down, "i000001.png"), (Qt.Key.Key_End, "i000299.png"),
+                          (Qt.Key.Key_Up, "i000298.png"), (Qt.Key.Key_Home, "i000000.png")):
+        qtbot.keyClick(view, key)
+        assert window.session.target == expected
+        assert view.viewport().rect().intersects(view.visualRect(view.currentIndex()))

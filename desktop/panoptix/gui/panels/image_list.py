@@ -63,9 +63,21 @@ class TableSource(Protocol):
     status_counts: Counts
 
 
+class _ListTable(QTableView):
+    """Home and End go to the first and last image, as in a list (in a table: the first
+    and last column)."""
+
+    def moveCursor(self, action: QAbstractItemView.CursorAction,  # noqa: N802 - Qt override
+                   modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        if action in (QAbstractItemView.CursorAction.MoveHome,
+                      QAbstractItemView.CursorAction.MoveEnd):
+            modifiers |= Qt.KeyboardModifier.ControlModifier
+        return super().moveCursor(action, modifiers)
+
+
 def _list_view() -> QTableView:
     """A table of one column, without headers or grid, rows of one fixed height."""
-    view = QTableView()
+    view = _ListTable()
     view.setShowGrid(False)
     view.setWordWrap(False)
     view.setTabKeyNavigation(False)
