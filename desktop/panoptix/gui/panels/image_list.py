@@ -165,8 +165,7 @@ class ImageList(QWidget):
             self.list.scrollTo(current)
 
     def uncertainty_of(self, key: str) -> float | None:
-        row = self.model.row_of(key)
-        entry = self.model.entry_at(row) if row >= 0 else None
+        entry = self.model.entry_of(key)
         return self.model.figure_of(entry) if entry is not None else None
 
     def status_of(self, key: str) -> str | None:
@@ -182,8 +181,7 @@ class ImageList(QWidget):
                 self._quiet = False
 
     def rel_path(self, key: str) -> str:
-        row = self.model.row_of(key)
-        entry = self.model.entry_at(row) if row >= 0 else None
+        entry = self.model.entry_of(key)
         return entry.rel_path if entry is not None else key
 
     def selected_keys(self) -> list[str]:

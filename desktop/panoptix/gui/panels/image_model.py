@@ -152,7 +152,7 @@ class ImageListModel(QAbstractListModel):
         entry = self.entry_at(row)
         return None if entry is None else entry.key
 
-    def _entry(self, key: str) -> ImageEntry | None:
+    def entry_of(self, key: str) -> ImageEntry | None:
         """``key``'s image, shown or not."""
         row = self.row_of(key)
         if row >= 0:
@@ -164,7 +164,7 @@ class ImageListModel(QAbstractListModel):
     def status_of(self, key: str) -> str | None:
         if key in self._status:
             return self._status[key]
-        entry = self._entry(key)
+        entry = self.entry_of(key)
         return None if entry is None else entry.status.value
 
     def figure_of(self, entry: ImageEntry) -> float | None:
@@ -251,10 +251,10 @@ class ImageListModel(QAbstractListModel):
         view; the image held before takes its place: whether that moves it."""
         moved = False
         if self._held is not None:
-            entry = self._entry(self._held[0])
+            entry = self.entry_of(self._held[0])
             moved = entry is not None and self._sort_figure(entry) != self._held[1]
         self._held = None
-        entry = self._entry(key) if key is not None else None
+        entry = self.entry_of(key) if key is not None else None
         if entry is not None:
             self._held = (entry.key, self._sort_figure(entry))
         return moved
