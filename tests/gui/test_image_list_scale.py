@@ -208,3 +208,23 @@ def test_the_list_is_walked_with_the_keyboard_as_a_list(qtbot, make_window, tmp_
         qtbot.keyClick(view, key)
         assert window.session.target == expected
         assert view.viewport().rect().intersects(view.visualRect(view.currentIndex()))
+
+
+def test_closing_the_window_while_a_project_is_read_leaves_it_closed(
+        qtbot, make_window, tmp_path, monkeypatch):
+    folder = make_project(tmp_path, 10)
+    window = make_window()
+    opening = Project.open_or_create_for_images
+    opened: list[Project] = []
+
+    def slow(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        time.sleep(0.3)
+        opened.append(opening(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(Project, "open_or_create_for_images", slow)
+    QTimer.singleShot(50, window.close)  # the window system's close, while it is read
+    assert not window.open_path(folder)
+    assert window.session.project is None and opened and opened[0].read_only  # released
+    with Project.open(folder) as again:  # the folder lock is free
+        assert not again.read_only

@@ -123,6 +123,7 @@ class Session(ModelRequests, QObject):
         """(document, changes) when the model was last asked for the image in view."""
         self._manifest_error: str | None = None
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-load")
+        self._stopped = False
         self._loading: _Loading | None = None
         self.prepare_display: DisplayHook | None = None
         """Called on the loader thread with each image and document read (the canvas's
@@ -155,6 +156,9 @@ class Session(ModelRequests, QObject):
             return False
         finally:
             self.busy.emit(LOADING, "")
+        if self._stopped:  # the window closed while the project was read
+            project.close(save=False)
+            return False
         self.project = project
         self._overrides = {k: v for k, v in (("model", model), ("device", device)) if v}
         self.allow_pickle = False
@@ -192,6 +196,7 @@ class Session(ModelRequests, QObject):
 
     def shutdown(self) -> list[str]:
         """Close (see :meth:`close`) and stop the loader and saver threads."""
+        self._stopped = True  # a project still being opened is closed when it arrives
         try:
             return self.close()
         finally:
