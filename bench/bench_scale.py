@@ -15,7 +15,14 @@ timed), then, in one run, per size:
   image's entry (``write_json`` of the same list, timed alone).
 
 Then raw-output bytes per image, full and compact, from the demo model on generated
-640x480 scenes. Indicative only on a shared machine: the load average is printed.
+640x480 scenes. Then the window, per size, each in a fresh process (``--window N``): the
+time from opening the project to its first image shown, the longest event-loop stall
+meanwhile and in the half second after (a 10 ms timer's gaps; the same for a one-image
+project beside it: what the machine's load alone gives), resident memory above the same
+window on a one-image project, D: the time from the key to the next image shown, and the
+time and memory of queueing the rest for pre-segmentation (what opening does once the
+first image shows; the jobs are kept, not run).
+Indicative only on a shared machine: the load average is printed.
 
 Usage: python bench/bench_scale.py [SIZES]   (default 1000,10000,100000)
 """
@@ -25,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -146,6 +154,95 @@ def raw_bytes() -> tuple[float, float, float, bytes]:
             small.to_bytes())
 
 
+def window_project(folder: Path, count: int) -> Path:
+    """``make_project``'s project, migrated, with every image a file (hard links of one
+    small PNG: the images are read when shown)."""
+    project_folder = make_project(folder, count)
+    Project.open(project_folder).close()
+    photos = folder / "photos"
+    (photos / "d").mkdir()
+    for n in range(count):
+        source = photos / f"real{n // 50_000}.png"  # a file has at most 65,000 links
+        if not source.exists():
+            Image.new("RGB", SIZE).save(source)
+        os.link(source, photos / "d" / f"i{n:06d}.png")
+    return project_folder
+
+
+def resident_mb() -> float:
+    with open("/proc/self/statm") as stream:
+        return int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def window_figures(count: int, steps: int = 30) -> dict[str, float]:
+    """In this process: the window on a one-image project, then on one of ``count``."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    import bench_gui_stall
+    from panoptix.gui.main_window import MainWindow
+    from panoptix.gui.prefs import Prefs
+
+    bench_gui_stall.INTERVAL_MS = 10
+    app = QApplication.instance() or QApplication([])
+    settings = tempfile.TemporaryDirectory()  # never the user's preferences
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings.name)
+    window = MainWindow(Prefs(QSettings()))
+    window.session.auto_presegment = False
+    window.show()
+
+    def shown(action) -> float:  # noqa: ANN001
+        loop = QEventLoop()
+        window.session.image_opened.connect(loop.quit)
+        started = time.perf_counter()
+        QTimer.singleShot(0, action)
+        loop.exec()
+        seconds = time.perf_counter() - started
+        window.session.image_opened.disconnect(loop.quit)
+        return seconds
+
+    def settle(ms: int) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        empty, large = (window_project(Path(tmp) / name, n) for name, n in (("e", 1),
+                                                                             ("l", count)))
+        meter = bench_gui_stall.StallMeter()
+        meter.start()
+        shown(lambda: window.open_path(empty))
+        settle(500)
+        noise = meter.stop()  # the same on one image: the machine's share of a stall
+        base = resident_mb()
+        meter.start()
+        open_s = shown(lambda: window.open_path(large))
+        settle(500)
+        stall = meter.stop()
+        memory = resident_mb() - base
+        step = statistics.median(shown(window.actions["next"].trigger) for _ in range(steps))
+        queued: list = []  # what opening queues once the first image shows (the model off)
+        window.client.submit_background = queued.extend
+        before, started = resident_mb(), time.perf_counter()
+        window.session.presegment_rest()
+        queue_s, queue_mb = time.perf_counter() - started, resident_mb() - before
+        window.session.close()
+    window.close()
+    settings.cleanup()
+    del app
+    return {"open_s": open_s, "stall_ms": stall, "memory_mb": memory, "step_ms": step * 1e3,
+            "stall_1_ms": noise, "queue_ms": queue_s * 1e3, "queue_mb": queue_mb}
+
+
+def measure_window(count: int) -> dict[str, float]:
+    """``window_figures`` in a fresh process (its memory and Qt state its own)."""
+    done = subprocess.run([sys.executable, __file__, "--window", str(count)], check=True,
+                          capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     sizes = [int(s) for s in (sys.argv[1] if len(sys.argv) > 1 else "1000,10000,100000"
                               ).split(",")]
@@ -160,8 +257,26 @@ def main() -> None:
               f"{r['old_rewrite_ms']:>15.1f} {r['old_kb']:>8.0f}", flush=True)
     print(f"raw outputs per 640x480 image (demo model): {full / 1e3:.0f} KB full, "
           f"{compact / 1e3:.0f} KB compact ({kept:.0%} of queries kept)")
+    window_table(sizes)
     print(f"load average {os.getloadavg()[0]:.2f}")
 
 
+def window_table(sizes: list[int]) -> None:
+    print(f"window: {'images':>8} {'open s':>7} {'stall ms':>8} {'(1 image)':>9} "
+          f"{'MB above 1':>10} {'D ms':>6} {'queue ms':>8} {'MB':>4}   (load "
+          f"{os.getloadavg()[0]:.2f})")
+    for count in sizes:
+        r = measure_window(count)
+        print(f"        {count:>8,} {r['open_s']:>7.2f} {r['stall_ms']:>8.0f} "
+              f"{r['stall_1_ms']:>9.0f} {r['memory_mb']:>10.0f} {r['step_ms']:>6.1f} "
+              f"{r['queue_ms']:>8.0f} {r['queue_mb']:>4.0f}   (load "
+              f"{os.getloadavg()[0]:.2f})", flush=True)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--window"]:
+        print(json.dumps(window_figures(int(sys.argv[2]))))
+    elif sys.argv[1:2] == ["--window-table"]:
+        window_table([int(s) for s in sys.argv[2].split(",")])
+    else:
+        main()

@@ -313,7 +313,7 @@ def test_image_list_shows_uncertainty_from_presegmentation_and_after_a_save(qtbo
     doc = window.editor.document
     shown = window.images.uncertainty_of(key)
     assert shown == pytest.approx(image_uncertainty(doc))
-    assert f"{shown:.0%} unsure" in window.images._items[key].text()
+    assert f"{shown:.0%} unsure" in window.images.list.currentIndex().data()
     doc.select([review_order(doc)[0]])
     window.actions["delete"].trigger()  # its pixels become unlabeled: more doubt
     with qtbot.waitSignal(window.session.saved, timeout=10_000):

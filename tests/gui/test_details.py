@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hand_segmented import entries, open_hand_segmented, open_menu
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QItemSelectionModel, QPointF, Qt
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QMessageBox
 
@@ -16,6 +16,8 @@ from panoptix.core.image_notes import ImageNotes
 from panoptix.core.project import ImageStatus
 from panoptix.gui.panels.category_picker import CategoryPanel
 from panoptix.gui.panels.image_list import KEY_ROLE
+
+SELECT = QItemSelectionModel.SelectionFlag.Select
 
 
 @pytest.fixture
@@ -78,7 +80,7 @@ def test_a_typed_comment_survives_adding_a_flag_at_once(qtbot, window):  # noqa:
 
 def right_click(qtbot, images, row: int):  # noqa: ANN001, ANN201
     """Press the right button on a row, as a user does, then open its menu."""
-    at = images.visualItemRect(images.item(row)).center()
+    at = images.visualRect(images.model().index(row, 0)).center()
     qtbot.mousePress(images.viewport(), Qt.MouseButton.RightButton, pos=at)
     qtbot.mouseRelease(images.viewport(), Qt.MouseButton.RightButton, pos=at)
     return open_menu(qtbot, images.viewport(), at)
@@ -94,7 +96,7 @@ def test_right_click_in_the_image_list_keeps_the_image_in_view(qtbot, window):  
     menu = right_click(qtbot, images, 1)
     qtbot.wait(100)
     assert window.session.key == shown and window.session.target == shown
-    assert window.images.selected_keys() == [images.item(1).data(KEY_ROLE)]
+    assert window.images.selected_keys() == [images.model().index(1, 0).data(KEY_ROLE)]
     assert {"Open", "Mark Done", "Re-run the Model"} <= set(entries(menu))
     menu.close()
 
@@ -102,10 +104,10 @@ def test_right_click_in_the_image_list_keeps_the_image_in_view(qtbot, window):  
 def test_several_images_are_marked_done_from_the_image_list(qtbot, window):  # noqa: ANN001
     images, session = window.images.list, window.session
     shown = session.key
-    others = [images.item(i).data(KEY_ROLE) for i in (1, 2)]
+    others = [images.model().index(i, 0).data(KEY_ROLE) for i in (1, 2)]
     images.clearSelection()  # as after Ctrl+clicks on the image in view and two others
-    images.item(1).setSelected(True)
-    images.item(2).setSelected(True)
+    images.selectionModel().select(images.model().index(1, 0), SELECT)
+    images.selectionModel().select(images.model().index(2, 0), SELECT)
     menu = right_click(qtbot, images, 2)
     action(menu, "Mark Done (2 images)").trigger()
     assert session.key == shown
@@ -119,7 +121,7 @@ def test_several_images_are_marked_done_from_the_image_list(qtbot, window):  # n
 def test_several_images_are_re_run_from_the_image_list(qtbot, window, monkeypatch):  # noqa: ANN001
     images, session = window.images.list, window.session
     shown = session.key
-    others = [images.item(i).data(KEY_ROLE) for i in (1, 2)]
+    others = [images.model().index(i, 0).data(KEY_ROLE) for i in (1, 2)]
     submitted: list[list] = []
     monkeypatch.setattr(window.client, "submit_background", submitted.append)
     asked: list[str] = []
@@ -127,8 +129,8 @@ def test_several_images_are_re_run_from_the_image_list(qtbot, window, monkeypatc
                         asked.append(text) or QMessageBox.StandardButton.Ok)
     session.mark_images_done(others[:1])  # an image with work in it: asked first
     images.clearSelection()  # as after Ctrl+clicks on the image in view and two others
-    images.item(1).setSelected(True)
-    images.item(2).setSelected(True)
+    images.selectionModel().select(images.model().index(1, 0), SELECT)
+    images.selectionModel().select(images.model().index(2, 0), SELECT)
     menu = right_click(qtbot, images, 1)
     action(menu, "Re-run the Model (2 images)").trigger()
     assert session.key == shown

@@ -158,7 +158,7 @@ def open_window(qtbot, make_window, folder: Path):  # noqa: ANN001, ANN201
 
 
 def current_row(window) -> str:  # noqa: ANN001
-    return window.images.list.currentItem().data(KEY_ROLE)
+    return window.images.list.currentIndex().data(KEY_ROLE)
 
 
 def test_switching_images_reads_them_off_the_gui_thread_and_drops_the_ones_left(

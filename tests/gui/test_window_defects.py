@@ -176,13 +176,14 @@ def test_undoing_every_edit_gives_the_image_its_status_back(qtbot, window):
 
 def test_a_done_image_no_longer_reads_unsure(qtbot, window):
     key = window.session.key  # the first image, open
-    item = next(window.images.list.item(i) for i in range(window.images.list.count())
-                if window.images.list.item(i).data(KEY_ROLE) == key)
-    assert "98% unsure" in item.text()
+    model = window.images.list.model()
+    row = next(model.index(i, 0) for i in range(model.rowCount())
+               if model.index(i, 0).data(KEY_ROLE) == key)
+    assert "98% unsure" in row.data()
     window.actions["done"].trigger()
-    assert "unsure" not in item.text()
+    assert "unsure" not in row.data()
     window.actions["done"].trigger()  # not done again: the figure is back
-    assert "% unsure" in item.text()
+    assert "% unsure" in row.data()
 
 
 def test_the_threshold_note_is_cleared_on_the_next_image(qtbot, window):
@@ -240,7 +241,7 @@ def test_right_click_menus_on_the_canvas_and_both_lists(qtbot, window):
     menu.close()
 
     images = window.images.list
-    other = images.visualItemRect(images.item(1)).center()
+    other = images.visualRect(images.model().index(1, 0)).center()
     menu = open_menu(qtbot, images.viewport(), other)
     assert "Open" in entries(menu) and "Copy Path" in entries(menu)
     menu.close()

@@ -142,6 +142,10 @@ class ImageNotes:
             indent=1)
         self._notes = notes
 
+    def items(self) -> list[tuple[str, ImageNote]]:
+        """(key, note) of each image with a note."""
+        return list(self._notes.items())
+
     def flags_in_use(self) -> list[str]:
         return sorted({flag for note in self._notes.values() for flag in note.flags})
 

@@ -30,10 +30,12 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -77,6 +79,7 @@ DEFAULT_CATEGORIES = "coco_panoptic"
 
 _log = logging.getLogger(__name__)
 _NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
+_T = TypeVar("_T")
 
 
 class Project:
@@ -94,6 +97,7 @@ class Project:
         written at the next save."""
         self.image_root = Path(os.path.normpath(folder / manifest.image_root))
         self._entries = {entry.key: entry for entry in manifest.images}
+        self._counts = Counter(entry.status for entry in manifest.images)
         self._taken = {key.casefold() for key in self._entries}
         self._paths = {entry.rel_path for entry in manifest.images}
         self._manifest_lock = threading.RLock()
@@ -172,7 +176,8 @@ class Project:
         check_layout(folder)
         lock = FolderLock.acquire(folder)
         try:
-            table = open_image_table(folder, manifest, writable=lock is not None)
+            table = (open_image_table(folder, manifest, writable=lock is not None)
+                     or ImageTable.in_memory(manifest.images))  # read-only format 1
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -276,6 +281,19 @@ class Project:
     def images(self) -> list[ImageEntry]:
         with self._manifest_lock:
             return list(self._entries.values())
+
+    def query_table(self, read: Callable[[ImageTable], _T]) -> _T:
+        """``read(table)`` under the project's lock: lists query the rows they show
+        instead of holding every image (ProjectError once closed)."""
+        with self._manifest_lock:
+            if self._table is None:
+                raise ProjectError(f"{self.folder} is closed")
+            return read(self._table)
+
+    def status_counts(self) -> dict[ImageStatus, int]:
+        """How many images have each status (kept as statuses change, never recounted)."""
+        with self._manifest_lock:
+            return {status: self._counts[status] for status in ImageStatus}
 
     def entry(self, key: str) -> ImageEntry:
         with self._manifest_lock:
@@ -472,6 +490,7 @@ class Project:
                     continue
                 entry = ImageEntry(make_key(rel_path, self._taken), rel_path)
                 self._entries[entry.key] = entry
+                self._counts[entry.status] += 1
                 self._paths.add(rel_path)
                 self._unsaved_rows[entry.key] = None
                 added.append(entry)
@@ -483,6 +502,8 @@ class Project:
             updated = replace(current, **changes)
             if updated != current:
                 self._entries[key] = updated
+                self._counts[current.status] -= 1
+                self._counts[updated.status] += 1
                 self._store_rows((key,))
 
     def _raw_viewed_times(self) -> dict[str, float]:

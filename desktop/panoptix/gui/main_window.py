@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         self.view = ViewControls(self.session, self.editor, self.canvas, self.segments,
                                  self.categories.picker, self.status, self)
         self.sam = SamController(self.session, self.editor, self.client, self.assist,
-                                 self.images.keys, self)
+                                 self.images.order, self)
         self.demo_offer = DemoOffer(self.session, self.client, self.status, self)
         self.reruns = Rerun(self.session, self.editor, self)
         self.actions = Actions(self, self._handlers())
@@ -150,8 +150,8 @@ class MainWindow(QMainWindow):
             "zoom_out": lambda: self.canvas.zoom_by(0.8),
             "overlay": self.canvas.set_overlay_visible,
             "boundaries": self._set_boundaries, "unlabeled": self._set_unlabeled,
-            "next": lambda: session.step(1, self.images.keys()),
-            "previous": lambda: session.step(-1, self.images.keys()),
+            "next": lambda: session.step(1, self.images.order()),
+            "previous": lambda: session.step(-1, self.images.order()),
             "done": session.mark_done, "rerun": self.reruns.current,
             "presegment": session.presegment_rest,
             "cancel_background": self.client.cancel_background,
@@ -328,7 +328,7 @@ class MainWindow(QMainWindow):
 
     # -- session events ------------------------------------------------------------------------
     def _project_opened(self, project: object) -> None:
-        self.images.set_images(project.images)  # type: ignore[attr-defined]
+        self.images.set_project(project)  # type: ignore[arg-type]
         self.thresholds.show_settings(self.session.settings)
         categories = project.categories  # type: ignore[attr-defined]
         self.categories.picker.set_categories(categories)

@@ -141,13 +141,13 @@ class ContextMenus:
         """The clicked image, or every selected one when it is among them: opening,
         marking done and re-running act on them without changing the image in view."""
         images = self.images.list
-        item = images.itemAt(point)
+        index = images.indexAt(point)
         menu = self._menu(images)
-        if item is None:
+        if not index.isValid():
             self._add(menu, "open_folder", "presegment")
             self._show(menu, images.viewport().mapToGlobal(point))
             return
-        key, rel_path = item.data(KEY_ROLE), item.data(PATH_ROLE)
+        key, rel_path = index.data(KEY_ROLE), index.data(PATH_ROLE)
         selected = self.images.selected_keys()
         keys = selected if key in selected else [key]
         count = len(keys)

@@ -26,14 +26,12 @@ class ImageNotesControls(QObject):
         self.panel.note_changed.connect(self._note_changed)
         session.project_opened.connect(self._project_opened)
         session.image_opened.connect(self._image_opened)
-        session.status_changed.connect(lambda *_: self.image_filter.apply())
 
     def _project_opened(self, project: object) -> None:
         notes = ImageNotes(project.folder)  # type: ignore[attr-defined]
         self.panel.set_notes(notes)
-        for entry in project.images:  # type: ignore[attr-defined]
-            note = notes.get(entry.key)
-            self.images.set_note(entry.key, note.flags, note.comment)
+        self.images.set_notes({key: (note.flags, note.comment)
+                               for key, note in notes.items()})
         self.image_filter.set_flags(self.panel.flags())
 
     def _image_opened(self, key: str, _image: object, _document: object) -> None:

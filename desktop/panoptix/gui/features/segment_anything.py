@@ -13,7 +13,7 @@ of the window works, and the next activation of the tool (or new settings) tries
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -64,7 +64,7 @@ class SamController(QObject):
     """(request, future) from the decoder thread."""
 
     def __init__(self, session: Session, editor: Editor, client: WorkerClient,
-                 assist: AssistController, order: Callable[[], list[str]],
+                 assist: AssistController, order: Callable[[], Sequence[str]],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session, self.editor, self.client, self.assist = session, editor, client, assist

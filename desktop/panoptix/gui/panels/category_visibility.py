@@ -62,15 +62,23 @@ class VisibilityColumn(QObject):
                 for i in range(tree.topLevelItem(t).childCount())]
 
     def refresh(self) -> None:
-        for item in self._rows():
-            category_id = item.data(0, ID_ROLE)
-            visible = category_id is None or self.visibility.is_visible(int(category_id))
-            item.setIcon(self.column, self._eye if visible else self._closed)
-            item.setToolTip(self.column, (
-                "Shown: click to hide, Ctrl+click to show only this category"
-                if visible else "Hidden: click to show"))
-            item.setForeground(0, self.picker.tree.palette().text() if visible
-                               else HIDDEN_TEXT)
+        """Each row's eye, tooltip and text colour; the tree is told once at the end (a
+        change per row re-lays it out: 0.2-0.4 s for the 133 COCO categories)."""
+        model = self.picker.tree.model()
+        model.blockSignals(True)
+        try:
+            for item in self._rows():
+                category_id = item.data(0, ID_ROLE)
+                visible = category_id is None or self.visibility.is_visible(int(category_id))
+                item.setIcon(self.column, self._eye if visible else self._closed)
+                item.setToolTip(self.column, (
+                    "Shown: click to hide, Ctrl+click to show only this category"
+                    if visible else "Hidden: click to show"))
+                item.setForeground(0, self.picker.tree.palette().text() if visible
+                                   else HIDDEN_TEXT)
+        finally:
+            model.blockSignals(False)
+        self.picker.tree.viewport().update()
 
     def eventFilter(self, watched: object, event: QEvent) -> bool:  # noqa: N802 - Qt override
         """A press on the eye column toggles, and does not make the row current."""

@@ -1,13 +1,12 @@
 """Filtering the image list by flag, comment or status, and the flag chips on its rows.
 
-``ImageFilter`` is a combo box above the list; the list keeps every row and hides those the
-filter leaves out, so D and A step through the images shown. ``FlagDelegate`` draws each
+``ImageFilter`` is a combo box above the list; the list shows the images the filter keeps
+(a query of the project's table; the images with notes are few and named in it), so D and
+A step through the images shown. ``FlagDelegate`` draws each
 image's flags as small chips at the right of its row (and a speech mark for a comment).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPainter
@@ -20,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from panoptix.core.image_table import RowQuery
+from panoptix.core.manifest import ImageStatus
 from panoptix.gui.panels.image_list import NOTE_ROLE, STATUS_LOOK, ImageList
 
 ALL, FLAGGED, COMMENTED, UNFLAGGED = "all", "flagged", "commented", "unflagged"
@@ -63,21 +64,22 @@ class ImageFilter(QComboBox):
         if index >= 0:
             self.setCurrentIndex(index)
 
-    def accepts(self) -> Callable[[str], bool] | None:
+    def accepts(self) -> RowQuery | None:
+        """The images the choice keeps (None: all)."""
         choice = self.currentData() or ALL
-        images = self.images
         if choice == ALL:
             return None
-        if choice == FLAGGED:
-            return lambda key: bool(images.note_of(key)[0])
-        if choice == UNFLAGGED:
-            return lambda key: not images.note_of(key)[0]
-        if choice == COMMENTED:
-            return lambda key: bool(images.note_of(key)[1])
         kind, _, value = choice.partition(":")
-        if kind == "flag":
-            return lambda key: value in images.note_of(key)[0]
-        return lambda key: images.status_of(key) == value
+        if kind == "status":
+            return RowQuery(statuses=frozenset({ImageStatus(value)}))
+        notes = self.images.model.noted_keys()
+        if choice in (FLAGGED, UNFLAGGED):
+            flagged = frozenset(key for key, (flags, _c) in notes.items() if flags)
+            return RowQuery(keys=flagged, without=choice == UNFLAGGED)
+        if choice == COMMENTED:
+            return RowQuery(keys=frozenset(key for key, (_f, text) in notes.items() if text))
+        return RowQuery(keys=frozenset(key for key, (flags, _c) in notes.items()
+                                       if value in flags))
 
     def apply(self) -> None:
         self.images.set_filter(self.accepts())

@@ -2,6 +2,11 @@
 (the share of the image still in doubt, ``core.review.image_uncertainty``), and a line of
 counts per status.
 
+A view over ``ImageListModel``, which reads the rows from the project's table as they are
+shown: a project of 100,000 images opens as fast as one of 20, and D / A step as fast. The
+view is a one-column table dressed as a list: a QListView lays out every row (a call into
+Python per row, a third of a second at 100,000), a table of fixed row height none.
+
 The rows follow the project's order, or, with "least confident first", the uncertainty,
 highest first, images without a figure last. A done image shows no figure (the annotator
 vouched for it) and sorts with those. The current image keeps its place while it is
@@ -11,53 +16,79 @@ new figure would move it past; it takes its new place when the user moves on.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Protocol
 
-import qtawesome as qta
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-KEY_ROLE = Qt.ItemDataRole.UserRole
-PATH_ROLE = Qt.ItemDataRole.UserRole + 1
-UNCERTAINTY_ROLE = Qt.ItemDataRole.UserRole + 2
-NOTE_ROLE = Qt.ItemDataRole.UserRole + 3
-"""(flags, comment) of the image (``core.image_notes``)."""
-STATUS_LOOK = {
-    "new": ("mdi6.circle-outline", "#9e9e9e", "new"),
-    "presegmented": ("mdi6.circle-half-full", "#1e88e5", "pre-segmented"),
-    "edited": ("mdi6.pencil-circle", "#fb8c00", "edited"),
-    "done": ("mdi6.check-circle", "#43a047", "done"),
-}
+from panoptix.core.image_table import RowQuery
+from panoptix.gui.panels.image_model import (
+    KEY_ROLE,
+    NOTE_ROLE,
+    PATH_ROLE,
+    STATUS_LOOK,
+    UNCERTAINTY_ROLE,
+    Counts,
+    ImageListModel,
+    KeyOrder,
+    Reader,
+)
+
+__all__ = ["KEY_ROLE", "NOTE_ROLE", "PATH_ROLE", "STATUS_LOOK", "UNCERTAINTY_ROLE",
+           "ImageList", "status_name"]
 
 
-class _Item(QListWidgetItem):
-    """A row that sorts by ``rank``, which the list sets before sorting."""
+class TableSource(Protocol):
+    """What the list needs of a project (``core.project.Project``)."""
 
-    rank: tuple = ()
-
-    def __lt__(self, other: QListWidgetItem) -> bool:
-        return self.rank < getattr(other, "rank", ())
+    query_table: Reader
+    status_counts: Counts
 
 
-class ImageRow(Protocol):
-    """What the list needs of an image entry (``core.project.ImageEntry``)."""
+class _ListTable(QTableView):
+    """Home and End go to the first and last image, as in a list (in a table: the first
+    and last column)."""
 
-    key: str
-    rel_path: str
-    status: Enum
-    uncertainty: float | None
+    def moveCursor(self, action: QAbstractItemView.CursorAction,  # noqa: N802 - Qt override
+                   modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        if action in (QAbstractItemView.CursorAction.MoveHome,
+                      QAbstractItemView.CursorAction.MoveEnd):
+            modifiers |= Qt.KeyboardModifier.ControlModifier
+        return super().moveCursor(action, modifiers)
+
+
+def _list_view() -> QTableView:
+    """A table of one column, without headers or grid, rows of one fixed height."""
+    view = _ListTable()
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    view.setTabKeyNavigation(False)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.horizontalHeader().hide()
+    view.horizontalHeader().setStretchLastSection(True)
+    rows = view.verticalHeader()
+    rows.hide()
+    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    rows.setDefaultSectionSize(max(view.fontMetrics().height(), 16) + 6)
+    return view
 
 
 def status_name(status: Enum) -> str:
@@ -71,9 +102,11 @@ class ImageList(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.list = QListWidget()
-        self.list.setUniformItemSizes(True)
+        self.model = ImageListModel(self)
+        self.list = _list_view()
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setModel(self.model)
         self.list.viewport().installEventFilter(self)
         self.counts = QLabel()
         self.counts.setWordWrap(True)
@@ -81,129 +114,80 @@ class ImageList(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.list)
         layout.addWidget(self.counts)
-        self._items: dict[str, _Item] = {}
-        self._statuses: dict[str, str] = {}
-        self._order: dict[str, int] = {}
-        """Each key's place in the project."""
-        self._figures: dict[str, float] = {}
-        """The uncertainty each row sorts by (the current row's may be older than shown)."""
-        self.least_confident_first = False
         self._resort = QTimer(self, singleShot=True, interval=0)
         self._resort.timeout.connect(self._sort)
-        self.list.currentItemChanged.connect(self._current_changed)
+        self.list.selectionModel().currentChanged.connect(self._current_changed)
         self._quiet = False
+        self._update_counts()
 
-    def set_images(self, images: Iterable[ImageRow]) -> None:
+    @property
+    def least_confident_first(self) -> bool:
+        return self.model.least_confident_first
+
+    def set_project(self, project: TableSource | None) -> None:
+        """Show ``project``'s images (read from its table as they are shown)."""
         self._quiet = True
         try:
-            self.list.clear()
-            self._items.clear()
-            self._statuses.clear()
-            self._order.clear()
-            self._figures.clear()
-            for entry in images:
-                item = _Item(entry.rel_path)
-                item.setData(KEY_ROLE, entry.key)
-                item.setData(PATH_ROLE, entry.rel_path)
-                item.setToolTip(entry.rel_path)
-                self.list.addItem(item)
-                self._items[entry.key] = item
-                self._order[entry.key] = len(self._order)
-                self.set_status(entry.key, entry.status)
-                if entry.uncertainty is not None:
-                    self.set_uncertainty(entry.key, entry.uncertainty)
-            self._sort()
+            if project is None:
+                self.model.set_source(None)
+            else:
+                self.model.set_source(project.query_table, project.status_counts)
         finally:
             self._quiet = False
+        self._update_counts()
 
     def set_status(self, key: str, status: Enum) -> None:
-        item = self._items.get(key)
-        if item is None:
-            return
         name = status_name(status)
-        icon, color, _label = STATUS_LOOK.get(name, STATUS_LOOK["new"])
-        item.setIcon(qta.icon(icon, color=color, color_selected="#ffffff"))  # on the highlight
-        item.setStatusTip(name)
-        was_done = self._statuses.get(key) == "done"
-        self._statuses[key] = name
-        self._show_text(item)
+        shown = self.model.set_status(key, name)
         self._update_counts()
-        if self.least_confident_first and was_done != (name == "done") \
-                and item is not self.list.currentItem():
+        if shown != name and (self.model.query.statuses is not None or (
+                self.least_confident_first and (shown == "done") != (name == "done")
+                and key != self._current_key())):
             self._resort.start()
 
     def set_uncertainty(self, key: str, uncertainty: float) -> None:
         """Show how much of the image is still in doubt, e.g. ``street.jpg   12% unsure``."""
-        item = self._items.get(key)
-        if item is None:
-            return
-        item.setData(UNCERTAINTY_ROLE, float(uncertainty))
-        self._show_text(item)
-        if item is not self.list.currentItem():
-            self._figures[key] = float(uncertainty)
-            if self.least_confident_first:
-                self._resort.start()
-
-    def _show_text(self, item: QListWidgetItem) -> None:
-        """The path, and how unsure the model is unless the image is done."""
-        path, uncertainty = item.data(PATH_ROLE), item.data(UNCERTAINTY_ROLE)
-        if self._statuses.get(item.data(KEY_ROLE)) == "done":
-            item.setText(path)
-            item.setToolTip(f"{path}\ndone")
-        elif uncertainty is not None:
-            item.setText(f"{path}   {uncertainty:.0%} unsure")
-            item.setToolTip(f"{path}\n{uncertainty:.0%} of the image is unlabeled or has "
-                            "segments the model was unsure of")
-        else:
-            item.setText(path)
-            item.setToolTip(path)
+        self.model.set_figure(key, uncertainty)
+        if self.least_confident_first and key != self._current_key():
+            self._resort.start()
 
     def set_least_confident_first(self, on: bool) -> None:
         """Sort by uncertainty, most unsure first (on), or in the project's order (off)."""
-        self.least_confident_first = on
-        self._settle(self.list.currentItem())
+        self.model.least_confident_first = on
+        self.model.hold(self._current_key())  # it sorts by the figure it shows
         self._sort()
-
-    def _settle(self, item: QListWidgetItem | None) -> None:
-        """Let ``item`` sort by the figure it shows."""
-        if item is not None and item.data(UNCERTAINTY_ROLE) is not None:
-            self._figures[item.data(KEY_ROLE)] = item.data(UNCERTAINTY_ROLE)
 
     def _sort(self) -> None:
         self._resort.stop()
-        for key, item in self._items.items():
-            figure = (self._figures.get(key) if self.least_confident_first
-                      and self._statuses.get(key) != "done" else None)
-            item.rank = (figure is None, -(figure or 0.0), self._order[key])
-        self.list.sortItems()
-        current = self.list.currentItem()
-        if current is not None:
-            self.list.scrollToItem(current)
+        self.model.refresh()
+        current = self.list.currentIndex()
+        if current.isValid():
+            self.list.scrollTo(current)
 
     def uncertainty_of(self, key: str) -> float | None:
-        item = self._items.get(key)
-        return None if item is None else item.data(UNCERTAINTY_ROLE)
+        entry = self.model.entry_of(key)
+        return self.model.figure_of(entry) if entry is not None else None
 
     def status_of(self, key: str) -> str | None:
-        return self._statuses.get(key)
+        return self.model.status_of(key)
 
     def set_current(self, key: str) -> None:
-        item = self._items.get(key)
-        if item is not None and item is not self.list.currentItem():
+        row = self.model.row_of(key)
+        if row >= 0 and row != self.list.currentIndex().row():
             self._quiet = True
             try:
-                self.list.setCurrentItem(item)
+                self.list.setCurrentIndex(self.model.index(row))
             finally:
                 self._quiet = False
 
     def rel_path(self, key: str) -> str:
-        item = self._items.get(key)
-        return item.data(PATH_ROLE) if item is not None else key
+        entry = self.model.entry_of(key)
+        return entry.rel_path if entry is not None else key
 
     def selected_keys(self) -> list[str]:
         """The images selected (Ctrl/Shift+click), in the list's order."""
-        return [self.list.item(i).data(KEY_ROLE) for i in range(self.list.count())
-                if self.list.item(i).isSelected() and not self.list.item(i).isHidden()]
+        rows = sorted(index.row() for index in self.list.selectionModel().selectedIndexes())
+        return [key for key in map(self.model.key_at, rows) if key is not None]
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         """A right click selects the image under it (unless it is among those selected)
@@ -211,46 +195,55 @@ class ImageList(QWidget):
         if watched is self.list.viewport() and isinstance(event, QMouseEvent) \
                 and event.type() == QEvent.Type.MouseButtonPress \
                 and event.button() == Qt.MouseButton.RightButton:
-            item = self.list.itemAt(event.position().toPoint())
-            if item is not None and not item.isSelected():
-                self.list.selectionModel().select(
-                    self.list.indexFromItem(item),
-                    QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            index = self.list.indexAt(event.position().toPoint())
+            selection = self.list.selectionModel()
+            if index.isValid() and not selection.isSelected(index):
+                selection.select(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
             return True
         return super().eventFilter(watched, event)
 
+    def order(self) -> KeyOrder:
+        """The images shown, in the list's order, read as needed (D and A follow it)."""
+        return KeyOrder(self.model)
+
     def keys(self) -> list[str]:
-        """The images shown, in the list's order (D and A follow it; a filter hides some)."""
-        return [self.list.item(i).data(KEY_ROLE) for i in range(self.list.count())
-                if not self.list.item(i).isHidden()]
+        """Every image shown, in the list's order (reads them all: for small lists)."""
+        return list(self.order())
+
+    def set_notes(self, notes: dict[str, tuple[tuple[str, ...], str]]) -> None:
+        """The flags and comment of each image that has a note."""
+        self.model.set_notes(notes)
 
     def set_note(self, key: str, flags: tuple[str, ...], comment: str) -> None:
-        item = self._items.get(key)
-        if item is not None:
-            item.setData(NOTE_ROLE, (tuple(flags), comment))
+        self.model.set_note(key, flags, comment)
 
     def note_of(self, key: str) -> tuple[tuple[str, ...], str]:
-        item = self._items.get(key)
-        note = item.data(NOTE_ROLE) if item is not None else None
-        return note if note is not None else ((), "")
+        return self.model.note_of(key)
 
-    def set_filter(self, accept: Callable[[str], bool] | None) -> None:
-        """Show only the images whose key ``accept`` takes (all when None)."""
-        for key, item in self._items.items():
-            item.setHidden(accept is not None and not accept(key))
+    def set_filter(self, query: RowQuery | None) -> None:
+        """Show only the images ``query`` keeps (statuses, keys; all when None)."""
+        if (query or RowQuery()) == self.model.query:
+            return  # the same images (a flag offered or gone): no query of them all
+        self.model.refresh(query or RowQuery())
+        current = self.list.currentIndex()
+        if current.isValid():
+            self.list.scrollTo(current)
 
     def _update_counts(self) -> None:
-        counts = Counter(self._statuses.values())
+        counts = self.model.counts()
         # a narrow dock wraps the line between statuses, never inside "1 done"
         self.counts.setText("  ·  ".join(f"{counts.get(name, 0)}\N{NO-BREAK SPACE}{label}"
                                          for name, (_i, _c, label) in STATUS_LOOK.items()))
 
-    def _current_changed(self, item: QListWidgetItem | None,
-                         previous: QListWidgetItem | None) -> None:
-        self._settle(previous)  # the image left takes the place its figure gives it
-        if self.least_confident_first:
+    def _current_key(self) -> str | None:
+        return self.model.key_at(self.list.currentIndex().row())
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        key = self.model.key_at(current.row()) if current.isValid() else None
+        # the image left takes the place its figure gives it
+        if self.model.hold(key) and self.least_confident_first:
             self._resort.start()
         extending = QApplication.keyboardModifiers() & (
             Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-        if item is not None and not self._quiet and not extending:
-            self.image_chosen.emit(item.data(KEY_ROLE))  # Ctrl/Shift+click only select
+        if key is not None and not self._quiet and not extending:
+            self.image_chosen.emit(key)  # Ctrl/Shift+click only select

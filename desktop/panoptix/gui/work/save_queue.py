@@ -112,6 +112,13 @@ class SaveQueue(QObject):
             newest = self._newest.get(key)
         return newest[1].status if newest is not None else None
 
+    def pending_statuses(self, project: Project) -> dict[str, ImageStatus]:
+        """``{image key: status}`` the unsaved saves of ``project`` write (few: the saves
+        in flight or failed)."""
+        with self._lock:
+            return {key: request.status for key, (_n, request) in self._newest.items()
+                    if request.project is project}
+
     def failures(self) -> dict[str, str]:
         """``{image key: why}`` for the images whose newest save failed."""
         with self._lock:

@@ -24,7 +24,7 @@ The model's half (asking for results, and what a result may replace) is
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import suppress
 from dataclasses import dataclass
@@ -38,6 +38,7 @@ from panoptix.core.atomic import StoreError
 from panoptix.core.document import Document
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
+from panoptix.gui.work.off_thread import wait_off_thread
 from panoptix.gui.work.save_queue import SaveQueue, SaveRequest
 from panoptix.gui.work.session_model import ModelRequests
 from panoptix.gui.work.worker import JobResult, error_message
@@ -122,6 +123,7 @@ class Session(ModelRequests, QObject):
         """(document, changes) when the model was last asked for the image in view."""
         self._manifest_error: str | None = None
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-load")
+        self._stopped = False
         self._loading: _Loading | None = None
         self.prepare_display: DisplayHook | None = None
         """Called on the loader thread with each image and document read (the canvas's
@@ -145,10 +147,17 @@ class Session(ModelRequests, QObject):
              device: str | None = None) -> bool:
         """Open images, a folder of images or a project; False (and an error) if not."""
         self.close()
-        try:
-            project = Project.open_or_create_for_images(path)
+        self.busy.emit(LOADING, f"Opening {path}…")
+        try:  # read off this thread: a list of 100,000 images takes seconds to check
+            project = wait_off_thread(self._loader,
+                                      lambda: Project.open_or_create_for_images(path))
         except Exception as exc:  # noqa: BLE001 - any failure is a message, never a crash
             self.error.emit(f"cannot open {path}: {exc}")
+            return False
+        finally:
+            self.busy.emit(LOADING, "")
+        if self._stopped:  # the window closed while the project was read
+            project.close(save=False)
             return False
         self.project = project
         self._overrides = {k: v for k, v in (("model", model), ("device", device)) if v}
@@ -187,6 +196,7 @@ class Session(ModelRequests, QObject):
 
     def shutdown(self) -> list[str]:
         """Close (see :meth:`close`) and stop the loader and saver threads."""
+        self._stopped = True  # a project still being opened is closed when it arrives
         try:
             return self.close()
         finally:
@@ -286,7 +296,7 @@ class Session(ModelRequests, QObject):
             self._presegment_when_shown = False
             self.presegment_rest()
 
-    def step(self, delta: int, keys: list[str]) -> None:
+    def step(self, delta: int, keys: Sequence[str]) -> None:
         """Go ``delta`` images on from the one being read or in view, in the order of
         ``keys`` (the order the image list shows)."""
         if keys:

@@ -58,17 +58,21 @@ class ModelRequests:
         if self.key is not None and not self._can_keep_outputs(self.key):
             return
         replaceable = _replaceable(redo_presegmented)
-        jobs = []
-        for entry in project.images:
-            if self.status(entry.key) not in replaceable or entry.key == self.target \
-                    or entry.key in queued:
-                continue
-            job = self._job(self.client.next_id(), entry.key, settings)
-            job.save = (lambda doc, model, key=entry.key: save_document(
-                project, key, doc, model, overwrite=replaceable))
-            jobs.append(job)
-        if jobs:
-            self.client.submit_background(jobs)
+        keys = dict.fromkeys(project.query_table(lambda table: table.keys(replaceable)))
+        for key, status in self.saves.pending_statuses(project).items():  # not written yet
+            if status in replaceable:
+                keys[key] = None
+            else:
+                keys.pop(key, None)
+
+        def make(key: str) -> Job:
+            job = self._job(self.client.next_id(), key, settings)
+            job.save = (lambda doc, model: save_document(project, key, doc, model,
+                                                         overwrite=replaceable))
+            return job
+
+        queued.add(self.target)  # type: ignore[arg-type]
+        self.client.submit_background_keys((key for key in keys if key not in queued), make)
 
     def rerun_images(self, keys: list[str]) -> None:
         """Segment ``keys`` again, edits included (the user asked and was asked): the
@@ -137,12 +141,17 @@ class ModelRequests:
     def _report_progress(self) -> None:
         """Progress over the whole folder, the image in view included (the worker's own
         count leaves it out: it runs as a view job, not a background one)."""
-        keys = self.keys()
-        if not self._background or not keys:
+        project = self.project
+        counts = project.status_counts() if project is not None else {}
+        total = sum(counts.values())
+        if project is None or not self._background or not total:
             self.background_progress.emit(0, 0)
             return
-        done = sum(self.status(key) not in (None, ImageStatus.NEW) for key in keys)
-        self.background_progress.emit(done, len(keys))
+        done = total - counts[ImageStatus.NEW]  # the project's counts, not a pass over it
+        for key, status in self.saves.pending_statuses(project).items():
+            written = project.entry(key).status
+            done += (status != ImageStatus.NEW) - (written != ImageStatus.NEW)
+        self.background_progress.emit(done, total)
 
     def replace_with(self, result: JobResult) -> None:
         """Show a result computed outside the worker (a threshold re-run from kept outputs)
