@@ -198,7 +198,7 @@ def run_export(args: argparse.Namespace) -> int:
     from panoptix.core.export_names import ExportNaming
     from panoptix.core.instances_export import export_instances
     from panoptix.core.manifest import ProjectError
-    from panoptix.core.project import Project
+    from panoptix.core.project_reader import ProjectView
     from panoptix.core.reference_ids import ReferenceIdsError, ReferenceImages
     from panoptix.core.semantic_export import export_semantic
 
@@ -215,8 +215,9 @@ def run_export(args: argparse.Namespace) -> int:
         if args.format != "semantic":
             return _error("--ids applies to --format semantic only")
         options["ids"] = args.ids
-    try:
-        with Project.open(args.project) as project, _progress("export") as progress:
+    try:  # read as saved, without the lock: the project may be open in the window
+        project = ProjectView.open(args.project)
+        with _progress("export") as progress:
             result = exporter(project, args.out, args.name, only_done=args.only_done,
                               progress=progress, **options)
     except ExportError as exc:
