@@ -277,9 +277,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from panoptix.core.pq_sources import EvaluationError, evaluate_sources
 
     try:
-        evaluation = evaluate_sources(args.gt, args.pred, gt_png_dir=args.gt_png_dir,
-                                      pred_png_dir=args.pred_png_dir,
-                                      all_annotated=args.all_annotated)
+        with _progress("evaluate") as progress:
+            evaluation = evaluate_sources(args.gt, args.pred, gt_png_dir=args.gt_png_dir,
+                                          pred_png_dir=args.pred_png_dir,
+                                          all_annotated=args.all_annotated,
+                                          progress=progress)
     except EvaluationError as exc:
         return _error(str(exc))
     if args.json:

@@ -4,6 +4,7 @@ and reading a project the window holds open (one writer, many readers)."""
 from __future__ import annotations
 
 import shutil
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -112,3 +113,14 @@ def test_a_save_between_reading_the_json_and_its_png_is_waited_out(tmp_path, mon
     assert saved and validate_panoptic(out / "panoptic_val.json") == []
     segments = read_json(out / "panoptic_val.json")["annotations"][0]["segments_info"]
     assert sorted(s["id"] for s in segments) == [7, 9]
+
+
+@pytest.mark.parametrize("command", ["export", "evaluate"])
+def test_the_commands_show_progress_on_a_terminal(tmp_path, capsys, monkeypatch, command):
+    folder = large_project(tmp_path, 6)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    arguments = (["export", str(folder), "--out", str(tmp_path / "out")] if command == "export"
+                 else ["evaluate", str(folder), str(folder)])
+    assert main(arguments) == 0
+    bar = capsys.readouterr().err
+    assert f"{command}: 100%" in bar and "6/6" in bar
