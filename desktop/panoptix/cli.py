@@ -303,8 +303,9 @@ def _progress(what: str) -> Iterator[Callable[[int, int], None]]:
     with tqdm(desc=what, unit="img", file=sys.stderr, disable=None, leave=False) as bar:
         def update(done: int, total: int) -> None:
             bar.total = total
-            bar.n = done
-            bar.refresh()
+            bar.update(done - bar.n)  # redrawn at most 10 times a second
+            if done == total:
+                bar.refresh()
 
         yield update
 
