@@ -64,6 +64,7 @@ from panoptix.core.validate import ImageChecker, Problem
 
 NAME_PATTERN = re.compile(r"[\w][\w.\-]*")
 T = TypeVar("T")
+NO_NOTE = ImageNote()
 Progress = Callable[[int, int], None]
 """Called with (images done, images in all)."""
 Source = Project | ProjectView
@@ -85,7 +86,7 @@ class ExportResult:
     """How the export pairs with a reference JSON's images, where it does not fully."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExportItem:
     """One image to export: its entry, COCO image id and annotated size (what is kept of
     every image while an export runs; its segments are read again as it is written)."""
@@ -94,7 +95,7 @@ class ExportItem:
     image_id: int
     width: int
     height: int
-    note: ImageNote = ImageNote()
+    note: ImageNote = NO_NOTE
     """The image's flags and comment (``core.image_notes``), copied into its record."""
     reference: ReferenceImage | None = None
     """The reference JSON's image it takes its id (and file name) from."""
@@ -161,7 +162,7 @@ def select_items(project: Source, only_done: bool, reference: ReferenceImages | 
             skipped.append(entry.rel_path)
         else:
             items.append(ExportItem(entry, ids[entry.key], *size,
-                                    notes.get(entry.key, ImageNote()),
+                                    notes.get(entry.key, NO_NOTE),
                                     (matched or {}).get(entry.rel_path)))
     return items, skipped
 
