@@ -21,6 +21,8 @@ from panoptix.core.atomic import StoreError
 T = TypeVar("T")
 AHEAD = 4
 """Images worked on ahead of the one being written, per thread."""
+COPY_BUFFER = 1 << 16
+"""Bytes of a part copied at a time (``shutil``'s default is 1 MiB)."""
 
 
 def ordered_map(function: Callable[..., T], *iterables: Iterable,
@@ -72,7 +74,7 @@ class JsonList:
         self.close()
         if self.count:
             with _naming(self.target), open(self.part, "rb") as source:
-                shutil.copyfileobj(source, out)
+                shutil.copyfileobj(source, out, COPY_BUFFER)
 
     def close(self) -> None:
         if self._file is not None:
