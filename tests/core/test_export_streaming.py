@@ -14,7 +14,7 @@ from conftest_coco import MAP_A, MAP_B, SEGMENTS_A, SEGMENTS_B, key_of, make_pro
 
 from panoptix.cli import main
 from panoptix.core import coco_export
-from panoptix.core.coco_export import export_panoptic
+from panoptix.core.coco_export import ExportError, export_panoptic
 from panoptix.core.document import Document
 from panoptix.core.folder_lock import ProjectLockedError
 from panoptix.core.instances_export import export_instances
@@ -124,3 +124,14 @@ def test_the_commands_show_progress_on_a_terminal(tmp_path, capsys, monkeypatch,
     assert main(arguments) == 0
     bar = capsys.readouterr().err
     assert f"{command}: 100%" in bar and "6/6" in bar
+
+
+def test_a_damaged_png_to_re_encode_fails_the_export_in_one_line(tmp_path):
+    """A category turned stuff after the save has its segments joined by decoding the
+    stored PNG: one that cannot be decoded stops the export with one line naming it."""
+    with make_project(tmp_path, {"a.jpg": (MAP_B, SEGMENTS_B, DONE)}) as project:
+        project.categories.update(1, isthing=False)  # two person segments: 4 and 70000
+        png = project.annotation_paths(key_of(project, "a.jpg"))[0]
+        png.write_bytes(b"\x89PNG\r\n\x1a\n not a PNG")
+        with pytest.raises(ExportError, match=r"export failed: .*a\.jpg@1\.png"):
+            export_panoptic(project, tmp_path / "out", "val")

@@ -54,7 +54,11 @@ from panoptix.core.export_target import (
 )
 from panoptix.core.image_notes import ImageNote, read_notes
 from panoptix.core.manifest import IMAGE_IDS_SETTING, ImageEntry, ImageStatus, ProjectError
-from panoptix.core.panoptic_png import read_panoptic_png, write_panoptic_png
+from panoptix.core.panoptic_png import (
+    PanopticPngError,
+    read_panoptic_png,
+    write_panoptic_png,
+)
 from panoptix.core.project import Project
 from panoptix.core.project_layout import ANNOTATIONS
 from panoptix.core.project_reader import ProjectView, read_saved
@@ -224,7 +228,7 @@ def export_panoptic(project: Source, out_dir: Path, name: str | None = None, *,
                         "annotations": annotations, "categories": categories})
             placed = stage_images(project, stage, out_dir, name, names,
                                   image_records(items, names, naming), naming, workers)
-        except (OSError, ProjectError, atomic.StoreError) as exc:
+        except (OSError, ProjectError, atomic.StoreError, PanopticPngError) as exc:
             raise ExportError(f"export failed: {export_error_line(exc, out_dir)}") from exc
         if problems:
             raise ExportError(f"export failed validation ({len(problems)} problems), "
