@@ -58,6 +58,24 @@ GOLDEN = {
               "semantic_val/d.png": "b451fe6038b8e7a6",
               "semantic_val/sub/b.2024.x.png": "8d7c589a6c5b6803",
               "semantic_val_classes.json": "9103055296f94abb"},
+    "turned": {".instances_val.json.panoptix-export": "e3b0c44298fc1c14",
+               ".panoptic_val.json.panoptix-export": "e3b0c44298fc1c14",
+               ".semantic_val.json.panoptix-export": "e3b0c44298fc1c14",
+               ".semantic_val_classes.json.panoptix-export": "e3b0c44298fc1c14",
+               "instances_val.json": "840e238c2beeaf6e",
+               "panoptic_val.json": "456175c8d5c6b9d2",
+               "panoptic_val/.panoptix-export": "e3b0c44298fc1c14",
+               "panoptic_val/a.png": "88bcc2661f4a8e98",
+               "panoptic_val/a.png.png": "b0d4f7a39083806b",
+               "panoptic_val/d.png": "1b397f3abd9f2ed0",
+               "panoptic_val/sub/b.2024.x.png": "88bcc2661f4a8e98",
+               "semantic_val.json": "97f639b9a0ac813a",
+               "semantic_val/.panoptix-export": "e3b0c44298fc1c14",
+               "semantic_val/a.png": "8d7c589a6c5b6803",
+               "semantic_val/a.png.png": "a7377c7319874123",
+               "semantic_val/d.png": "b451fe6038b8e7a6",
+               "semantic_val/sub/b.2024.x.png": "8d7c589a6c5b6803",
+               "semantic_val_classes.json": "ec3c5eeab63b8e72"},
 }
 """The first 16 hex digits of each written file's sha256 (``date_created`` blanked), as the
 export before streaming wrote them."""
@@ -75,7 +93,8 @@ def digests(folder: Path) -> dict[str, str]:
 def export_all(tmp_path: Path) -> dict[str, dict[str, str]]:
     """a.jpg and a.png share a stem; sub/b.2024.x.jpg has dots; c.jpg is not annotated;
     d.jpg has two segments of one stuff category (re-encoded by the panoptic export);
-    a.jpg has flags and a comment."""
+    a.jpg has flags and a comment. Then person turns stuff: the panoptic export joins each
+    image's people by re-encoding its PNG."""
     stuff_twice = {2: (0, 0), 4: (0, 0), 70000: (1, 0)}
     with make_project(tmp_path, {
         "a.jpg": (MAP_A, SEGMENTS_A, EDITED),
@@ -92,7 +111,11 @@ def export_all(tmp_path: Path) -> dict[str, dict[str, str]]:
         export_panoptic(project, named, "val", naming=naming, only_done=True)
         export_instances(project, named, "val", naming=naming, only_done=True)
         export_semantic(project, named, "val", naming=naming, only_done=True)
-    return {"plain": digests(plain), "named": digests(named)}
+        project.categories.update(1, isthing=False)  # saved people re-encoded, joined
+        turned = tmp_path / "turned"
+        for export in (export_panoptic, export_semantic, export_instances):
+            export(project, turned, "val")
+    return {"plain": digests(plain), "named": digests(named), "turned": digests(turned)}
 
 
 def test_every_format_writes_the_same_bytes_as_before(tmp_path):
