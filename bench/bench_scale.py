@@ -24,13 +24,23 @@ time and memory of queueing the rest for pre-segmentation (what opening does onc
 first image shows; the jobs are kept, not run).
 Indicative only on a shared machine: the load average is printed.
 
+``--export [SIZES]``: per size, ``panoptix export`` (COCO panoptic) and ``panoptix evaluate``
+(the export against the project) of a project whose every image is annotated (3 segments,
+64x48), each in a fresh process: seconds, and its peak resident memory (``ru_maxrss``)
+beside its resident memory just before the work (Python, numpy, the project's image
+list read).
+``--swin-raw``: raw-output bytes of one synthetic 1920x1080 photo through a random-weight
+Mask2Former of Swin-T size (tests/tiny_models.py) at shortest edge 800 (one CPU forward).
+
 Usage: python bench/bench_scale.py [SIZES]   (default 1000,10000,100000)
+       python bench/bench_scale.py --export [SIZES] | --swin-raw
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -243,7 +253,112 @@ def measure_window(count: int) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.2f}"
+
+
+def annotated_project(folder: Path, count: int) -> Path:
+    """A project of ``count`` images, every one annotated: one image saved through the
+    store, its annotation's two files then copied for the others (as fast as the disk)."""
+    project_folder = make_project(folder, count)
+    with Project.open(project_folder) as project:
+        first = project.images[0].key
+        project.save_snapshot(first, DocumentSnapshot.of(document(project.categories, 1)),
+                              ImageStatus.DONE, "bench")
+    annotations = project_folder / "annotations"
+    stem = first.removesuffix(".png")
+    templates = {path.name: path.read_bytes() for path in annotations.iterdir()}
+    for n in range(count):
+        name = f"i{n:06d}"
+        for file_name, data in templates.items():
+            target = annotations / file_name.replace(stem, name)
+            if name != stem:
+                target.write_bytes(data.replace(stem.encode(), name.encode())
+                                   if file_name.endswith(".json") else data)
+    return project_folder
+
+
+CHILD = """
+import json, os, resource, sys, time
+from pathlib import Path
+from panoptix.core.coco_export import export_panoptic
+from panoptix.core.project_reader import ProjectView
+from panoptix.core.pq_sources import evaluate_sources
+peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+now = lambda: int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+kind, folder, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+view = ProjectView.open(folder) if kind == "export" else None
+before, started = now(), time.perf_counter()
+if kind == "export":
+    export_panoptic(view, out, "bench")
+else:
+    result = evaluate_sources(folder, out / "panoptic_bench.json", all_annotated=True).result
+    assert result.all.pq > 0.999, result.all
+print(json.dumps({"s": time.perf_counter() - started, "before": before, "peak": peak()}))
+"""
+
+
+def run_child(kind: str, folder: Path, out: Path) -> dict[str, float]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", CHILD, kind, str(folder), str(out)],
+                          capture_output=True, text=True, env=env, check=True)
+    return json.loads(done.stdout)
+
+
+def export_figures(sizes: list[int]) -> None:
+    """Export and evaluate time and peak memory per size (see the module doc)."""
+    print(f"{'images':>8} {'export s':>9} {'peak MB':>8} {'(before)':>8} "
+          f"{'evaluate s':>10} {'peak MB':>8} {'(before)':>8}  load")
+    for count in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = annotated_project(Path(tmp), count)
+            out = Path(tmp) / "out"
+            exported = run_child("export", folder, out)
+            evaluated = run_child("evaluate", folder, out)
+            shutil.rmtree(out)
+        print(f"{count:>8,} {exported['s']:>9.1f} {exported['peak'] / 1e6:>8.0f} "
+              f"{exported['before'] / 1e6:>8.0f} {evaluated['s']:>10.1f} "
+              f"{evaluated['peak'] / 1e6:>8.0f} {evaluated['before'] / 1e6:>8.0f}  {load()}",
+              flush=True)
+
+
+def swin_raw_bytes() -> None:
+    """Raw outputs of one 1920x1080 photo, Swin-T-size Mask2Former, shortest edge 800."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from panoptix.inference.engine import Predictor
+    from tiny_models import build_mask2former, table_labels
+
+    rng = np.random.default_rng(0)
+    photo = np.repeat(np.repeat(rng.integers(0, 255, (27, 48, 3), np.uint8), 40, 0), 40, 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = build_mask2former(Path(tmp) / "swin-t", table_labels("coco_panoptic"),
+                                  size="swin-t", shortest_edge=800, longest_edge=1440)
+        predictor = Predictor()
+        predictor.load(str(model), "cpu")
+        print(f"one forward of a 1920x1080 photo at shortest edge 800 ({load()}) ...",
+              flush=True)
+        started = time.perf_counter()
+        raw = predictor.predict(photo)
+        seconds = time.perf_counter() - started
+        compact = raw.compacted()
+        path = Path(tmp) / "raw" / "photo.npz"
+        compact.save(path)
+        written = path.stat().st_size
+        every = raw.compacted(threshold=0.0)  # every query kept: a bound for any weights
+    q, h, w = raw.mask_logits.shape
+    print(f"forward {seconds:.1f} s; {q} queries, masks {w}x{h} cells ({load()})")
+    print(f"raw outputs per 1080p image: {len(raw.to_bytes()) / 1e3:.0f} KB full, "
+          f"{written / 1e3:.0f} KB compact as written ({compact.num_queries} of "
+          f"{q} queries kept: random weights are unsure of every class), "
+          f"{len(every.to_bytes()) / 1e3:.0f} KB with all {q} kept; goal <= 300 KB")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--swin-raw"]:
+        return swin_raw_bytes()
+    if sys.argv[1:2] == ["--export"]:
+        return export_figures([int(s) for s in (sys.argv[2] if len(sys.argv) > 2
+                                                else "1000,10000,100000").split(",")])
     sizes = [int(s) for s in (sys.argv[1] if len(sys.argv) > 1 else "1000,10000,100000"
                               ).split(",")]
     full, compact, kept, blob = raw_bytes()

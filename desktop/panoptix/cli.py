@@ -198,7 +198,7 @@ def run_export(args: argparse.Namespace) -> int:
     from panoptix.core.export_names import ExportNaming
     from panoptix.core.instances_export import export_instances
     from panoptix.core.manifest import ProjectError
-    from panoptix.core.project import Project
+    from panoptix.core.project_reader import ProjectView
     from panoptix.core.reference_ids import ReferenceIdsError, ReferenceImages
     from panoptix.core.semantic_export import export_semantic
 
@@ -215,8 +215,9 @@ def run_export(args: argparse.Namespace) -> int:
         if args.format != "semantic":
             return _error("--ids applies to --format semantic only")
         options["ids"] = args.ids
-    try:
-        with Project.open(args.project) as project, _progress("export") as progress:
+    try:  # read as saved, without the lock: the project may be open in the window
+        project = ProjectView.open(args.project)
+        with _progress("export") as progress:
             result = exporter(project, args.out, args.name, only_done=args.only_done,
                               progress=progress, **options)
     except ExportError as exc:
@@ -276,9 +277,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from panoptix.core.pq_sources import EvaluationError, evaluate_sources
 
     try:
-        evaluation = evaluate_sources(args.gt, args.pred, gt_png_dir=args.gt_png_dir,
-                                      pred_png_dir=args.pred_png_dir,
-                                      all_annotated=args.all_annotated)
+        with _progress("evaluate") as progress:
+            evaluation = evaluate_sources(args.gt, args.pred, gt_png_dir=args.gt_png_dir,
+                                          pred_png_dir=args.pred_png_dir,
+                                          all_annotated=args.all_annotated,
+                                          progress=progress)
     except EvaluationError as exc:
         return _error(str(exc))
     if args.json:
@@ -300,8 +303,9 @@ def _progress(what: str) -> Iterator[Callable[[int, int], None]]:
     with tqdm(desc=what, unit="img", file=sys.stderr, disable=None, leave=False) as bar:
         def update(done: int, total: int) -> None:
             bar.total = total
-            bar.n = done
-            bar.refresh()
+            bar.update(done - bar.n)  # redrawn at most 10 times a second
+            if done == total:
+                bar.refresh()
 
         yield update
 

@@ -14,7 +14,7 @@ from panoptix.core.imageio import image_size
 from panoptix.core.manifest import ImageStatus
 from panoptix.core.project import Project
 from panoptix.core.segment import Segment
-from panoptix.gui.dialogs.export import ExportDialog
+from panoptix.gui.dialogs.export import FORMATS, ExportDialog
 
 
 def test_the_dialog_exports_flat_names_jpegs_and_category_ids(qtbot, image_folder: Path,
@@ -101,3 +101,30 @@ def test_return_exports(qtbot, image_folder: Path, tmp_path: Path) -> None:
     assert dialog.isVisible()  # the report stays readable
     name = project.folder.name.removesuffix(".panoptix")
     assert (tmp_path / "out" / f"panoptic_{name}.json").is_file()
+
+
+def test_the_dialog_shows_each_formats_progress(qtbot, image_folder: Path, tmp_path: Path):
+    """A large project's export takes a while: a bar counts the images of each format."""
+    categories = load_table("coco_panoptic")
+    project = Project.open_or_create_for_images(image_folder, categories=categories)
+    for entry in project.images:
+        width, height = image_size(project.image_root / entry.rel_path)
+        project.save_document(entry.key, Document(np.ones((height, width), np.int32),
+                                                  {1: Segment(3, False)}, categories),
+                              status=ImageStatus.DONE)
+    total = len(project.images)
+    dialog = ExportDialog(project)
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(tmp_path / "out"))
+    dialog.checks["instances"].setChecked(True)
+    seen: list[tuple[str, int, int]] = []
+    dialog.progressed.connect(lambda *args: seen.append(args))
+    with qtbot.waitSignal(dialog.finished_export, timeout=60_000) as blocker:
+        dialog.start()
+    project.close()
+    assert blocker.args == [True], dialog.report.toPlainText()
+    titles = [fmt.title for fmt in FORMATS if fmt.key in ("panoptic", "instances")]
+    assert seen == [(title, done, total) for title in titles for done in range(1, total + 1)]
+    assert not dialog.progress.isHidden()
+    assert (dialog.progress.value(), dialog.progress.maximum()) == (total, total)
+    assert dialog.progress.text().startswith(f"{titles[-1]}: {total} / {total}")

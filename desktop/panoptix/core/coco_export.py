@@ -20,24 +20,31 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from panoptix.core import atomic
-from panoptix.core.annotation_file import AnnotationRecord, DocumentSnapshot
+from panoptix.core.annotation_file import (
+    AnnotationError,
+    AnnotationRecord,
+    DocumentSnapshot,
+    read_record,
+    to_document,
+)
 from panoptix.core.export_names import (
     ExportName,
     ExportNaming,
     check_images,
     export_names,
-    image_record,
     place_images,
 )
+from panoptix.core.export_names import image_record as names_record
+from panoptix.core.export_stream import StreamedJson, ordered_map
 from panoptix.core.export_target import (
     ExportError,
     check_replaceable,
@@ -47,15 +54,27 @@ from panoptix.core.export_target import (
 )
 from panoptix.core.image_notes import ImageNote, read_notes
 from panoptix.core.manifest import IMAGE_IDS_SETTING, ImageEntry, ImageStatus, ProjectError
-from panoptix.core.panoptic_png import read_panoptic_png, write_panoptic_png
+from panoptix.core.panoptic_png import (
+    PanopticPngError,
+    read_panoptic_png,
+    write_panoptic_png,
+)
 from panoptix.core.project import Project
+from panoptix.core.project_layout import ANNOTATIONS
+from panoptix.core.project_reader import ProjectView, read_saved
 from panoptix.core.reference_ids import ReferenceImage, ReferenceImages
 from panoptix.core.reference_ids import notes as reference_notes
-from panoptix.core.validate import validate_panoptic
+from panoptix.core.validate import ImageChecker, Problem
 
 NAME_PATTERN = re.compile(r"[\w][\w.\-]*")
+T = TypeVar("T")
+NO_NOTE = ImageNote()
 Progress = Callable[[int, int], None]
 """Called with (images done, images in all)."""
+Source = Project | ProjectView
+"""The window's open project, or one read without its lock (``panoptix export``): every
+export reads the saved annotations without the project's locks, so neither waits for the
+other (see :mod:`panoptix.core.project_reader`)."""
 
 
 @dataclass(frozen=True)
@@ -71,14 +90,16 @@ class ExportResult:
     """How the export pairs with a reference JSON's images, where it does not fully."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExportItem:
-    """One image to export: its entry, COCO image id and saved annotation."""
+    """One image to export: its entry, COCO image id and annotated size (what is kept of
+    every image while an export runs; its segments are read again as it is written)."""
 
     entry: ImageEntry
     image_id: int
-    record: AnnotationRecord
-    note: ImageNote = ImageNote()
+    width: int
+    height: int
+    note: ImageNote = NO_NOTE
     """The image's flags and comment (``core.image_notes``), copied into its record."""
     reference: ReferenceImage | None = None
     """The reference JSON's image it takes its id (and file name) from."""
@@ -92,13 +113,13 @@ def check_name(name: str) -> str:
     return name
 
 
-def default_name(project: Project) -> str:
+def default_name(project: Source) -> str:
     stem = project.folder.name.removesuffix(".panoptix")
     cleaned = re.sub(r"[^\w.\-]+", "_", stem).strip("._-")
     return cleaned or "export"
 
 
-def image_ids(project: Project, matched: dict[str, ReferenceImage] | None = None,
+def image_ids(project: Source, matched: dict[str, ReferenceImage] | None = None,
               first_new: int = 1) -> dict[str, int]:
     """A unique COCO image id per image key. With ``matched`` (reference images by relative
     path), the reference image's, and ``first_new`` on for the others; else an imported
@@ -129,26 +150,38 @@ def image_ids(project: Project, matched: dict[str, ReferenceImage] | None = None
     return ids
 
 
-def select_items(project: Project, only_done: bool, reference: ReferenceImages | None = None
-                 ) -> tuple[list[ExportItem], list[str]]:
-    """The images to export with their records, and those skipped for having none."""
+def select_items(project: Source, only_done: bool, reference: ReferenceImages | None = None,
+                 workers: int | None = None) -> tuple[list[ExportItem], list[str]]:
+    """The images to export, and those skipped for having no annotation."""
     matched = (None if reference is None
                else reference.match([entry.rel_path for entry in project.images]))
     ids = image_ids(project, matched, reference.next_id() if reference is not None else 1)
     notes = read_notes(project.folder)
+    entries = [e for e in project.images if not only_done or e.status == ImageStatus.DONE]
     items: list[ExportItem] = []
     skipped: list[str] = []
-    for entry in project.images:
-        if only_done and entry.status != ImageStatus.DONE:
-            continue
-        record = project.read_annotation(entry.key)
-        if record is None:
+    for entry, size in zip(entries, ordered_map(lambda e: saved_size(project, e), entries,
+                                                workers=workers), strict=True):
+        if size is None:
             skipped.append(entry.rel_path)
         else:
-            items.append(ExportItem(entry, ids[entry.key], record,
-                                    notes.get(entry.key, ImageNote()),
+            items.append(ExportItem(entry, ids[entry.key], *size,
+                                    notes.get(entry.key, NO_NOTE),
                                     (matched or {}).get(entry.rel_path)))
     return items, skipped
+
+
+def saved_record(project: Source, entry: ImageEntry) -> AnnotationRecord | None:
+    """The image's saved record (None: not annotated); a damaged one in one line."""
+    try:
+        return read_record(project.folder / ANNOTATIONS, entry.key)
+    except AnnotationError as exc:
+        raise ProjectError(f"the annotation of {entry.rel_path} is damaged: {exc}") from None
+
+
+def saved_size(project: Source, entry: ImageEntry) -> tuple[int, int] | None:
+    record = saved_record(project, entry)
+    return None if record is None else (record.width, record.height)
 
 
 def export_notes(items: Sequence[ExportItem], naming: ExportNaming) -> list[str]:
@@ -158,47 +191,54 @@ def export_notes(items: Sequence[ExportItem], naming: ExportNaming) -> list[str]
     return reference_notes(naming.reference, [(i.entry.rel_path, i.reference) for i in items])
 
 
-def export_panoptic(project: Project, out_dir: Path, name: str | None = None, *,
+def export_panoptic(project: Source, out_dir: Path, name: str | None = None, *,
                     only_done: bool = False, workers: int | None = None,
                     progress: Progress | None = None,
                     naming: ExportNaming = ExportNaming()) -> ExportResult:  # noqa: B008
-    """Write the project as a validated COCO panoptic dataset into ``out_dir``."""
+    """Write the project as a validated COCO panoptic dataset into ``out_dir``, image by
+    image: each PNG is checked as it is written (:class:`ImageChecker`)."""
     name = check_name(name or default_name(project))
     json_name, folder_name = f"panoptic_{name}.json", f"panoptic_{name}"
     check_targets(project, out_dir, name, naming, [json_name, folder_name])
-    with staged(out_dir, name) as stage:
+    with staged(out_dir, name) as stage, StreamedJson(stage / json_name) as data:
         png_dir = stage / folder_name
+        categories = project.categories.to_coco()
+        checker = ImageChecker(categories, png_dir)
+        problems: list[Problem] = list(checker.problems)
+        segments = 0
         try:
-            items, skipped = select_items(project, only_done, naming.reference)
+            items, skipped = select_items(project, only_done, naming.reference, workers)
             names = export_names([item.entry.rel_path for item in items], naming)
-            pngs = [n.png for n in names]
             png_dir.mkdir()
-            annotations: list[dict] = []
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for annotation in pool.map(lambda i, p: gather_png(project, i, png_dir, p),
-                                           items, pngs):
-                    annotations.append(annotation)
-                    if progress is not None:
-                        progress(len(annotations), len(items))
-            images = image_records(items, names, naming)
-            data = {"info": export_info(project), "licenses": [], "images": images,
-                    "annotations": annotations,
-                    "categories": project.categories.to_coco()}
-            atomic.write_json(stage / json_name, data, sync=False)
-            placed = stage_images(project, stage, out_dir, name, names, images, naming, workers)
-        except (OSError, ProjectError, atomic.StoreError) as exc:
+            images, annotations = data.list(), data.list()
+
+            def write(item: ExportItem, export_name: ExportName) -> tuple:
+                image = image_record(item, export_name, naming)
+                annotation = gather_png(project, item, png_dir, export_name.png)
+                return image, annotation, checker.check(image, annotation)
+
+            for image, annotation, found in ordered_map(write, items, names, workers=workers):
+                images.append(image)
+                annotations.append(annotation)
+                problems += found
+                segments += len(annotation["segments_info"])
+                if progress is not None:
+                    progress(annotations.count, len(items))
+            data.write({"info": export_info(project), "licenses": [], "images": images,
+                        "annotations": annotations, "categories": categories})
+            placed = stage_images(project, stage, out_dir, name, names,
+                                  image_records(items, names, naming), naming, workers)
+        except (OSError, ProjectError, atomic.StoreError, PanopticPngError) as exc:
             raise ExportError(f"export failed: {export_error_line(exc, out_dir)}") from exc
-        problems = validate_panoptic(stage / json_name, png_dir, workers)
         if problems:
             raise ExportError(f"export failed validation ({len(problems)} problems), "
                               f"first: {problems[0]}", problems)
         publish(stage, out_dir, [json_name, folder_name, *placed])
     return ExportResult([out_dir / n for n in (json_name, folder_name, *placed)], len(items),
-                        sum(len(a["segments_info"]) for a in annotations), skipped,
-                        export_notes(items, naming))
+                        segments, skipped, export_notes(items, naming))
 
 
-def gather_png(project: Project, item: ExportItem, png_dir: Path, png: str) -> dict:
+def gather_png(project: Source, item: ExportItem, png_dir: Path, png: str) -> dict:
     """Copy one image's PNG to ``png_dir/png``; its COCO annotation from the saved record.
 
     A record with a repeated stuff category or a stuff crowd (possible when a category
@@ -206,32 +246,36 @@ def gather_png(project: Project, item: ExportItem, png_dir: Path, png: str) -> d
     """
     target = png_dir / png
     target.parent.mkdir(parents=True, exist_ok=True)
-    key = item.entry.key
-    with project.locked(key):
-        record = current_record(project, item)
-        if stuff_is_consistent(project, record):
-            shutil.copyfile(project.annotation_paths(key)[0], target)
-            segments = [segment_json(s.id, s.segment.category_id, s.area, s.bbox,
-                                     s.segment.iscrowd)
-                        for s in record.segments.values() if s.area > 0]
-        else:
-            segments = reencode(project, key, target)
+
+    def copy(record: AnnotationRecord, stored: Path) -> list[dict]:
+        if not stuff_is_consistent(project, record):
+            return reencode(project, record, read_panoptic_png(stored), target)
+        shutil.copyfile(stored, target)
+        return [segment_json(s.id, s.segment.category_id, s.area, s.bbox, s.segment.iscrowd)
+                for s in record.segments.values() if s.area > 0]
+
+    segments = read_stored(project, item, copy)
     return {"image_id": item.image_id, "file_name": png, "segments_info": segments}
 
 
-def current_record(project: Project, item: ExportItem) -> AnnotationRecord:
-    """The image's record as saved now (an autosave may have come since selection)."""
-    record = project.read_annotation(item.entry.key)
-    if record is None:
+def read_stored(project: Source, item: ExportItem,
+                use: Callable[[AnnotationRecord, Path], T]) -> T:
+    """``use(record, png)`` on the image's saved record and the PNG it names, read
+    together without the project's locks (a save meanwhile is waited out:
+    :func:`~panoptix.core.project_reader.read_saved`)."""
+    try:
+        found = read_saved(project.folder, item.entry.key, use)
+    except AnnotationError as exc:
+        raise ProjectError(f"the annotation of {item.entry.rel_path} is damaged: {exc}"
+                           ) from None
+    if found is None:
         raise ProjectError(f"the annotation of {item.entry.rel_path} vanished")
-    return record
+    return found
 
 
-def read_stored(project: Project, item: ExportItem) -> tuple[AnnotationRecord, np.ndarray]:
-    """An image's saved record and id map, read together under the image's lock."""
-    with project.locked(item.entry.key):
-        record = current_record(project, item)
-        return record, read_panoptic_png(project.annotation_paths(item.entry.key)[0])
+def read_id_map(project: Source, item: ExportItem) -> tuple[AnnotationRecord, np.ndarray]:
+    """An image's saved record and id map, read together."""
+    return read_stored(project, item, lambda record, png: (record, read_panoptic_png(png)))
 
 
 def segment_json(segment_id: int, category_id: int, area: int, bbox: Sequence[int],
@@ -240,7 +284,7 @@ def segment_json(segment_id: int, category_id: int, area: int, bbox: Sequence[in
             "iscrowd": int(iscrowd)}
 
 
-def stuff_is_consistent(project: Project, record: AnnotationRecord) -> bool:
+def stuff_is_consistent(project: Source, record: AnnotationRecord) -> bool:
     """Whether each stuff category has at most one segment, none of them a crowd."""
     seen: set[int] = set()
     for saved in record.segments.values():
@@ -252,10 +296,10 @@ def stuff_is_consistent(project: Project, record: AnnotationRecord) -> bool:
     return True
 
 
-def reencode(project: Project, key: str, target: Path) -> list[dict]:
+def reencode(project: Source, record: AnnotationRecord, id_map: np.ndarray,
+             target: Path) -> list[dict]:
     """Write the document's PNG afresh (stuff joined, stuff never a crowd)."""
-    doc = project.load_document(key)
-    snapshot = DocumentSnapshot.of(doc)
+    snapshot = DocumentSnapshot.of(to_document(record, id_map, project.categories))
     write_panoptic_png(target, snapshot.id_map, sync=False)
     return [segment_json(i, s.category_id, snapshot.stats[i].area,
                          snapshot.stats[i].coco_bbox,
@@ -263,14 +307,18 @@ def reencode(project: Project, key: str, target: Path) -> list[dict]:
             for i, s in snapshot.segments.items()]
 
 
+def image_record(item: ExportItem, name: ExportName, naming: ExportNaming) -> dict:
+    """An ``images[]`` record, with the image's flags and comment; the reference image's
+    file name where there is one and the images are not placed (placed, they keep the
+    names they are placed under)."""
+    return {**names_record(item.image_id, _reference_named(item, name, naming), item.width,
+                           item.height, naming), **item.note.export_fields()}
+
+
 def image_records(items: Sequence[ExportItem], names: Sequence[ExportName],
-                  naming: ExportNaming) -> list[dict]:
-    """The ``images[]`` records, each with the image's flags and comment; the reference
-    image's file name where there is one and the images are not placed (placed, they keep
-    the names they are placed under)."""
-    return [{**image_record(item.image_id, _reference_named(item, n, naming),
-                            item.record.width, item.record.height, naming),
-             **item.note.export_fields()} for item, n in zip(items, names, strict=True)]
+                  naming: ExportNaming) -> Iterator[dict]:
+    """The ``images[]`` records, made as they are asked for."""
+    return (image_record(item, n, naming) for item, n in zip(items, names, strict=True))
 
 
 def _reference_named(item: ExportItem, name: ExportName, naming: ExportNaming) -> ExportName:
@@ -279,7 +327,7 @@ def _reference_named(item: ExportItem, name: ExportName, naming: ExportNaming) -
     return replace(name, file_name=item.reference.file_name)
 
 
-def check_targets(project: Project, out_dir: Path, name: str, naming: ExportNaming,
+def check_targets(project: Source, out_dir: Path, name: str, naming: ExportNaming,
                   written: Sequence[str]) -> None:
     """Refuse, before any work, to replace what no export wrote (``written`` and the images
     folder) or to place images over the project's own."""
@@ -293,8 +341,8 @@ def check_targets(project: Project, out_dir: Path, name: str, naming: ExportNami
     check_replaceable(out_dir, [*written, *([name] if naming.images else [])])
 
 
-def stage_images(project: Project, stage: Path, out_dir: Path, name: str,
-                 names: Sequence[ExportName], records: Sequence[dict], naming: ExportNaming,
+def stage_images(project: Source, stage: Path, out_dir: Path, name: str,
+                 names: Sequence[ExportName], records: Iterable[dict], naming: ExportNaming,
                  workers: int | None) -> list[str]:
     """Place the images into ``stage/<name>/`` when asked, checked; what to publish."""
     if naming.images is None:
@@ -308,6 +356,6 @@ def stage_images(project: Project, stage: Path, out_dir: Path, name: str,
     return [name]
 
 
-def export_info(project: Project) -> dict:
+def export_info(project: Source) -> dict:
     return {"description": f"{project.folder.name}, exported by Panoptix",
             "date_created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")}

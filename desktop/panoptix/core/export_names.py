@@ -66,7 +66,7 @@ class ExportNaming:
         return self.flat or self.images == "jpeg" or self.reference is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExportName:
     source: str
     """The image's path relative to the project's image root."""

@@ -13,8 +13,6 @@ the count two before it, from the fourth on) in 5-bit groups, low first, written
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -24,20 +22,22 @@ from panoptix.core.coco_export import (
     ExportItem,
     ExportResult,
     Progress,
+    Source,
     check_name,
     check_targets,
     default_name,
     export_notes,
+    image_record,
     image_records,
-    read_stored,
+    read_id_map,
     select_items,
     stage_images,
 )
 from panoptix.core.export_names import ExportNaming, export_names
+from panoptix.core.export_stream import StreamedJson, ordered_map
 from panoptix.core.export_target import ExportError, export_error_line, publish, staged
 from panoptix.core.manifest import ProjectError
 from panoptix.core.panoptic_png import PanopticPngError
-from panoptix.core.project import Project
 from panoptix.core.stats import Box
 from panoptix.core.validate import Problem
 
@@ -129,21 +129,24 @@ def rle_area_and_bbox(rle: dict) -> tuple[int, list[int]]:
     return int((ends + 1 - starts).sum()), [x0, int(top), x1 - x0 + 1, int(bottom - top) + 1]
 
 
-def export_instances(project: Project, out_dir: Path, name: str | None = None, *,
+def export_instances(project: Source, out_dir: Path, name: str | None = None, *,
                      only_done: bool = False, workers: int | None = None,
                      progress: Progress | None = None,
                      naming: ExportNaming = ExportNaming()) -> ExportResult:  # noqa: B008
-    """Write ``instances_<name>.json`` into ``out_dir``, checked against its own RLEs."""
+    """Write ``instances_<name>.json`` into ``out_dir``, image by image, each RLE checked
+    against the segment's area and box as it is written."""
     name = check_name(name or default_name(project))
     json_name = f"instances_{name}.json"
     categories = project.categories
     check_targets(project, out_dir, name, naming, [json_name])
-    with staged(out_dir, name) as stage:
+    with staged(out_dir, name) as stage, StreamedJson(stage / json_name) as data:
+        problems: list[Problem] = []
         try:
-            items, skipped = select_items(project, only_done, naming.reference)
+            items, skipped = select_items(project, only_done, naming.reference, workers)
+            names = export_names([item.entry.rel_path for item in items], naming)
 
             def encode(item: ExportItem) -> list[dict]:
-                record, id_map = read_stored(project, item)
+                record, id_map = read_id_map(project, item)
                 found = []
                 for saved in record.segments.values():
                     category = categories.get(saved.segment.category_id)
@@ -158,30 +161,29 @@ def export_instances(project: Project, out_dir: Path, name: str | None = None, *
                                   "iscrowd": int(saved.segment.iscrowd)})
                 return found
 
-            annotations: list[dict] = []
-            with ThreadPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
-                for done, found in enumerate(pool.map(encode, items), start=1):
-                    annotations += found
-                    if progress is not None:
-                        progress(done, len(items))
-            for annotation_id, annotation in enumerate(annotations, start=1):
-                annotation["id"] = annotation_id
+            images, annotations = data.list(), data.list()
+            for item, export_name, found in zip(items, names, ordered_map(
+                    encode, items, workers=workers), strict=True):
+                images.append(image_record(item, export_name, naming))
+                for annotation in found:
+                    annotation["id"] = annotations.count + 1
+                    problems += check_instances([annotation])
+                    annotations.append(annotation)
+                if progress is not None:
+                    progress(images.count, len(items))
             things = [{"id": c.id, "name": c.name, "supercategory": c.supercategory}
                       for c in categories if c.isthing]
-            names = export_names([item.entry.rel_path for item in items], naming)
-            images = image_records(items, names, naming)
-            atomic.write_json(stage / json_name, {
-                "images": images, "annotations": annotations, "categories": things}, sync=False)
-            placed = stage_images(project, stage, out_dir, name, names, images, naming, workers)
+            data.write({"images": images, "annotations": annotations, "categories": things})
+            placed = stage_images(project, stage, out_dir, name, names,
+                                  image_records(items, names, naming), naming, workers)
         except (OSError, ProjectError, atomic.StoreError, PanopticPngError) as exc:
             raise ExportError(f"export failed: {export_error_line(exc, out_dir)}") from exc
-        problems = check_instances(annotations)
         if problems:
             raise ExportError(f"export failed its check ({len(problems)} problems), first: "
                               f"{problems[0]}", problems)
         publish(stage, out_dir, [json_name, *placed])
     return ExportResult([out_dir / n for n in (json_name, *placed)], len(items),
-                        len(annotations), skipped, export_notes(items, naming))
+                        annotations.count, skipped, export_notes(items, naming))
 
 
 def check_instances(annotations: list[dict]) -> list[Problem]:

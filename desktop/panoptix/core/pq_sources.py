@@ -25,8 +25,7 @@ from the JSON, as panopticapi takes them.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import numpy as np
 from panoptix.core.annotation_file import AnnotationError, read_record
 from panoptix.core.atomic import StoreError
 from panoptix.core.categories import CategorySet
+from panoptix.core.export_stream import ordered_map
 from panoptix.core.manifest import ImageStatus, ProjectError
 from panoptix.core.panoptic_png import PanopticPngError
 from panoptix.core.paths import UnsafePathError, pair_by_file_name, resolve_inside
@@ -115,7 +115,11 @@ def open_source(path: Path, png_dir: Path | None = None, *, ground_truth: bool,
 
 def evaluate_sources(gt_path: Path, pred_path: Path, *, gt_png_dir: Path | None = None,
                      pred_png_dir: Path | None = None, all_annotated: bool = False,
-                     workers: int | None = None) -> Evaluation:
+                     workers: int | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> Evaluation:
+    """PQ of the prediction against the ground truth, image by image: a few pairs are read
+    ahead, each is added to the counts and dropped, so memory does not grow with the
+    images' number. ``progress(done, total)`` after each pair."""
     gt = open_source(gt_path, gt_png_dir, ground_truth=True, all_annotated=all_annotated)
     if not gt.images:
         raise EvaluationError(f"{gt.path}: no ground-truth images to evaluate on"
@@ -126,7 +130,8 @@ def evaluate_sources(gt_path: Path, pred_path: Path, *, gt_png_dir: Path | None 
     pairs, extra = pair_images(gt.images, pred.images)
     accumulator = PQAccumulator(gt.categories)
     missing = []
-    for truth, _guess, labels, predicted in _read_pairs(pairs, workers):
+    for done, (truth, labels, predicted) in enumerate(
+            ordered_map(_read_pair, pairs, workers=workers), start=1):
         if predicted is None:
             missing.append(truth.name)
             predicted = Labels(np.zeros_like(labels.id_map), {})
@@ -135,6 +140,8 @@ def evaluate_sources(gt_path: Path, pred_path: Path, *, gt_png_dir: Path | None 
                             predicted.segments, gt_areas=labels.areas)
         except PQError as exc:
             raise EvaluationError(f"image {truth.name}: {exc}") from None
+        if progress is not None:
+            progress(done, len(pairs))
     other_ids = [(truth.name, truth.image_id, guess.image_id) for truth, guess in pairs
                  if guess is not None and None not in (truth.image_id, guess.image_id)
                  and truth.image_id != guess.image_id]
@@ -249,14 +256,7 @@ def _check_names(truth: CategorySet, guess: CategorySet, where: Path) -> None:
                                   f"there but {known.name!r} in the ground truth")
 
 
-def _read_pairs(pairs: list[tuple[SourceImage, SourceImage | None]], workers: int | None
-                ) -> Iterator[tuple[SourceImage, SourceImage | None, Labels, Labels | None]]:
-    """Both sides of each pair, read ahead in threads, in order, a bounded few at a time."""
-    def read(pair: tuple[SourceImage, SourceImage | None]) -> tuple:
-        truth, guess = pair
-        return truth, guess, truth.read(), None if guess is None else guess.read()
-
-    count = workers or min(8, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        for start in range(0, len(pairs), 4 * count):
-            yield from pool.map(read, pairs[start:start + 4 * count])
+def _read_pair(pair: tuple[SourceImage, SourceImage | None]
+               ) -> tuple[SourceImage, Labels, Labels | None]:
+    truth, guess = pair
+    return truth, truth.read(), None if guess is None else guess.read()

@@ -15,9 +15,7 @@ for a trainer's class list. PNG names follow the panoptic export's.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -29,20 +27,22 @@ from panoptix.core.coco_export import (
     ExportItem,
     ExportResult,
     Progress,
+    Source,
     check_name,
     check_targets,
     default_name,
     export_notes,
+    image_record,
     image_records,
-    read_stored,
+    read_id_map,
     select_items,
     stage_images,
 )
-from panoptix.core.export_names import ExportNaming, export_names
+from panoptix.core.export_names import ExportName, ExportNaming, export_names
+from panoptix.core.export_stream import StreamedJson, ordered_map
 from panoptix.core.export_target import ExportError, export_error_line, publish, staged
 from panoptix.core.manifest import ProjectError
 from panoptix.core.panoptic_png import PanopticPngError
-from panoptix.core.project import Project
 from panoptix.core.validate import Problem
 
 IDS = ("train", "category")
@@ -87,66 +87,69 @@ def semantic_map(id_map: np.ndarray, categories_of: dict[int, int], dtype: np.dt
     return lookup[id_map]
 
 
-def export_semantic(project: Project, out_dir: Path, name: str | None = None, *,
+def export_semantic(project: Source, out_dir: Path, name: str | None = None, *,
                     only_done: bool = False, workers: int | None = None,
                     progress: Progress | None = None, ids: str = DEFAULT_IDS,
                     naming: ExportNaming = ExportNaming()) -> ExportResult:  # noqa: B008
     """Write ``semantic_<name>.json``, ``semantic_<name>_classes.json`` and
-    ``semantic_<name>/`` into ``out_dir``, checked."""
+    ``semantic_<name>/`` into ``out_dir``, image by image, each PNG checked as written."""
     name = check_name(name or default_name(project))
     json_name, folder_name = f"semantic_{name}.json", f"semantic_{name}"
     classes_name = f"semantic_{name}_classes.json"
     values = pixel_values(project.categories, ids)
     dtype, unlabeled = pixel_type(project.categories, ids)
     check_targets(project, out_dir, name, naming, [json_name, classes_name, folder_name])
-    with staged(out_dir, name) as stage:
+    with staged(out_dir, name) as stage, StreamedJson(stage / json_name) as data:
+        problems: list[Problem] = []
+        regions = 0
         try:
-            items, skipped = select_items(project, only_done, naming.reference)
+            items, skipped = select_items(project, only_done, naming.reference, workers)
             names = export_names([item.entry.rel_path for item in items], naming)
-            pngs = [n.png for n in names]
             folder = stage / folder_name
             folder.mkdir()
 
-            def write(item: ExportItem, png: str) -> dict[int, int]:
-                record, id_map = read_stored(project, item)
+            def write(item: ExportItem, export_name: ExportName) -> tuple:
+                record, id_map = read_id_map(project, item)
                 values_of = {i: values.get(s.segment.category_id, unlabeled)
                              for i, s in record.segments.items()}
                 pixels = semantic_map(id_map, values_of, dtype, unlabeled)
+                png = export_name.png
                 (folder / png).parent.mkdir(parents=True, exist_ok=True)
                 write_gray_png(folder / png, pixels)
                 expected: Counter[int] = Counter()
                 for saved in record.segments.values():
                     if saved.area > 0:
                         expected[values.get(saved.segment.category_id, unlabeled)] += saved.area
-                return dict(expected)
+                image = dict(image_record(item, export_name, naming), semantic_file_name=png)
+                return image, len(expected), check_semantic(
+                    folder, image, dict(expected), set(values.values()), dtype, unlabeled)
 
-            counts: list[dict[int, int]] = []
-            with ThreadPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
-                for found in pool.map(write, items, pngs):
-                    counts.append(found)
-                    if progress is not None:
-                        progress(len(counts), len(items))
-            images = [dict(record, semantic_file_name=png) for record, png in
-                      zip(image_records(items, names, naming), pngs, strict=True)]
+            images = data.list()
+            for image, found, wrong in ordered_map(write, items, names, workers=workers):
+                images.append(image)
+                regions += found
+                problems += wrong
+                if progress is not None:
+                    progress(images.count, len(items))
             classes = class_table(project.categories, values)
-            atomic.write_json(stage / json_name, {
-                "format": "semantic", "ids": ids, "dtype": dtype.name, "unlabeled": unlabeled,
-                "classes": classes, "categories": project.categories.to_coco(),
-                "images": images}, sync=False)
+            data.write({"format": "semantic", "ids": ids, "dtype": dtype.name,
+                        "unlabeled": unlabeled, "classes": classes,
+                        "categories": project.categories.to_coco(), "images": images})
             atomic.write_json(stage / classes_name, {"ids": ids, "unlabeled": unlabeled,
                                                      "classes": classes}, sync=False)
-            placed = stage_images(project, stage, out_dir, name, names, images, naming, workers)
+            records = (dict(r, semantic_file_name=n.png) for r, n in
+                       zip(image_records(items, names, naming), names, strict=True))
+            placed = stage_images(project, stage, out_dir, name, names, records, naming,
+                                  workers)
         except (OSError, ProjectError, atomic.StoreError, PanopticPngError) as exc:
             raise ExportError(f"export failed: {export_error_line(exc, out_dir)}") from exc
-        problems = check_semantic(folder, images, counts, set(values.values()), dtype,
-                                  unlabeled)
         if problems:
             raise ExportError(f"export failed its check ({len(problems)} problems), first: "
                               f"{problems[0]}", problems)
         written = [json_name, classes_name, folder_name, *placed]
         publish(stage, out_dir, written)
-    return ExportResult([out_dir / n for n in written], len(items),
-                        sum(len(c) for c in counts), skipped, export_notes(items, naming))
+    return ExportResult([out_dir / n for n in written], len(items), regions, skipped,
+                        export_notes(items, naming))
 
 
 def write_gray_png(path: Path, pixels: np.ndarray) -> None:
@@ -163,26 +166,22 @@ def pixel_counts(pixels: np.ndarray, unlabeled: int) -> dict[int, int]:
     return dict(zip(present.tolist(), counts[present].tolist(), strict=True))
 
 
-def check_semantic(folder: Path, images: list[dict], expected: list[dict[int, int]],
-                   values: set[int], dtype: np.dtype, unlabeled: int) -> list[Problem]:
-    """Read every written PNG back: its type and size, and its pixels per value must equal
-    the areas the project saved, with no value that is neither a category's nor
-    unlabeled."""
-    problems: list[Problem] = []
-    for image, counts in zip(images, expected, strict=True):
-        where = f"image {image['id']} ({image['file_name']})"
-        pixels = cv2.imread(str(folder / image["semantic_file_name"]), cv2.IMREAD_UNCHANGED)
-        if pixels is None or pixels.dtype != dtype or pixels.shape != (image["height"],
-                                                                        image["width"]):
-            problems.append(Problem("png-mode", where, "semantic PNG unreadable or of the "
-                                    "wrong type or size"))
-            continue
-        found = pixel_counts(pixels, unlabeled)
-        unknown = sorted(set(found) - values)
-        if unknown:
-            problems.append(Problem("unknown-category", where, f"values {unknown[:10]} are "
-                                    "neither categories nor unlabeled"))
-        elif found != counts:
-            problems.append(Problem("area", where, "pixels per category differ from the "
-                                    "saved segment areas"))
-    return problems
+def check_semantic(folder: Path, image: dict, expected: dict[int, int], values: set[int],
+                   dtype: np.dtype, unlabeled: int) -> list[Problem]:
+    """Read a written PNG back: its type and size, and its pixels per value must equal the
+    areas the project saved, with no value that is neither a category's nor unlabeled."""
+    where = f"image {image['id']} ({image['file_name']})"
+    pixels = cv2.imread(str(folder / image["semantic_file_name"]), cv2.IMREAD_UNCHANGED)
+    if pixels is None or pixels.dtype != dtype or pixels.shape != (image["height"],
+                                                                    image["width"]):
+        return [Problem("png-mode", where, "semantic PNG unreadable or of the wrong type or "
+                        "size")]
+    found = pixel_counts(pixels, unlabeled)
+    unknown = sorted(set(found) - values)
+    if unknown:
+        return [Problem("unknown-category", where, f"values {unknown[:10]} are neither "
+                        "categories nor unlabeled")]
+    if found != expected:
+        return [Problem("area", where, "pixels per category differ from the saved segment "
+                        "areas")]
+    return []

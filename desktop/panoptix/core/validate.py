@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -122,6 +123,43 @@ def validate_panoptic(json_path: Path, png_dir: Path | None = None,
     dataset, problems = parse_panoptic(data)
     folder = png_dir if png_dir is not None else json_path.with_suffix("")
     return problems + check_pngs(dataset, folder, workers)
+
+
+class ImageChecker:
+    """:func:`validate_panoptic`'s rules one image at a time, for a dataset being written
+    image by image: :attr:`problems` has the categories', :meth:`check` an image's (its
+    record, annotation and PNG), image ids and PNG names unique across calls. Threads may
+    call :meth:`check` at once."""
+
+    def __init__(self, categories: list, png_dir: Path) -> None:
+        parser = _Parser()
+        self.categories = parser.categories(categories)
+        self.problems = parser.problems
+        self._unusable = frozenset(parser.unusable_categories)
+        self._png_dir = png_dir
+        self._ids: set[int] = set()
+        self._pngs: set[str] = set()
+        self._lock = threading.Lock()
+
+    def check(self, image: dict, annotation: dict) -> list[Problem]:
+        parser = _Parser()
+        parser.unusable_categories = set(self._unusable)
+        images = parser.images([image])
+        name = annotation.get("file_name")
+        with self._lock:
+            for image_id in list(images):
+                if image_id in self._ids:
+                    parser.add("duplicate", f"image {image_id}", "image id appears twice")
+                    del images[image_id]
+                self._ids.add(image_id)
+            if isinstance(name, str) and images:
+                if name.casefold() in self._pngs:
+                    parser.add("duplicate", f"annotation {name!r}", "PNG is used by two "
+                               "annotations")
+                    images.clear()
+                self._pngs.add(name.casefold())
+        annotations = parser.annotations([annotation], images, self.categories)
+        return parser.problems + [p for a in annotations for p in check_png(a, self._png_dir)]
 
 
 def parse_panoptic(data: object) -> tuple[PanopticDataset, list[Problem]]:
