@@ -58,7 +58,8 @@ class Annotator:
 
     # -- bookkeeping -------------------------------------------------------------------
     def think(self, operation: str) -> None:
-        """Start an operation (one KLM M)."""
+        """Start an operation (one KLM M); what follows is its cost."""
+        self.effort.begin(operation)
         self.effort.decisions += 1
         self.effort.operations[operation] += 1
 

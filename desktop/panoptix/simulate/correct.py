@@ -105,6 +105,7 @@ class Corrector:
                 if self._badness(after, threshold) < before:
                     return after
                 self.annotator.effort.operations[f"undone {option.name}"] += 1
+                self.annotator.effort.begin(f"undone {option.name}")
                 for _ in range(steps):
                     self.annotator.undo()
             self._given_up[(kind, key)] = size

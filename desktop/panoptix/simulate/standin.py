@@ -41,6 +41,19 @@ class Mistakes:
     """Pixels (at image size) the mask edges wander by."""
 
 
+LEVELS = {
+    "weak": Mistakes(missed=0.2, mislabelled=0.15, merged=0.15, false_objects=2,
+                     edge_shift=2.0),
+    "default": Mistakes(),
+    "strong": Mistakes(missed=0.06, mislabelled=0.06, merged=0.04, false_objects=1,
+                       edge_shift=1.0),
+    "near-perfect": Mistakes(missed=0.01, mislabelled=0.01, merged=0.0, false_objects=0,
+                             edge_shift=0.5),
+}
+"""Graded mistake levels (``bench_effort.py --standin-level``): on 480x640 harbour and
+street scenes "strong" starts at PQ about 0.64, "near-perfect" about 0.9."""
+
+
 def id2label(categories: CategorySet) -> dict[int, str]:
     return {index: category.name for index, category in enumerate(categories)}
 
