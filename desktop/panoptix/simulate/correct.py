@@ -16,19 +16,22 @@ import cv2
 import numpy as np
 
 from panoptix.core.document import Document
-from panoptix.simulate import plans, proposing
+from panoptix.core.refine import BAND
+from panoptix.simulate import plans, proposing, vertices
 from panoptix.simulate.annotator import Annotator
-from panoptix.simulate.geometry import interior_point
+from panoptix.simulate.geometry import depth, interior_point
 from panoptix.simulate.plans import Option, Region
 from panoptix.simulate.truth import Comparison, compare
 
 PENALTY = 50
 """Pixels a failing or a false segment weighs, beside the wrong pixels, in the objective."""
-REFINE_BAND = 6
-"""Refine edge moves a boundary by at most this much (``core.refine``)."""
+REFINE_BAND = BAND
+"""Refine edge moves a boundary by at most this much."""
 BOUNDARY_SHARE = 0.6
 """Refine edge is tried when this share of a segment's error lies along its boundary."""
 MAX_STEPS = 600
+VERTEX_MARGIN = 0.02
+"""Vertex editing aims this far above the target IoU."""
 PIECE_S = 6.0
 """Seconds one piecewise fix (a stroke or a small polygon, with its clicks) takes, for
 choosing between fixing a small thing piece by piece and drawing it again: the typical
@@ -166,7 +169,12 @@ class Corrector:
         options: list[Option] = []
         if self.assisted and d not in self.refined and _along_boundary(missing | extra, held):
             self.refined.add(d)
-            options.append(plans.refine_option(annotator, d))
+            fine_first = _thin(held)
+            options += [plans.refine_option(annotator, d, fine) for fine in
+                        (fine_first, not fine_first)]
+        found = self._vertex_plan(g, d, comparison)
+        if found is not None and found.iou >= self.threshold:
+            options.append(plans.vertices_option(annotator, found))
         redraw = self._redraw_option(g, d, missing, extra, comparison)
         if redraw is not None:
             options.append(redraw)
@@ -186,6 +194,16 @@ class Corrector:
         if home is None:
             return options + self._create_options(h, comparison)
         return options + self._add_options(part_extra, extra & self.masks[h], h, home)
+
+    def _vertex_plan(self, g: int, d: int, comparison: Comparison) -> vertices.Plan | None:
+        """Vertex editing of ``d`` towards ``g``, a little past the target (so that the
+        next target does not need another session at once)."""
+        lookup = np.full(int(self.gt.id_map.max()) + 1, -1, np.int64)
+        lookup[0] = 0
+        for gt_id, doc_id in comparison.pairs.items():
+            lookup[gt_id] = doc_id
+        return vertices.plan(self.doc, d, self.masks[g], lookup[self.gt.id_map],
+                             self.threshold + VERTEX_MARGIN, self.annotator.protected)
 
     def _redraw_option(self, g: int, d: int, missing: np.ndarray, extra: np.ndarray,
                        comparison: Comparison) -> Option | None:
@@ -289,6 +307,12 @@ def _whole_part(part: np.ndarray, held: np.ndarray) -> bool:
     inside = labels[part]
     label = int(np.bincount(inside).argmax())
     return label > 0 and int((labels == label).sum()) <= 1.1 * int(part.sum())
+
+
+def _thin(held: np.ndarray) -> bool:
+    """Whether refine edge's band reaches most of the way into the segment (a small or
+    thin segment: refining finely comes first)."""
+    return float(depth(held).max()) <= 2 * REFINE_BAND
 
 
 def _along_boundary(error: np.ndarray, held: np.ndarray) -> bool:

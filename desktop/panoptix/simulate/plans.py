@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 
 from panoptix.core.stats import tight_box
-from panoptix.simulate import geometry
-from panoptix.simulate.annotator import Annotator
+from panoptix.simulate import geometry, vertices
+from panoptix.simulate.annotator import Annotator, tool_keys
 from panoptix.simulate.effort import KEY_S, POINT_S, THINK_S, drag_seconds, polygon_seconds
 from panoptix.simulate.picker import pick_keys
 
@@ -78,7 +78,7 @@ class Costs:
         self.annotator = annotator
 
     def tool(self, name: str) -> float:
-        return 0.0 if self.annotator.tool == name else KEY_S
+        return 0.0 if self.annotator.tool == name else KEY_S * tool_keys(name)
 
     def select(self, ids: list[int]) -> float:
         doc = self.annotator.doc
@@ -201,6 +201,19 @@ def split_option(annotator: Annotator, segment_id: int) -> Option:
     return Option("split", cost, lambda: annotator.split(segment_id))
 
 
-def refine_option(annotator: Annotator, segment_id: int) -> Option:
-    cost = THINK_S + Costs(annotator).select([segment_id]) + KEY_S
-    return Option("refine", cost, lambda: annotator.refine(segment_id))
+def refine_option(annotator: Annotator, segment_id: int, fine: bool = False) -> Option:
+    """R, or Shift+R to refine finely."""
+    cost = THINK_S + Costs(annotator).select([segment_id]) + KEY_S * (2 if fine else 1)
+    return Option("refine finely" if fine else "refine", cost,
+                  lambda: annotator.refine(segment_id, fine))
+
+
+def vertices_option(annotator: Annotator, found: vertices.Plan) -> Option:
+    """Select the segment, Ctrl+J, [ or ] to the plan's detail, the planned drags (a
+    decision and a short drag each), Enter."""
+    costs = Costs(annotator)
+    cost = (THINK_S + costs.select([found.segment_id]) + costs.tool("vertices")
+            + KEY_S * (abs(found.detail - annotator.vertex_detail) + 1)
+            + sum(THINK_S + drag_seconds(1, 1, drag.length) for drag in found.drags))
+    return Option("vertices", cost, lambda: annotator.edit_vertices(
+        found.segment_id, found.detail, found.drags), found.gain)
