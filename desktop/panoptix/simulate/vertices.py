@@ -34,8 +34,10 @@ TRIED_DETAILS = (2, 3)
 """Details the annotator considers: the default, and one ] finer (1 px)."""
 REACH = 10
 """Pixels a vertex is dragged at most: fixing an edge, not drawing a new one."""
-MIN_GAIN = 4
+MIN_GAIN = 2
 """Pixels a drag must put right to be worth it."""
+BESIDE = 1.5
+"""Pixels the true edge must stray from a polygon edge for a vertex to be added there."""
 MAX_DRAGS = 12
 MAX_POINTS = 400
 """Outlines with more vertices are left to other tools (a long stuff edge)."""
@@ -193,51 +195,41 @@ class _State:
 def _candidates(edit: VertexEdit, edge: np.ndarray, near: np.ndarray,
                 origin: tuple[int, int]) -> list[Drag]:
     """Each vertex near an error (``near``: a mask placed at ``origin``) onto the nearest
-    true edge pixel; on each edge near an error, a new vertex at the true edge's farthest
-    pixel from it."""
-    if not len(edge):
+    true edge pixel; on each polygon edge near an error, a new vertex at the farthest of
+    the true edge pixels that lie nearest to that polygon edge (beside its middle part,
+    :data:`BESIDE` to :data:`REACH` pixels away)."""
+    owners = [(index, vertex) for index, contour in enumerate(edit.contours)
+              for vertex in range(len(contour.points))]
+    if not len(edge) or not owners:
         return []
     y0, x0 = origin
+    a = np.concatenate([c.points for c in edit.contours]).astype(float)
+    b = np.concatenate([np.roll(c.points, -1, axis=0) for c in edit.contours]).astype(float)
+    along = b - a
+    length2 = np.maximum((along ** 2).sum(axis=1), 1e-9)
+    relative = edge[:, None, :] - a[None]
+    t = np.clip((relative * along[None]).sum(axis=2) / length2[None], 0.0, 1.0)
+    offset = np.hypot(*(relative - t[..., None] * along[None]).transpose(2, 0, 1))
+    nearest_edge = offset.argmin(axis=1)
     found = []
-    for index, contour in enumerate(edit.contours):
-        points = contour.points
-        count = len(points)
-        for vertex in range(count):
-            x, y = (int(v) for v in points[vertex])
-            if not _inside(near, x - x0, y - y0):
-                continue
+    for number, (index, vertex) in enumerate(owners):
+        x, y = int(a[number, 0]), int(a[number, 1])
+        if _inside(near, x - x0, y - y0):
             distance = np.hypot(edge[:, 0] - x, edge[:, 1] - y)
             nearest = int(distance.argmin())
             if 0 < distance[nearest] <= REACH:
                 ex, ey = (int(v) for v in edge[nearest])
                 found.append(Drag(index, vertex, False, ex, ey, float(distance[nearest])))
-            a, b = points[vertex].astype(float), points[(vertex + 1) % count].astype(float)
-            middle = (a + b) / 2
-            if not _inside(near, int(middle[0]) - x0, int(middle[1]) - y0):
-                continue
-            bulge = _bulge(edge, a, b)
-            if bulge is not None:
-                ex, ey = bulge
-                found.append(Drag(index, vertex, True, ex, ey,
-                                  float(np.hypot(ex - middle[0], ey - middle[1]))))
+        middle = (a[number] + b[number]) / 2
+        if length2[number] < 4 or not _inside(near, int(middle[0]) - x0, int(middle[1]) - y0):
+            continue
+        beside = ((nearest_edge == number) & (t[:, number] > 0.15) & (t[:, number] < 0.85)
+                  & (offset[:, number] >= BESIDE) & (offset[:, number] <= REACH))
+        if beside.any():
+            pick = int(np.argmax(np.where(beside, offset[:, number], -1.0)))
+            found.append(Drag(index, vertex, True, int(edge[pick, 0]), int(edge[pick, 1]),
+                              float(offset[pick, number])))
     return found
-
-
-def _bulge(edge: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[int, int] | None:
-    """The true edge pixel farthest from the edge a-b (2 to :data:`REACH` pixels away,
-    beside its middle part), or None."""
-    along = b - a
-    length2 = float(along @ along)
-    if length2 < 4:
-        return None
-    relative = edge - a
-    t = relative @ along / length2
-    offset = np.abs(relative[:, 0] * along[1] - relative[:, 1] * along[0]) / np.sqrt(length2)
-    beside = (t > 0.15) & (t < 0.85) & (offset >= 2) & (offset <= REACH)
-    if not beside.any():
-        return None
-    pick = int(np.argmax(np.where(beside, offset, -1)))
-    return int(edge[pick, 0]), int(edge[pick, 1])
 
 
 def _inside(mask: np.ndarray, x: int, y: int) -> bool:
