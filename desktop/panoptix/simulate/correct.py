@@ -174,7 +174,9 @@ class Corrector:
                         (fine_first, not fine_first)]
         found = self._vertex_plan(g, d, comparison)
         if found is not None and found.iou >= self.threshold:
-            options.append(plans.vertices_option(annotator, found))
+            edited = plans.vertices_option(annotator, found)
+            if edited.cost < self._piecewise_seconds(g, d, missing, extra, comparison):
+                options.append(edited)
         redraw = self._redraw_option(g, d, missing, extra, comparison)
         if redraw is not None:
             options.append(redraw)
@@ -214,17 +216,23 @@ class Corrector:
         outlines = plans.geometry.polygons(self.masks[g])
         if len(outlines) != 1:
             return None
-        needed = _pieces_needed(missing, extra, comparison.overlap[(g, d)],
-                                int(self.masks[g].sum()) + self.doc.area(d)
-                                - comparison.overlap[(g, d)], self.threshold)
+        needed = self._piecewise_seconds(g, d, missing, extra, comparison)
         region = Region.of(self.masks[g])
         if region is None or _drawn_iou(outlines[0], region) <= comparison.iou[g]:
             return None
         option = plans.polygon_option(self.annotator, region, self.gt.segments[g].category_id,
                                       then_delete=d)
-        if option is None or option.cost >= needed * PIECE_S:
+        if option is None or option.cost >= needed:
             return None
         return Option("redraw", option.cost, option.run)
+
+    def _piecewise_seconds(self, g: int, d: int, missing: np.ndarray, extra: np.ndarray,
+                           comparison: Comparison) -> float:
+        """About what fixing ``d`` piece by piece (a stroke or small polygon per wrong
+        part) to the target would take."""
+        shared = comparison.overlap[(g, d)]
+        union = int(self.masks[g].sum()) + self.doc.area(d) - shared
+        return PIECE_S * _pieces_needed(missing, extra, shared, union, self.threshold)
 
     def _add_options(self, part: np.ndarray, pieces: np.ndarray, g: int, d: int) -> list[Option]:
         """Ways to give pixels of ground truth ``g`` to its segment ``d``: fill or a polygon
