@@ -161,8 +161,9 @@ class Corrector:
         return options + _by_rate(drawn)
 
     def _improve_options(self, g: int, d: int, comparison: Comparison) -> list[Option]:
-        """A segment that stands for ``g`` but covers it badly: refine its edge, split off
-        a part that is not ``g``, or move the largest wrong part where it belongs."""
+        """A segment that stands for ``g`` but covers it badly: refine its edge, edit its
+        vertices (when quicker than the pieces it needs), draw it again, or fix it piece
+        by piece (:meth:`_part_options`)."""
         annotator, doc = self.annotator, self.doc
         wanted, held = self.masks[g], doc.id_map == d
         missing, extra = wanted & ~held, held & ~wanted
@@ -172,17 +173,26 @@ class Corrector:
             fine_first = _thin(held)
             options += [plans.refine_option(annotator, d, fine) for fine in
                         (fine_first, not fine_first)]
+        redraw = self._redraw_option(g, d, missing, extra, comparison)
+        parts = self._part_options(g, d, missing, extra, comparison)
         found = self._vertex_plan(g, d, comparison)
         if found is not None and found.iou >= self.threshold:
             edited = plans.vertices_option(annotator, found)
-            if edited.cost < self._piecewise_seconds(g, d, missing, extra, comparison):
+            each = min((o.cost for o in parts), default=PIECE_S)
+            if edited.cost < self._pieces(g, d, missing, extra, comparison) * each:
                 options.append(edited)
-        redraw = self._redraw_option(g, d, missing, extra, comparison)
-        if redraw is not None:
-            options.append(redraw)
+        return options + ([redraw] if redraw is not None else []) + parts
+
+    def _part_options(self, g: int, d: int, missing: np.ndarray, extra: np.ndarray,
+                      comparison: Comparison) -> list[Option]:
+        """Split off a part that is not ``g``, or move the largest wrong part where it
+        belongs."""
+        annotator, doc = self.annotator, self.doc
+        held = doc.id_map == d
+        options: list[Option] = []
         part_missing, part_extra = _largest_part(missing), _largest_part(extra)
         if part_missing.sum() >= part_extra.sum():
-            return options + self._add_options(part_missing, missing, g, d)
+            return self._add_options(part_missing, missing, g, d)
         ys, xs = np.nonzero(part_extra)
         owners, counts = np.unique(self.gt.id_map[ys, xs], return_counts=True)
         h = int(owners[np.argmax(counts)])
@@ -216,7 +226,7 @@ class Corrector:
         outlines = plans.geometry.polygons(self.masks[g])
         if len(outlines) != 1:
             return None
-        needed = self._piecewise_seconds(g, d, missing, extra, comparison)
+        needed = PIECE_S * self._pieces(g, d, missing, extra, comparison)
         region = Region.of(self.masks[g])
         if region is None or _drawn_iou(outlines[0], region) <= comparison.iou[g]:
             return None
@@ -226,13 +236,12 @@ class Corrector:
             return None
         return Option("redraw", option.cost, option.run)
 
-    def _piecewise_seconds(self, g: int, d: int, missing: np.ndarray, extra: np.ndarray,
-                           comparison: Comparison) -> float:
-        """About what fixing ``d`` piece by piece (a stroke or small polygon per wrong
-        part) to the target would take."""
+    def _pieces(self, g: int, d: int, missing: np.ndarray, extra: np.ndarray,
+                comparison: Comparison) -> int:
+        """Wrong parts of ``d`` to fix (largest first) to reach the target."""
         shared = comparison.overlap[(g, d)]
         union = int(self.masks[g].sum()) + self.doc.area(d) - shared
-        return PIECE_S * _pieces_needed(missing, extra, shared, union, self.threshold)
+        return _pieces_needed(missing, extra, shared, union, self.threshold)
 
     def _add_options(self, part: np.ndarray, pieces: np.ndarray, g: int, d: int) -> list[Option]:
         """Ways to give pixels of ground truth ``g`` to its segment ``d``: fill or a polygon

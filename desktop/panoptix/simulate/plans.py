@@ -41,6 +41,15 @@ class Region:
         y1, x1 = min(height, box[2] + MARGIN), min(width, box[3] + MARGIN)
         return cls((y0, x0, y1, x1), full[y0:y1, x0:x1])
 
+    def grown(self, pad: int, shape: tuple[int, int]) -> Region:
+        """The same pixels in a box ``pad`` pixels larger (inside an image of ``shape``)."""
+        y0, x0, y1, x1 = self.box
+        box = (max(0, y0 - pad), max(0, x0 - pad), min(shape[0], y1 + pad),
+               min(shape[1], x1 + pad))
+        mask = np.zeros((box[2] - box[0], box[3] - box[1]), bool)
+        mask[y0 - box[0]:y1 - box[0], x0 - box[1]:x1 - box[1]] = self.mask
+        return Region(box, mask)
+
     @property
     def offset(self) -> tuple[int, int]:
         return self.box[0], self.box[1]
@@ -142,10 +151,18 @@ def fill_option(annotator: Annotator, region: Region, intended: np.ndarray,
 
 def brush_option(annotator: Annotator, region: Region, *, target: int | None = None,
                  category_id: int | None = None, erase: bool = False) -> Option | None:
-    """Paint the region with a brush as wide as its thick parts allow."""
+    """Paint the region with a brush as wide as its thick parts allow; into a segment
+    ``target`` the strokes may pass over its own pixels (the eraser over anything but the
+    target's pixels that stay), as a hand goes on along an edge."""
     presses, size = geometry.resize_brush(annotator.brush_size,
                                           geometry.brush_size(region.mask))
-    strokes = geometry.strokes(region.mask, size, region.offset)
+    through = None
+    if target is not None:
+        region = region.grown(size // 2 + MARGIN, annotator.doc.shape)
+        y0, x0, y1, x1 = region.box
+        own = annotator.doc.id_map[y0:y1, x0:x1] == target
+        through = ~own | region.mask if erase else own
+    strokes = geometry.strokes(region.mask, size, region.offset, through)
     if not strokes:
         return None
     costs = Costs(annotator)
