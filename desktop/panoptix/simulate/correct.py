@@ -178,7 +178,7 @@ class Corrector:
         found = self._vertex_plan(g, d, comparison)
         if found is not None and found.iou >= self.threshold:
             edited = plans.vertices_option(annotator, found)
-            each = min((o.cost for o in parts), default=PIECE_S)
+            each = parts[0].cost if parts else PIECE_S  # the piecewise fix tried first
             if edited.cost < self._pieces(g, d, missing, extra, comparison) * each:
                 options.append(edited)
         return options + ([redraw] if redraw is not None else []) + parts

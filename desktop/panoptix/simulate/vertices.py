@@ -38,7 +38,7 @@ MIN_GAIN = 2
 """Pixels a drag must put right to be worth it."""
 BESIDE = 1.5
 """Pixels the true edge must stray from a polygon edge for a vertex to be added there."""
-MAX_DRAGS = 12
+MAX_DRAGS = 20
 MAX_POINTS = 400
 """Outlines with more vertices are left to other tools (a long stuff edge)."""
 
