@@ -6,6 +6,8 @@ Points are ``(x, y)`` image pixels, the way the window's tools hand them to ``co
 
 from __future__ import annotations
 
+from collections import deque
+
 import cv2
 import numpy as np
 
@@ -125,8 +127,9 @@ def _distance_to(mask: np.ndarray) -> np.ndarray:
 
 def _join_runs(runs: list[list[Point]], inside: np.ndarray, spacing: int,
                reach: int = 1) -> list[list[Point]]:
-    """Chain runs of following rows (up to ``reach`` rows on) into one drag, reversing
-    every other one."""
+    """Chain runs of following rows into one drag, reversing every other one: the next
+    row's runs by a straight move; with ``reach`` > 1 also runs up to ``reach`` rows on,
+    by the shortest way inside (a drag that bends along an edge)."""
     strokes_: list[list[Point]] = []
     used = [False] * len(runs)
     for first in range(len(runs)):
@@ -136,22 +139,55 @@ def _join_runs(runs: list[list[Point]], inside: np.ndarray, spacing: int,
         stroke = list(runs[first])
         while True:
             end = stroke[-1]
+            ways = _ways(inside, end, reach * spacing * 2) if reach > 1 else {}
             best = None
             for other in range(first + 1, len(runs)):
                 step = runs[other][0][1] - end[1]
                 if used[other] or not 0 < step <= reach * spacing:
                     continue
                 for candidate in (runs[other], runs[other][::-1]):
-                    if _straight_inside(inside, end, candidate[0]):
-                        distance = abs(candidate[0][0] - end[0]) + step
-                        if best is None or distance < best[0]:
-                            best = (distance, other, candidate)
+                    if step <= spacing and _straight_inside(inside, end, candidate[0]):
+                        way = [candidate[0]]
+                    elif candidate[0] in ways:
+                        way = _way_to(ways, candidate[0])
+                    else:
+                        continue
+                    distance = abs(candidate[0][0] - end[0]) + step + len(way)
+                    if best is None or distance < best[0]:
+                        best = (distance, other, way[:-1] + candidate)
             if best is None:
                 break
             used[best[1]] = True
             stroke += best[2]
         strokes_.append(stroke)
     return strokes_
+
+
+def _ways(inside: np.ndarray, start: Point, limit: int) -> dict[Point, Point | None]:
+    """Pixels of ``inside`` reachable from ``start`` in at most ``limit`` 8-connected
+    steps, each with the pixel it was reached from."""
+    came: dict[Point, Point | None] = {start: None}
+    frontier = deque([(start, 0)])
+    height, width = inside.shape
+    while frontier:
+        (x, y), steps = frontier.popleft()
+        if steps == limit:
+            continue
+        for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1)):
+            nx, ny = x + dx, y + dy
+            if 0 <= nx < width and 0 <= ny < height and (nx, ny) not in came \
+                    and inside[ny, nx]:
+                came[(nx, ny)] = (x, y)
+                frontier.append(((nx, ny), steps + 1))
+    return came
+
+
+def _way_to(came: dict[Point, Point | None], target: Point) -> list[Point]:
+    """The way from :func:`_ways`' start to ``target`` (start left out)."""
+    way = [target]
+    while (previous := came[way[-1]]) is not None:
+        way.append(previous)
+    return way[-2::-1]
 
 
 def _straight_inside(inside: np.ndarray, a: Point, b: Point) -> bool:
