@@ -170,9 +170,8 @@ class Corrector:
         options: list[Option] = []
         if self.assisted and d not in self.refined and _along_boundary(missing | extra, held):
             self.refined.add(d)
-            fine_first = _thin(held)
             options += [plans.refine_option(annotator, d, fine) for fine in
-                        (fine_first, not fine_first)]
+                        ((True,) if _thin(held) else (False, True))]
         redraw = self._redraw_option(g, d, missing, extra, comparison)
         parts = self._part_options(g, d, missing, extra, comparison)
         found = self._vertex_plan(g, d, comparison)
@@ -328,7 +327,7 @@ def _whole_part(part: np.ndarray, held: np.ndarray) -> bool:
 
 def _thin(held: np.ndarray) -> bool:
     """Whether refine edge's band reaches most of the way into the segment (a small or
-    thin segment: refining finely comes first)."""
+    thin segment: only refining finely is worth a try; else R, then Shift+R)."""
     return float(depth(held).max()) <= 2 * REFINE_BAND
 
 
