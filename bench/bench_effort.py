@@ -73,6 +73,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--operations", action="store_true",
                         help="seconds per operation of every policy, not only assisted")
     parser.add_argument("--from-json", type=Path, help="report a saved run again")
+    parser.add_argument("--before", type=Path,
+                        help="an earlier effort.json of the same studies: print seconds per "
+                             "operation before and after, as Markdown tables")
     return parser.parse_args()
 
 
@@ -138,6 +141,19 @@ def show(saved: dict, every_policy: bool = False) -> None:
         for training in study["trainings"]:
             print(f"  fine-tuned on {training['after']} images: {training['steps']} steps "
                   f"in {training['seconds']:.0f} s")
+
+
+def compare(before: dict, after: dict) -> None:
+    """Per study: the assisted policy's seconds per operation before and after."""
+    threshold = after["targets"][0]
+    for old, new in zip(before["studies"], after["studies"], strict=True):
+        config = new["config"]
+        if old["config"] != config:
+            sys.exit(f"--before holds other studies ({old['config']['kind']} "
+                     f"{old['config'].get('standin_level')}) than this run")
+        print(f"\n{config['kind']}, stand-in {config.get('standin_level', 'default')}, "
+              f"to {threshold}, seconds per image:\n")
+        print(report.operation_comparison(old, new, threshold))
 
 
 def plot(saved: dict, path: Path) -> None:
@@ -208,6 +224,8 @@ def main() -> None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "effort.json").write_text(json.dumps(saved, indent=1), encoding="utf-8")
     show(saved, args.operations)
+    if args.before:
+        compare(json.loads(args.before.read_text(encoding="utf-8")), saved)
     plot(saved, out / "effort.png")
     print(f"\nwrote {out / 'effort.json'} and {out / 'effort.png'}")
 

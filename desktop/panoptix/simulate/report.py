@@ -143,6 +143,29 @@ def operation_table(study: dict, threshold: float, policy: str) -> str:
     return "\n".join(lines)
 
 
+def operation_comparison(before: dict, after: dict, threshold: float,
+                         policy: str = "assisted") -> str:
+    """Seconds per image by operation of ``policy`` in two runs of the same study (before
+    and after a change), as a Markdown table: uses and seconds per image, largest first;
+    then the total and manual / policy."""
+    old = operation_seconds(before, threshold, policy)
+    new = operation_seconds(after, threshold, policy)
+    names = sorted(set(old) | set(new), key=lambda n: (-max(old.get(n, (0, 0))[1],
+                                                            new.get(n, (0, 0))[1]), n))
+    lines = ["| operation | uses before | s before | uses after | s after |",
+             "|---|---:|---:|---:|---:|"]
+    for name in names:
+        (ub, sb), (ua, sa) = old.get(name, (0.0, 0.0)), new.get(name, (0.0, 0.0))
+        uses = [f"{u:.2f}" if name != "look" else "" for u in (ub, ua)]
+        lines.append(f"| {name} | {uses[0]} | {sb:.1f} | {uses[1]} | {sa:.1f} |")
+    totals = [next(r for r in rows(study, threshold) if r.policy == policy)
+              for study in (before, after)]
+    lines.append(f"| **total** (manual ÷ {policy}) | | **{totals[0].seconds:.1f}** "
+                 f"({totals[0].time_ratio:.2f}×) | | **{totals[1].seconds:.1f}** "
+                 f"({totals[1].time_ratio:.2f}×) |")
+    return "\n".join(lines)
+
+
 def image_ratios(study: dict, threshold: float, policy: str) -> list[float]:
     """manual / ``policy`` estimated seconds, image by image."""
     ratios = []
