@@ -203,7 +203,9 @@ def plot(saved: dict, path: Path) -> None:
         axes[1].axhline(goal, color="#555555", linestyle="--", linewidth=0.8)
         axes[1].text(len(studies) - 0.55, goal, text, ha="right", va="bottom", fontsize=7)
     axes[1].axhline(1, color="#9e9e9e", linewidth=0.8)
-    axes[1].set_xticks(range(len(studies)), [s["config"]["kind"] for s in studies])
+    axes[1].set_xticks(range(len(studies)), [
+        s["config"]["kind"] + (f"\n{s['config'].get('standin_level', 'default')}"
+                               if saved["model"] == STANDIN else "") for s in studies])
     axes[1].set_xlim(-0.5, len(studies) - 0.5)
     axes[1].set_title("manual / policy, estimated seconds (same images)")
     axes[1].set_ylim(0, max(5.5, *(r.time_ratio * 1.15 for rows in ratios for r in rows)))
