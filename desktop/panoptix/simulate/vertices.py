@@ -30,8 +30,8 @@ DETAILS = (8.0, 4.0, 2.0, 1.0, 0.75)
 details at 100 % zoom (``DETAIL_PX``, at least ``LEAST_EPSILON``); [ and ] step along."""
 DEFAULT_DETAIL = 2
 """The tool's detail at start (2 px)."""
-TRIED_DETAILS = (2, 3)
-"""Details the annotator considers: the default, and one ] finer (1 px)."""
+TRIED_DETAILS = (2, 3, 4)
+"""Details the annotator considers: the default, one ] finer (1 px) and two (0.75 px)."""
 REACH = 10
 """Pixels a vertex is dragged at most: fixing an edge, not drawing a new one."""
 MIN_GAIN = 2
