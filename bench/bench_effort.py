@@ -147,7 +147,7 @@ def compare(before: dict, after: dict) -> None:
     """Per study: the assisted policy's seconds per operation before and after."""
     threshold = after["targets"][0]
     for old, new in zip(before["studies"], after["studies"], strict=True):
-        config = new["config"]
+        config = json.loads(json.dumps(new["config"]))  # tuples as the saved run's lists
         if old["config"] != config:
             sys.exit(f"--before holds other studies ({old['config']['kind']} "
                      f"{old['config'].get('standin_level')}) than this run")
