@@ -15,8 +15,15 @@ Usage:
         [--seen street,park,kitchen] [--seen-count 8] [--size 480x640] [--out bench/effort]
     python bench/bench_effort.py --from-json bench/effort/effort.json   (table and plot again)
 
-``--model standin`` uses the development stand-in (no fine-tuning): for trying the bench
-only, never for reported figures.
+``--model standin`` uses the development stand-in (no fine-tuning), at the mistake levels
+``--standin-level`` lists (``simulate.standin.LEVELS``: weak, default, strong,
+near-perfect; each level a study of every kind): for trying the bench and for seeing where
+the seconds go on a nearly right pre-segmentation, never as the model's figures. Every
+study prints the seconds per operation of its assisted policy (``--operations``: of every
+policy). A small run, e.g.:
+
+    python bench/bench_effort.py --model standin --standin-level near-perfect,strong \
+        --unseen harbour --count 2 --seen street --seen-count 2 --out /tmp/effort
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import argparse
 import json
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -32,6 +40,7 @@ from panoptix.inference.demo_model import demo_folder, is_demo_spec
 from panoptix.simulate import report
 from panoptix.simulate.models import STANDIN
 from panoptix.simulate.policies import TARGETS
+from panoptix.simulate.standin import LEVELS
 from panoptix.simulate.study import StudyConfig, run_study
 
 
@@ -59,7 +68,14 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--size", type=parse_size, default=(480, 640), help="HxW")
     parser.add_argument("--seed", type=int, default=7, help="dataset seed")
     parser.add_argument("--out", type=Path, default=Path("bench/effort"))
+    parser.add_argument("--standin-level", default="default",
+                        help="with --model standin: mistake levels, a comma list")
+    parser.add_argument("--operations", action="store_true",
+                        help="seconds per operation of every policy, not only assisted")
     parser.add_argument("--from-json", type=Path, help="report a saved run again")
+    parser.add_argument("--before", type=Path,
+                        help="an earlier effort.json of the same studies: print seconds per "
+                             "operation before and after, as Markdown tables")
     return parser.parse_args()
 
 
@@ -71,27 +87,39 @@ def run(args: argparse.Namespace) -> dict:
         args.model = str(demo_folder())
     elif Path(args.model).exists():
         args.model = str(Path(args.model).resolve())
-    configs = [StudyConfig(args.unseen, args.count, args.seed, args.size, args.model, stops,
-                           args.steps, args.batch, args.train_size, args.lr)]
-    configs += [StudyConfig(kind, args.seen_count, args.seed, args.size, args.model)
-                for kind in args.seen.split(",") if kind.strip()]
+    levels = [v.strip() for v in args.standin_level.split(",") if v.strip()]
+    if args.model != STANDIN or not levels:
+        levels = ["default"]
+    unknown = sorted(set(levels) - set(LEVELS))
+    if unknown:
+        sys.exit(f"unknown stand-in level {unknown[0]!r}; known: {', '.join(LEVELS)}")
+    configs = []
+    for level in levels:
+        configs.append(StudyConfig(args.unseen, args.count, args.seed, args.size, args.model,
+                                   stops, args.steps, args.batch, args.train_size, args.lr,
+                                   standin_level=level))
+        configs += [StudyConfig(kind, args.seen_count, args.seed, args.size, args.model,
+                                standin_level=level)
+                    for kind in args.seen.split(",") if kind.strip()]
     studies = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="panoptix-effort-") as work:
         for config in configs:
-            result = run_study(config, Path(work) / config.kind,
+            result = run_study(config, Path(work) / f"{config.kind}-{config.standin_level}",
                                say=lambda m: print(f"  {m}", file=sys.stderr))
             studies.append(result.to_json())
     return {"model": args.model, "unseen": args.unseen, "targets": list(TARGETS),
             "seconds": round(time.perf_counter() - started), "studies": studies}
 
 
-def show(saved: dict) -> None:
+def show(saved: dict, every_policy: bool = False) -> None:
     targets = tuple(saved["targets"])
     print(f"model {saved['model']}; unseen kind {saved['unseen']}; "
           f"{saved['seconds']} s of computing")
     for study in saved["studies"]:
         print()
+        if saved["model"] == STANDIN:
+            print(f"stand-in level {study['config'].get('standin_level', 'default')}")
         print(report.table(study, targets))
         print(report.counts_table(study, targets[0]))
         for policy, routes in report.route_summary(study).items():
@@ -103,9 +131,29 @@ def show(saved: dict) -> None:
         for policy, ops in report.operation_summary(study, targets[0]).items():
             print(f"  {policy} operations per image: "
                   + ", ".join(f"{k} {v:g}" for k, v in ops.items()))
+        for policy in report.policies(study):
+            if policy != "manual" and (every_policy or policy == "assisted"):
+                print(f"  {report.ratio_summary(study, targets[0], policy)}")
+            if every_policy or policy == "assisted":
+                print(f"  {policy}: seconds per image by operation, to {targets[0]}")
+                print(textwrap.indent(report.operation_table(study, targets[0], policy),
+                                      "    "))
         for training in study["trainings"]:
             print(f"  fine-tuned on {training['after']} images: {training['steps']} steps "
                   f"in {training['seconds']:.0f} s")
+
+
+def compare(before: dict, after: dict) -> None:
+    """Per study: the assisted policy's seconds per operation before and after."""
+    threshold = after["targets"][0]
+    for old, new in zip(before["studies"], after["studies"], strict=True):
+        config = json.loads(json.dumps(new["config"]))  # tuples as the saved run's lists
+        if old["config"] != config:
+            sys.exit(f"--before holds other studies ({old['config']['kind']} "
+                     f"{old['config'].get('standin_level')}) than this run")
+        print(f"\n{config['kind']}, stand-in {config.get('standin_level', 'default')}, "
+              f"to {threshold}, seconds per image:\n")
+        print(report.operation_comparison(old, new, threshold))
 
 
 def plot(saved: dict, path: Path) -> None:
@@ -155,7 +203,9 @@ def plot(saved: dict, path: Path) -> None:
         axes[1].axhline(goal, color="#555555", linestyle="--", linewidth=0.8)
         axes[1].text(len(studies) - 0.55, goal, text, ha="right", va="bottom", fontsize=7)
     axes[1].axhline(1, color="#9e9e9e", linewidth=0.8)
-    axes[1].set_xticks(range(len(studies)), [s["config"]["kind"] for s in studies])
+    axes[1].set_xticks(range(len(studies)), [
+        s["config"]["kind"] + (f"\n{s['config'].get('standin_level', 'default')}"
+                               if saved["model"] == STANDIN else "") for s in studies])
     axes[1].set_xlim(-0.5, len(studies) - 0.5)
     axes[1].set_title("manual / policy, estimated seconds (same images)")
     axes[1].set_ylim(0, max(5.5, *(r.time_ratio * 1.15 for rows in ratios for r in rows)))
@@ -175,7 +225,9 @@ def main() -> None:
         out = args.out
         out.mkdir(parents=True, exist_ok=True)
         (out / "effort.json").write_text(json.dumps(saved, indent=1), encoding="utf-8")
-    show(saved)
+    show(saved, args.operations)
+    if args.before:
+        compare(json.loads(args.before.read_text(encoding="utf-8")), saved)
     plot(saved, out / "effort.png")
     print(f"\nwrote {out / 'effort.json'} and {out / 'effort.png'}")
 

@@ -19,6 +19,7 @@ from panoptix.core.categories import load_table
 from panoptix.core.edits import EditError
 from panoptix.core.history import MapPatch
 from panoptix.core.project import ImageStatus, Project
+from panoptix.core.refine import FINE_BAND
 from panoptix.core.review import image_uncertainty, review_order
 from panoptix.gui.features import assist as assist_module
 from panoptix.inference.assist import AssistContext, postprocess_document
@@ -264,6 +265,33 @@ def test_refine_edge_runs_off_the_gui_thread_and_snaps_to_the_photo_in_one_undo_
     assert len(doc.history) == history + 1 and window.status.busy.text() == ""
     window.actions["undo"].trigger()
     assert np.array_equal(doc.id_map, before)
+
+
+def test_refine_edge_finely_moves_the_edge_by_two_pixels_at_most(qtbot, window):
+    """Shift+R: the same snap within FINE_BAND (2 px) instead of 6: the person grows
+    towards the photo's person (GROWN_PX larger), but only by two pixels; R from the same
+    start goes farther. One undo step."""
+    action = window.actions["refine_edge_fine"]
+    assert action.shortcut().toString() == "Shift+R"
+    doc = window.editor.document
+    target = largest_person(doc)
+    doc.select([target])
+    before, history = doc.id_map.copy(), len(doc.history)
+    action.trigger()
+    qtbot.waitUntil(lambda: window.status.currentMessage() == "edge refined", timeout=10_000)
+    was = (before == target).astype(np.uint8)
+    within = cv2.dilate(was, np.ones((2 * FINE_BAND + 1,) * 2, np.uint8)).astype(bool)
+    grown = (doc.id_map == target) & ~was.astype(bool)
+    assert grown.any() and not (grown & ~within).any()
+    assert len(doc.history) == history + 1
+    finely = int(grown.sum())
+    window.actions["undo"].trigger()
+    assert np.array_equal(doc.id_map, before)
+    doc.select([target])
+    window.status.showMessage("")
+    window.actions["refine_edge"].trigger()
+    qtbot.waitUntil(lambda: window.status.currentMessage() == "edge refined", timeout=10_000)
+    assert int(((doc.id_map == target) & ~was.astype(bool)).sum()) > finely
 
 
 def test_refine_edge_result_is_dropped_when_the_annotation_changed_meanwhile(qtbot, window):

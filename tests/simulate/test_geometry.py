@@ -34,6 +34,35 @@ def test_brush_strokes_paint_inside_the_region_only(size: int) -> None:
         assert (painted == region).all()  # a one-pixel brush reaches everything
 
 
+def paint(shape: tuple[int, int], strokes: list[list[geometry.Point]], size: int) -> np.ndarray:
+    doc = Document.blank(*shape, synth_categories())
+    for stroke in strokes:
+        painter = edits.BrushStroke(doc, size / 2, category_id=category_id("grass-merged"))
+        for x, y in stroke:
+            painter.line_to(float(x), float(y))
+        painter.finish()
+    return doc.id_map > 0
+
+
+@pytest.mark.parametrize("size", [1, 3])
+def test_strokes_go_on_over_the_segment_they_paint_into(size: int) -> None:
+    """A segment's ragged edge: notches every few rows along it. The brush may pass over
+    the segment's own pixels, so one drag follows the edge instead of a drag per notch,
+    and still paints nothing outside the notches and the segment."""
+    own = np.zeros((80, 60), bool)
+    own[5:75, 10:30 + size] = True
+    gaps = np.zeros_like(own)
+    for y in range(8, 72, 6):
+        gaps[y:y + 3, 30:30 + size] = True
+    own &= ~gaps
+    alone = geometry.strokes(gaps, size)
+    along = geometry.strokes(gaps, size, through=own)
+    assert len(along) < len(alone) / 3
+    painted = paint(own.shape, along, size)
+    assert not (painted & ~(own | gaps)).any()
+    assert (painted & gaps).sum() >= (paint(own.shape, alone, size) & gaps).sum()
+
+
 def test_the_brush_fits_the_thickest_part() -> None:
     region = np.zeros((40, 40), bool)
     region[10:30, 10:30] = True

@@ -9,11 +9,16 @@ from panoptix.core.document import Document
 from panoptix.core.edits import EditError
 from panoptix.core.history import Command, MapPatch
 
+BAND = 6
+"""Refine edge (R): how far a boundary may move."""
+FINE_BAND = 2
+"""Refine edge finely (Shift+R): for an edge that is nearly right, or a small segment that
+a 6 px band would swallow whole (GrabCut then has no certain foreground left)."""
 WORK_PIXELS = 1_000_000
 """GrabCut runs on at most this many pixels; larger crops are cut at a reduced scale."""
 
 
-def refine_edge(doc: Document, image_rgb: np.ndarray, segment_id: int, band: int = 6,
+def refine_edge(doc: Document, image_rgb: np.ndarray, segment_id: int, band: int = BAND,
                 iterations: int = 3, work_pixels: int = WORK_PIXELS) -> bool:
     """Move ``segment_id``'s boundary by at most ``band`` pixels towards image edges.
 
@@ -41,7 +46,7 @@ def apply_refine(doc: Document, patch: MapPatch | None) -> bool:
 
 
 def refine_patch(id_map: np.ndarray, image_rgb: np.ndarray, segment_id: int,
-                 box: tuple[int, int, int, int], band: int = 6, iterations: int = 3,
+                 box: tuple[int, int, int, int], band: int = BAND, iterations: int = 3,
                  work_pixels: int = WORK_PIXELS) -> MapPatch | None:
     """The change :func:`refine_edge` would make, computed from arrays alone (a copy of the
     map can be refined on another thread while the document stays editable)."""

@@ -83,6 +83,21 @@ class VertexEdit:
         y0, x0, y1, x1 = box
         before = before_live(self.doc, self._patches, box)
         current = self.doc.id_map[y0:y1, x0:x1]
+        wanted = self.shape_in(box, before)
+        own = before == self.segment_id
+        target = np.where(wanted, np.int32(self.segment_id), np.where(own, 0, before))
+        patch = MapPatch.from_change(box, current, target.astype(np.int32))
+        if patch is None:
+            return False
+        self._patches.append(patch)
+        self.doc.apply_live(patch)
+        return True
+
+    def shape_in(self, box: Box, before: np.ndarray) -> np.ndarray:
+        """The segment's pixels inside ``box`` once the polygons are applied, ``before``
+        being the map there before the session: near the edges that changed (within a
+        band; ``box`` must hold the band around every change in it) the polygons,
+        elsewhere the segment as it was."""
         new_shape, old_shape = rasterize(self.contours, box), rasterize(self._original, box)
         changed = (new_shape ^ old_shape).astype(np.uint8)
         size = 2 * self._band + 1
@@ -91,13 +106,12 @@ class VertexEdit:
         wanted = np.where(band, new_shape, own)
         if self.only_unlabeled:
             wanted &= own | (before == 0)
-        target = np.where(wanted, np.int32(self.segment_id), np.where(own, 0, before))
-        patch = MapPatch.from_change(box, current, target.astype(np.int32))
-        if patch is None:
-            return False
-        self._patches.append(patch)
-        self.doc.apply_live(patch)
-        return True
+        return wanted
+
+    @property
+    def band(self) -> int:
+        """How far from a changed edge the map follows the polygons."""
+        return self._band
 
     def finish(self) -> Command | None:
         """End the session: everything written is one undo step ("Edit vertices")."""

@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
             "deselect": editor.clear_selection, "merge": editor.merge, "split": editor.split,
             "relabel": editor.request_relabel, "delete": editor.delete,
             "new_segment": editor.new_segment, "refine_edge": self.assist.refine,
+            "refine_edge_fine": self.assist.refine_finely,
             "review_sort": self.segments.set_least_confident_first,
             "review_images_sort": self.images.set_least_confident_first,
             "review_next": lambda: self.assist.step(True),
@@ -356,7 +357,7 @@ class MainWindow(QMainWindow):
 
     def _enable_for_document(self, document: Document | None) -> None:
         for name in ("merge", "split", "relabel", "delete", "new_segment", "select_all",
-                     "done", "rerun", "export", "refine_edge", "review_next",
+                     "done", "rerun", "export", "refine_edge", "refine_edge_fine", "review_next",
                      "review_previous"):
             self.actions[name].setEnabled(document is not None)
         self._update_undo(document)

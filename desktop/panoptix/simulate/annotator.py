@@ -18,16 +18,16 @@ import numpy as np
 
 from panoptix.core import edits
 from panoptix.core.document import Document, DocumentError
-from panoptix.core.refine import apply_refine, refine_patch
+from panoptix.core.refine import BAND, FINE_BAND, apply_refine, refine_patch
 from panoptix.inference.assist import AssistContext, Candidate, postprocess_document
 from panoptix.inference.proposals import accept_proposal
 from panoptix.inference.settings import InferenceSettings
-from panoptix.simulate import geometry
+from panoptix.simulate import geometry, vertices
 from panoptix.simulate.effort import Effort
 from panoptix.simulate.picker import DIGITS, pick_keys
 
 TOOL_KEYS = {"select": "V", "polygon": "P", "fill": "G", "brush": "B", "eraser": "E",
-             "propose": "C"}
+             "propose": "C", "vertices": "Ctrl+J"}
 """The tools used and their shortcuts (``gui/tools.py``, ``gui/proposal_tool.py``)."""
 RECENT = 5
 """Categories the relabel popup offers when the model has no guesses (``gui/dialogs.py``)."""
@@ -38,6 +38,11 @@ SLIDER_PIXELS = 40
 """Screen pixels a threshold slider is dragged by for one step."""
 START_BRUSH = 15
 """The editor's brush size at start (``gui/editor.py``)."""
+
+
+def tool_keys(name: str) -> int:
+    """Key presses of a tool's shortcut (Ctrl+J: two)."""
+    return len(TOOL_KEYS[name].split("+"))
 
 
 class Annotator:
@@ -52,13 +57,15 @@ class Annotator:
         self.tool = "select"
         self.category_id: int | None = None
         self.brush_size = START_BRUSH
+        self.vertex_detail = vertices.DEFAULT_DETAIL
         self.recent: list[int] = []
         self.protected = False
         """Edit > Protect Labeled Pixels (Ctrl+P): polygons paint unlabeled pixels only."""
 
     # -- bookkeeping -------------------------------------------------------------------
     def think(self, operation: str) -> None:
-        """Start an operation (one KLM M)."""
+        """Start an operation (one KLM M); what follows is its cost."""
+        self.effort.begin(operation)
         self.effort.decisions += 1
         self.effort.operations[operation] += 1
 
@@ -74,7 +81,7 @@ class Annotator:
 
     def use_tool(self, name: str) -> None:
         if name != self.tool:
-            self.keys()
+            self.keys(tool_keys(name))
             self.tool = name
 
     def _run(self, edit, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
@@ -247,17 +254,39 @@ class Annotator:
         if kept:
             self.doc.select(kept)
 
-    def refine(self, segment_id: int) -> bool:
-        """R: snap the selected segment's edge to the image (GrabCut), as the window's
-        refine thread computes it and applies it as one undo step."""
+    def refine(self, segment_id: int, fine: bool = False) -> bool:
+        """R (Shift+R: finely, within ``FINE_BAND``): snap the selected segment's edge to
+        the image (GrabCut), as the window's refine thread computes it and applies it as
+        one undo step."""
         self.select([segment_id])
-        self.keys()  # R
+        self.keys(2 if fine else 1)  # R, Shift+R
         if self.image is None:
             return False
         cv2.setRNGSeed(REFINE_SEED)  # GrabCut seeds its colour models from OpenCV's RNG
         patch = self._run(refine_patch, self.doc.id_map.copy(), self.image, segment_id,
-                          self.doc.box(segment_id))
+                          self.doc.box(segment_id), FINE_BAND if fine else BAND)
         return bool(patch is not None and self._run(apply_refine, self.doc, patch))
+
+    def edit_vertices(self, segment_id: int, detail: int,
+                      drags: Sequence[vertices.Drag]) -> bool:
+        """Vertex tool (Ctrl+J) on the selected segment, [ or ] to ``detail``: each drag
+        (one decision: which vertex, where to) moves a vertex or adds one on an edge and
+        the map follows; Enter applies the session as one undo step."""
+        self.select([segment_id])
+        self.use_tool("vertices")
+        self.keys(abs(detail - self.vertex_detail))  # [ or ]
+        self.vertex_detail = detail
+        edit = self._run(vertices.session, self.doc, segment_id, detail, self.protected)
+        if edit is None:
+            return False
+        for drag in drags:
+            self.look()
+            self.effort.drags += 1
+            self.effort.drag_pieces += 1
+            self.effort.drag_pixels += drag.length
+            vertices.perform(edit, drag)
+        self.keys()  # Enter
+        return self._run(edit.finish) is not None
 
     def undo(self) -> None:
         self.keys(2)  # Ctrl+Z

@@ -16,19 +16,22 @@ import cv2
 import numpy as np
 
 from panoptix.core.document import Document
-from panoptix.simulate import plans, proposing
+from panoptix.core.refine import BAND
+from panoptix.simulate import plans, proposing, vertices
 from panoptix.simulate.annotator import Annotator
-from panoptix.simulate.geometry import interior_point
+from panoptix.simulate.geometry import depth, interior_point
 from panoptix.simulate.plans import Option, Region
 from panoptix.simulate.truth import Comparison, compare
 
 PENALTY = 50
 """Pixels a failing or a false segment weighs, beside the wrong pixels, in the objective."""
-REFINE_BAND = 6
-"""Refine edge moves a boundary by at most this much (``core.refine``)."""
+REFINE_BAND = BAND
+"""Refine edge moves a boundary by at most this much."""
 BOUNDARY_SHARE = 0.6
 """Refine edge is tried when this share of a segment's error lies along its boundary."""
 MAX_STEPS = 600
+VERTEX_MARGIN = 0.02
+"""Vertex editing aims this far above the target IoU."""
 PIECE_S = 6.0
 """Seconds one piecewise fix (a stroke or a small polygon, with its clicks) takes, for
 choosing between fixing a small thing piece by piece and drawing it again: the typical
@@ -105,6 +108,7 @@ class Corrector:
                 if self._badness(after, threshold) < before:
                     return after
                 self.annotator.effort.operations[f"undone {option.name}"] += 1
+                self.annotator.effort.begin(f"undone {option.name}")
                 for _ in range(steps):
                     self.annotator.undo()
             self._given_up[(kind, key)] = size
@@ -157,21 +161,37 @@ class Corrector:
         return options + _by_rate(drawn)
 
     def _improve_options(self, g: int, d: int, comparison: Comparison) -> list[Option]:
-        """A segment that stands for ``g`` but covers it badly: refine its edge, split off
-        a part that is not ``g``, or move the largest wrong part where it belongs."""
+        """A segment that stands for ``g`` but covers it badly: refine its edge, edit its
+        vertices (when quicker than the pieces it needs), draw it again, or fix it piece
+        by piece (:meth:`_part_options`)."""
         annotator, doc = self.annotator, self.doc
         wanted, held = self.masks[g], doc.id_map == d
         missing, extra = wanted & ~held, held & ~wanted
         options: list[Option] = []
         if self.assisted and d not in self.refined and _along_boundary(missing | extra, held):
             self.refined.add(d)
-            options.append(plans.refine_option(annotator, d))
+            options += [plans.refine_option(annotator, d, fine) for fine in
+                        ((True,) if _thin(held) else (False, True))]
         redraw = self._redraw_option(g, d, missing, extra, comparison)
-        if redraw is not None:
-            options.append(redraw)
+        parts = self._part_options(g, d, missing, extra, comparison)
+        found = self._vertex_plan(g, d, comparison)
+        if found is not None and found.iou >= self.threshold:
+            edited = plans.vertices_option(annotator, found)
+            each = parts[0].cost if parts else PIECE_S  # the piecewise fix tried first
+            if edited.cost < self._pieces(g, d, missing, extra, comparison) * each:
+                options.append(edited)
+        return options + ([redraw] if redraw is not None else []) + parts
+
+    def _part_options(self, g: int, d: int, missing: np.ndarray, extra: np.ndarray,
+                      comparison: Comparison) -> list[Option]:
+        """Split off a part that is not ``g``, or move the largest wrong part where it
+        belongs."""
+        annotator, doc = self.annotator, self.doc
+        held = doc.id_map == d
+        options: list[Option] = []
         part_missing, part_extra = _largest_part(missing), _largest_part(extra)
         if part_missing.sum() >= part_extra.sum():
-            return options + self._add_options(part_missing, missing, g, d)
+            return self._add_options(part_missing, missing, g, d)
         ys, xs = np.nonzero(part_extra)
         owners, counts = np.unique(self.gt.id_map[ys, xs], return_counts=True)
         h = int(owners[np.argmax(counts)])
@@ -186,6 +206,16 @@ class Corrector:
             return options + self._create_options(h, comparison)
         return options + self._add_options(part_extra, extra & self.masks[h], h, home)
 
+    def _vertex_plan(self, g: int, d: int, comparison: Comparison) -> vertices.Plan | None:
+        """Vertex editing of ``d`` towards ``g``, a little past the target (so that the
+        next target does not need another session at once)."""
+        lookup = np.full(int(self.gt.id_map.max()) + 1, -1, np.int64)
+        lookup[0] = 0
+        for gt_id, doc_id in comparison.pairs.items():
+            lookup[gt_id] = doc_id
+        return vertices.plan(self.doc, d, self.masks[g], lookup[self.gt.id_map],
+                             self.threshold + VERTEX_MARGIN, self.annotator.protected)
+
     def _redraw_option(self, g: int, d: int, missing: np.ndarray, extra: np.ndarray,
                        comparison: Comparison) -> Option | None:
         """Draw a thing again (polygon, then delete what is left of the old segment) when
@@ -195,17 +225,22 @@ class Corrector:
         outlines = plans.geometry.polygons(self.masks[g])
         if len(outlines) != 1:
             return None
-        needed = _pieces_needed(missing, extra, comparison.overlap[(g, d)],
-                                int(self.masks[g].sum()) + self.doc.area(d)
-                                - comparison.overlap[(g, d)], self.threshold)
+        needed = PIECE_S * self._pieces(g, d, missing, extra, comparison)
         region = Region.of(self.masks[g])
         if region is None or _drawn_iou(outlines[0], region) <= comparison.iou[g]:
             return None
         option = plans.polygon_option(self.annotator, region, self.gt.segments[g].category_id,
                                       then_delete=d)
-        if option is None or option.cost >= needed * PIECE_S:
+        if option is None or option.cost >= needed:
             return None
         return Option("redraw", option.cost, option.run)
+
+    def _pieces(self, g: int, d: int, missing: np.ndarray, extra: np.ndarray,
+                comparison: Comparison) -> int:
+        """Wrong parts of ``d`` to fix (largest first) to reach the target."""
+        shared = comparison.overlap[(g, d)]
+        union = int(self.masks[g].sum()) + self.doc.area(d) - shared
+        return _pieces_needed(missing, extra, shared, union, self.threshold)
 
     def _add_options(self, part: np.ndarray, pieces: np.ndarray, g: int, d: int) -> list[Option]:
         """Ways to give pixels of ground truth ``g`` to its segment ``d``: fill or a polygon
@@ -288,6 +323,12 @@ def _whole_part(part: np.ndarray, held: np.ndarray) -> bool:
     inside = labels[part]
     label = int(np.bincount(inside).argmax())
     return label > 0 and int((labels == label).sum()) <= 1.1 * int(part.sum())
+
+
+def _thin(held: np.ndarray) -> bool:
+    """Whether refine edge's band reaches most of the way into the segment (a small or
+    thin segment: only refining finely is worth a try; else R, then Shift+R)."""
+    return float(depth(held).max()) <= 2 * REFINE_BAND
 
 
 def _along_boundary(error: np.ndarray, held: np.ndarray) -> bool:

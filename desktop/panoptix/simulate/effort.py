@@ -42,6 +42,8 @@ CM_S = 0.16
 """KLM D: per centimetre drawn."""
 CM_PER_PIXEL = 2.54 / 96
 """One image pixel at 100 % zoom on a 96 dpi screen."""
+LOOKING = "look"
+"""What the seconds before the first operation go to: judging the pre-segmentation."""
 
 
 @dataclass
@@ -64,6 +66,12 @@ class Effort:
     """Operations started and things looked at: one KLM M each."""
     operations: Counter[str] = field(default_factory=Counter)
     """Operations by kind ("polygon", "relabel", "proposal", ...), for the report."""
+    spent: dict[str, float] = field(default_factory=dict)
+    """Estimated seconds by operation, closed ones (:meth:`by_operation` adds the open one)."""
+    current: str = LOOKING
+    """The operation the counts go to now (:meth:`begin`)."""
+    since: float = 0.0
+    """:meth:`seconds` when ``current`` began."""
 
     @property
     def actions(self) -> int:
@@ -78,16 +86,32 @@ class Effort:
                 + drag * self.drags + STROKE_S * self.drag_pieces
                 + CM_S * CM_PER_PIXEL * self.drag_pixels + THINK_S * self.decisions)
 
+    def begin(self, operation: str) -> None:
+        """From now on the counts are ``operation``'s seconds (until the next begin)."""
+        now = self.seconds()
+        self.spent[self.current] = self.spent.get(self.current, 0.0) + now - self.since
+        self.current, self.since = operation, now
+
+    def by_operation(self) -> dict[str, float]:
+        """Estimated seconds by operation (an undone one's Ctrl+Z under "undone ...");
+        they add up to :meth:`seconds`."""
+        spent = dict(self.spent)
+        spent[self.current] = spent.get(self.current, 0.0) + self.seconds() - self.since
+        return {name: seconds for name, seconds in spent.items() if seconds > 0}
+
     def copy(self) -> Effort:
         return Effort(self.clicks, self.keys, self.vertices, self.drags, self.drag_pixels,
-                      self.drag_pieces, self.decisions, Counter(self.operations))
+                      self.drag_pieces, self.decisions, Counter(self.operations),
+                      dict(self.spent), self.current, self.since)
 
     def to_json(self) -> dict:
         return {"actions": self.actions, "seconds": round(self.seconds(), 2),
                 "clicks": self.clicks, "keys": self.keys, "vertices": self.vertices,
                 "drags": self.drags, "drag_pixels": round(self.drag_pixels, 1),
                 "drag_pieces": self.drag_pieces, "decisions": self.decisions,
-                "operations": dict(sorted(self.operations.items()))}
+                "operations": dict(sorted(self.operations.items())),
+                "operation_seconds": {k: round(v, 2)
+                                      for k, v in sorted(self.by_operation().items())}}
 
 
 def polygon_seconds(vertices: int) -> float:

@@ -6,6 +6,8 @@ Points are ``(x, y)`` image pixels, the way the window's tools hand them to ``co
 
 from __future__ import annotations
 
+from collections import deque
+
 import cv2
 import numpy as np
 
@@ -15,6 +17,8 @@ MAX_BRUSH = 400
 """The editor's largest brush (``gui.editor.MAX_BRUSH``)."""
 MAX_RADIUS = 20
 """The largest brush radius the annotator reaches for (a 40 px brush)."""
+JOIN_ROWS = 8
+"""Rows a drag may skip over pixels it may pass (``strokes``' ``through``)."""
 
 Point = tuple[int, int]
 
@@ -73,14 +77,20 @@ def resize_brush(size: int, wanted: int) -> tuple[int, int]:
     return presses, size
 
 
-def strokes(region: np.ndarray, size: int,
-            offset: tuple[int, int] = (0, 0)) -> list[list[Point]]:
-    """Brush strokes of a ``size`` brush that paint inside ``region`` and never outside it:
-    dab centres where the disk fits, on rows ``radius`` apart, each row's runs joined into
-    back-and-forth drags (a drag goes on to the next row when the way there keeps the disk
-    inside). What the disk cannot reach (thin rims, corners) is left for a smaller brush."""
+def strokes(region: np.ndarray, size: int, offset: tuple[int, int] = (0, 0),
+            through: np.ndarray | None = None) -> list[list[Point]]:
+    """Brush strokes of a ``size`` brush that paint inside ``region`` and never outside it
+    (nor outside ``through``, pixels the brush may pass over harmlessly: the segment
+    painted into already holds them): dab centres where the disk fits and touches the
+    region, on rows ``radius`` apart, each row's runs joined into back-and-forth drags (a
+    drag goes on to a later row, at most :data:`JOIN_ROWS` rows on, when the way there
+    keeps the disk inside). What the disk cannot reach (thin rims, corners) is left for a
+    smaller brush."""
     radius = size / 2
-    valid = depth(region) > radius
+    allowed = region if through is None else region | through
+    valid = depth(allowed) > radius
+    if through is not None:
+        valid &= _distance_to(region) <= radius
     ys, xs = np.nonzero(valid)
     if ys.size == 0:
         return []
@@ -103,13 +113,23 @@ def strokes(region: np.ndarray, size: int,
             runs.append([(px, y) for px in picked])
             if x is not None:
                 start = previous = x
+    passable = valid if through is None else depth(allowed) > radius
     oy, ox = offset
     return [[(x + ox, y + oy) for x, y in stroke]
-            for stroke in _join_runs(runs, valid, spacing)]
+            for stroke in _join_runs(runs, passable, spacing,
+                                     1 if through is None else JOIN_ROWS)]
 
 
-def _join_runs(runs: list[list[Point]], inside: np.ndarray, spacing: int) -> list[list[Point]]:
-    """Chain runs of neighbouring rows into one drag, reversing every other one."""
+def _distance_to(mask: np.ndarray) -> np.ndarray:
+    """Each pixel's distance to the nearest pixel of ``mask`` (0 on it)."""
+    return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+
+
+def _join_runs(runs: list[list[Point]], inside: np.ndarray, spacing: int,
+               reach: int = 1) -> list[list[Point]]:
+    """Chain runs of following rows into one drag, reversing every other one: the next
+    row's runs by a straight move; with ``reach`` > 1 also runs up to ``reach`` rows on,
+    by the shortest way inside (a drag that bends along an edge)."""
     strokes_: list[list[Point]] = []
     used = [False] * len(runs)
     for first in range(len(runs)):
@@ -119,21 +139,55 @@ def _join_runs(runs: list[list[Point]], inside: np.ndarray, spacing: int) -> lis
         stroke = list(runs[first])
         while True:
             end = stroke[-1]
+            ways = _ways(inside, end, reach * spacing * 2) if reach > 1 else {}
             best = None
             for other in range(first + 1, len(runs)):
-                if used[other] or runs[other][0][1] != end[1] + spacing:
+                step = runs[other][0][1] - end[1]
+                if used[other] or not 0 < step <= reach * spacing:
                     continue
                 for candidate in (runs[other], runs[other][::-1]):
-                    if _straight_inside(inside, end, candidate[0]):
-                        distance = abs(candidate[0][0] - end[0])
-                        if best is None or distance < best[0]:
-                            best = (distance, other, candidate)
+                    if step <= spacing and _straight_inside(inside, end, candidate[0]):
+                        way = [candidate[0]]
+                    elif candidate[0] in ways:
+                        way = _way_to(ways, candidate[0])
+                    else:
+                        continue
+                    distance = abs(candidate[0][0] - end[0]) + step + len(way)
+                    if best is None or distance < best[0]:
+                        best = (distance, other, way[:-1] + candidate)
             if best is None:
                 break
             used[best[1]] = True
             stroke += best[2]
         strokes_.append(stroke)
     return strokes_
+
+
+def _ways(inside: np.ndarray, start: Point, limit: int) -> dict[Point, Point | None]:
+    """Pixels of ``inside`` reachable from ``start`` in at most ``limit`` 8-connected
+    steps, each with the pixel it was reached from."""
+    came: dict[Point, Point | None] = {start: None}
+    frontier = deque([(start, 0)])
+    height, width = inside.shape
+    while frontier:
+        (x, y), steps = frontier.popleft()
+        if steps == limit:
+            continue
+        for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1)):
+            nx, ny = x + dx, y + dy
+            if 0 <= nx < width and 0 <= ny < height and (nx, ny) not in came \
+                    and inside[ny, nx]:
+                came[(nx, ny)] = (x, y)
+                frontier.append(((nx, ny), steps + 1))
+    return came
+
+
+def _way_to(came: dict[Point, Point | None], target: Point) -> list[Point]:
+    """The way from :func:`_ways`' start to ``target`` (start left out)."""
+    way = [target]
+    while (previous := came[way[-1]]) is not None:
+        way.append(previous)
+    return way[-2::-1]
 
 
 def _straight_inside(inside: np.ndarray, a: Point, b: Point) -> bool:

@@ -35,15 +35,18 @@ class StudyError(RuntimeError):
 
 
 def presegment(project: Project, keys: Sequence[str], model: str,
-               truths: dict[str, Document] | None = None, seed: int = 0) -> None:
+               truths: dict[str, Document] | None = None, seed: int = 0,
+               level: str = "default") -> None:
     """Pre-segment ``keys`` with ``model`` (a folder or hub id; ``standin`` needs the
-    ``truths``), replacing earlier pre-segmentations but never an image marked done."""
+    ``truths`` and makes the mistakes of ``level``, :data:`standin.LEVELS`), replacing
+    earlier pre-segmentations but never an image marked done."""
     settings = InferenceSettings(model=model, device="cpu")
     if model == STANDIN:
         assert truths is not None, "the stand-in needs the ground truth"
         by_pixels = {standin.StandinPredictor.key(project.load_image(k)): truths[k]
                      for k in keys}
-        predictor = standin.StandinPredictor(by_pixels, project.categories, seed)
+        predictor = standin.StandinPredictor(by_pixels, project.categories, seed,
+                                             standin.LEVELS[level])
         id2label = predictor.id2label
     else:
         from panoptix.inference.engine import Predictor

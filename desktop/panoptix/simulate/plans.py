@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 
 from panoptix.core.stats import tight_box
-from panoptix.simulate import geometry
-from panoptix.simulate.annotator import Annotator
+from panoptix.simulate import geometry, vertices
+from panoptix.simulate.annotator import Annotator, tool_keys
 from panoptix.simulate.effort import KEY_S, POINT_S, THINK_S, drag_seconds, polygon_seconds
 from panoptix.simulate.picker import pick_keys
 
@@ -40,6 +40,15 @@ class Region:
         y0, x0 = max(0, box[0] - MARGIN), max(0, box[1] - MARGIN)
         y1, x1 = min(height, box[2] + MARGIN), min(width, box[3] + MARGIN)
         return cls((y0, x0, y1, x1), full[y0:y1, x0:x1])
+
+    def grown(self, pad: int, shape: tuple[int, int]) -> Region:
+        """The same pixels in a box ``pad`` pixels larger (inside an image of ``shape``)."""
+        y0, x0, y1, x1 = self.box
+        box = (max(0, y0 - pad), max(0, x0 - pad), min(shape[0], y1 + pad),
+               min(shape[1], x1 + pad))
+        mask = np.zeros((box[2] - box[0], box[3] - box[1]), bool)
+        mask[y0 - box[0]:y1 - box[0], x0 - box[1]:x1 - box[1]] = self.mask
+        return Region(box, mask)
 
     @property
     def offset(self) -> tuple[int, int]:
@@ -78,7 +87,7 @@ class Costs:
         self.annotator = annotator
 
     def tool(self, name: str) -> float:
-        return 0.0 if self.annotator.tool == name else KEY_S
+        return 0.0 if self.annotator.tool == name else KEY_S * tool_keys(name)
 
     def select(self, ids: list[int]) -> float:
         doc = self.annotator.doc
@@ -142,10 +151,18 @@ def fill_option(annotator: Annotator, region: Region, intended: np.ndarray,
 
 def brush_option(annotator: Annotator, region: Region, *, target: int | None = None,
                  category_id: int | None = None, erase: bool = False) -> Option | None:
-    """Paint the region with a brush as wide as its thick parts allow."""
+    """Paint the region with a brush as wide as its thick parts allow; into a segment
+    ``target`` the strokes may pass over its own pixels (the eraser over anything but the
+    target's pixels that stay), as a hand goes on along an edge."""
     presses, size = geometry.resize_brush(annotator.brush_size,
                                           geometry.brush_size(region.mask))
-    strokes = geometry.strokes(region.mask, size, region.offset)
+    through = None
+    if target is not None:
+        region = region.grown(size // 2 + MARGIN, annotator.doc.shape)
+        y0, x0, y1, x1 = region.box
+        own = annotator.doc.id_map[y0:y1, x0:x1] == target
+        through = ~own | region.mask if erase else own
+    strokes = geometry.strokes(region.mask, size, region.offset, through)
     if not strokes:
         return None
     costs = Costs(annotator)
@@ -201,6 +218,19 @@ def split_option(annotator: Annotator, segment_id: int) -> Option:
     return Option("split", cost, lambda: annotator.split(segment_id))
 
 
-def refine_option(annotator: Annotator, segment_id: int) -> Option:
-    cost = THINK_S + Costs(annotator).select([segment_id]) + KEY_S
-    return Option("refine", cost, lambda: annotator.refine(segment_id))
+def refine_option(annotator: Annotator, segment_id: int, fine: bool = False) -> Option:
+    """R, or Shift+R to refine finely."""
+    cost = THINK_S + Costs(annotator).select([segment_id]) + KEY_S * (2 if fine else 1)
+    return Option("refine finely" if fine else "refine", cost,
+                  lambda: annotator.refine(segment_id, fine))
+
+
+def vertices_option(annotator: Annotator, found: vertices.Plan) -> Option:
+    """Select the segment, Ctrl+J, [ or ] to the plan's detail, the planned drags (a
+    decision and a short drag each), Enter."""
+    costs = Costs(annotator)
+    cost = (THINK_S + costs.select([found.segment_id]) + costs.tool("vertices")
+            + KEY_S * (abs(found.detail - annotator.vertex_detail) + 1)
+            + sum(THINK_S + drag_seconds(1, 1, drag.length) for drag in found.drags))
+    return Option("vertices", cost, lambda: annotator.edit_vertices(
+        found.segment_id, found.detail, found.drags), found.gain)

@@ -6,7 +6,7 @@ the K-th only)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from statistics import mean
+from statistics import mean, median
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,74 @@ def operation_summary(study: dict, threshold: float) -> dict[str, dict[str, floa
                 totals[name] = totals.get(name, 0) + count
         summary[policy] = {k: round(v / len(images), 2) for k, v in sorted(totals.items())}
     return summary
+
+
+def operation_seconds(study: dict, threshold: float,
+                      policy: str) -> dict[str, tuple[float, float]]:
+    """Where ``policy``'s estimated seconds went, per image: for each operation (the
+    simulated annotator's name for it; "undone X" is the Ctrl+Z after an X that did not
+    help, "look" judging the pre-segmentation) how many times it was started and the
+    seconds it took, largest first."""
+    images = [i["results"][policy] for i in study["images"] if policy in i["results"]]
+    uses: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for outcome in images:
+        reached = milestone(outcome, threshold)
+        for name, spent in reached.get("operation_seconds", {}).items():
+            seconds[name] = seconds.get(name, 0.0) + spent
+            uses[name] = uses.get(name, 0.0) + reached["operations"].get(name, 0)
+    count = max(1, len(images))
+    return {name: (uses[name] / count, seconds[name] / count)
+            for name in sorted(seconds, key=lambda n: (-seconds[n], n))}
+
+
+def operation_table(study: dict, threshold: float, policy: str) -> str:
+    """:func:`operation_seconds` as plain text."""
+    lines = [f"{'operation':<28}{'per image':>10}{'seconds':>9}{'each':>7}"]
+    for name, (uses, seconds) in operation_seconds(study, threshold, policy).items():
+        each = f"{seconds / uses:>7.1f}" if uses else f"{'':>7}"
+        lines.append(f"{name:<28}{uses:>10.2f}{seconds:>9.1f}{each}")
+    return "\n".join(lines)
+
+
+def operation_comparison(before: dict, after: dict, threshold: float,
+                         policy: str = "assisted") -> str:
+    """Seconds per image by operation of ``policy`` in two runs of the same study (before
+    and after a change), as a Markdown table: uses and seconds per image, largest first;
+    then the total and manual / policy."""
+    old = operation_seconds(before, threshold, policy)
+    new = operation_seconds(after, threshold, policy)
+    names = sorted(set(old) | set(new), key=lambda n: (-max(old.get(n, (0, 0))[1],
+                                                            new.get(n, (0, 0))[1]), n))
+    lines = ["| operation | uses before | s before | uses after | s after |",
+             "|---|---:|---:|---:|---:|"]
+    for name in names:
+        (ub, sb), (ua, sa) = old.get(name, (0.0, 0.0)), new.get(name, (0.0, 0.0))
+        uses = [f"{u:.2f}" if name != "look" else "" for u in (ub, ua)]
+        lines.append(f"| {name} | {uses[0]} | {sb:.1f} | {uses[1]} | {sa:.1f} |")
+    totals = [next(r for r in rows(study, threshold) if r.policy == policy)
+              for study in (before, after)]
+    lines.append(f"| **total** (manual ÷ {policy}) | | **{totals[0].seconds:.1f}** "
+                 f"({totals[0].time_ratio:.2f}×) | | **{totals[1].seconds:.1f}** "
+                 f"({totals[1].time_ratio:.2f}×) |")
+    return "\n".join(lines)
+
+
+def image_ratios(study: dict, threshold: float, policy: str) -> list[float]:
+    """manual / ``policy`` estimated seconds, image by image."""
+    ratios = []
+    for image in study["images"]:
+        if policy in image["results"]:
+            own = milestone(image["results"][policy], threshold)["seconds"]
+            manual = milestone(image["results"]["manual"], threshold)["seconds"]
+            ratios.append(manual / own if own else float("inf"))
+    return ratios
+
+
+def ratio_summary(study: dict, threshold: float, policy: str) -> str:
+    ratios = image_ratios(study, threshold, policy)
+    return (f"manual / {policy} per image: median {median(ratios):.2f}, worst "
+            f"{min(ratios):.2f}" if ratios else "")
 
 
 COUNTS = ("clicks", "vertices", "keys", "drags", "decisions")

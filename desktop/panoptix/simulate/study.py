@@ -44,6 +44,8 @@ class StudyConfig:
     """``panoptix train``'s default (1e-4 from a base) when None."""
     targets: tuple[float, ...] = TARGETS
     niceness: int = 10
+    standin_level: str = "default"
+    """The stand-in's mistakes (``standin.LEVELS``) when the model is the stand-in."""
 
 
 @dataclass
@@ -98,7 +100,8 @@ def _walk(config: StudyConfig, folder: Path, project: Project, keys: Sequence[st
     model, policy, start = config.model, "assisted", 0
     for stop in [*stops, len(keys)]:
         clock = time.perf_counter()
-        presegment(project, keys[start:], model, truth_of, config.seed)
+        presegment(project, keys[start:], model, truth_of, config.seed,
+                   config.standin_level)
         result.seconds[f"presegment {policy}"] = time.perf_counter() - clock
         clock = time.perf_counter()
         for index in range(start, len(keys)):

@@ -30,7 +30,7 @@ from panoptix.core.document import Document, DocumentError
 from panoptix.core.history import MapPatch
 from panoptix.core.messages import plural
 from panoptix.core.project import ImageStatus
-from panoptix.core.refine import apply_refine, refine_patch
+from panoptix.core.refine import BAND, FINE_BAND, apply_refine, refine_patch
 from panoptix.core.review import review_order, step_review
 from panoptix.gui.dialogs.relabel import RelabelPopup, Suggest
 from panoptix.gui.tools.editor import Editor
@@ -289,8 +289,16 @@ class AssistController(QObject):
             f"{self.editor.category_name(segment.category_id)}, score {segment.score:.2f}")
 
     def refine(self) -> None:
-        """Snap the selected segment's boundary to image edges (one undo step), computed
-        on the refine thread; the window stays usable meanwhile."""
+        """Refine edge (R): snap the selected segment's boundary to image edges."""
+        self._refine(BAND)
+
+    def refine_finely(self) -> None:
+        """Refine edge finely (Shift+R): within :data:`FINE_BAND` pixels only."""
+        self._refine(FINE_BAND)
+
+    def _refine(self, band: int) -> None:
+        """Snap the selected segment's boundary to image edges within ``band`` pixels (one
+        undo step), computed on the refine thread; the window stays usable meanwhile."""
         doc = self.editor.document
         if doc is None:
             return
@@ -308,7 +316,7 @@ class AssistController(QObject):
         self._refining = request
         self.busy.emit(REFINING, "Refining edge…")
         future = self._refiner.submit(refine_patch, doc.id_map.copy(), self._image, target,
-                                      doc.box(target))
+                                      doc.box(target), band)
         future.add_done_callback(lambda done: self._refine_done.emit(request, done))
 
     def _finish_refine(self, request: _RefineRequest, future: Future) -> None:

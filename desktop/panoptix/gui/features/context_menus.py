@@ -26,7 +26,7 @@ from panoptix.gui.panels.visibility import CategoryVisibility
 from panoptix.gui.tools.editor import Editor
 from panoptix.gui.work.session import Session
 
-EDIT_ACTIONS = ("relabel", "merge", "split", "delete", "refine_edge")
+EDIT_ACTIONS = ("relabel", "merge", "split", "delete", "refine_edge", "refine_edge_fine")
 
 
 class ContextMenus:

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 from panoptix.gui.actions import Actions
 
 EDITING_ACTIONS = ("undo", "redo", "merge", "split", "relabel", "delete", "new_segment",
-                   "refine_edge", "done", "rerun", "presegment", "save")
+                   "refine_edge", "refine_edge_fine", "done", "rerun", "presegment", "save")
 VIEWING_TOOL = "tool:select"
 TITLE_MARK = " [read-only]"
 MESSAGE = ("read-only: this project's folder cannot be written, so editing is off; copy "
