@@ -54,13 +54,15 @@ def points(label: str, run: dict) -> list[Point]:
     found = []
     for study in run["studies"]:
         kind = study["config"]["kind"]
+        level = study["config"].get("standin_level")
         for image in study["images"]:
             results = image["results"]
             manual = _milestone(results["manual"], threshold)["seconds"]
             for policy, outcome in results.items():
                 if policy == "manual" or "start_pq" not in outcome:
                     continue
-                found.append(Point(label, policy, kind, outcome["start_pq"], manual,
+                shown = f"{policy}, {level}" if level else policy
+                found.append(Point(label, shown, kind, outcome["start_pq"], manual,
                                    _milestone(outcome, threshold)["seconds"]))
     return found
 
@@ -74,12 +76,12 @@ def summary(found: list[Point]) -> list[str]:
     groups: dict[tuple[str, str, str], list[Point]] = {}
     for point in found:
         groups.setdefault((point.source, point.kind, point.policy), []).append(point)
-    lines = [f"{'source':<26}{'kind':<9}{'policy':<11}{'images':>7}{'start PQ':>10}"
+    lines = [f"{'source':<26}{'kind':<9}{'policy':<24}{'images':>7}{'start PQ':>10}"
              f"{'x seconds':>11}"]
     for (source, kind, policy), group in groups.items():
         ratio = sum(p.manual_seconds for p in group) / sum(p.seconds for p in group)
         start = sum(p.start_pq for p in group) / len(group)
-        lines.append(f"{source:<26}{kind:<9}{policy:<11}{len(group):>7}{start:>10.3f}"
+        lines.append(f"{source:<26}{kind:<9}{policy:<24}{len(group):>7}{start:>10.3f}"
                      f"{ratio:>11.2f}")
     return lines
 
