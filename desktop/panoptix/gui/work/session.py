@@ -159,6 +159,7 @@ class Session(ModelRequests, QObject):
             self.busy.emit(LOADING, "")
         if self._stopped:  # the window closed while the project was read
             project.close(save=False)
+            gc.unfreeze()
             return False
         self.project = project
         self._overrides = {k: v for k, v in (("model", model), ("device", device)) if v}
