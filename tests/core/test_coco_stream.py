@@ -72,6 +72,8 @@ DAMAGES = {
     "bad segment id": lambda text: text.replace('"id": 2, "category_id"',
                                                 '"id": -2, "category_id"', 1),
     "float id": lambda text: text.replace('"image_id": 1,', '"image_id": 1e0,', 1),
+    "huge id": lambda text: text.replace('"image_id": 1,', f'"image_id": {10**30},', 1),
+    "huge float": lambda text: text.replace('"iscrowd": 0', '"iscrowd": 1e400', 1),
 }
 
 
