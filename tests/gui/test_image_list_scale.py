@@ -3,9 +3,11 @@ the rows it shows, filters and sorts by SQL, and keeps its counts per status as 
 
 from __future__ import annotations
 
+import gc
 import itertools
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,7 @@ STATUSES = list(ImageStatus)
 def make_project(tmp_path: Path, count: int, figure=lambda n: None) -> Path:  # noqa: ANN001
     """A project of ``count`` images (only the first is a file: the one opened first)."""
     photos = tmp_path / "photos"
-    photos.mkdir()
+    photos.mkdir(parents=True)
     Image.new("RGB", (64, 48)).save(photos / "i000000.png")
     folder = tmp_path / "p"
     Project.create(folder, photos, [photos / "i000000.png"], load_table("coco_panoptic")
@@ -228,3 +230,24 @@ def test_closing_the_window_while_a_project_is_read_leaves_it_closed(
     assert window.session.project is None and opened and opened[0].read_only  # released
     with Project.open(folder) as again:  # the folder lock is free
         assert not again.read_only
+
+
+def test_a_large_project_s_entries_stay_out_of_garbage_collections_until_closed(
+        qtbot, make_window, tmp_path):
+    """A full collection over 100,000 entries holds the interpreter lock for 50-200 ms (the
+    window stalls, whichever thread runs it): the loader freezes what it built."""
+    window = open_window(qtbot, make_window, make_project(tmp_path / "large", 5_000))
+    project = weakref.ref(window.session.project)
+    entries = window.session.project.images
+    assert gc.get_freeze_count() > len(entries) == 5_000
+    tracked = {id(item) for item in gc.get_objects()}
+    assert id(entries[0]) not in tracked and id(entries[-1]) not in tracked
+    del entries, tracked
+
+    small = make_project(tmp_path / "small", 3)
+    with qtbot.waitSignal(window.session.image_opened, timeout=10_000):
+        assert window.open_path(small)
+    gc.collect()
+    assert project() is None  # the first one closed, nothing of it kept
+    window.session.close()
+    assert gc.get_freeze_count() == 0

@@ -34,6 +34,7 @@ import numpy as np
 from panoptix.core.annotation_file import AnnotationError, read_record
 from panoptix.core.atomic import StoreError
 from panoptix.core.categories import CategorySet
+from panoptix.core.coco_stream import SegmentStore, StoredAnnotation, stream_panoptic
 from panoptix.core.export_stream import ordered_map
 from panoptix.core.manifest import ImageStatus, ProjectError
 from panoptix.core.panoptic_png import PanopticPngError
@@ -43,7 +44,7 @@ from panoptix.core.project import ANNOTATIONS, MANIFEST_NAME, default_project_fo
 from panoptix.core.project_layout import project_folder
 from panoptix.core.project_reader import read_manifest, read_saved_document
 from panoptix.core.segment import Segment
-from panoptix.core.validate import Annotation, PngError, parse_panoptic, read_json, read_png
+from panoptix.core.validate import PngError, read_png
 
 TOLERATED = frozenset({"no-annotation", "area", "bbox", "isthing"})
 """JSON problems that do not stop an evaluation (panopticapi reads past them too)."""
@@ -162,17 +163,10 @@ def pair_images(truths: list[SourceImage], guesses: list[SourceImage]
 # -- COCO panoptic ------------------------------------------------------------------------
 def _coco_source(json_path: Path, png_dir: Path, ground_truth: bool,
                  categories: CategorySet | None) -> Source:
-    data, problems = read_json(json_path)
-    if problems:
-        raise EvaluationError(str(problems[0]))
-    named = None  # a prediction's own names for its categories, to compare with
-    if isinstance(data, dict) and categories is not None:
-        if isinstance(data.get("categories"), list):
-            named = parse_panoptic({"images": [], "annotations": [],
-                                    "categories": data["categories"]})[0].categories
-        data = {**data, "categories": categories.to_coco()}
-    dataset, problems = parse_panoptic(data)
-    refused = [p for p in problems if p.rule not in TOLERATED]
+    dataset = stream_panoptic(json_path, categories, TOLERATED)
+    if not dataset.readable:
+        raise EvaluationError(str(dataset.problems[0]))
+    refused = dataset.problems
     if refused:
         more = f" (and {len(refused) - 1} more problems)" if len(refused) > 1 else ""
         first = str(refused[0])
@@ -182,34 +176,41 @@ def _coco_source(json_path: Path, png_dir: Path, ground_truth: bool,
         raise EvaluationError(f"{json_path}: {first}{more}")
     if not png_dir.is_dir():
         raise EvaluationError(f"{json_path}: its PNG folder {png_dir} does not exist")
-    annotated = {a.image.id for a in dataset.annotations}
-    left_out = [image.file_name for image in dataset.images if image.id not in annotated]
-    images = [SourceImage(a.image.file_name, _png_reader(a, png_dir, ground_truth), a.image.id)
+    images = [SourceImage(a.image.file_name, _PngReader(a, dataset.store, png_dir,
+                                                        ground_truth), a.image.id)
               for a in dataset.annotations]
-    return Source(json_path, named if named is not None else dataset.categories, images,
-                  left_out)
+    return Source(json_path, dataset.named if dataset.named is not None
+                  else dataset.categories, images, dataset.unannotated)
 
 
-def _png_reader(annotation: Annotation, png_dir: Path, ground_truth: bool
-                ) -> Callable[[], Labels]:
-    def read() -> Labels:
+class _PngReader:
+    """Reads one image of a COCO panoptic source: its PNG, its segments from the store."""
+
+    __slots__ = ("annotation", "store", "png_dir", "ground_truth")
+
+    def __init__(self, annotation: StoredAnnotation, store: SegmentStore, png_dir: Path,
+                 ground_truth: bool) -> None:
+        self.annotation, self.store = annotation, store
+        self.png_dir, self.ground_truth = png_dir, ground_truth
+
+    def __call__(self) -> Labels:
+        image = self.annotation.image
         try:
-            id_map = read_png(resolve_inside(png_dir, annotation.file_name), annotation.image)
+            id_map = read_png(resolve_inside(self.png_dir, self.annotation.file_name), image)
         except (UnsafePathError, PngError) as exc:
-            raise EvaluationError(f"image {annotation.image.file_name}: {exc}") from None
-        segments = {s.id: Segment(s.category_id, s.iscrowd) for s in annotation.segments}
-        if not ground_truth:
+            raise EvaluationError(f"image {image.file_name}: {exc}") from None
+        stored = self.store.read(self.annotation.offset, self.annotation.count)
+        segments = {s.id: Segment(s.category_id, s.iscrowd) for s in stored}
+        if not self.ground_truth:
             return Labels(id_map, segments)
         present, counts = np.unique(id_map, return_counts=True)
         unknown = sorted(set(present.tolist()) - set(segments) - {0})
         if unknown:
-            raise EvaluationError(f"image {annotation.image.file_name}: ground-truth ids "
+            raise EvaluationError(f"image {image.file_name}: ground-truth ids "
                                   f"{unknown[:5]} are in its PNG but not in the JSON")
         areas = dict(zip(present.tolist(), counts.tolist(), strict=True))
-        areas.update({s.id: s.area for s in annotation.segments if s.area is not None})
+        areas.update({s.id: s.area for s in stored if s.area is not None})
         return Labels(id_map, segments, areas)
-
-    return read
 
 
 # -- projects -----------------------------------------------------------------------------

@@ -134,7 +134,7 @@ class Project:
             if save and self._unsaved_rows and not self.read_only:
                 self._store_rows(())
         finally:
-            self.raw_budget.unregister()
+            self.raw_budget.release()
             if self._table is not None:
                 self._table.close()
                 self._table = None

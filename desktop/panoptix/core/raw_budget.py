@@ -72,6 +72,15 @@ class RawBudget:
             if _budgets.get(_folder_key(self.folder)) is self:
                 del _budgets[_folder_key(self.folder)]
 
+    def release(self) -> None:
+        """Unregister and forget the project's callbacks, which refer to it (a reference
+        cycle): once its project is closed the budget keeps its last limit, counts no
+        views, and the project is freed as soon as it is dropped."""
+        self.unregister()
+        limit = self._limit()
+        self._limit, self._viewed = (lambda: limit), dict
+        self._note_view = lambda key, when: None
+
     def written(self, path: Path) -> list[Path]:
         """Count a file just written in the folder; evict if over budget. Returns what
         was deleted."""

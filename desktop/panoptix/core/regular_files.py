@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from typing import BinaryIO
 
 NOT_REGULAR = "not a regular file (a pipe, device or folder)"
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
@@ -29,16 +30,23 @@ def read_regular(path: str | os.PathLike[str], limit: int = -1) -> bytes:
     """The bytes of ``path`` (the first ``limit`` if given); :class:`NotRegularFileError`
     unless it is a regular file (a link to one is fine). Other failures raise the usual
     ``OSError``."""
+    with open_regular(path) as stream:
+        return stream.read(limit)
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """``path`` opened for reading in binary, for a reader that streams it; raises like
+    :func:`read_regular`."""
     fd = os.open(path, os.O_RDONLY | _NONBLOCK | getattr(os, "O_BINARY", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NotRegularFileError(path)
         if _NONBLOCK:
             os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb", closefd=False) as stream:
-            return stream.read(limit)
-    finally:
+        return os.fdopen(fd, "rb")
+    except BaseException:
         os.close(fd)
+        raise
 
 
 def read_text(path: str | os.PathLike[str]) -> str:

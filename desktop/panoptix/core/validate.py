@@ -11,7 +11,7 @@ import io
 import json
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,7 +132,7 @@ class ImageChecker:
     call :meth:`check` at once."""
 
     def __init__(self, categories: list, png_dir: Path) -> None:
-        parser = _Parser()
+        parser = PanopticParser()
         self.categories = parser.categories(categories)
         self.problems = parser.problems
         self._unusable = frozenset(parser.unusable_categories)
@@ -142,7 +142,7 @@ class ImageChecker:
         self._lock = threading.Lock()
 
     def check(self, image: dict, annotation: dict) -> list[Problem]:
-        parser = _Parser()
+        parser = PanopticParser()
         parser.unusable_categories = set(self._unusable)
         images = parser.images([image])
         name = annotation.get("file_name")
@@ -164,7 +164,7 @@ class ImageChecker:
 
 def parse_panoptic(data: object) -> tuple[PanopticDataset, list[Problem]]:
     """The usable entries of a COCO panoptic JSON and the problems of the others."""
-    parser = _Parser()
+    parser = PanopticParser()
     if not isinstance(data, dict):
         parser.add("json", "file", "the top level must be a JSON object")
         return PanopticDataset(CategorySet([])), parser.problems
@@ -186,17 +186,20 @@ def _integer(value: object, low: int = 0, high: int = MAX_INT) -> int | None:
     return None
 
 
-class _Parser:
+class PanopticParser:
     """Parses entry by entry; an entry with a usable id but bad fields is remembered, so the
     entries that refer to it are not reported a second time."""
 
-    def __init__(self) -> None:
+    def __init__(self, tolerated: frozenset[str] = frozenset()) -> None:
         self.problems: list[Problem] = []
+        """Those whose rule is not ``tolerated`` (a caller that reads past those)."""
+        self.tolerated = tolerated
         self.unusable_images: set[int] = set()
         self.unusable_categories: set[int] = set()
 
     def add(self, rule: str, where: str, message: str) -> None:
-        self.problems.append(Problem(rule, where, message))
+        if rule not in self.tolerated:
+            self.problems.append(Problem(rule, where, message))
 
     def categories(self, items: list) -> CategorySet:
         kept: dict[int, Category] = {}
@@ -265,7 +268,12 @@ class _Parser:
 
     def annotations(self, items: list, images: dict[int, ImageInfo],
                     categories: CategorySet) -> list[Annotation]:
-        kept: dict[int, Annotation] = {}
+        return list(self.iter_annotations(items, images, categories))
+
+    def iter_annotations(self, items: Iterable, images: dict[int, ImageInfo],
+                         categories: CategorySet) -> Iterator[Annotation]:
+        """Each usable annotation as soon as it is parsed (a stream's items may be read one
+        at a time); the images without one are reported once ``items`` is exhausted."""
         claimed: set[int] = set()
         png_names: set[str] = set()
         for index, item in enumerate(items):
@@ -294,13 +302,11 @@ class _Parser:
                 self.add("duplicate", where, f"PNG {file_name!r} is used by two annotations")
             elif file_name is not None:
                 png_names.add(file_name.casefold())
-                kept[image_id] = self.annotation(image, file_name, segments_info, categories,
-                                                 where)
+                yield self.annotation(image, file_name, segments_info, categories, where)
         for image_id, image in images.items():
             if image_id not in claimed:
                 self.add("no-annotation", f"image {image_id} ({image.file_name})",
                          "has no annotation")
-        return list(kept.values())
 
     def annotation(self, image: ImageInfo, file_name: str, items: list,
                    categories: CategorySet, where: str) -> Annotation:

@@ -23,6 +23,7 @@ The model's half (asking for results, and what a result may replace) is
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -38,7 +39,7 @@ from panoptix.core.atomic import StoreError
 from panoptix.core.document import Document
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
-from panoptix.gui.work.off_thread import wait_off_thread
+from panoptix.gui.work.off_thread import built_frozen, wait_off_thread
 from panoptix.gui.work.save_queue import SaveQueue, SaveRequest
 from panoptix.gui.work.session_model import ModelRequests
 from panoptix.gui.work.worker import JobResult, error_message
@@ -149,8 +150,8 @@ class Session(ModelRequests, QObject):
         self.close()
         self.busy.emit(LOADING, f"Opening {path}…")
         try:  # read off this thread: a list of 100,000 images takes seconds to check
-            project = wait_off_thread(self._loader,
-                                      lambda: Project.open_or_create_for_images(path))
+            project = wait_off_thread(self._loader, lambda: built_frozen(
+                lambda: Project.open_or_create_for_images(path)))
         except Exception as exc:  # noqa: BLE001 - any failure is a message, never a crash
             self.error.emit(f"cannot open {path}: {exc}")
             return False
@@ -158,6 +159,7 @@ class Session(ModelRequests, QObject):
             self.busy.emit(LOADING, "")
         if self._stopped:  # the window closed while the project was read
             project.close(save=False)
+            gc.unfreeze()
             return False
         self.project = project
         self._overrides = {k: v for k, v in (("model", model), ("device", device)) if v}
@@ -191,6 +193,8 @@ class Session(ModelRequests, QObject):
             project, self.project = self.project, None
             self.saves.discard(project)
             project.close(save=False)
+            del project
+            gc.unfreeze()  # what the project's opening froze (built_frozen), now collectable
         self.key = self.document = None
         return lost
 
