@@ -18,6 +18,10 @@ from panoptix.inference.raw_outputs import KEEP_FLOOR, RawOutputs
 from panoptix.inference.settings import InferenceSettings
 
 MIN_AREA = 400
+NOTICEABLE = 0.01
+"""Top-5 guesses are compared where the picker's percentages tell them apart: dropping the
+queries under KEEP_FLOOR moves guesses of well under 1 % (measured: the fifth guess of 3 of
+132 segments, at 0.01-0.02 %, swapped for another as small)."""
 SETTINGS = [InferenceSettings(),
             InferenceSettings(threshold=0.5, mask_threshold=0.4, overlap_threshold=0.6)]
 
@@ -74,8 +78,8 @@ def test_clicks_offer_the_same_proposals_and_guesses_hold_the_same_top5(
         after = AssistContext(compact, model_categories)
         truth = scene.document
         for segment_id in truth.segments:
-            guesses = [{c for c, _p in context.segment_guesses(truth, {segment_id}, k=TOP_K)}
-                       for context in (before, after)]
+            guesses = [{c for c, p in context.segment_guesses(truth, {segment_id}, k=TOP_K)
+                        if p >= NOTICEABLE} for context in (before, after)]
             segments += 1
             same_top5 += guesses[0] == guesses[1]
             target = truth.id_map == segment_id
