@@ -59,3 +59,17 @@ def test_an_unavailable_segment_anything_model_offers_no_demo_model(tmp_path: Pa
         load_sam("facebook/sam2.1-hiera-tiny", cache_dir=str(tmp_path))
     assert "offline mode is on" in str(caught.value)
     assert "demo" not in str(caught.value)
+
+
+def test_loading_the_demo_model_prints_no_compatibility_alarm() -> None:
+    """transformers warns that a ResNet backbone "may not be compatible with Mask2Former";
+    the demo model has one and works (tests/demo_model), so a user must not see that on
+    every load. A fresh process: transformers warns once per process."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from panoptix.inference.loading import load_model; load_model('demo')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"}, check=True, timeout=120)
+    assert "may not be compatible" not in done.stderr + done.stdout

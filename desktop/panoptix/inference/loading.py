@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import logging
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,19 @@ __all__ = ["LoadedModel", "ModelLoadError", "ModelUnavailableError", "PickleWeig
            "Progress", "check_local_folder", "folder_weights", "hub_reachable", "is_local_spec",
            "load_model", "load_processor", "read_pretrained", "read_weights",
            "resolve_model_folder"]
+
+
+class _WorkingBackboneNotice(logging.Filter):
+    """Drops transformers' warning that a ResNet backbone "may not be compatible with
+    Mask2Former": the bundled demo model has one, and its tests show it works; the warning
+    printed on every load would only alarm users."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Backbone resnet is not a supported model")
+
+
+logging.getLogger("transformers.models.mask2former.configuration_mask2former").addFilter(
+    _WorkingBackboneNotice())
 
 
 @dataclass(eq=False)
