@@ -251,3 +251,22 @@ def test_a_large_project_s_entries_stay_out_of_garbage_collections_until_closed(
     assert project() is None  # the first one closed, nothing of it kept
     window.session.close()
     assert gc.get_freeze_count() == 0
+
+
+def test_the_current_image_stays_in_view_when_the_list_gets_shorter(
+        qtbot, make_window, tmp_path):
+    """On a 1366x768 first run the dock settles short after the image is chosen: the
+    current row must still be in view then (it was scrolled out of it)."""
+    window = open_window(qtbot, make_window, make_project(tmp_path, 300))
+    view = window.images.list
+    for _ in range(40):
+        window.actions["next"].trigger()
+    assert window.session.target == "i000040.png"
+    qtbot.waitUntil(lambda: view.viewport().rect().contains(
+        view.visualRect(view.currentIndex())))
+    view.setFixedHeight(view.sizeHintForRow(0) * 3)  # the dock settles three rows high
+
+    def in_view() -> bool:
+        return view.viewport().rect().contains(view.visualRect(view.currentIndex()))
+
+    qtbot.waitUntil(in_view, timeout=2_000)

@@ -191,7 +191,10 @@ class ImageList(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         """A right click selects the image under it (unless it is among those selected)
-        for the menu, without showing it: the image in view stays."""
+        for the menu, without showing it: the image in view stays. When the list gets
+        shorter (a dock settling, the window resized) the current image stays in view."""
+        if watched is self.list.viewport() and event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self, self._keep_current_in_view)  # not after self is gone
         if watched is self.list.viewport() and isinstance(event, QMouseEvent) \
                 and event.type() == QEvent.Type.MouseButtonPress \
                 and event.button() == Qt.MouseButton.RightButton:
@@ -201,6 +204,11 @@ class ImageList(QWidget):
                 selection.select(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
             return True
         return super().eventFilter(watched, event)
+
+    def _keep_current_in_view(self) -> None:
+        current = self.list.currentIndex()
+        if current.isValid():
+            self.list.scrollTo(current)
 
     def order(self) -> KeyOrder:
         """The images shown, in the list's order, read as needed (D and A follow it)."""
