@@ -54,7 +54,8 @@ def points(label: str, run: dict) -> list[Point]:
     found = []
     for study in run["studies"]:
         kind = study["config"]["kind"]
-        level = study["config"].get("standin_level")
+        level = (study["config"].get("standin_level")
+                 if study["config"].get("model") == "standin" else None)
         for image in study["images"]:
             results = image["results"]
             manual = _milestone(results["manual"], threshold)["seconds"]
