@@ -35,6 +35,7 @@ from PIL import Image  # noqa: E402
 
 from panoptix.core.project import ImageStatus, Project  # noqa: E402
 from panoptix.inference.batch import BatchPresegmenter  # noqa: E402
+from panoptix.inference.device import synchronize  # noqa: E402
 from panoptix.inference.engine import Predictor  # noqa: E402
 from panoptix.inference.labels import ModelCategories, categories_for_model  # noqa: E402
 from panoptix.inference.pipeline import (  # noqa: E402
@@ -61,12 +62,6 @@ def write_photos(folder: Path, count: int, width: int, height: int) -> list[np.n
         Image.fromarray(noisy).save(folder / f"photo{index:03}.jpg", quality=90)
         images.append(np.asarray(Image.open(folder / f"photo{index:03}.jpg").convert("RGB")))
     return images
-
-
-def synchronize(device: str) -> None:
-    """Wait for the device's queued work, so that a clock read after it is honest."""
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
 
 
 def bare_forward(predictor: Predictor, prepared: list[dict], device: str = "cpu") -> float:

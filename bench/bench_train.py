@@ -36,6 +36,7 @@ import torch  # noqa: E402
 from scenes import make_project  # noqa: E402
 
 from panoptix.core.manifest import ImageStatus  # noqa: E402
+from panoptix.inference.device import synchronize  # noqa: E402
 from panoptix.inference.settings import InferenceSettings  # noqa: E402
 from panoptix.training import models  # noqa: E402
 from panoptix.training.architectures import architecture_of, to_device  # noqa: E402
@@ -66,12 +67,6 @@ DEVICE = {"name": "cpu"}
 """``--device``: where both steps run."""
 
 
-def synchronize() -> None:
-    """Wait for the device's queued work, so that a clock read after it is honest."""
-    if DEVICE["name"].startswith("cuda"):
-        torch.cuda.synchronize()
-
-
 def make_model(kind: str, labels):  # noqa: ANN001, ANN201
     if kind in EXTRA:
         return models.build_scratch(EXTRA[kind], labels, 0, kind)
@@ -95,7 +90,7 @@ class StepClock(Reporter):
         self.times: list[float] = []
 
     def step(self, step: int, loss: float, lr: float, eta_s: float | None) -> None:
-        synchronize()
+        synchronize(DEVICE["name"])
         self.times.append(time.perf_counter())
 
 
@@ -147,11 +142,11 @@ def bare_step(project: Path, kind: str, steps: int, batch: int) -> tuple[float, 
         optimizer.step()
 
     one()  # warm-up
-    synchronize()
+    synchronize(DEVICE["name"])
     started = time.perf_counter()
     for _ in range(steps):
         one()
-    synchronize()
+    synchronize(DEVICE["name"])
     return (time.perf_counter() - started) / steps, encode_seconds
 
 
@@ -176,7 +171,7 @@ def model_figures(project: Path, kind: str) -> str:
     for _ in range(5):
         started = time.perf_counter()
         predictor.predict(image)
-        synchronize()
+        synchronize(DEVICE["name"])
         times.append(time.perf_counter() - started)
     parameters = sum(p.numel() for p in loaded.model.parameters()) / 1e6
     times.sort()

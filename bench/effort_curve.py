@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
+from panoptix.simulate.report import milestone
+
 BANDS = (0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.01)
 """Starting-PQ bands of the per-band summary."""
 
@@ -58,18 +60,14 @@ def points(label: str, run: dict) -> list[Point]:
                  if study["config"].get("model") == "standin" else None)
         for image in study["images"]:
             results = image["results"]
-            manual = _milestone(results["manual"], threshold)["seconds"]
+            manual = milestone(results["manual"], threshold)["seconds"]
             for policy, outcome in results.items():
                 if policy == "manual" or "start_pq" not in outcome:
                     continue
                 shown = f"{policy}, {level}" if level else policy
                 found.append(Point(label, shown, kind, outcome["start_pq"], manual,
-                                   _milestone(outcome, threshold)["seconds"]))
+                                   milestone(outcome, threshold)["seconds"]))
     return found
-
-
-def _milestone(outcome: dict, threshold: float) -> dict:
-    return next(m for m in outcome["milestones"] if m["threshold"] == threshold)
 
 
 def summary(found: list[Point]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Choosing the torch device, and recognising out-of-memory errors."""
+"""Choosing the torch device, waiting for it, and recognising out-of-memory errors."""
 
 from __future__ import annotations
 
@@ -40,3 +40,12 @@ def is_out_of_memory(error: BaseException) -> bool:
     if isinstance(error, torch.cuda.OutOfMemoryError):
         return True
     return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+
+
+def synchronize(device: str) -> None:
+    """Wait for ``device``'s queued work (CUDA runs asynchronously), so that a clock read
+    after it measures the work; nothing to wait for on the CPU."""
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
