@@ -45,6 +45,15 @@ def image_folder(tmp_path: Path) -> Path:
     return folder
 
 
+def open_window(qtbot, make_window, folder: Path):  # noqa: ANN001, ANN201
+    """A window on ``folder`` without the model, once its first image is shown."""
+    window = make_window()
+    window.session.auto_presegment = False
+    with qtbot.waitSignal(window.session.image_opened, timeout=10_000):
+        assert window.open_path(folder)
+    return window
+
+
 def configure_project(images: Path, model: Path | None, **thresholds: float) -> None:
     """Make the project for ``images`` up front, with model settings already in it."""
     project = Project.open_or_create_for_images(images, categories=load_table("coco_panoptic"))

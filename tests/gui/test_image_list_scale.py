@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt, QTimer
 
+from conftest import open_window
 from panoptix.core.categories import load_table
 from panoptix.core.image_notes import ImageNote, ImageNotes
 from panoptix.core.image_table import TABLE_NAME, ImageTable
@@ -36,14 +37,6 @@ def make_project(tmp_path: Path, count: int, figure=lambda n: None) -> Path:  # 
         ImageEntry(f"i{n:06d}.png", f"i{n:06d}.png", STATUSES[n % 4] if n else
                    ImageStatus.NEW, 64, 48, figure(n)) for n in range(count)])
     return folder
-
-
-def open_window(qtbot, make_window, folder: Path):  # noqa: ANN001, ANN201
-    window = make_window()
-    window.session.auto_presegment = False
-    with qtbot.waitSignal(window.session.image_opened, timeout=10_000):
-        assert window.open_path(folder)
-    return window
 
 
 def rows_read(window) -> int:  # noqa: ANN001

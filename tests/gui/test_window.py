@@ -4,7 +4,6 @@ through the worker, edit, undo, autosave, export and validate."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -12,7 +11,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QHeaderView
 
-from conftest import configure_project
+from conftest import configure_project, open_window
 from panoptix.core import edits
 from panoptix.core.document import Document
 from panoptix.core.project import ImageStatus, Project
@@ -146,15 +145,6 @@ def test_export_reports_validation(qtbot, make_window, image_folder, tiny_model)
         dialog.start()
     assert blocker.args == [True], dialog.report.toPlainText()
     assert "validated: no problems" in dialog.report.toPlainText()
-
-
-def open_window(qtbot, make_window, folder: Path):  # noqa: ANN001, ANN201
-    """A window on ``folder`` without the model, once its first image is shown."""
-    window = make_window()
-    window.session.auto_presegment = False
-    with qtbot.waitSignal(window.session.image_opened, timeout=10_000):
-        assert window.open_path(folder)
-    return window
 
 
 def current_row(window) -> str:  # noqa: ANN001
