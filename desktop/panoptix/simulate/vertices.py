@@ -16,6 +16,7 @@ segment is not the one standing for their ground truth) plus the segment's own I
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -113,7 +114,7 @@ def _plan(doc: Document, segment_id: int, truth: np.ndarray, expected: np.ndarra
     y0, x0, y1, x1 = box
     state = _State(edit, box, doc.id_map[y0:y1, x0:x1].copy(), truth[y0:y1, x0:x1],
                    expected[y0:y1, x0:x1])
-    edge_points = _edge_points(state.truth, (y0, x0))
+    edge_points = _EdgePixels(_edge_points(state.truth, (y0, x0)), box)
     drags: list[Drag] = []
     gain = 0
     while len(drags) < MAX_DRAGS and state.iou() < target:
@@ -139,6 +140,9 @@ class _State:
         self.truth, self.expected = truth, expected
         self.own = before == edit.segment_id
         self.held = edit.shape_in(box, before)
+        self._gains: dict[tuple, tuple[tuple[slice, slice], int]] = {}
+        """Gains measured, by the drag's geometry (:meth:`_key`), with the window each was
+        measured in: one stays true until a committed drag changes pixels there."""
 
     def _cost(self, held: np.ndarray, window: tuple[slice, slice]) -> int:
         """Wrong pixels in ``window`` of the box with the segment at ``held`` there."""
@@ -149,6 +153,20 @@ class _State:
 
     def gain(self, drag: Drag) -> int:
         """Pixels the drag would put right (negative: make wrong)."""
+        key = self._key(drag)
+        known = self._gains.get(key)
+        if known is None:
+            known = self._gains[key] = self._measure(drag)
+        return known[1]
+
+    def _key(self, drag: Drag) -> tuple:
+        """What the drag's effect depends on: the vertices it moves or adds between, and
+        where to."""
+        around = self._around(self.edit.contours[drag.contour].points, drag)
+        return (drag.contour, drag.insert, drag.x, drag.y,
+                *(int(value) for point in around for value in point))
+
+    def _measure(self, drag: Drag) -> tuple[tuple[slice, slice], int]:
         contour = self.edit.contours[drag.contour]
         saved = contour.points.copy()
         window = self._window(contour.points, drag)
@@ -160,11 +178,24 @@ class _State:
         change(self.edit, drag)
         after = self._cost(self.edit.shape_in(local, before), window)
         contour.points = saved
-        return current - after
+        return window, current - after
 
     def commit(self, drag: Drag) -> None:
+        """Make the drag. Outside the box of the vertices it moves between (and a pixel
+        more) no pixel of the polygons' raster changes, so gains measured away from there
+        stay true."""
+        points = [*self._around(self.edit.contours[drag.contour].points, drag),
+                  (drag.x, drag.y)]
+        y0, x0 = self.box[0], self.box[1]
+        top = min(int(p[1]) for p in points) - y0 - 2
+        bottom = max(int(p[1]) for p in points) - y0 + 3
+        left = min(int(p[0]) for p in points) - x0 - 2
+        right = max(int(p[0]) for p in points) - x0 + 3
         change(self.edit, drag)
         self.held = self.edit.shape_in(self.box, self.before)
+        self._gains = {key: (window, value) for key, (window, value) in self._gains.items()
+                       if window[0].stop <= top or window[0].start >= bottom
+                       or window[1].stop <= left or window[1].start >= right}
 
     def iou(self) -> float:
         union = int((self.held | self.truth).sum())
@@ -176,14 +207,17 @@ class _State:
         size = 2 * REACH + 1
         return cv2.dilate(wrong, np.ones((size, size), np.uint8)).astype(bool)
 
-    def _window(self, points: np.ndarray, drag: Drag) -> tuple[slice, slice]:
-        """The part of the box the drag can change: around the edges it moves."""
+    @staticmethod
+    def _around(points: np.ndarray, drag: Drag) -> list[np.ndarray]:
+        """The vertices whose edges the drag changes."""
         count = len(points)
         if drag.insert:
-            around = [points[drag.index], points[(drag.index + 1) % count]]
-        else:
-            around = [points[drag.index - 1], points[drag.index],
-                      points[(drag.index + 1) % count]]
+            return [points[drag.index], points[(drag.index + 1) % count]]
+        return [points[drag.index - 1], points[drag.index], points[(drag.index + 1) % count]]
+
+    def _window(self, points: np.ndarray, drag: Drag) -> tuple[slice, slice]:
+        """The part of the box the drag can change: around the edges it moves."""
+        around = self._around(points, drag)
         xs = [int(p[0]) for p in around] + [drag.x]
         ys = [int(p[1]) for p in around] + [drag.y]
         pad = 2 * self.edit.band + 2
@@ -192,44 +226,83 @@ class _State:
                 slice(max(0, min(xs) - pad - x0), min(x1, max(xs) + pad + 1) - x0))
 
 
-def _candidates(edit: VertexEdit, edge: np.ndarray, near: np.ndarray,
+def _candidates(edit: VertexEdit, edge: _EdgePixels, near: np.ndarray,
                 origin: tuple[int, int]) -> list[Drag]:
     """Each vertex near an error (``near``: a mask placed at ``origin``) onto the nearest
     true edge pixel; on each polygon edge near an error, a new vertex at the farthest of
     the true edge pixels that lie nearest to that polygon edge (beside its middle part,
-    :data:`BESIDE` to :data:`REACH` pixels away)."""
+    :data:`BESIDE` to :data:`REACH` pixels away). Ties go to the first edge pixel in
+    ``edge``'s order and the first polygon edge."""
     owners = [(index, vertex) for index, contour in enumerate(edit.contours)
               for vertex in range(len(contour.points))]
-    if not len(edge) or not owners:
+    if not len(edge.points) or not owners:
         return []
     y0, x0 = origin
     a = np.concatenate([c.points for c in edit.contours]).astype(float)
     b = np.concatenate([np.roll(c.points, -1, axis=0) for c in edit.contours]).astype(float)
     along = b - a
     length2 = np.maximum((along ** 2).sum(axis=1), 1e-9)
-    relative = edge[:, None, :] - a[None]
-    t = np.clip((relative * along[None]).sum(axis=2) / length2[None], 0.0, 1.0)
-    offset = np.hypot(*(relative - t[..., None] * along[None]).transpose(2, 0, 1))
-    nearest_edge = offset.argmin(axis=1)
+    low, high = np.minimum(a, b) - REACH, np.maximum(a, b) + REACH
     found = []
     for number, (index, vertex) in enumerate(owners):
         x, y = int(a[number, 0]), int(a[number, 1])
         if _inside(near, x - x0, y - y0):
-            distance = np.hypot(edge[:, 0] - x, edge[:, 1] - y)
-            nearest = int(distance.argmin())
-            if 0 < distance[nearest] <= REACH:
-                ex, ey = (int(v) for v in edge[nearest])
-                found.append(Drag(index, vertex, False, ex, ey, float(distance[nearest])))
+            # Only pixels within REACH count, so the nearest is looked for around the vertex.
+            close = edge.points[edge.within(x - REACH, y - REACH, x + REACH, y + REACH)]
+            if len(close):
+                distance = np.hypot(close[:, 0] - x, close[:, 1] - y)
+                nearest = int(distance.argmin())
+                if 0 < distance[nearest] <= REACH:
+                    ex, ey = (int(v) for v in close[nearest])
+                    found.append(Drag(index, vertex, False, ex, ey, float(distance[nearest])))
         middle = (a[number] + b[number]) / 2
         if length2[number] < 4 or not _inside(near, int(middle[0]) - x0, int(middle[1]) - y0):
             continue
-        beside = ((nearest_edge == number) & (t[:, number] > 0.15) & (t[:, number] < 0.85)
-                  & (offset[:, number] >= BESIDE) & (offset[:, number] <= REACH))
+        # Pixels beside this polygon edge lie in its box widened by REACH, and any polygon
+        # edge nearer to them than REACH has its widened box overlapping that one.
+        (left, top), (right, bottom) = low[number], high[number]
+        close = edge.points[edge.within(left, top, right, bottom)]
+        rivals = np.flatnonzero((low[:, 0] <= right) & (high[:, 0] >= left)
+                                & (low[:, 1] <= bottom) & (high[:, 1] >= top))
+        if not len(close):
+            continue
+        relative = close[:, None, :] - a[None, rivals]
+        t = np.clip((relative * along[None, rivals]).sum(axis=2) / length2[None, rivals],
+                    0.0, 1.0)
+        offset = np.hypot(*(relative - t[..., None] * along[None, rivals]).transpose(2, 0, 1))
+        own = int(np.searchsorted(rivals, number))
+        beside = ((offset.argmin(axis=1) == own) & (t[:, own] > 0.15) & (t[:, own] < 0.85)
+                  & (offset[:, own] >= BESIDE) & (offset[:, own] <= REACH))
         if beside.any():
-            pick = int(np.argmax(np.where(beside, offset[:, number], -1.0)))
-            found.append(Drag(index, vertex, True, int(edge[pick, 0]), int(edge[pick, 1]),
-                              float(offset[pick, number])))
+            pick = int(np.argmax(np.where(beside, offset[:, own], -1.0)))
+            found.append(Drag(index, vertex, True, int(close[pick, 0]), int(close[pick, 1]),
+                              float(offset[pick, own])))
     return found
+
+
+class _EdgePixels:
+    """The true edge's pixels (x, y), each once, in the order they were traced, with a map
+    to find those in a rectangle quickly."""
+
+    def __init__(self, points: np.ndarray, box: Box) -> None:
+        self.origin = (box[0], box[1])
+        first = np.full((box[2] - box[0], box[3] - box[1]), len(points), np.int64)
+        if len(points):
+            np.minimum.at(first, (points[:, 1] - box[0], points[:, 0] - box[1]),
+                          np.arange(len(points)))
+        self.points = points
+        self._first = first
+
+    def within(self, left: float, top: float, right: float, bottom: float) -> np.ndarray:
+        """Indices into :attr:`points` of the pixels in the rectangle (edges included),
+        ascending; one per pixel."""
+        y0, x0 = self.origin
+        height, width = self._first.shape
+        rows = slice(max(0, math.ceil(top) - y0), max(0, min(height, math.floor(bottom) - y0 + 1)))
+        columns = slice(max(0, math.ceil(left) - x0),
+                        max(0, min(width, math.floor(right) - x0 + 1)))
+        found = self._first[rows, columns]
+        return np.sort(found[found < len(self.points)])
 
 
 def _inside(mask: np.ndarray, x: int, y: int) -> bool:
