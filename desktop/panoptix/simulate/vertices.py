@@ -247,42 +247,27 @@ def _candidates(edit: VertexEdit, edge: _EdgePixels, near: np.ndarray,
     for number, (index, vertex) in enumerate(owners):
         x, y = int(a[number, 0]), int(a[number, 1])
         if _inside(near, x - x0, y - y0):
-            # Only pixels within REACH count, so the nearest is looked for around the vertex.
-            close = edge.points[edge.within(x - REACH, y - REACH, x + REACH, y + REACH)]
-            if len(close):
-                distance = np.hypot(close[:, 0] - x, close[:, 1] - y)
-                nearest = int(distance.argmin())
-                if 0 < distance[nearest] <= REACH:
-                    ex, ey = (int(v) for v in close[nearest])
-                    found.append(Drag(index, vertex, False, ex, ey, float(distance[nearest])))
+            onto = edge.nearest(x, y)
+            if onto is not None:
+                found.append(Drag(index, vertex, False, *onto))
         middle = (a[number] + b[number]) / 2
         if length2[number] < 4 or not _inside(near, int(middle[0]) - x0, int(middle[1]) - y0):
             continue
-        # Pixels beside this polygon edge lie in its box widened by REACH, and any polygon
-        # edge nearer to them than REACH has its widened box overlapping that one.
+        # Any polygon edge nearer than REACH to a pixel beside this one has its box, widened
+        # by REACH, overlapping this one's.
         (left, top), (right, bottom) = low[number], high[number]
-        close = edge.points[edge.within(left, top, right, bottom)]
         rivals = np.flatnonzero((low[:, 0] <= right) & (high[:, 0] >= left)
                                 & (low[:, 1] <= bottom) & (high[:, 1] >= top))
-        if not len(close):
-            continue
-        relative = close[:, None, :] - a[None, rivals]
-        t = np.clip((relative * along[None, rivals]).sum(axis=2) / length2[None, rivals],
-                    0.0, 1.0)
-        offset = np.hypot(*(relative - t[..., None] * along[None, rivals]).transpose(2, 0, 1))
-        own = int(np.searchsorted(rivals, number))
-        beside = ((offset.argmin(axis=1) == own) & (t[:, own] > 0.15) & (t[:, own] < 0.85)
-                  & (offset[:, own] >= BESIDE) & (offset[:, own] <= REACH))
-        if beside.any():
-            pick = int(np.argmax(np.where(beside, offset[:, own], -1.0)))
-            found.append(Drag(index, vertex, True, int(close[pick, 0]), int(close[pick, 1]),
-                              float(offset[pick, own])))
+        onto = edge.farthest_beside(a[rivals], b[rivals], int(np.searchsorted(rivals, number)))
+        if onto is not None:
+            found.append(Drag(index, vertex, True, *onto))
     return found
 
 
 class _EdgePixels:
-    """The true edge's pixels (x, y), each once, in the order they were traced, with a map
-    to find those in a rectangle quickly."""
+    """The true edge's pixels (x, y) in the order they were traced (a pixel may come more
+    than once), with a map to find those in a rectangle quickly. The edge stays the same
+    through a plan, so what was found for a vertex or a polygon edge is remembered."""
 
     def __init__(self, points: np.ndarray, box: Box) -> None:
         self.origin = (box[0], box[1])
@@ -292,6 +277,51 @@ class _EdgePixels:
                           np.arange(len(points)))
         self.points = points
         self._first = first
+        self._nearest: dict[tuple[int, int], tuple[int, int, float] | None] = {}
+        self._beside: dict[tuple[int, bytes, bytes], tuple[int, int, float] | None] = {}
+
+    def nearest(self, x: int, y: int) -> tuple[int, int, float] | None:
+        """The nearest pixel to vertex (x, y) and its distance, when within :data:`REACH`
+        and not under the vertex."""
+        if (x, y) not in self._nearest:
+            # Only pixels within REACH count, so the nearest is looked for around the vertex.
+            close = self.points[self.within(x - REACH, y - REACH, x + REACH, y + REACH)]
+            found = None
+            if len(close):
+                distance = np.hypot(close[:, 0] - x, close[:, 1] - y)
+                nearest = int(distance.argmin())
+                if 0 < distance[nearest] <= REACH:
+                    found = (int(close[nearest, 0]), int(close[nearest, 1]),
+                             float(distance[nearest]))
+            self._nearest[(x, y)] = found
+        return self._nearest[(x, y)]
+
+    def farthest_beside(self, a: np.ndarray, b: np.ndarray,
+                        own: int) -> tuple[int, int, float] | None:
+        """Of the pixels nearer to polygon edge ``a[own]``-``b[own]`` than to the other
+        edges ``a``-``b`` (those that may be near it), beside its middle part and
+        :data:`BESIDE` to :data:`REACH` pixels away, the farthest and its distance."""
+        key = (own, a.tobytes(), b.tobytes())
+        if key in self._beside:
+            return self._beside[key]
+        (left, top), (right, bottom) = (np.minimum(a[own], b[own]) - REACH,
+                                        np.maximum(a[own], b[own]) + REACH)
+        close = self.points[self.within(left, top, right, bottom)]
+        found = None
+        if len(close):
+            along = b - a
+            length2 = np.maximum((along ** 2).sum(axis=1), 1e-9)
+            relative = close[:, None, :] - a[None]
+            t = np.clip((relative * along[None]).sum(axis=2) / length2[None], 0.0, 1.0)
+            offset = np.hypot(*(relative - t[..., None] * along[None]).transpose(2, 0, 1))
+            beside = ((offset.argmin(axis=1) == own) & (t[:, own] > 0.15)
+                      & (t[:, own] < 0.85) & (offset[:, own] >= BESIDE)
+                      & (offset[:, own] <= REACH))
+            if beside.any():
+                pick = int(np.argmax(np.where(beside, offset[:, own], -1.0)))
+                found = (int(close[pick, 0]), int(close[pick, 1]), float(offset[pick, own]))
+        self._beside[key] = found
+        return found
 
     def within(self, left: float, top: float, right: float, bottom: float) -> np.ndarray:
         """Indices into :attr:`points` of the pixels in the rectangle (edges included),
