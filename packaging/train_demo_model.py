@@ -133,7 +133,9 @@ def main() -> int:
                   for kind in (*SEEN, *HELD_OUT)}
     save_json(work / "times.json", times)
     forward = _forward_seconds(model, args.threads)
-    _install(model, args.target, evaluation, forward, times, args.threads)
+    stages = [_stage(first, ["--base", "(the untrained model)", *TRAIN_OPTIONS]),
+              _stage(model, ["--base", f"(the {RUN_NAME} stage's model)", *REFINE_OPTIONS])]
+    _install(model, stages, args.target, evaluation, forward, times, args.threads)
     print(f"installed the demo model in {args.target}")
     return 0
 
@@ -243,15 +245,26 @@ def _forward_seconds(model: Path, threads: int) -> dict:
             "image": "640x480", "model_input": f"{shape[1]}x{shape[0]}", "runs": FORWARD_RUNS}
 
 
-def _install(model: Path, target: Path, evaluation: dict, forward: dict, times: dict,
-             threads: int) -> None:
+def _stage(model: Path, options: list[str]) -> dict:
+    """What a training stage did, from its ``training.json``."""
+    record = json.loads((model / "training.json").read_text(encoding="utf-8"))
+    best = record.get("best") or {}
+    things = next((e["things"]["pq"] for e in record.get("validation", [])
+                   if e.get("step") == best.get("step")), None)
+    return {"name": record["name"], "options": options, "steps": record["steps"]["done"],
+            "seconds": record["seconds"]["total"],
+            "best": {"step": best.get("step"), "pq": best.get("pq"), "things_pq": things}}
+
+
+def _install(model: Path, stages: list[dict], target: Path, evaluation: dict,
+             forward: dict, times: dict, threads: int) -> None:
     record = json.loads((model / "training.json").read_text(encoding="utf-8"))
     weights = model / "model.safetensors"
     record["demo"] = {
         "recipe": {"script": "packaging/train_demo_model.py", "train_data": TRAIN_DATA,
                    "held_out": list(HELD_OUT), "config": DEMO_CONFIG, "init_seed": INIT_SEED,
-                   "train_options": ["--base", "(the untrained model)", *TRAIN_OPTIONS],
-                   "eval_data": EVAL_DATA, "threads": threads},
+                   "stages": stages, "eval_data": EVAL_DATA, "threads": threads},
+        "notes": NOTES,
         "evaluation": evaluation, "forward": forward,
         "weights_bytes": weights.stat().st_size,
         "parameters": _parameters(weights),
@@ -361,8 +374,9 @@ def _what_it_is(record: dict) -> list[str]:
     threads = recipe["threads"]
     return [
         f"- A Mask2Former ({_config_text(config)}), made with seeded random weights (seed "
-        f"{recipe['init_seed']}) and trained from there with `panoptix train --base`, every "
-        f"layer at the full learning rate; {_backbone_text(backbone)}. "
+        f"{recipe['init_seed']}) and trained from there with `panoptix train --base` in "
+        f"{len(recipe['stages'])} stages, every layer at the full learning rate; "
+        f"{_backbone_text(backbone)}. "
         f"{demo['parameters'] / 1e6:.2f} M parameters, {demo['weights_bytes'] / 1e6:.1f} MB "
         "of float32 safetensors.",
         f"- Input: shortest edge {_input_edge(record)} px. One forward pass on a "
@@ -373,11 +387,15 @@ def _what_it_is(record: dict) -> list[str]:
         f"- Data: {train['count']} scenes ({', '.join(train['scenes'])}, {train['size']}, "
         f"dataset seed {train['seed']}), {len(record['images']['validation'])} of them held "
         "out for validation.",
-        f"- Training: `{' '.join(recipe['train_options'])}`; {record['steps']['done']} steps "
-        f"in {record['seconds']['total'] / 3600:.1f} h of wall time on {hardware['cpu']} "
-        f"({hardware['cores']} cores, shared with other work; {threads} torch "
-        f"thread{'s' if threads > 1 else ''}), torch {hardware['torch']}, transformers "
-        f"{hardware['transformers']}.",
+        *(f"- Training stage {number} (`{stage['name']}`): "
+          f"`{' '.join(stage['options'])}`; {stage['steps']} steps in "
+          f"{stage['seconds'] / 3600:.1f} h; best validation PQ "
+          f"{100 * stage['best']['pq']:.1f} (things {100 * stage['best']['things_pq']:.1f}) "
+          f"at step {stage['best']['step']}."
+          for number, stage in enumerate(recipe["stages"], 1)),
+        f"- Machine: {hardware['cpu']} ({hardware['cores']} cores, shared with other work; "
+        f"{threads} torch thread{'s' if threads > 1 else ''}), torch {hardware['torch']}, "
+        f"transformers {hardware['transformers']}.",
     ]
 
 

@@ -1,6 +1,6 @@
 """Model-assisted editing on the demo model's real outputs, fresh scenes: a click on an
-object offers the model's good mask of it (IoU >= 0.8 to the truth) when it has one, a
-click on an object the pre-segmentation missed offers the model's best mask of it, the
+object offers the model's good mask of it (IoU >= 0.8 to the truth) when the model proposes
+one there, a click on an object the pre-segmentation missed offers the model's best mask of it, the
 top-5 guesses of a segment hold its true category, and a threshold re-run from kept
 outputs is exactly a fresh pre-segmentation at those thresholds.
 
@@ -29,19 +29,22 @@ MIN_AREA = 400
 """Objects smaller than this (in pixels of 640x480) are not clicked on."""
 SHOWN = 8
 """Proposals the window lists at once beside a click (``proposal_tool.LIST_ROWS``)."""
-GOOD_MASKS_MEASURED = 49
-"""True segments of at least MIN_AREA with a model mask of IoU >= GOOD_IOU, measured."""
-MISSED_MEASURED = 15
-"""Segments the pre-segmentation missed whose best model mask has IoU > MATCH_IOU, measured."""
+GOOD_MASKS_MEASURED = 53
+"""True segments of at least MIN_AREA with a proposal of IoU >= GOOD_IOU at a click on
+them, measured. A mask the model itself scores under the proposal floor (a class it gives
+almost no probability) is no proposal: measured, one chair's best mask (IoU 0.82), which
+the model calls a cup at 1 %."""
+MISSED_MEASURED = 9
+"""Segments the pre-segmentation missed whose best model mask has IoU > MATCH_IOU, measured
+(15 with the first, weaker training stage: the model now finds more of them)."""
 NEARLY_BEST = 0.05
 """A click on a missed object offers the model's best mask of it, or one this close in IoU
-(measured: 13 of the 15 offer the best itself; one offers a mask of IoU 0.70 where the best
-is 0.71 but does not cover the click)."""
+(measured: 8 of the 9 offer the best itself; the ninth is that chair, whose best mask is
+under the floor, and offers one of IoU 0.77)."""
 MISSED_NOT_OFFERED = 1
-"""Measured: one missed bicycle, whose masks (best IoU 0.51) all leave out its innermost
-pixel, where the click lands: a thin object no mask covers there is not offered."""
+"""Margin: measured, every one is offered; a near tie may fall the other way elsewhere."""
 COUNT_MARGIN = 2
-TOP5_MEASURED = 121 / 132
+TOP5_MEASURED = 124 / 132
 """Share of the true segments whose top-5 guesses hold their category, measured."""
 TOP5_MARGIN = 0.05
 
@@ -79,10 +82,10 @@ def _inside(mask: np.ndarray) -> tuple[int, int]:
 
 
 def _clicks(fresh_scenes: dict[str, Scene], outputs: dict[str, tuple]
-            ) -> Iterator[tuple[bool, dict[int, float], int, list[int]]]:
+            ) -> Iterator[tuple[bool, dict[int, float], int, list[int], list[int]]]:
     """Per true segment of at least MIN_AREA: whether the pre-segmentation found it, the
-    IoU of the model's best mask of it, and the query of that mask and the queries offered
-    at a click on its innermost pixel."""
+    IoU of each model mask with it, the query of the best mask, and at a click on its
+    innermost pixel the queries proposed there and those the window shows."""
     for stem, scene in fresh_scenes.items():
         raw, context, document = outputs[stem]
         truth, predicted = scene.document, document.id_map
@@ -95,15 +98,16 @@ def _clicks(fresh_scenes: dict[str, Scene], outputs: dict[str, tuple]
                         for p in np.unique(predicted[target]) if p)
             ious = {q: _iou(target, mask) for q, mask in masks.items()}
             best = max(ious, key=ious.__getitem__)
-            offered = [c.proposal.query for c in context.candidates_at(*_inside(target))[:SHOWN]]
-            yield found, ious, best, offered
+            proposed = [c.proposal.query for c in
+                        context.candidates_at(*_inside(target), limit=raw.num_queries)]
+            yield found, ious, best, proposed, proposed[:SHOWN]
 
 
 def test_a_click_on_an_object_offers_the_models_good_mask_of_it(fresh_scenes,
                                                                 outputs) -> None:
     clicked = offered = 0
-    for _found, ious, best, shown in _clicks(fresh_scenes, outputs):
-        if ious[best] >= GOOD_IOU:
+    for _found, ious, _best, proposed, shown in _clicks(fresh_scenes, outputs):
+        if any(ious[q] >= GOOD_IOU for q in proposed):
             clicked += 1
             offered += any(ious[q] >= GOOD_IOU for q in shown)
     print(f"MEASURED good masks: {clicked}, offered {offered}")
@@ -114,7 +118,7 @@ def test_a_click_on_an_object_offers_the_models_good_mask_of_it(fresh_scenes,
 def test_a_click_on_a_missed_object_offers_the_models_best_mask_of_it(fresh_scenes,
                                                                       outputs) -> None:
     clicked = offered = 0
-    for found, ious, best, shown in _clicks(fresh_scenes, outputs):
+    for found, ious, best, _proposed, shown in _clicks(fresh_scenes, outputs):
         if not found and ious[best] > MATCH_IOU:
             clicked += 1
             offered += any(ious[q] >= ious[best] - NEARLY_BEST for q in shown)
