@@ -142,6 +142,27 @@ def test_split_refuses_stuff_and_leaves_one_part_alone():
     assert not doc.history.can_undo
 
 
+def test_split_off_cuts_only_the_part_under_the_point():
+    """A car in three parts: the part clicked leaves, the other two stay one segment."""
+    made = make_doc()
+    id_map = made.id_map.copy()
+    id_map[19, 0:2] = 5  # a third part of the car (5), beside its two of 6 and 8 pixels
+    doc = Document(id_map, dict(made.segments), CATEGORIES)
+    new = check_undo_redo(doc, lambda: edits.split_off(doc, 23, 16))
+    assert doc.area(new) == 8 and doc.area(5) == 6 + 2
+    assert (doc.id_map[16:18, 22:26] == new).all() and doc.id_map[19, 0] == 5
+    assert doc.segments[new] == doc.segments[5]
+    assert doc.history.undo_label == "Split Off"
+
+
+def test_split_off_refuses_stuff_one_part_and_nothing():
+    doc = make_doc()
+    for x, y in ((0, 0), (3, 11), (21, 3)):  # sky (stuff), a one-part person, unlabeled
+        with pytest.raises(edits.EditError):
+            edits.split_off(doc, x, y)
+    assert not doc.history.can_undo
+
+
 def test_add_mask_takes_pixels_or_only_unlabeled_ones():
     doc = make_doc()
     mask = np.ones((4, 6), bool)

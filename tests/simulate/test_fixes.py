@@ -80,6 +80,30 @@ def test_a_vertex_plan_only_drags_onto_the_true_edge() -> None:
     assert all(drag.length <= vertices.REACH for drag in found.drags)
 
 
+def test_a_detached_part_is_split_off_where_the_pointer_is() -> None:
+    """The model's car also holds two blobs of road, apart from it and from each other: the
+    annotator points at the larger one and presses Shift+X (Split Off the Part Here); the
+    car keeps its own part and the other blob (split, X, would have cut off both)."""
+    gt = scene("car", (100, 100, 140, 180))
+    id_map = gt.id_map.copy()
+    id_map[160:190, 40:90] = THING  # the larger blob
+    id_map[20:26, 250:262] = THING  # a small one, far off
+    start = Document(id_map, dict(gt.segments), gt.categories)
+    annotator = Annotator(Document(start.id_map, start.segments, start.categories), None,
+                          None)
+    corrector = correct.Corrector(annotator, gt, assisted=False)
+    comparison = compare(gt, annotator.doc)
+    (split_off,) = [o for o in corrector._gt_options(THING, comparison)
+                    if o.name.startswith("split")]
+    assert split_off.name == "split off"
+    split_off.run()
+    doc = annotator.doc
+    blob = doc.segment_at(60, 170)
+    assert blob not in (THING, ROAD) and doc.area(blob) == 30 * 50
+    assert doc.segment_at(255, 22) == doc.segment_at(120, 120) == THING
+    assert doc.history.undo_label == "Split Off"
+
+
 def test_a_small_object_is_refined_finely(monkeypatch) -> None:
     """A person drawn a pixel too large all round (IoU 0.75): R's 6 px band lets GrabCut
     eat into it, Shift+R (2 px) snaps it to the photo: quicker than R and the brush."""

@@ -146,6 +146,31 @@ def split_parts(doc: Document, segment_id: int, min_area: int = 1) -> SplitResul
     return SplitResult([segment_id, *new_ids], len(specks))
 
 
+def split_off(doc: Document, x: int, y: int) -> int:
+    """Make the 8-connected part of the thing segment at pixel (x, y) a segment of its own
+    (same category and attributes); the rest of the segment keeps its id. Returns the new
+    id. Unlike :func:`split`, the other parts stay together: what is cut off is only the
+    part that does not belong."""
+    segment_id = doc.segment_at(x, y)
+    if not segment_id:
+        raise EditError(f"no segment at ({x}, {y}) to split a part off")
+    if not doc.is_thing(segment_id):
+        raise EditError("stuff is one segment per category; relabel a part to split it off")
+    box, mask = doc.region(segment_id)
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    if count <= 2:
+        raise EditError(f"#{segment_id} is one connected part: nothing to split off")
+    y0, x0, y1, x1 = box
+    part = labels == labels[y - y0, x - x0]
+    new_id = doc.new_id()
+    before = doc.id_map[y0:y1, x0:x1]
+    patch = MapPatch.from_change(box, before, np.where(part, np.int32(new_id), before))
+    command = Command("Split Off", [patch] if patch else [])
+    command.note_table({new_id: None}, {new_id: doc.segments[segment_id]})
+    doc.execute(command)
+    return new_id
+
+
 def _bordering(doc: Document, box: Box, labels: np.ndarray, stats: np.ndarray,
                component: int) -> int | None:
     """The segment that most of a component's 8-neighbours belong to (None: unlabeled).

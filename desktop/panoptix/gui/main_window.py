@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
             "export": self.show_export, "quit": self.close,
             "undo": editor.undo, "redo": editor.redo, "select_all": editor.select_all,
             "deselect": editor.clear_selection, "merge": editor.merge, "split": editor.split,
+            "split_off": lambda: editor.split_off(),
             "relabel": editor.request_relabel, "delete": editor.delete,
             "new_segment": editor.new_segment, "refine_edge": self.assist.refine,
             "refine_edge_fine": self.assist.refine_finely,
@@ -356,9 +357,9 @@ class MainWindow(QMainWindow):
         self._update_undo(document)
 
     def _enable_for_document(self, document: Document | None) -> None:
-        for name in ("merge", "split", "relabel", "delete", "new_segment", "select_all",
-                     "done", "rerun", "export", "refine_edge", "refine_edge_fine", "review_next",
-                     "review_previous"):
+        for name in ("merge", "split", "split_off", "relabel", "delete", "new_segment",
+                     "select_all", "done", "rerun", "export", "refine_edge", "refine_edge_fine",
+                     "review_next", "review_previous"):
             self.actions[name].setEnabled(document is not None)
         self._update_undo(document)
         self.read_only.enforce()

@@ -230,13 +230,15 @@ class Annotator:
         self.keys()  # M
         return self._run(edits.merge, self.doc, self.doc.selection)
 
-    def split(self, segment_id: int) -> list[int]:
-        self.select([segment_id])
-        self.keys()  # X
-        parts = self._run(edits.split, self.doc, segment_id)
-        if parts:
-            self.doc.select(parts)
-        return parts or []
+    def split_off(self, x: int, y: int) -> int | None:
+        """Point at the part and press Shift+X (a pointing and two keys, as much as a click
+        and a key); the part split off is selected."""
+        self.click()
+        self.keys()
+        new_id = self._run(edits.split_off, self.doc, x, y)
+        if new_id is not None:
+            self.doc.select([new_id])
+        return new_id
 
     def relabel(self, ids: Sequence[int], category_id: int) -> None:
         """L opens the relabel popup: the model's top-5 guesses for the selection (else the

@@ -196,7 +196,7 @@ class Corrector:
         owners, counts = np.unique(self.gt.id_map[ys, xs], return_counts=True)
         h = int(owners[np.argmax(counts)])
         if doc.is_thing(d) and _whole_part(part_extra, held):
-            options.append(plans.split_option(annotator, d))
+            options.append(plans.split_off_option(annotator, interior_point(part_extra)))
         if h == 0:
             region = Region.of(extra & (self.gt.id_map == 0))
             erase = plans.brush_option(annotator, region, target=d, erase=True) if region else None

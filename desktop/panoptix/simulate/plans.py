@@ -213,9 +213,10 @@ def delete_option(annotator: Annotator, segment_id: int) -> Option:
     return Option("delete", cost, lambda: annotator.delete([segment_id]))
 
 
-def split_option(annotator: Annotator, segment_id: int) -> Option:
-    cost = THINK_S + Costs(annotator).select([segment_id]) + KEY_S
-    return Option("split", cost, lambda: annotator.split(segment_id))
+def split_off_option(annotator: Annotator, point: geometry.Point) -> Option:
+    """Shift+X with the pointer on the part (Split Off the Part Here)."""
+    cost = THINK_S + CLICK_S + KEY_S
+    return Option("split off", cost, lambda: annotator.split_off(*point))
 
 
 def refine_option(annotator: Annotator, segment_id: int, fine: bool = False) -> Option:

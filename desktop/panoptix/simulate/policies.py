@@ -8,7 +8,7 @@ vertex), choosing its category in the category panel (type to filter). A segment
 outline may run through segments in front of it, which are drawn over it later, so the
 sky or the water is often four clicks. A thing in several parts gets a polygon per part,
 merged (Shift+click, M). Then the corrector (:mod:`.correct`) with the manual tools only:
-polygon, fill for unlabeled areas, brush and eraser, delete, merge, split, relabel.
+polygon, fill for unlabeled areas, brush and eraser, delete, merge, split off, relabel.
 
 **Assisted.** From the pre-segmentation: every model segment is looked at once (one KLM
 M each). The score threshold is lowered a step at a time in the threshold panel (the image

@@ -309,6 +309,15 @@ class Canvas(QGraphicsView):
         """The exact (sub-pixel) scene point at a view point."""
         return self.viewportTransform().inverted()[0].map(view_point)
 
+    def pixel_under_cursor(self) -> tuple[int, int] | None:
+        """The image pixel under the mouse pointer, or None when the pointer is not over
+        the view (a key pressed with the pointer elsewhere)."""
+        at = self.viewport().mapFromGlobal(QCursor.pos())
+        if not self.viewport().rect().contains(at):
+            return None
+        point = self.scene_point(QPointF(at))
+        return int(np.floor(point.x())), int(np.floor(point.y()))
+
     def _pointer(self, event: QMouseEvent) -> PointerEvent:
         point = self.scene_point(event.position())
         return PointerEvent(point.x(), point.y(), event.button(), event.buttons(),

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
+import numpy as np
 from PySide6.QtCore import QPoint, QUrl
-from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from panoptix.core import edits
@@ -94,6 +96,7 @@ class ContextMenus:
             doc.select([segment_id])
         if segment_id:
             self._segment_entries(menu, doc, segment_id)
+            self._split_off_entry(menu, doc, (x, y))
         else:
             self._title(menu, f"unlabeled ({x}, {y})")
             fill = menu.addAction(self.actions["tool:fill"].icon(),
@@ -106,6 +109,19 @@ class ContextMenus:
         self._add(menu, "new_segment", "select_all", "deselect", None, "fit", "zoom_in",
                   "zoom_out")
         self._show(menu, at)
+
+    def _split_off_entry(self, menu: QMenu, doc: Document, at: tuple[int, int]) -> None:
+        """Split off the part clicked, when the thing there has more than one part."""
+        segment_id = doc.segment_at(*at)
+        box, mask = doc.region(segment_id)
+        parts = (cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0] - 1
+                 if doc.is_thing(segment_id) else 1)
+        shortcut = self.actions["split_off"].shortcut().toString(
+            QKeySequence.SequenceFormat.NativeText)
+        entry = menu.addAction(self.actions["split_off"].icon(),
+                               f"Split Off This Part\t{shortcut}",
+                               lambda: self.editor.split_off(at))
+        entry.setEnabled(parts > 1 and self.actions["split_off"].isEnabled())
 
     def _fill_text(self) -> str:
         name = self.editor.category_name()

@@ -8,8 +8,9 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from panoptix.gui.actions import Actions
 
-EDITING_ACTIONS = ("undo", "redo", "merge", "split", "relabel", "delete", "new_segment",
-                   "refine_edge", "refine_edge_fine", "done", "rerun", "presegment", "save")
+EDITING_ACTIONS = ("undo", "redo", "merge", "split", "split_off", "relabel", "delete",
+                   "new_segment", "refine_edge", "refine_edge_fine", "done", "rerun",
+                   "presegment", "save")
 VIEWING_TOOL = "tool:select"
 TITLE_MARK = " [read-only]"
 MESSAGE = ("read-only: this project's folder cannot be written, so editing is off; copy "

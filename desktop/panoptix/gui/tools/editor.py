@@ -179,6 +179,22 @@ class Editor(QObject):
             else:
                 self.report(f"the segment is already one connected part{specks}")
 
+    def split_off(self, at: tuple[int, int] | None = None) -> None:
+        """Split off the part of the thing at image pixel ``at`` (default: under the
+        pointer) and select it, for what comes next (relabel, delete, merge)."""
+        doc = self._doc_or_report()
+        if doc is None:
+            return
+        at = at if at is not None else self.canvas.pixel_under_cursor()
+        if at is None:
+            self.report("point at the part to split off, then press the key again")
+            return
+        source = doc.segment_at(*at)
+        new_id = self.run(edits.split_off, doc, *at)
+        if isinstance(new_id, int):
+            doc.select([new_id])
+            self.report(f"split off #{new_id} ({doc.area(new_id):,} px) from #{source}")
+
     def split_min_area_for(self, doc: Document) -> int:
         """The least part split keeps in ``doc``: the user's setting, and at least the
         share of the image that makes no specks on a large one."""
