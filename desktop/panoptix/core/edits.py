@@ -156,9 +156,8 @@ def split_off(doc: Document, x: int, y: int) -> int:
         raise EditError(f"no segment at ({x}, {y}) to split a part off")
     if not doc.is_thing(segment_id):
         raise EditError("stuff is one segment per category; relabel a part to split it off")
-    box, mask = doc.region(segment_id)
-    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    if count <= 2:
+    box, count, labels = _parts(doc, segment_id)
+    if count <= 1:
         raise EditError(f"#{segment_id} is one connected part: nothing to split off")
     y0, x0, y1, x1 = box
     part = labels == labels[y - y0, x - x0]
@@ -169,6 +168,20 @@ def split_off(doc: Document, x: int, y: int) -> int:
     command.note_table({new_id: None}, {new_id: doc.segments[segment_id]})
     doc.execute(command)
     return new_id
+
+
+def thing_parts(doc: Document, segment_id: int) -> int:
+    """How many 8-connected parts a thing segment has, that split and split off would
+    separate (1 for stuff, which they leave alone)."""
+    return _parts(doc, segment_id)[1] if doc.is_thing(segment_id) else 1
+
+
+def _parts(doc: Document, segment_id: int) -> tuple[Box, int, np.ndarray]:
+    """The segment's box, its number of 8-connected parts and their labels (1..n, 0 not
+    the segment) in the box."""
+    box, mask = doc.region(segment_id)
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    return box, count - 1, labels
 
 
 def _bordering(doc: Document, box: Box, labels: np.ndarray, stats: np.ndarray,

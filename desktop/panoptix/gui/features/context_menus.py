@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
-import numpy as np
 from PySide6.QtCore import QPoint, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
@@ -112,10 +110,7 @@ class ContextMenus:
 
     def _split_off_entry(self, menu: QMenu, doc: Document, at: tuple[int, int]) -> None:
         """Split off the part clicked, when the thing there has more than one part."""
-        segment_id = doc.segment_at(*at)
-        box, mask = doc.region(segment_id)
-        parts = (cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0] - 1
-                 if doc.is_thing(segment_id) else 1)
+        parts = edits.thing_parts(doc, doc.segment_at(*at))
         shortcut = self.actions["split_off"].shortcut().toString(
             QKeySequence.SequenceFormat.NativeText)
         entry = menu.addAction(self.actions["split_off"].icon(),
