@@ -15,8 +15,10 @@ from synthetic import COCO_THINGS, Query, ellipse, street_scene, synthetic_raw
 from panoptix.inference.postprocess import instance_segmentation, panoptic_segmentation
 from panoptix.inference.proposals import ProposalIndex
 from panoptix.inference.raw_outputs import (
+    FAINT,
     KEEP_FLOOR,
     OFF,
+    SATURATED,
     RawOutputs,
     RawOutputsError,
     quantise_mask_logits,
@@ -85,8 +87,22 @@ def test_a_mask_is_cut_to_where_it_is_on() -> None:
     inside = np.zeros(low, bool)
     inside[y0:y1, x0:x1] = True
     assert np.all(raw.mask_logits[0][~inside] == OFF)
+    held = np.clip(blob, FAINT, SATURATED).astype(np.float16)
     np.testing.assert_array_equal(raw.mask_logits[0][inside],
-                                  quantise_mask_logits(blob.astype(np.float16))[inside])
+                                  quantise_mask_logits(held)[inside])
+
+
+def test_held_logits_decide_as_before_at_every_mask_threshold_the_panel_offers() -> None:
+    low = (68, 120)
+    blob = ellipse(low, 20, 30, 5, 8, sharpness=16)  # logits from -20 to +16
+    kept = synthetic_raw([Query(0, blob)], (270, 480)).compacted().mask_logits[0]
+    unheld = quantise_mask_logits(blob.astype(np.float16))
+    on = kept != OFF
+    assert kept[on].min() >= FAINT - 1 / 16 and kept[on].max() <= SATURATED + 1 / 16
+    assert unheld[on].min() < FAINT and unheld[on].max() > SATURATED
+    for threshold in np.arange(0.01, 1.0, 0.01):
+        logit = np.log(threshold / (1 - threshold))
+        assert np.array_equal(kept[on] > logit, unheld[on] > logit), threshold
 
 
 @pytest.mark.parametrize("threshold", [KEEP_FLOOR, 0.5, 0.8])
