@@ -18,10 +18,10 @@ made, so a reload decides exactly as the first run did):
 * the file stores each kept mask's box and its bytes only.
 
 On the demo model's 640x480 scenes (384 px input) a file is 4-8x the image's annotation
-(517 KB dense, about 40 KB compact, although its unsure classes keep almost all its
-queries); a model sure of its classes keeps fewer. Outputs made otherwise (tests, the
-stand-in model) are stored dense, float16 rounded to 6 mantissa bits
-(:func:`round_mask_logits`), as before.
+(528 KB dense, 58 KB compact on ``bench/bench_scale.py``'s scenes, although its unsure
+classes keep 90% of its queries); a model sure of its classes keeps fewer. Outputs made
+otherwise (tests, the stand-in model) are stored dense, float16 rounded to 6 mantissa
+bits (:func:`round_mask_logits`), as before.
 """
 
 from __future__ import annotations
@@ -59,8 +59,9 @@ cell is inside its mask at every mask threshold the threshold panel offers (0.01
 logits +-4.6); under -12 (6e-6) a cell adds nothing that moves a category guess, which
 weighs every query by its mask probability over a segment (held at -8, 4 of 132 of the
 demo model's segments changed their top-5 guesses; at -12, none). The smooth tails a model
-writes far from its decisions took a fifth of a file: the demo model's 384 px outputs
-were up to 12x their annotation unheld, 8x held."""
+writes far from its decisions took over a quarter of a file: the demo model's 384 px
+outputs were 81 KB unheld and 58 KB held (``bench/bench_scale.py``'s scenes), and up to
+12x their annotation unheld, 8x held (its tests' scenes)."""
 MANTISSA_BITS = 6
 """Of float16's 10: a relative error under 0.4%, far below what moves a decision."""
 COMPRESS_LEVEL = 1
