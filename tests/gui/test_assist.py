@@ -175,20 +175,44 @@ def test_picker_offers_the_models_top_5_with_probabilities_and_digits_pick(qtbot
 def test_threshold_slider_reruns_postprocessing_equal_to_a_fresh_one(qtbot, window):
     panel = window.thresholds
     assert panel.values() == {"threshold": 0.8, "mask_threshold": 0.5,
-                              "overlap_threshold": 0.8}
+                              "overlap_threshold": 0.8, "snap_edges": True}
     before = len(window.editor.document.segments)
     with qtbot.waitSignal(window.session.document_replaced, timeout=10_000):
         panel.sliders["threshold"].setValue(0.999)
     doc = window.editor.document
+    image = window.session.project.load_image(window.session.key)
     fresh = postprocess_document(
         context_of(window).raw, context_of(window).model_categories,
-        SETTINGS.with_changes(threshold=0.999)).document
+        SETTINGS.with_changes(threshold=0.999), image).document
     assert np.array_equal(doc.id_map, fresh.id_map)
     assert dict(doc.segments) == dict(fresh.segments)
     assert len(doc.segments) < before
     assert window.session.settings.threshold == 0.999  # kept for the project
     assert "post-processed again" in panel.status.text()
     assert window.session.status(window.session.key) == ImageStatus.PRESEGMENTED
+
+
+def test_the_snap_switch_reruns_with_and_without_the_image_edges(qtbot, window):
+    panel, session = window.thresholds, window.session
+    context = context_of(window)
+    image = session.project.load_image(session.key)
+    plain = postprocess_document(context.raw, context.model_categories,
+                                 SETTINGS.with_changes(snap_edges=False)).document
+    snapped = postprocess_document(context.raw, context.model_categories, SETTINGS,
+                                   image).document
+    with qtbot.waitSignal(session.document_replaced, timeout=10_000):
+        panel.snap_edges.setChecked(False)
+    assert np.array_equal(window.editor.document.id_map, plain.id_map)
+    assert session.settings.snap_edges is False  # kept for the project
+    with qtbot.waitSignal(session.document_replaced, timeout=10_000):
+        panel.snap_edges.setChecked(True)
+    assert np.array_equal(window.editor.document.id_map, snapped.id_map)
+    person = session.project.categories.find("person").id
+    people = [i for i, s in snapped.segments.items() if s.category_id == person]
+    assert np.isin(snapped.id_map, people).sum() > np.isin(plain.id_map, people).sum()
+    window.thresholds.show_settings(SETTINGS.with_changes(snap_edges=False))
+    assert not panel.snap_edges.isChecked()  # shown without a re-run
+    assert np.array_equal(window.editor.document.id_map, snapped.id_map)
 
 
 def test_a_threshold_rerun_is_saved_on_the_saver_thread(qtbot, window, monkeypatch):

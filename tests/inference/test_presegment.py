@@ -18,10 +18,14 @@ from PIL import Image
 from panoptix.cli import main
 from panoptix.core.coco_export import export_panoptic
 from panoptix.core.project import ImageStatus, Project
+from panoptix.core.samples import bundled_samples
 from panoptix.core.validate import validate_panoptic
+from panoptix.inference.assist import postprocess_document
 from panoptix.inference.engine import Predictor
+from panoptix.inference.labels import categories_for_model
 from panoptix.inference.presegment import add_presegment_arguments, run_presegment
 from panoptix.inference.raw_outputs import RawOutputs
+from panoptix.inference.settings import InferenceSettings
 
 # Random weights find nothing at the default thresholds; these keep every query.
 FIND_ALL = ["--threshold", "0", "--mask-threshold", "0.001", "--overlap-threshold", "0"]
@@ -73,6 +77,42 @@ def test_presegment_then_export_gives_a_valid_dataset(images: Path, tmp_path: Pa
     assert main(["export", str(out), "--out", str(tmp_path / "export"), "--name", "val"]) == 0
     assert "exported 3 images" in capsys.readouterr().out
     assert main(["validate", str(tmp_path / "export" / "panoptic_val.json")]) == 0
+
+
+def test_edges_are_snapped_as_the_window_snaps_them_unless_switched_off(
+        tmp_path: Path) -> None:
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    names = ["street_01.jpg", "kitchen_01.jpg"]
+    for name in names:
+        (samples / name).write_bytes(bundled_samples().joinpath(name).read_bytes())
+
+    def documents(out: Path, *options: str) -> dict[str, tuple[np.ndarray, np.ndarray, bool]]:
+        """Per image: the saved map, the map its kept outputs give with the image, and
+        whether the project keeps edges snapped."""
+        argv = [str(samples), "--out", str(out), "--model", "demo", "--batch-size", "2",
+                *options]
+        assert run_presegment(parse(*argv)) == 0
+        found = {}
+        with Project.open(out) as project:
+            settings = InferenceSettings.from_stored(project.settings["inference"])
+            for entry in project.images:
+                raw = RawOutputs.load(project.raw_outputs_path(entry.key))
+                model_categories = categories_for_model(raw.model_id, raw.id2label,
+                                                        project.categories)
+                again = postprocess_document(raw, model_categories, settings,
+                                             project.load_image(entry.key)).document
+                found[entry.rel_path] = (project.load_document(entry.key).id_map,
+                                         again.id_map, settings.snap_edges)
+        return found
+
+    snapped = documents(tmp_path / "snapped")
+    plain = documents(tmp_path / "plain", "--no-snap-edges")
+    for name in names:
+        assert snapped[name][2] and not plain[name][2]
+        assert np.array_equal(*snapped[name][:2]) and np.array_equal(*plain[name][:2])
+        moved = (snapped[name][0] != plain[name][0]).mean()
+        assert 0.001 < moved < 0.05  # boundary pixels only
 
 
 def test_second_run_skips_finished_images_and_force_keeps_hand_edits(

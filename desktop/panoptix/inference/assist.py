@@ -48,11 +48,15 @@ class Candidate:
 
 
 def postprocess_document(raw: RawOutputs, model_categories: ModelCategories,
-                         settings: InferenceSettings) -> Conversion:
+                         settings: InferenceSettings,
+                         image: np.ndarray | None = None) -> Conversion:
     """The document the model's outputs give at ``settings``' thresholds (what a fresh
-    pre-segmentation with those settings produces)."""
+    pre-segmentation with those settings produces); with ``settings.snap_edges``, its
+    boundaries on ``image``'s edges (the image, or its guide from
+    :func:`panoptix.inference.edges.edge_guide` at the working grid's size)."""
     segmentation = segment(raw, model_categories.thing_labels, settings.threshold,
-                           settings.mask_threshold, settings.overlap_threshold)
+                           settings.mask_threshold, settings.overlap_threshold,
+                           image=image if settings.snap_edges else None)
     return to_document(segmentation, model_categories)
 
 

@@ -29,8 +29,10 @@ from panoptix.core.messages import one_line
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
 from panoptix.inference.assist import postprocess_document
+from panoptix.inference.edges import edge_guide
 from panoptix.inference.engine import Predictor, Prepared
 from panoptix.inference.labels import ModelCategories, categories_for_model
+from panoptix.inference.postprocess import WORKING_SIZE, working_shape
 from panoptix.inference.raw_outputs import RawOutputs
 from panoptix.inference.settings import InferenceSettings
 
@@ -75,12 +77,13 @@ class Segmented:
 
 
 def postprocess(raw: RawOutputs, categories: CategorySet | ModelCategories,
-                settings: InferenceSettings) -> Segmented:
-    """The document the outputs give at ``settings``' thresholds; labels become the
-    project's ``categories`` by name."""
+                settings: InferenceSettings, image: np.ndarray | None = None) -> Segmented:
+    """The document the outputs give at ``settings``' thresholds, snapped to ``image``'s
+    edges (the image or its guide) when given and asked for; labels become the project's
+    ``categories`` by name."""
     model_categories = categories if isinstance(categories, ModelCategories) else \
         categories_for_model(raw.model_id, raw.id2label, categories)
-    conversion = postprocess_document(raw, model_categories, settings)
+    conversion = postprocess_document(raw, model_categories, settings, image)
     return Segmented(conversion.document, conversion.dropped,
                      image_uncertainty(conversion.document))
 
@@ -120,11 +123,22 @@ class Batch:
 @dataclass(eq=False)
 class ReadBatch(Batch):
     prepared: Prepared | None = None
+    guides: list[np.ndarray | None] = field(default_factory=list)
+    """Per image, what edge snapping needs of it (:func:`guide_of`), or None."""
 
 
 @dataclass(eq=False)
 class ModelBatch(Batch):
     raws: list[RawOutputs] = field(default_factory=list)
+    guides: list[np.ndarray | None] = field(default_factory=list)
+
+
+def guide_of(image: np.ndarray, settings: InferenceSettings) -> np.ndarray | None:
+    """The grey image at the working grid's size when edges are snapped, else None: a
+    batch carries this to the post-processing stage, not the image."""
+    if not settings.snap_edges:
+        return None
+    return edge_guide(image, working_shape(image.shape[:2], WORKING_SIZE))
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,7 +175,8 @@ def read_batch(keys: Sequence[str], load: Callable[[str], np.ndarray], predictor
     if not images:
         return ReadBatch([], failed)
     try:
-        return ReadBatch(ok, failed, preprocess(predictor, images, settings))
+        return ReadBatch(ok, failed, preprocess(predictor, images, settings),
+                         [guide_of(image, settings) for image in images])
     except Exception as error:  # noqa: BLE001
         return ReadBatch([], {**failed, **dict.fromkeys(ok, one_line(error))})
 
@@ -171,7 +186,8 @@ def forward_batch(predictor: Predictor, batch: ReadBatch) -> ModelBatch:
     if batch.prepared is None:
         return ModelBatch([], batch.failed)
     try:
-        return ModelBatch(batch.keys, batch.failed, predictor.forward(batch.prepared))
+        return ModelBatch(batch.keys, batch.failed, predictor.forward(batch.prepared),
+                          batch.guides)
     except Exception as error:  # noqa: BLE001
         message = f"the model failed: {one_line(error)}"
         return ModelBatch([], {**batch.failed, **dict.fromkeys(batch.keys, message)})
@@ -181,10 +197,11 @@ def postprocess_batch(batch: ModelBatch, model_categories: ModelCategories,
                       settings: InferenceSettings, keep_raw: bool) -> DoneBatch:
     """Documents (and encoded raw outputs if ``keep_raw``) for each image of the batch."""
     done = DoneBatch([], dict(batch.failed))
-    for key, full in zip(batch.keys, batch.raws, strict=True):
+    guides = batch.guides or [None] * len(batch.keys)
+    for key, full, guide in zip(batch.keys, batch.raws, guides, strict=True):
         try:
             raw = full.compacted(settings.threshold)  # what is kept decides, now and later
-            segmented = postprocess(raw, model_categories, settings)
+            segmented = postprocess(raw, model_categories, settings, guide)
             done.finished.append(Finished(
                 key, DocumentSnapshot.of(segmented.document), segmented.dropped,
                 segmented.uncertainty, raw.model_id, raw.to_bytes() if keep_raw else None,

@@ -7,6 +7,10 @@ long side; the resulting integer id map is then resized with nearest neighbour, 
 results differ only on boundary pixels. Unlike transformers, nothing found gives an
 all-zero int32 map, fused stuff is one segment listing all its queries, and padding was
 cropped away before the outputs were stored.
+
+Given a ``guide`` (:func:`panoptix.inference.edges.edge_guide`: the image, grey, at the
+working grid's size), the map's boundaries are then snapped to the image's edges on the
+working grid (:mod:`panoptix.inference.edges`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from panoptix.inference.edges import edge_guide, snap_radius, snap_to_edges
 from panoptix.inference.grid import Grid, upsampled_area_at_least, upsampled_argmax
 from panoptix.inference.raw_outputs import RawOutputs
 
@@ -103,6 +108,18 @@ def to_full_size(id_map: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
     return full.astype(np.int32)
 
 
+def finish(grid_map: np.ndarray, segments: list[PredictedSegment], raw: RawOutputs,
+           guide: np.ndarray | None) -> Segmentation:
+    """The working-grid map, snapped to ``guide``'s edges when given (segments left
+    without pixels are dropped), at the image's size."""
+    if guide is not None and segments:
+        grid_map = snap_to_edges(grid_map, guide,
+                                 snap_radius(raw.mask_logits.shape[1:], grid_map.shape))
+        present = set(np.unique(grid_map).tolist())
+        segments = [s for s in segments if s.id in present]
+    return Segmentation(to_full_size(grid_map, raw.image_size), segments)
+
+
 def is_thing_function(things: ThingLabels) -> Callable[[int], bool]:
     if callable(things):
         return things
@@ -146,7 +163,8 @@ class SegmentTable:
 def panoptic_segmentation(raw: RawOutputs, label_isthing: ThingLabels,
                           threshold: float = 0.8, mask_threshold: float = 0.5,
                           overlap_threshold: float = 0.8,
-                          working_size: int = WORKING_SIZE) -> Segmentation:
+                          working_size: int = WORKING_SIZE,
+                          guide: np.ndarray | None = None) -> Segmentation:
     """transformers' panoptic rule on a working grid.
 
     Queries whose best class is real and scores above ``threshold`` compete per pixel by
@@ -172,10 +190,11 @@ def panoptic_segmentation(raw: RawOutputs, label_isthing: ThingLabels,
     segments = table.segments()
     if not segments:
         return empty(raw)
-    return Segmentation(to_full_size(lookup[winner], raw.image_size), segments)
+    return finish(lookup[winner], segments, raw, guide)
 
 
-def semantic_segmentation(raw: RawOutputs, working_size: int = WORKING_SIZE) -> Segmentation:
+def semantic_segmentation(raw: RawOutputs, working_size: int = WORKING_SIZE,
+                          guide: np.ndarray | None = None) -> Segmentation:
     """transformers' semantic rule: per pixel, the label with the largest sum over queries of
     class probability x mask probability; one segment per label present.
 
@@ -206,13 +225,14 @@ def semantic_segmentation(raw: RawOutputs, working_size: int = WORKING_SIZE) -> 
         segments.append(PredictedSegment(len(segments) + 1, label,
                                          float(score_sums[index] / counts[index]),
                                          tuple(queries.tolist())))
-    return Segmentation(to_full_size(lookup[best].reshape(shape), raw.image_size), segments)
+    return finish(lookup[best].reshape(shape), segments, raw, guide)
 
 
 def instance_segmentation(raw: RawOutputs, label_isthing: ThingLabels,
                           threshold: float = 0.5, mask_threshold: float = 0.5,
                           overlap_threshold: float = 0.8,
-                          working_size: int = WORKING_SIZE) -> Segmentation:
+                          working_size: int = WORKING_SIZE,
+                          guide: np.ndarray | None = None) -> Segmentation:
     """transformers' instance scoring, painted into one non-overlapping map.
 
     The top Q (query, label) pairs by class probability are scored by class probability
@@ -251,14 +271,22 @@ def instance_segmentation(raw: RawOutputs, label_isthing: ThingLabels,
         if own > 0 and int(visible.sum()) / own > overlap_threshold:
             id_map[visible] = table.add(int(queries[index]), int(labels[index]),
                                         float(scores[index]))
-    return Segmentation(to_full_size(id_map, raw.image_size), table.segments())
+    return finish(id_map, table.segments(), raw, guide)
 
 
 def segment(raw: RawOutputs, label_isthing: ThingLabels, threshold: float = 0.8,
             mask_threshold: float = 0.5, overlap_threshold: float = 0.8,
-            working_size: int = WORKING_SIZE) -> Segmentation:
-    """The segmentation for ``raw.task`` (semantic ignores the three thresholds)."""
+            working_size: int = WORKING_SIZE, image: np.ndarray | None = None
+            ) -> Segmentation:
+    """The segmentation for ``raw.task`` (semantic ignores the three thresholds), its
+    boundaries snapped to ``image``'s edges when an image (or its guide) is given."""
+    shape = working_shape(raw.image_size, working_size)
+    if image is not None and image.shape[:2] not in (tuple(raw.image_size), shape):
+        raise ValueError(f"the image is {image.shape[1]}x{image.shape[0]} but the model's "
+                         f"outputs are for {raw.image_size[1]}x{raw.image_size[0]}")
+    guide = None if image is None else edge_guide(image, shape)
     if raw.task == "semantic":
-        return semantic_segmentation(raw, working_size)
+        return semantic_segmentation(raw, working_size, guide)
     rule = instance_segmentation if raw.task == "instance" else panoptic_segmentation
-    return rule(raw, label_isthing, threshold, mask_threshold, overlap_threshold, working_size)
+    return rule(raw, label_isthing, threshold, mask_threshold, overlap_threshold, working_size,
+                guide)

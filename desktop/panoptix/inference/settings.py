@@ -28,6 +28,9 @@ class InferenceSettings:
     threshold: float = 0.8
     mask_threshold: float = 0.5
     overlap_threshold: float = 0.8
+    snap_edges: bool = True
+    """Move segment boundaries onto the image's edges after thresholding
+    (:mod:`panoptix.inference.edges`)."""
     shortest_edge: int | None = None
     """None: the checkpoint's processor setting."""
     half: bool = False
@@ -48,6 +51,8 @@ class InferenceSettings:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise SettingsError(f"{name.replace('_', ' ')} {value} is not between 0 and 1")
+        if not isinstance(self.snap_edges, bool):
+            raise SettingsError(f"snap edges must be true or false, not {self.snap_edges!r}")
         if self.shortest_edge is not None and self.shortest_edge < 32:
             raise SettingsError(f"shortest edge {self.shortest_edge} is below 32 pixels")
 

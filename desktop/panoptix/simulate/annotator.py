@@ -335,6 +335,6 @@ class Annotator:
         self.effort.drag_pieces += 1
         self.effort.drag_pixels += SLIDER_PIXELS
         conversion = postprocess_document(self.context.raw, self.context.model_categories,
-                                          settings)
+                                          settings, self.image)
         self.doc = conversion.document
         return self.doc

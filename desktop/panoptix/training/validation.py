@@ -34,8 +34,9 @@ def evaluate(loaded: LoadedModel, device: str, images: Sequence[AnnotatedImage],
     model.eval()
     try:
         for image in images:
-            raw = predictor.predict(imageio.load_image(image.image_path), "panoptic")
-            prediction = postprocess_document(raw, model_categories, settings).document
+            pixels = imageio.load_image(image.image_path)
+            raw = predictor.predict(pixels, "panoptic")
+            prediction = postprocess_document(raw, model_categories, settings, pixels).document
             accumulator.add_documents(image.document(categories), prediction)
     finally:
         model.train(was_training)

@@ -68,10 +68,10 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return stat.st_mtime_ns, stat.st_size
 
 
-def _timed_rerun(context: AssistContext,
-                 settings: InferenceSettings) -> tuple[Conversion, float]:
+def _timed_rerun(context: AssistContext, settings: InferenceSettings,
+                 image: np.ndarray | None) -> tuple[Conversion, float]:
     started = time.perf_counter()
-    conversion = postprocess_document(context.raw, context.model_categories, settings)
+    conversion = postprocess_document(context.raw, context.model_categories, settings, image)
     return conversion, time.perf_counter() - started
 
 
@@ -211,7 +211,7 @@ class AssistController(QObject):
             chosen(category_id)
 
     # -- live thresholds ---------------------------------------------------------------------
-    def thresholds_moved(self, values: dict[str, float]) -> None:
+    def thresholds_moved(self, values: dict[str, float | bool]) -> None:
         """The threshold panel moved: keep the thresholds for the project (new
         pre-segmentations use them) and re-run the image in view."""
         if self.session.project is None:
@@ -242,7 +242,7 @@ class AssistController(QObject):
             return
         self._generation += 1
         request = (self._generation, key, doc, doc.revision, context)
-        future = self._executor.submit(_timed_rerun, context, settings)
+        future = self._executor.submit(_timed_rerun, context, settings, self._image)
         future.add_done_callback(lambda done: self._rerun_done.emit(request, done))
 
     def _finish_rerun(self, request: tuple, future: Future) -> None:

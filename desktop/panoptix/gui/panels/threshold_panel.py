@@ -1,6 +1,7 @@
-"""The threshold panel (a dock): class-score, mask and overlap thresholds as live sliders.
+"""The threshold panel (a dock): class-score, mask and overlap thresholds as live sliders,
+and the switch that snaps segment boundaries to the image's edges.
 
-Moving a slider announces the three values once it rests for ``DEBOUNCE_MS``; the
+Moving a slider (or the switch) announces the values once it rests for ``DEBOUNCE_MS``; the
 ``AssistController`` then post-processes the image in view again from its kept outputs
 (asking first on an image edited by hand) and keeps the values for the project.
 """
@@ -8,7 +9,7 @@ Moving a slider announces the three values once it rests for ``DEBOUNCE_MS``; th
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QWidget
 from superqt import QLabeledDoubleSlider
 from superqt.utils import qdebounced
 
@@ -16,6 +17,8 @@ from panoptix.inference.settings import InferenceSettings
 
 DEBOUNCE_MS = 200
 HINT = "Moving a slider post-processes this image again"
+SNAP_TIP = ("Move each segment's boundary onto the nearest edge in the image (within a "
+            "few pixels): the model's masks are coarser than the image")
 THRESHOLDS = (("threshold", "Score threshold",
                "Queries whose class score is below this are dropped"),
               ("mask_threshold", "Mask threshold",
@@ -26,7 +29,8 @@ THRESHOLDS = (("threshold", "Score threshold",
 
 class ThresholdPanel(QWidget):
     thresholds_changed = Signal(dict)
-    """``{"threshold": t, "mask_threshold": m, "overlap_threshold": o}`` after a change."""
+    """``{"threshold": t, "mask_threshold": m, "overlap_threshold": o, "snap_edges": b}``
+    after a change."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +46,10 @@ class ThresholdPanel(QWidget):
             slider.valueChanged.connect(self._announce)
             self.sliders[name] = slider
             form.addRow(label.replace(" threshold", ""), slider)
+        self.snap_edges = QCheckBox("Snap to image edges")
+        self.snap_edges.setToolTip(SNAP_TIP)
+        self.snap_edges.toggled.connect(self._announce)
+        form.addRow(self.snap_edges)
         self.status = QLabel(HINT)
         self.status.setWordWrap(True)
         self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing())
@@ -52,8 +60,11 @@ class ThresholdPanel(QWidget):
         """Another image is shown: the last re-run's line was about the one before."""
         self.status.setText(HINT)
 
-    def values(self) -> dict[str, float]:
-        return {name: round(slider.value(), 4) for name, slider in self.sliders.items()}
+    def values(self) -> dict[str, float | bool]:
+        values: dict[str, float | bool] = {name: round(slider.value(), 4)
+                                           for name, slider in self.sliders.items()}
+        values["snap_edges"] = self.snap_edges.isChecked()
+        return values
 
     def show_settings(self, settings: InferenceSettings) -> None:
         """Show the project's thresholds without announcing a change."""
@@ -63,7 +74,12 @@ class ThresholdPanel(QWidget):
                 slider.setValue(getattr(settings, name))
             finally:
                 slider.blockSignals(False)
+        self.snap_edges.blockSignals(True)
+        try:
+            self.snap_edges.setChecked(settings.snap_edges)
+        finally:
+            self.snap_edges.blockSignals(False)
 
     @qdebounced(timeout=DEBOUNCE_MS)
-    def _announce(self, _value: float = 0.0) -> None:
+    def _announce(self, _value: float | bool = 0.0) -> None:
         self.thresholds_changed.emit(self.values())

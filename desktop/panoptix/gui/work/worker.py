@@ -54,6 +54,20 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
 
 
+class _Once:
+    """A job's image, decoded on first use only: the forward pass and the edge snapping
+    after it share one decode."""
+
+    def __init__(self, load: Callable[[], np.ndarray]) -> None:
+        self._load = load
+        self._image: np.ndarray | None = None
+
+    def __call__(self) -> np.ndarray:
+        if self._image is None:
+            self._image = self._load()
+        return self._image
+
+
 @dataclass(eq=False)
 class JobResult:
     job_id: int
@@ -130,10 +144,11 @@ class InferenceWorker(QObject):
         try:
             self._check(job)
             started = time.perf_counter()
-            raw = self._raw_outputs(job)
+            image = _Once(job.load_image)
+            raw = self._raw_outputs(job, image)
             self._check(job)
             self.stage.emit(job.job_id, "post-processing")
-            document, dropped = self._to_document(job, raw)
+            document, dropped = self._to_document(job, raw, image)
             self._check(job)
             saved = job.save(document, raw.model_id) if job.save is not None else False
             device = self._predictor.device if self._predictor is not None else "cpu"
@@ -161,7 +176,7 @@ class InferenceWorker(QObject):
         if job.cancel.is_set():
             raise Cancelled
 
-    def _raw_outputs(self, job: Job) -> RawOutputs:
+    def _raw_outputs(self, job: Job, image: _Once) -> RawOutputs:
         from panoptix.inference.pipeline import segment_image
         from panoptix.inference.raw_outputs import RawOutputs
 
@@ -173,7 +188,7 @@ class InferenceWorker(QObject):
             self._check(job)
             self.stage.emit(job.job_id, name)
 
-        raw = segment_image(predictor, job.settings, job.load_image, stage)
+        raw = segment_image(predictor, job.settings, image, stage)
         if job.raw_path is not None:
             raw.save(job.raw_path)
         return raw
@@ -194,8 +209,10 @@ class InferenceWorker(QObject):
         self._predictor.shortest_edge = settings.shortest_edge
         return self._predictor
 
-    def _to_document(self, job: Job, raw: RawOutputs) -> tuple[Document, dict[str, int]]:
+    def _to_document(self, job: Job, raw: RawOutputs,
+                     image: _Once) -> tuple[Document, dict[str, int]]:
         from panoptix.inference.pipeline import postprocess
 
-        segmented = postprocess(raw, job.categories, job.settings)
+        segmented = postprocess(raw, job.categories, job.settings,
+                                image() if job.settings.snap_edges else None)
         return segmented.document, segmented.dropped
