@@ -17,11 +17,30 @@ from panoptix.core.document import Document
 from panoptix.core.project import ImageStatus, Project
 from panoptix.gui.panels.image_list import KEY_ROLE
 from panoptix.gui.panels.segment_list import CATEGORY_COLUMN
+from panoptix.inference.pipeline import postprocess
+from panoptix.inference.raw_outputs import RawOutputs
 
 
 def wait_presegmented(qtbot, window) -> None:  # noqa: ANN001
     qtbot.waitUntil(lambda: window.session.key is not None and window.session.status(
         window.session.key) == ImageStatus.PRESEGMENTED, timeout=60_000)
+
+
+def test_the_worker_snaps_edges_as_the_kept_outputs_do(qtbot, make_window, image_folder,
+                                                       tiny_model):
+    configure_project(image_folder, tiny_model, snap_edges=True)
+    window = make_window()
+    assert window.open_path(image_folder)
+    wait_presegmented(qtbot, window)
+    session = window.session
+    project, key = session.project, session.key
+    raw = RawOutputs.load(project.raw_outputs_path(key))
+    image = project.load_image(key)
+    snapped = postprocess(raw, project.categories, session.settings, image).document
+    plain = postprocess(raw, project.categories, session.settings).document
+    assert session.settings.snap_edges
+    assert np.array_equal(window.editor.document.id_map, snapped.id_map)
+    assert not np.array_equal(snapped.id_map, plain.id_map)
 
 
 def test_presegment_edit_undo_and_autosave(qtbot, make_window, image_folder, tiny_model):

@@ -88,9 +88,9 @@ def test_a_model_result_that_comes_after_edits_keeps_them_and_its_outputs(
     gate = threading.Event()
     to_document = InferenceWorker._to_document
 
-    def held(self, job, raw):  # noqa: ANN001, ANN202 - the model is slow to answer
+    def held(self, job, raw, image):  # noqa: ANN001, ANN202 - the model is slow to answer
         gate.wait(60)
-        return to_document(self, job, raw)
+        return to_document(self, job, raw, image)
 
     monkeypatch.setattr(InferenceWorker, "_to_document", held)
     window = make_window()

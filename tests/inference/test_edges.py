@@ -73,6 +73,20 @@ def test_pixels_far_from_any_boundary_never_change() -> None:
     assert not np.array_equal(snapped, id_map)  # near the boundary, the noise moved it
 
 
+def test_a_small_segment_is_moved_or_kept_never_deleted() -> None:
+    shape = (80, 80)
+    image = np.full((*shape, 3), 100, np.uint8)
+    cv2.circle(image, (40, 40), 4, (200, 200, 200), -1)  # a small bright object
+    id_map = np.ones(shape, np.int32)
+    id_map[34:43, 34:43] = 2  # the model's square, roughly on it
+    id_map[10:14, 60:64] = 3  # a speck where the image shows nothing
+    snapped = snap_to_edges(id_map, edge_guide(image, shape), radius=8)
+    truth = np.zeros(shape, np.uint8)
+    cv2.circle(truth, (40, 40), 4, 1, -1)
+    assert ((snapped == 2) != (truth > 0)).sum() < ((id_map == 2) != (truth > 0)).sum()
+    assert np.array_equal(snapped == 3, id_map == 3)  # it would vanish: kept as it was
+
+
 def test_filtering_in_boxes_gives_the_whole_image_result() -> None:
     rng = np.random.default_rng(3)
     shape = (100, 140)

@@ -24,7 +24,7 @@ def presegmented(kind: str, seed: int, mistakes: standin.Mistakes | None = None)
     categories = synth_categories()
     raw = standin.raw_outputs(scene.document, seed, mistakes or standin.Mistakes(), categories)
     model = categories_for_model(standin.NAME, raw.id2label, categories)
-    document = postprocess_document(raw, model, InferenceSettings()).document
+    document = postprocess_document(raw, model, InferenceSettings(), scene.image).document
     return scene, document, AssistContext(raw, model)
 
 

@@ -6,8 +6,9 @@ few pixels. Here each segment's indicator (1 inside, 0 outside) is filtered with
 grey image as the guide (He, Sun and Tang, "Guided Image Filtering", ECCV 2010 / TPAMI
 2013): within ``radius`` pixels of a boundary, the filtered indicator follows the image's
 intensity edges, and each pixel goes to the segment whose filtered indicator is highest.
-Only pixels within two radii of a boundary can change; a segment keeps its id, label and
-score, and one that loses all its pixels is dropped.
+Only pixels within two radii of a boundary can change, and a segment keeps its id, label
+and score. Snapping moves boundaries, it does not delete: a segment that would keep less
+than half of its pixels (a small object inside the filter's window) is left as it was.
 
 This is a decision rule on the working grid, as the thresholds are: nothing is learnt and
 the raw outputs are untouched, so the threshold panel switches it on and off from the
@@ -22,6 +23,8 @@ import numpy as np
 EPSILON = 1e-3
 """The guided filter's regulariser, for a guide in [0, 1]: an edge whose contrast over the
 window (standard deviation) is well above sqrt(EPSILON) ~ 0.03 steers the boundary."""
+KEPT_AT_LEAST = 0.5
+"""A segment that would keep less than this share of its pixels is not snapped."""
 RADIUS_PER_CELL = 1.5
 """The filter's radius in mask-grid cells: about the width of the blur that upsampling
 the masks leaves on a boundary."""
@@ -61,17 +64,22 @@ def snap_to_edges(id_map: np.ndarray, guide: np.ndarray, radius: int,
     snapped = id_map.copy()
     margin = 2 * radius + 1
     height, width = id_map.shape
+    regions = []
     for segment_id in ids.tolist():
         inside = id_map == segment_id
         rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
         y0, y1 = max(0, rows[0] - margin), min(height, rows[-1] + 1 + margin)
         x0, x1 = max(0, cols[0] - margin), min(width, cols[-1] + 1 + margin)
-        filtered = _guided(inside[y0:y1, x0:x1].astype(np.float32), image[y0:y1, x0:x1],
-                           radius, epsilon)
+        own = inside[y0:y1, x0:x1]
+        filtered = _guided(own.astype(np.float32), image[y0:y1, x0:x1], radius, epsilon)
         window = best[y0:y1, x0:x1]
         wins = filtered > window
         window[wins] = filtered[wins]
         snapped[y0:y1, x0:x1][wins] = segment_id
+        regions.append((segment_id, (slice(y0, y1), slice(x0, x1)), own))
+    for segment_id, box, own in regions:
+        if np.count_nonzero(snapped[box][own] == segment_id) < KEPT_AT_LEAST * own.sum():
+            snapped[box][own] = segment_id
     return snapped
 
 

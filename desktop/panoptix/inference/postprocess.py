@@ -110,13 +110,11 @@ def to_full_size(id_map: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
 
 def finish(grid_map: np.ndarray, segments: list[PredictedSegment], raw: RawOutputs,
            guide: np.ndarray | None) -> Segmentation:
-    """The working-grid map, snapped to ``guide``'s edges when given (segments left
-    without pixels are dropped), at the image's size."""
+    """The working-grid map, snapped to ``guide``'s edges when given, at the image's
+    size."""
     if guide is not None and segments:
         grid_map = snap_to_edges(grid_map, guide,
                                  snap_radius(raw.mask_logits.shape[1:], grid_map.shape))
-        present = set(np.unique(grid_map).tolist())
-        segments = [s for s in segments if s.id in present]
     return Segmentation(to_full_size(grid_map, raw.image_size), segments)
 
 
