@@ -215,6 +215,16 @@ def test_the_snap_switch_reruns_with_and_without_the_image_edges(qtbot, window):
     assert np.array_equal(window.editor.document.id_map, snapped.id_map)
 
 
+def test_proposals_snap_to_the_edges_of_the_image_in_view(qtbot, window):
+    session = window.session
+    image = session.project.load_image(session.key)
+    assert np.array_equal(context_of(window).index.guide,
+                          cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
+    with qtbot.waitSignal(session.document_replaced, timeout=10_000):
+        window.thresholds.snap_edges.setChecked(False)
+    assert context_of(window).index.guide is None  # the model's masks as they are
+
+
 def test_a_threshold_rerun_is_saved_on_the_saver_thread(qtbot, window, monkeypatch):
     threads = []
     save_snapshot = Project.save_snapshot

@@ -8,8 +8,12 @@ import numpy as np
 import pytest
 from synthetic import COCO_THINGS, Query, ellipse, synthetic_raw
 
+from panoptix.core.categories import load_table
+from panoptix.inference.assist import AssistContext
 from panoptix.inference.edges import edge_guide, snap_radius, snap_to_edges
+from panoptix.inference.labels import categories_for_model
 from panoptix.inference.postprocess import segment
+from panoptix.inference.proposals import ProposalIndex
 from panoptix.inference.settings import InferenceSettings, SettingsError
 
 
@@ -147,3 +151,27 @@ def test_the_switch_is_a_stored_setting() -> None:
     assert InferenceSettings.from_stored({}).snap_edges is True  # older projects: on
     with pytest.raises(SettingsError, match="snap edges"):
         InferenceSettings(snap_edges="yes")  # type: ignore[arg-type]
+
+
+def test_proposals_snap_when_given_the_image() -> None:
+    image_size, low = (160, 160), (40, 40)
+    raw = _disc_outputs(image_size, low)
+    image = _disc_image(image_size, (80, 80), 46)
+    truth = np.zeros(image_size, bool)
+    cv2.circle(truth.view(np.uint8), (80, 80), 46, 1, -1)
+
+    def error(index: ProposalIndex) -> int:
+        (y0, x0, y1, x1), mask = index.mask(0)
+        placed = np.zeros(image_size, bool)
+        placed[y0:y1, x0:x1] = mask
+        return int((placed != truth).sum())
+
+    plain = ProposalIndex(raw)
+    snapped = ProposalIndex(raw, guide=edge_guide(image, image_size))
+    assert error(plain) > 500 and error(snapped) < error(plain) / 2
+    with pytest.raises(ValueError, match="guide is 160x100"):
+        ProposalIndex(raw, guide=np.zeros((100, 160), np.uint8))
+    model_categories = categories_for_model(raw.model_id, raw.id2label,
+                                            load_table("coco_panoptic"))
+    assert AssistContext(raw, model_categories, image).index.guide is not None
+    assert AssistContext(raw, model_categories, image[:100]).index.guide is None  # not its image

@@ -21,6 +21,7 @@ import numpy as np
 
 from panoptix.core.categories import CategorySet
 from panoptix.core.document import Document
+from panoptix.inference.edges import edge_guide
 from panoptix.inference.labels import ModelCategories, categories_for_model
 from panoptix.inference.postprocess import segment
 from panoptix.inference.proposals import Box, Proposal, ProposalIndex
@@ -68,10 +69,15 @@ class AssistContext:
     map to it (ADE20K-style synonyms can give one category several labels).
     """
 
-    def __init__(self, raw: RawOutputs, model_categories: ModelCategories) -> None:
+    def __init__(self, raw: RawOutputs, model_categories: ModelCategories,
+                 image: np.ndarray | None = None) -> None:
+        """With ``image`` (the image the outputs are for; one of another size is not
+        used), proposals come with their boundaries snapped to its edges."""
         self.raw = raw
         self.model_categories = model_categories
-        self.index = ProposalIndex(raw)
+        fits = image is not None and image.shape[:2] == tuple(raw.image_size)
+        guide = edge_guide(image, raw.image_size) if fits else None
+        self.index = ProposalIndex(raw, guide=guide)
         lookup = model_categories.match.label_to_category
         self.category_ids = np.array(sorted(set(lookup.values())), np.int64)
         """The categories some label maps to; columns of :attr:`category_probs`."""
@@ -84,11 +90,12 @@ class AssistContext:
         """(Q, categories): each query's probability per category."""
 
     @classmethod
-    def load(cls, path: str | Path, categories: CategorySet) -> AssistContext:
+    def load(cls, path: str | Path, categories: CategorySet,
+             image: np.ndarray | None = None) -> AssistContext:
         """Read raw outputs (raises ``RawOutputsError``) and map their labels onto
-        ``categories``."""
+        ``categories``; ``image`` as for the constructor."""
         raw = RawOutputs.load(path)
-        return cls(raw, categories_for_model(raw.model_id, raw.id2label, categories))
+        return cls(raw, categories_for_model(raw.model_id, raw.id2label, categories), image)
 
     def candidates_at(self, x: float, y: float, limit: int = 20,
                       min_score: float | None = None) -> list[Candidate]:

@@ -2,7 +2,9 @@
 
 Numpy and OpenCV only, so it runs in the GUI thread without torch. Everything expensive
 (softmax, sigmoid, per-query confidence) is computed once per image in
-:class:`ProposalIndex`; a click then costs one lookup per query.
+:class:`ProposalIndex`; a click then costs one lookup per query. Given the image's guide,
+a proposal's mask has its boundary snapped to the image's edges as the pre-segmentation's
+segments have (:mod:`panoptix.inference.edges`), so what a click offers fits as well.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 
 from panoptix.core.document import Document
 from panoptix.core.edits import add_mask
+from panoptix.inference.edges import snap_radius, snap_to_edges
 from panoptix.inference.postprocess import sigmoid, softmax
 from panoptix.inference.raw_outputs import RawOutputs
 
@@ -53,9 +56,16 @@ class LabelGuess:
 class ProposalIndex:
     """Per-image index of the model's mask proposals over its raw outputs."""
 
-    def __init__(self, raw: RawOutputs, min_score: float = MIN_SCORE) -> None:
+    def __init__(self, raw: RawOutputs, min_score: float = MIN_SCORE,
+                 guide: np.ndarray | None = None) -> None:
+        """``guide``: the image, grey, at its own size (``edges.edge_guide``), to snap
+        masks to its edges; None leaves them as the model made them."""
+        if guide is not None and guide.shape != tuple(raw.image_size):
+            raise ValueError(f"the guide is {guide.shape[1]}x{guide.shape[0]} but the "
+                             f"outputs are for {raw.image_size[1]}x{raw.image_size[0]}")
         self.raw = raw
         self.min_score = min_score
+        self.guide = guide
         probs = softmax(raw.class_logits)
         self.label_probs = probs[:, :-1]
         self.labels = self.label_probs.argmax(axis=1)
@@ -117,7 +127,23 @@ class ProposalIndex:
         mask = crop > 0
         if not mask.any():
             return None
+        if self.guide is not None:
+            return self._snapped((y0, x0, y1, x1), mask)
         return (y0, x0, y1, x1), mask
+
+    def _snapped(self, box: Box, mask: np.ndarray) -> tuple[Box, np.ndarray]:
+        """The mask snapped to the guide's edges, in its box grown by the reach of the
+        filter (the mask may move outward)."""
+        height, width = self.raw.image_size
+        radius = snap_radius(self.low_size, (height, width))
+        margin = 2 * radius + 1
+        y0, x0, y1, x1 = box
+        gy0, gx0 = max(0, y0 - margin), max(0, x0 - margin)
+        gy1, gx1 = min(height, y1 + margin), min(width, x1 + margin)
+        inside = np.zeros((gy1 - gy0, gx1 - gx0), np.int32)
+        inside[y0 - gy0:y1 - gy0, x0 - gx0:x1 - gx0] = mask
+        snapped = snap_to_edges(inside, self.guide[gy0:gy1, gx0:gx1], radius) == 1
+        return (gy0, gx0, gy1, gx1), snapped
 
     def label_guesses(self, box: Box, mask: np.ndarray, k: int = 5) -> list[LabelGuess]:
         """The top-k labels for a segment (given by its box and mask at image resolution).

@@ -64,9 +64,11 @@ def presegment(project: Project, keys: Sequence[str], model: str,
 
 
 def assisted_start(project: Project, key: str) -> tuple[Document, AssistContext]:
-    """The pre-segmented document and the assist context the window would build for it."""
+    """The pre-segmented document and the assist context the window would build for it
+    (at the default settings: proposals snapped to the image's edges)."""
     return (project.load_document(key),
-            AssistContext.load(project.raw_outputs_path(key), project.categories))
+            AssistContext.load(project.raw_outputs_path(key), project.categories,
+                               project.load_image(key)))
 
 
 @dataclass(frozen=True)

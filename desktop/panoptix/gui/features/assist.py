@@ -97,9 +97,10 @@ class AssistController(QObject):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-assist")
         self._refiner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoptix-refine")
         self._refining: _RefineRequest | None = None
-        self._contexts: OrderedDict[Path, tuple[tuple[int, int], Future[AssistContext]]] = (
-            OrderedDict())
+        self._contexts: OrderedDict[Path, tuple[tuple, Future[AssistContext]]] = OrderedDict()
         self._image: np.ndarray | None = None
+        self._image_key: str | None = None
+        """The image in view and its key: proposals snap to its edges."""
         self._generation = 0
         self._chosen: Callable[[int], None] | None = None
         self._closed = False
@@ -139,12 +140,14 @@ class AssistController(QObject):
         stamp = _stamp(path) if path is not None else None
         if path is None or stamp is None or project is None or self._closed:
             return None
+        snap = self.session.settings.snap_edges and self._image_key == self.session.key
+        image = self._image if snap else None  # proposals snap to the edges of this image
         cached = self._contexts.get(path)
-        if cached is not None and cached[0] == stamp:
+        if cached is not None and cached[0] == (stamp, image is not None):
             self._contexts.move_to_end(path)
             return cached[1]
-        future = self._executor.submit(AssistContext.load, path, project.categories)
-        self._contexts[path] = (stamp, future)
+        future = self._executor.submit(AssistContext.load, path, project.categories, image)
+        self._contexts[path] = ((stamp, image is not None), future)
         while len(self._contexts) > CACHED_IMAGES:
             self._contexts.popitem(last=False)
         return future
@@ -180,8 +183,8 @@ class AssistController(QObject):
         """Proposals offered: down to 0.02, or lower with a lower score threshold."""
         return proposal_floor(self.session.settings.threshold)
 
-    def _image_opened(self, _key: str, image: np.ndarray | None, _doc: object) -> None:
-        self._image = image
+    def _image_opened(self, key: str, image: np.ndarray | None, _doc: object) -> None:
+        self._image, self._image_key = image, key
         self.prefetch()
 
     # -- category guesses --------------------------------------------------------------------
