@@ -117,6 +117,10 @@ def main() -> int:
     parser.add_argument("--target", type=Path, default=TARGET,
                         help="where the model is installed (default: the source tree's "
                              "desktop/panoptix/resources/models/demo)")
+    parser.add_argument("--reuse-forward", action="store_true",
+                        help="keep the forward time the installed model's training.json "
+                             "records (the same weights evaluated again, on a machine too "
+                             "busy to time a forward pass)")
     parser.add_argument("--readme-only", action="store_true",
                         help="only write the installed model's README.md again, from its "
                              "training.json")
@@ -153,7 +157,8 @@ def main() -> int:
     evaluation = {kind: _evaluate(kind, model, work / "eval", environment, times)
                   for kind in (*SEEN, *HELD_OUT)}
     save_json(work / "times.json", times)
-    forward = _forward_seconds(model, args.threads)
+    forward = (_recorded_forward(args.target, model) if args.reuse_forward else None) \
+        or _forward_seconds(model, args.threads)
     _install(model, stages, args.target, evaluation, forward, times, args.threads)
     print(f"installed the demo model in {args.target}")
     return 0
@@ -249,6 +254,16 @@ def _evaluate(kind: str, model: Path, root: Path, environment: dict,
                           for c, v in scores["snapped"]["per_class"].items()},
             "unsnapped": {part.lower(): {k: round(scores["unsnapped"][part][k], 4)
                                          for k in ("pq", "sq", "rq")} for part in parts}}
+
+
+def _recorded_forward(target: Path, model: Path) -> dict | None:
+    """The installed model's recorded forward time, if its weights are ``model``'s."""
+    installed = target / "model.safetensors"
+    if not installed.is_file() or installed.read_bytes() != (
+            model / "model.safetensors").read_bytes():
+        return None
+    record = json.loads((target / "training.json").read_text(encoding="utf-8"))
+    return record.get("demo", {}).get("forward")
 
 
 def _forward_seconds(model: Path, threads: int) -> dict:
