@@ -56,13 +56,15 @@ def open_window(qtbot, make_window, folder: Path):  # noqa: ANN001, ANN201
 
 def configure_project(images: Path, model: Path | None, **thresholds: float | bool) -> None:
     """Make the project for ``images`` up front, with model settings already in it; edges
-    are not snapped unless asked (``snap_edges=True``): a random model's masks follow no
-    edge of the image, and snapping may swallow the second segment the tests edit."""
+    are not snapped nor parts split unless asked (``snap_edges=True``): a random model's
+    masks follow no edge of the image and fall apart in specks, and the tests edit its
+    segments as they come."""
     project = Project.open_or_create_for_images(images, categories=load_table("coco_panoptic"))
     if model is not None:
         project.settings["inference"] = {"model": str(model), "device": "cpu",
                                          "threshold": 0.0, "mask_threshold": 0.0,
                                          "overlap_threshold": 0.0, "snap_edges": False,
+                                         "split_parts": False,
                                          **thresholds}
     project.save_manifest()
     project.close()

@@ -79,7 +79,7 @@ def test_presegment_then_export_gives_a_valid_dataset(images: Path, tmp_path: Pa
     assert main(["validate", str(tmp_path / "export" / "panoptic_val.json")]) == 0
 
 
-def test_edges_are_snapped_as_the_window_snaps_them_unless_switched_off(
+def test_edges_snap_and_parts_split_as_in_the_window_unless_switched_off(
         tmp_path: Path) -> None:
     samples = tmp_path / "samples"
     samples.mkdir()
@@ -89,7 +89,7 @@ def test_edges_are_snapped_as_the_window_snaps_them_unless_switched_off(
 
     def documents(out: Path, *options: str) -> dict[str, tuple[np.ndarray, np.ndarray, bool]]:
         """Per image: the saved map, the map its kept outputs give with the image, and
-        whether the project keeps edges snapped."""
+        whether the project keeps edges snapped and parts split."""
         argv = [str(samples), "--out", str(out), "--model", "demo", "--batch-size", "2",
                 *options]
         assert run_presegment(parse(*argv)) == 0
@@ -103,11 +103,12 @@ def test_edges_are_snapped_as_the_window_snaps_them_unless_switched_off(
                 again = postprocess_document(raw, model_categories, settings,
                                              project.load_image(entry.key)).document
                 found[entry.rel_path] = (project.load_document(entry.key).id_map,
-                                         again.id_map, settings.snap_edges)
+                                         again.id_map,
+                                         settings.snap_edges and settings.split_parts)
         return found
 
     snapped = documents(tmp_path / "snapped")
-    plain = documents(tmp_path / "plain", "--no-snap-edges")
+    plain = documents(tmp_path / "plain", "--no-snap-edges", "--no-split-parts")
     for name in names:
         assert snapped[name][2] and not plain[name][2]
         assert np.array_equal(*snapped[name][:2]) and np.array_equal(*plain[name][:2])

@@ -16,13 +16,14 @@ working grid (:mod:`panoptix.inference.edges`).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from panoptix.inference.edges import edge_guide, snap_radius, snap_to_edges
 from panoptix.inference.grid import Grid, upsampled_area_at_least, upsampled_argmax
+from panoptix.inference.parts import split_detached_parts
 from panoptix.inference.raw_outputs import RawOutputs
 
 WORKING_SIZE = 1024
@@ -109,12 +110,19 @@ def to_full_size(id_map: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
 
 
 def finish(grid_map: np.ndarray, segments: list[PredictedSegment], raw: RawOutputs,
-           guide: np.ndarray | None) -> Segmentation:
-    """The working-grid map, snapped to ``guide``'s edges when given, at the image's
-    size."""
+           guide: np.ndarray | None,
+           split_things: Callable[[int], bool] | None = None) -> Segmentation:
+    """The working-grid map, snapped to ``guide``'s edges when given, with the detached
+    parts of segments whose label ``split_things`` calls a thing as segments of their own
+    (:mod:`panoptix.inference.parts`), at the image's size."""
     if guide is not None and segments:
         grid_map = snap_to_edges(grid_map, guide,
                                  snap_radius(raw.mask_logits.shape[1:], grid_map.shape))
+    if split_things is not None and segments:
+        by_id = {s.id: s for s in segments}
+        things = [s.id for s in segments if split_things(s.label_id)]
+        grid_map, made = split_detached_parts(grid_map, things, max(by_id) + 1)
+        segments = [*segments, *(replace(by_id[old], id=new) for new, old in made)]
     return Segmentation(to_full_size(grid_map, raw.image_size), segments)
 
 
@@ -162,7 +170,8 @@ def panoptic_segmentation(raw: RawOutputs, label_isthing: ThingLabels,
                           threshold: float = 0.8, mask_threshold: float = 0.5,
                           overlap_threshold: float = 0.8,
                           working_size: int = WORKING_SIZE,
-                          guide: np.ndarray | None = None) -> Segmentation:
+                          guide: np.ndarray | None = None,
+                          split_parts: bool = False) -> Segmentation:
     """transformers' panoptic rule on a working grid.
 
     Queries whose best class is real and scores above ``threshold`` compete per pixel by
@@ -188,7 +197,8 @@ def panoptic_segmentation(raw: RawOutputs, label_isthing: ThingLabels,
     segments = table.segments()
     if not segments:
         return empty(raw)
-    return finish(lookup[winner], segments, raw, guide)
+    return finish(lookup[winner], segments, raw, guide,
+                  is_thing_function(label_isthing) if split_parts else None)
 
 
 def semantic_segmentation(raw: RawOutputs, working_size: int = WORKING_SIZE,
@@ -230,7 +240,8 @@ def instance_segmentation(raw: RawOutputs, label_isthing: ThingLabels,
                           threshold: float = 0.5, mask_threshold: float = 0.5,
                           overlap_threshold: float = 0.8,
                           working_size: int = WORKING_SIZE,
-                          guide: np.ndarray | None = None) -> Segmentation:
+                          guide: np.ndarray | None = None,
+                          split_parts: bool = False) -> Segmentation:
     """transformers' instance scoring, painted into one non-overlapping map.
 
     The top Q (query, label) pairs by class probability are scored by class probability
@@ -269,15 +280,17 @@ def instance_segmentation(raw: RawOutputs, label_isthing: ThingLabels,
         if own > 0 and int(visible.sum()) / own > overlap_threshold:
             id_map[visible] = table.add(int(queries[index]), int(labels[index]),
                                         float(scores[index]))
-    return finish(id_map, table.segments(), raw, guide)
+    return finish(id_map, table.segments(), raw, guide,
+                  is_thing_function(label_isthing) if split_parts else None)
 
 
 def segment(raw: RawOutputs, label_isthing: ThingLabels, threshold: float = 0.8,
             mask_threshold: float = 0.5, overlap_threshold: float = 0.8,
-            working_size: int = WORKING_SIZE, image: np.ndarray | None = None
-            ) -> Segmentation:
-    """The segmentation for ``raw.task`` (semantic ignores the three thresholds), its
-    boundaries snapped to ``image``'s edges when an image (or its guide) is given."""
+            working_size: int = WORKING_SIZE, image: np.ndarray | None = None,
+            split_parts: bool = False) -> Segmentation:
+    """The segmentation for ``raw.task`` (semantic ignores the three thresholds and
+    ``split_parts``), its boundaries snapped to ``image``'s edges when an image (or its
+    guide) is given, the detached parts of objects split off with ``split_parts``."""
     shape = working_shape(raw.image_size, working_size)
     if image is not None and image.shape[:2] not in (tuple(raw.image_size), shape):
         raise ValueError(f"the image is {image.shape[1]}x{image.shape[0]} but the model's "
@@ -287,4 +300,4 @@ def segment(raw: RawOutputs, label_isthing: ThingLabels, threshold: float = 0.8,
         return semantic_segmentation(raw, working_size, guide)
     rule = instance_segmentation if raw.task == "instance" else panoptic_segmentation
     return rule(raw, label_isthing, threshold, mask_threshold, overlap_threshold, working_size,
-                guide)
+                guide, split_parts)

@@ -67,6 +67,9 @@ def add_presegment_arguments(parser: argparse.ArgumentParser) -> None:
                         help="share of its own mask a segment must keep (default 0.8)")
     parser.add_argument("--snap-edges", action=argparse.BooleanOptionalAction, default=None,
                         help="move segment boundaries onto the image's edges (default: on)")
+    parser.add_argument("--split-parts", action=argparse.BooleanOptionalAction, default=None,
+                        help="make each large detached part of an object segment an object "
+                             "of its own (default: on)")
     parser.add_argument("--shortest-edge", type=int, metavar="PX",
                         help="model input size; smaller is faster (default: the checkpoint's)")
     parser.add_argument("--batch-size", type=int, default=1, metavar="N",
@@ -224,6 +227,7 @@ def _settings(args: argparse.Namespace, stored: dict) -> InferenceSettings:
     given = {"model": model, "device": args.device, "task": args.task,
              "threshold": args.threshold, "mask_threshold": args.mask_threshold,
              "overlap_threshold": args.overlap_threshold, "snap_edges": args.snap_edges,
+             "split_parts": args.split_parts,
              "shortest_edge": args.shortest_edge,
              "half": args.half or None, "allow_pickle": args.allow_pickle or None}
     changes = {name: value for name, value in given.items() if value is not None}

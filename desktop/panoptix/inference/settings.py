@@ -31,6 +31,9 @@ class InferenceSettings:
     snap_edges: bool = True
     """Move segment boundaries onto the image's edges after thresholding
     (:mod:`panoptix.inference.edges`)."""
+    split_parts: bool = True
+    """Make each large detached part of an object segment an object of its own
+    (:mod:`panoptix.inference.parts`)."""
     shortest_edge: int | None = None
     """None: the checkpoint's processor setting."""
     half: bool = False
@@ -51,8 +54,10 @@ class InferenceSettings:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise SettingsError(f"{name.replace('_', ' ')} {value} is not between 0 and 1")
-        if not isinstance(self.snap_edges, bool):
-            raise SettingsError(f"snap edges must be true or false, not {self.snap_edges!r}")
+        for name in ("snap_edges", "split_parts"):
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(f"{name.replace('_', ' ')} must be true or false, "
+                                    f"not {getattr(self, name)!r}")
         if self.shortest_edge is not None and self.shortest_edge < 32:
             raise SettingsError(f"shortest edge {self.shortest_edge} is below 32 pixels")
 

@@ -85,7 +85,8 @@ class SettingsDialog(SettingsForm):
             model=self.model.currentText().strip(), device=self.device.currentText().strip(),
             task=None if task == "auto" else task, shortest_edge=self.shortest_edge.value() or None,
             half=self.half.isChecked(), allow_pickle=self.allow_pickle.isChecked(),
-            snap_edges=self._initial.snap_edges,  # the threshold panel's switch
+            snap_edges=self._initial.snap_edges,  # the threshold panel's switches
+            split_parts=self._initial.split_parts,
             **self.thresholds())
 
     @qdebounced(timeout=250)

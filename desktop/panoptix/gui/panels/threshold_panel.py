@@ -1,7 +1,8 @@
 """The threshold panel (a dock): class-score, mask and overlap thresholds as live sliders,
-and the switch that snaps segment boundaries to the image's edges.
+and the post-processing switches (snap boundaries to the image's edges, split detached
+parts of objects).
 
-Moving a slider (or the switch) announces the values once it rests for ``DEBOUNCE_MS``; the
+Moving a slider (or a switch) announces the values once it rests for ``DEBOUNCE_MS``; the
 ``AssistController`` then post-processes the image in view again from its kept outputs
 (asking first on an image edited by hand) and keeps the values for the project.
 """
@@ -17,8 +18,12 @@ from panoptix.inference.settings import InferenceSettings
 
 DEBOUNCE_MS = 200
 HINT = "Moving a slider post-processes this image again"
-SNAP_TIP = ("Move each segment's boundary onto the nearest edge in the image (within a "
-            "few pixels): the model's masks are coarser than the image")
+SWITCHES = (("snap_edges", "Snap to image edges",
+             "Move each segment's boundary onto the nearest edge in the image (within a "
+             "few pixels): the model's masks are coarser than the image"),
+            ("split_parts", "Split detached parts of objects",
+             "An object segment made of parts that do not touch becomes one object per "
+             "large part (a model often covers two people with one mask)"))
 THRESHOLDS = (("threshold", "Score threshold",
                "Queries whose class score is below this are dropped"),
               ("mask_threshold", "Mask threshold",
@@ -29,8 +34,8 @@ THRESHOLDS = (("threshold", "Score threshold",
 
 class ThresholdPanel(QWidget):
     thresholds_changed = Signal(dict)
-    """``{"threshold": t, "mask_threshold": m, "overlap_threshold": o, "snap_edges": b}``
-    after a change."""
+    """``{"threshold": t, "mask_threshold": m, "overlap_threshold": o, "snap_edges": b,
+    "split_parts": b}`` after a change."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,10 +51,13 @@ class ThresholdPanel(QWidget):
             slider.valueChanged.connect(self._announce)
             self.sliders[name] = slider
             form.addRow(label.replace(" threshold", ""), slider)
-        self.snap_edges = QCheckBox("Snap to image edges")
-        self.snap_edges.setToolTip(SNAP_TIP)
-        self.snap_edges.toggled.connect(self._announce)
-        form.addRow(self.snap_edges)
+        self.switches: dict[str, QCheckBox] = {}
+        for name, label, tip in SWITCHES:
+            switch = QCheckBox(label)
+            switch.setToolTip(tip)
+            switch.toggled.connect(self._announce)
+            self.switches[name] = switch
+            form.addRow(switch)
         self.status = QLabel(HINT)
         self.status.setWordWrap(True)
         self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing())
@@ -63,7 +71,7 @@ class ThresholdPanel(QWidget):
     def values(self) -> dict[str, float | bool]:
         values: dict[str, float | bool] = {name: round(slider.value(), 4)
                                            for name, slider in self.sliders.items()}
-        values["snap_edges"] = self.snap_edges.isChecked()
+        values.update({name: switch.isChecked() for name, switch in self.switches.items()})
         return values
 
     def show_settings(self, settings: InferenceSettings) -> None:
@@ -74,11 +82,12 @@ class ThresholdPanel(QWidget):
                 slider.setValue(getattr(settings, name))
             finally:
                 slider.blockSignals(False)
-        self.snap_edges.blockSignals(True)
-        try:
-            self.snap_edges.setChecked(settings.snap_edges)
-        finally:
-            self.snap_edges.blockSignals(False)
+        for name, switch in self.switches.items():
+            switch.blockSignals(True)
+            try:
+                switch.setChecked(getattr(settings, name))
+            finally:
+                switch.blockSignals(False)
 
     @qdebounced(timeout=DEBOUNCE_MS)
     def _announce(self, _value: float | bool = 0.0) -> None:

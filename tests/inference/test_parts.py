@@ -1,0 +1,49 @@
+"""Detached parts of an object segment become objects of their own
+(``panoptix.inference.parts`` and the ``split_parts`` setting)."""
+
+from __future__ import annotations
+
+import numpy as np
+from synthetic import COCO_THINGS, Query, ellipse, synthetic_raw
+
+from panoptix.inference.parts import split_detached_parts
+from panoptix.inference.postprocess import segment
+from panoptix.inference.settings import InferenceSettings
+
+
+def test_large_parts_split_specks_stay_and_stuff_is_never_split() -> None:
+    id_map = np.ones((120, 160), np.int32)  # 1: stuff in two pieces
+    id_map[:, 80:82] = 3
+    id_map[10:40, 10:40] = 2  # a thing in two large parts and a speck
+    id_map[60:90, 100:130] = 2
+    id_map[100:104, 10:14] = 2
+    split, made = split_detached_parts(id_map, [2, 3], next_id=4)
+    assert made == [(4, 2)]
+    assert (split == 4).sum() == 900 and (split == 2).sum() == 900 + 16
+    assert np.array_equal(split == 1, id_map == 1) and np.array_equal(split == 3, id_map == 3)
+    untouched, none = split_detached_parts(id_map, [3], next_id=4)
+    assert untouched is id_map and none == []
+
+
+def _two_people_in_one_mask():
+    low = (40, 60)
+    people = np.maximum(ellipse(low, 20, 15, 10, 5), ellipse(low, 20, 45, 10, 5))
+    return synthetic_raw([Query(0, people, 12.0), Query(100, -people, 12.0)], (160, 240))
+
+
+def test_a_mask_over_two_people_gives_two_people() -> None:
+    raw = _two_people_in_one_mask()
+    split = segment(raw, COCO_THINGS, split_parts=True)
+    whole = segment(raw, COCO_THINGS)
+    assert [s.label_id for s in whole.segments] == [0, 100]
+    people = [s for s in split.segments if s.label_id == 0]
+    assert len(people) == 2 and len({s.id for s in split.segments}) == 3
+    assert people[0].query_indices == people[1].query_indices == (0,)
+    assert all((split.id_map == s.id).sum() > 1000 for s in people)
+    assert np.array_equal(split.id_map > 0, whole.id_map > 0)
+
+
+def test_the_switch_is_a_stored_setting_on_by_default() -> None:
+    assert InferenceSettings().split_parts is True
+    settings = InferenceSettings(split_parts=False)
+    assert InferenceSettings.from_stored(settings.stored()).split_parts is False
