@@ -160,8 +160,8 @@ def measure(size: str, id2label: dict[int, str], with_transformers: bool) -> Non
     found = np.mean([len(context.candidates_at(x, y)) for x, y in points])
     settings = [InferenceSettings(threshold=t, overlap_threshold=o)
                 for t, o in ((0.8, 0.8), (0.5, 0.6), (0.9, 0.8), (0.3, 0.5), (0.7, 0.9))]
-    reruns = [timed(postprocess_document, raw, model_categories, s, image)[1]
-              for s in settings[:RERUNS]]
+    reruns = [timed(postprocess_document, raw, model_categories, s, context.index.guide)[1]
+              for s in settings[:RERUNS]]  # as the window: the context's guide
     unsnapped = [timed(postprocess_document, raw, model_categories,
                        s.with_changes(snap_edges=False))[1] for s in settings[:RERUNS]]
     segments = len(postprocess_document(raw, model_categories, settings[0]).document.segments)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from panoptix.inference.boxes import id_boxes
+
 EPSILON = 1e-3
 """The guided filter's regulariser, for a guide in [0, 1]: an edge whose contrast over the
 window (standard deviation) is well above sqrt(EPSILON) ~ 0.03 steers the boundary."""
@@ -56,27 +58,21 @@ def snap_to_edges(id_map: np.ndarray, guide: np.ndarray, radius: int,
     the whole-image result: farther out its indicator is 0 throughout every window."""
     if guide.shape != id_map.shape:
         raise ValueError(f"guide {guide.shape} and map {id_map.shape} differ in size")
-    ids = np.unique(id_map)
-    if ids.size < 2 or radius < 1:
+    boxes = id_boxes(id_map, margin=2 * radius + 1)
+    if len(boxes) < 2 or radius < 1:
         return id_map
     image = guide.astype(np.float32) / 255.0
     best = np.full(id_map.shape, -np.inf, np.float32)
     snapped = id_map.copy()
-    margin = 2 * radius + 1
-    height, width = id_map.shape
     regions = []
-    for segment_id in ids.tolist():
-        inside = id_map == segment_id
-        rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
-        y0, y1 = max(0, rows[0] - margin), min(height, rows[-1] + 1 + margin)
-        x0, x1 = max(0, cols[0] - margin), min(width, cols[-1] + 1 + margin)
-        own = inside[y0:y1, x0:x1]
-        filtered = _guided(own.astype(np.float32), image[y0:y1, x0:x1], radius, epsilon)
-        window = best[y0:y1, x0:x1]
+    for segment_id, box in boxes.items():
+        own = id_map[box] == segment_id
+        filtered = _guided(own.astype(np.float32), image[box], radius, epsilon)
+        window = best[box]
         wins = filtered > window
         window[wins] = filtered[wins]
-        snapped[y0:y1, x0:x1][wins] = segment_id
-        regions.append((segment_id, (slice(y0, y1), slice(x0, x1)), own))
+        snapped[box][wins] = segment_id
+        regions.append((segment_id, box, own))
     for segment_id, box, own in regions:
         if np.count_nonzero(snapped[box][own] == segment_id) < KEPT_AT_LEAST * own.sum():
             snapped[box][own] = segment_id

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 import cv2
 import numpy as np
 
+from panoptix.inference.boxes import id_boxes
+
 MIN_PART_OF_IMAGE = 1 / 3000
 """A detached part smaller than this share of the image stays with its segment (about
 100 pixels of a 640x480 image)."""
@@ -29,9 +31,13 @@ def split_detached_parts(id_map: np.ndarray, thing_ids: Iterable[int],
     """``id_map`` with every large detached part of the segments ``thing_ids`` under a new
     id from ``next_id`` on, and the new ids as (new id, the segment it came from)."""
     least_of_image = MIN_PART_OF_IMAGE * id_map.size
+    boxes = id_boxes(id_map)
     split, made = id_map, []
     for segment_id in thing_ids:
-        inside = (id_map == segment_id).view(np.uint8)
+        box = boxes.get(segment_id)
+        if box is None:
+            continue
+        inside = (id_map[box] == segment_id).view(np.uint8)
         count, parts, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
         if count <= 2:
             continue
@@ -42,7 +48,7 @@ def split_detached_parts(id_map: np.ndarray, thing_ids: Iterable[int],
                 break
             if split is id_map:
                 split = id_map.copy()
-            split[parts == index + 1] = next_id
+            split[box][parts == index + 1] = next_id
             made.append((next_id, segment_id))
             next_id += 1
     return split, made

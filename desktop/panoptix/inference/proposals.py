@@ -4,7 +4,8 @@ Numpy and OpenCV only, so it runs in the GUI thread without torch. Everything ex
 (softmax, sigmoid, per-query confidence) is computed once per image in
 :class:`ProposalIndex`; a click then costs one lookup per query. Given the image's guide,
 a proposal's mask has its boundary snapped to the image's edges as the pre-segmentation's
-segments have (:mod:`panoptix.inference.edges`), so what a click offers fits as well.
+segments have (:mod:`panoptix.inference.edges`, on the same working grid), so what a
+click offers fits as well.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from panoptix.core.document import Document
 from panoptix.core.edits import add_mask
 from panoptix.inference.edges import snap_radius, snap_to_edges
-from panoptix.inference.postprocess import sigmoid, softmax
+from panoptix.inference.postprocess import WORKING_SIZE, sigmoid, softmax, working_shape
 from panoptix.inference.raw_outputs import RawOutputs
 
 Box = tuple[int, int, int, int]
@@ -58,11 +59,13 @@ class ProposalIndex:
 
     def __init__(self, raw: RawOutputs, min_score: float = MIN_SCORE,
                  guide: np.ndarray | None = None) -> None:
-        """``guide``: the image, grey, at its own size (``edges.edge_guide``), to snap
-        masks to its edges; None leaves them as the model made them."""
-        if guide is not None and guide.shape != tuple(raw.image_size):
-            raise ValueError(f"the guide is {guide.shape[1]}x{guide.shape[0]} but the "
-                             f"outputs are for {raw.image_size[1]}x{raw.image_size[0]}")
+        """``guide``: the image, grey, on the working grid (``edges.edge_guide`` at
+        ``postprocess.working_shape``), to snap masks to its edges; None leaves them as
+        the model made them."""
+        if guide is not None and guide.shape != working_shape(raw.image_size, WORKING_SIZE):
+            raise ValueError(f"the guide is {guide.shape[1]}x{guide.shape[0]}, not the "
+                             f"working grid of a {raw.image_size[1]}x{raw.image_size[0]} "
+                             "image")
         self.raw = raw
         self.min_score = min_score
         self.guide = guide
@@ -103,9 +106,19 @@ class ProposalIndex:
         """The query's mask at image resolution, as (box, mask inside the box).
 
         Only the part of the low-resolution logits around the mask is upsampled, with
-        the same pixel-centre alignment a full-size bilinear resize would use.
+        the same pixel-centre alignment a full-size bilinear resize would use. With a
+        guide, the mask is made and snapped at the guide's size (the working grid, as
+        post-processing does) and then brought to the image's size by nearest neighbour.
         """
-        height, width = self.raw.image_size
+        size = self.raw.image_size if self.guide is None else self.guide.shape
+        placed = self._mask_at(query, size)
+        if placed is None or self.guide is None:
+            return placed
+        return self._to_image(*self._snapped(*placed))
+
+    def _mask_at(self, query: int, size: tuple[int, int]) -> tuple[Box, np.ndarray] | None:
+        """The query's mask on a grid of ``size`` (h, w) over the image."""
+        height, width = size
         low_h, low_w = self.low_size
         binary = self.mask_probs[query] > 0.5
         rows, cols = np.flatnonzero(binary.any(axis=1)), np.flatnonzero(binary.any(axis=0))
@@ -116,7 +129,7 @@ class ProposalIndex:
         y1 = min(height, int(np.ceil((rows[-1] + 2) * sy)))
         x0 = max(0, int(np.floor((cols[0] - 1) * sx)))
         x1 = min(width, int(np.ceil((cols[-1] + 2) * sx)))
-        # image pixel centre (x + 0.5) maps to low-res coordinate (x + 0.5) / s - 0.5
+        # pixel centre (x + 0.5) maps to low-res coordinate (x + 0.5) / s - 0.5
         map_x = ((np.arange(x0, x1, dtype=np.float32) + 0.5) / sx - 0.5)[None, :]
         map_y = ((np.arange(y0, y1, dtype=np.float32) + 0.5) / sy - 0.5)[:, None]
         map_x, map_y = np.broadcast_to(map_x, (y1 - y0, x1 - x0)), np.broadcast_to(
@@ -127,14 +140,13 @@ class ProposalIndex:
         mask = crop > 0
         if not mask.any():
             return None
-        if self.guide is not None:
-            return self._snapped((y0, x0, y1, x1), mask)
         return (y0, x0, y1, x1), mask
 
     def _snapped(self, box: Box, mask: np.ndarray) -> tuple[Box, np.ndarray]:
-        """The mask snapped to the guide's edges, in its box grown by the reach of the
-        filter (the mask may move outward)."""
-        height, width = self.raw.image_size
+        """The mask (on the guide's grid) snapped to the guide's edges, in its box grown by
+        the reach of the filter (the mask may move outward)."""
+        assert self.guide is not None
+        height, width = self.guide.shape
         radius = snap_radius(self.low_size, (height, width))
         margin = 2 * radius + 1
         y0, x0, y1, x1 = box
@@ -144,6 +156,19 @@ class ProposalIndex:
         inside[y0 - gy0:y1 - gy0, x0 - gx0:x1 - gx0] = mask
         snapped = snap_to_edges(inside, self.guide[gy0:gy1, gx0:gx1], radius) == 1
         return (gy0, gx0, gy1, gx1), snapped
+
+    def _to_image(self, box: Box, mask: np.ndarray) -> tuple[Box, np.ndarray]:
+        """A mask on the guide's grid at the image's size (nearest neighbour)."""
+        assert self.guide is not None
+        (height, width), (grid_h, grid_w) = self.raw.image_size, self.guide.shape
+        if (grid_h, grid_w) == (height, width):
+            return box, mask
+        y0, x0, y1, x1 = box
+        top, left = round(y0 * height / grid_h), round(x0 * width / grid_w)
+        bottom, right = round(y1 * height / grid_h), round(x1 * width / grid_w)
+        resized = cv2.resize(mask.view(np.uint8), (right - left, bottom - top),
+                             interpolation=cv2.INTER_NEAREST_EXACT)
+        return (top, left, bottom, right), resized.astype(bool)
 
     def label_guesses(self, box: Box, mask: np.ndarray, k: int = 5) -> list[LabelGuess]:
         """The top-k labels for a segment (given by its box and mask at image resolution).

@@ -70,8 +70,11 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 def _timed_rerun(context: AssistContext, settings: InferenceSettings,
                  image: np.ndarray | None) -> tuple[Conversion, float]:
+    """Post-processing again; edges snap to the context's guide when it has one (the image
+    already grey on the working grid), else to ``image``."""
     started = time.perf_counter()
-    conversion = postprocess_document(context.raw, context.model_categories, settings, image)
+    guide = context.index.guide if context.index.guide is not None else image
+    conversion = postprocess_document(context.raw, context.model_categories, settings, guide)
     return conversion, time.perf_counter() - started
 
 
