@@ -175,3 +175,23 @@ def test_proposals_snap_when_given_the_image() -> None:
                                             load_table("coco_panoptic"))
     assert AssistContext(raw, model_categories, image).index.guide is not None
     assert AssistContext(raw, model_categories, image[:100]).index.guide is None  # not its image
+
+
+def test_a_large_image_snaps_proposals_on_the_working_grid() -> None:
+    image_size = (1600, 1600)  # working grid 1024x1024
+    raw = _disc_outputs(image_size, (40, 40))
+    centre, radius = (800, 800), 460  # the model's disc: radius 480
+    image = _disc_image(image_size, centre, radius)
+    truth = np.zeros(image_size, bool)
+    cv2.circle(truth.view(np.uint8), (centre[1], centre[0]), radius, 1, -1)
+    context = AssistContext(raw, categories_for_model(raw.model_id, raw.id2label,
+                                                      load_table("coco_panoptic")), image)
+    assert context.index.guide.shape == (1024, 1024)
+    (y0, x0, y1, x1), mask = context.index.mask(0)
+    assert mask.shape == (y1 - y0, x1 - x0) and 0 <= y0 < y1 <= 1600 and 0 <= x0 < x1 <= 1600
+    placed = np.zeros(image_size, bool)
+    placed[y0:y1, x0:x1] = mask
+    plain = ProposalIndex(raw).mask(0)
+    unsnapped = np.zeros(image_size, bool)
+    unsnapped[plain[0][0]:plain[0][2], plain[0][1]:plain[0][3]] = plain[1]
+    assert (placed != truth).sum() < 0.6 * (unsnapped != truth).sum()

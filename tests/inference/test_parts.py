@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from synthetic import COCO_THINGS, Query, ellipse, synthetic_raw
 
+from panoptix.inference.boxes import id_boxes
 from panoptix.inference.parts import split_detached_parts
 from panoptix.inference.postprocess import segment
 from panoptix.inference.settings import InferenceSettings
@@ -47,3 +48,14 @@ def test_the_switch_is_a_stored_setting_on_by_default() -> None:
     assert InferenceSettings().split_parts is True
     settings = InferenceSettings(split_parts=False)
     assert InferenceSettings.from_stored(settings.stored()).split_parts is False
+
+
+def test_every_box_in_one_pass() -> None:
+    id_map = np.zeros((50, 60), np.int32)
+    id_map[5:10, 7:20] = 3
+    id_map[40:50, 0:2] = 1
+    boxes = id_boxes(id_map, margin=2)
+    assert set(boxes) == {0, 1, 3}
+    assert boxes[3] == (slice(3, 12), slice(5, 22))
+    assert boxes[1] == (slice(38, 50), slice(0, 4))
+    assert boxes[0] == (slice(0, 50), slice(0, 60))
