@@ -9,7 +9,7 @@ Moving a slider (or a switch) announces the values once it rests for ``DEBOUNCE_
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QWidget
 from superqt import QLabeledDoubleSlider
 from superqt.utils import qdebounced
@@ -75,19 +75,13 @@ class ThresholdPanel(QWidget):
         return values
 
     def show_settings(self, settings: InferenceSettings) -> None:
-        """Show the project's thresholds without announcing a change."""
+        """Show the project's thresholds and switches without announcing a change."""
         for name, slider in self.sliders.items():
-            slider.blockSignals(True)
-            try:
+            with QSignalBlocker(slider):
                 slider.setValue(getattr(settings, name))
-            finally:
-                slider.blockSignals(False)
         for name, switch in self.switches.items():
-            switch.blockSignals(True)
-            try:
+            with QSignalBlocker(switch):
                 switch.setChecked(getattr(settings, name))
-            finally:
-                switch.blockSignals(False)
 
     @qdebounced(timeout=DEBOUNCE_MS)
     def _announce(self, _value: float | bool = 0.0) -> None:
