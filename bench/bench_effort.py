@@ -70,6 +70,10 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("bench/effort"))
     parser.add_argument("--standin-level", default="default",
                         help="with --model standin: mistake levels, a comma list")
+    parser.add_argument("--no-snap-edges", dest="snap_edges", action="store_false",
+                        help="post-process without snapping boundaries to the image's edges")
+    parser.add_argument("--no-split-parts", dest="split_parts", action="store_false",
+                        help="post-process without splitting detached parts of objects")
     parser.add_argument("--operations", action="store_true",
                         help="seconds per operation of every policy, not only assisted")
     parser.add_argument("--from-json", type=Path, help="report a saved run again")
@@ -95,11 +99,13 @@ def run(args: argparse.Namespace) -> dict:
         sys.exit(f"unknown stand-in level {unknown[0]!r}; known: {', '.join(LEVELS)}")
     configs = []
     for level in levels:
+        switches = {"standin_level": level, "snap_edges": args.snap_edges,
+                    "split_parts": args.split_parts}
         configs.append(StudyConfig(args.unseen, args.count, args.seed, args.size, args.model,
                                    stops, args.steps, args.batch, args.train_size, args.lr,
-                                   standin_level=level))
+                                   **switches))
         configs += [StudyConfig(kind, args.seen_count, args.seed, args.size, args.model,
-                                standin_level=level)
+                                **switches)
                     for kind in args.seen.split(",") if kind.strip()]
     studies = []
     started = time.perf_counter()

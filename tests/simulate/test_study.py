@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from panoptix.core.project import ImageStatus, Project
-from panoptix.simulate import StudyConfig, report, run_study
+from panoptix.simulate import StudyConfig, report, run_study, study
 from panoptix.synth import synth_categories
 from tiny_models import build_mask2former
 
@@ -70,3 +70,16 @@ def test_fine_tuning_with_panoptix_train(tmp_path: Path, tiny_model: Path) -> No
     assert rows["after 1"].images == 1 and rows["assisted"].images == 2
     assert report.walk_seconds(result, 0.85)[1] == \
         second["after 1"]["milestones"][0]["seconds"]
+
+
+def test_the_post_processing_switches_reach_the_study(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list = []
+    for name in ("presegment", "assisted_start"):
+        real = getattr(study, name)
+        monkeypatch.setattr(study, name, lambda *a, real=real, **k: seen.append(a) or real(*a, **k))
+    config = StudyConfig("street", 1, size=SIZE, snap_edges=False, split_parts=False)
+    saved = run_study(config, tmp_path / "off").to_json()
+    assert saved["config"]["snap_edges"] is False and saved["config"]["split_parts"] is False
+    settings, snap = seen[0][-1], seen[1][-1]
+    assert (settings.snap_edges, settings.split_parts, snap) == (False, False, False)

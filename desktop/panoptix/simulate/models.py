@@ -36,11 +36,12 @@ class StudyError(RuntimeError):
 
 def presegment(project: Project, keys: Sequence[str], model: str,
                truths: dict[str, Document] | None = None, seed: int = 0,
-               level: str = "default") -> None:
+               level: str = "default", settings: InferenceSettings | None = None) -> None:
     """Pre-segment ``keys`` with ``model`` (a folder or hub id; ``standin`` needs the
     ``truths`` and makes the mistakes of ``level``, :data:`standin.LEVELS`), replacing
-    earlier pre-segmentations but never an image marked done."""
-    settings = InferenceSettings(model=model, device="cpu")
+    earlier pre-segmentations but never an image marked done; ``settings``' switches
+    (default: the defaults) post-process."""
+    settings = (settings or InferenceSettings()).with_changes(model=model, device="cpu")
     if model == STANDIN:
         assert truths is not None, "the stand-in needs the ground truth"
         by_pixels = {standin.StandinPredictor.key(project.load_image(k)): truths[k]
@@ -63,12 +64,13 @@ def presegment(project: Project, keys: Sequence[str], model: str,
         raise StudyError(f"pre-segmenting {path} failed: {error}")
 
 
-def assisted_start(project: Project, key: str) -> tuple[Document, AssistContext]:
+def assisted_start(project: Project, key: str,
+                   snap_edges: bool = True) -> tuple[Document, AssistContext]:
     """The pre-segmented document and the assist context the window would build for it
-    (at the default settings: proposals snapped to the image's edges)."""
+    (its proposals snapped to the image's edges with ``snap_edges``, as by default)."""
+    image = project.load_image(key) if snap_edges else None
     return (project.load_document(key),
-            AssistContext.load(project.raw_outputs_path(key), project.categories,
-                               project.load_image(key)))
+            AssistContext.load(project.raw_outputs_path(key), project.categories, image))
 
 
 @dataclass(frozen=True)

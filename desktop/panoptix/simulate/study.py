@@ -19,6 +19,7 @@ from pathlib import Path
 
 from panoptix.core.document import Document
 from panoptix.core.project import ImageStatus, Project
+from panoptix.inference.settings import InferenceSettings
 from panoptix.simulate.models import STANDIN, assisted_start, fine_tune, presegment
 from panoptix.simulate.policies import TARGETS, annotate_assisted, annotate_manually
 from panoptix.synth import generate, synth_categories, write_dataset
@@ -46,6 +47,15 @@ class StudyConfig:
     niceness: int = 10
     standin_level: str = "default"
     """The stand-in's mistakes (``standin.LEVELS``) when the model is the stand-in."""
+    snap_edges: bool = True
+    split_parts: bool = True
+    """The post-processing switches (``InferenceSettings``), as the window's dock has them."""
+
+    @property
+    def settings(self) -> InferenceSettings:
+        """What pre-segmentation and the threshold re-runs post-process with."""
+        return InferenceSettings(model=self.model, device="cpu", snap_edges=self.snap_edges,
+                                 split_parts=self.split_parts)
 
 
 @dataclass
@@ -101,14 +111,14 @@ def _walk(config: StudyConfig, folder: Path, project: Project, keys: Sequence[st
     for stop in [*stops, len(keys)]:
         clock = time.perf_counter()
         presegment(project, keys[start:], model, truth_of, config.seed,
-                   config.standin_level)
+                   config.standin_level, config.settings)
         result.seconds[f"presegment {policy}"] = time.perf_counter() - clock
         clock = time.perf_counter()
         for index in range(start, len(keys)):
             key = keys[index]
-            document, context = assisted_start(project, key)
+            document, context = assisted_start(project, key, config.snap_edges)
             outcome = annotate_assisted(truth_of[key], document, context, images[key],
-                                        config.targets, policy)
+                                        config.targets, policy, config.settings)
             result.images[index]["results"][policy] = outcome.to_json()
             if index < stop:
                 assert outcome.document is not None
