@@ -70,10 +70,10 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("bench/effort"))
     parser.add_argument("--standin-level", default="default",
                         help="with --model standin: mistake levels, a comma list")
-    parser.add_argument("--no-snap-edges", dest="snap_edges", action="store_false",
-                        help="post-process without snapping boundaries to the image's edges")
-    parser.add_argument("--no-split-parts", dest="split_parts", action="store_false",
-                        help="post-process without splitting detached parts of objects")
+    parser.add_argument("--snap-edges", action="store_true",
+                        help="post-process snapping boundaries to the image's edges")
+    parser.add_argument("--split-parts", action="store_true",
+                        help="post-process splitting detached parts of objects")
     parser.add_argument("--operations", action="store_true",
                         help="seconds per operation of every policy, not only assisted")
     parser.add_argument("--from-json", type=Path, help="report a saved run again")

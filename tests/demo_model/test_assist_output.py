@@ -22,6 +22,8 @@ from panoptix.inference.raw_outputs import RawOutputs
 from panoptix.inference.settings import InferenceSettings
 from panoptix.synth import Scene
 
+SWITCHES_ON = InferenceSettings(snap_edges=True, split_parts=True)
+"""The post-processing switches (off by default) the figures here are measured with."""
 GOOD_IOU = 0.8
 MATCH_IOU = 0.5
 """A true segment is found when a predicted one overlaps it more than this (PQ's rule)."""
@@ -54,12 +56,13 @@ TOP5_MARGIN = 0.05
 @pytest.fixture(scope="module")
 def outputs(demo_predictor, fresh_scenes, categories) -> dict[str, tuple]:
     """Per scene: its raw outputs, their assist context, and the pre-segmentation, as
-    the window has them at its default settings (boundaries snapped to the image)."""
+    the window has them with both post-processing switches on (boundaries snapped to the
+    image, detached parts split; the proposals snapped too)."""
     model_categories = categories_for_model("demo", demo_predictor.id2label, categories)
     found = {}
     for stem, scene in fresh_scenes.items():
         raw = demo_predictor.predict(scene.image)
-        document = postprocess_document(raw, model_categories, InferenceSettings(),
+        document = postprocess_document(raw, model_categories, SWITCHES_ON,
                                         scene.image).document
         found[stem] = (raw, AssistContext(raw, model_categories, scene.image), document)
     return found
@@ -149,7 +152,7 @@ def test_top5_guesses_hold_the_true_category_of_most_segments(fresh_scenes,
 def test_a_threshold_rerun_from_kept_outputs_is_a_fresh_presegmentation(
         demo_predictor, fresh_scenes, categories, outputs, tmp_path: Path) -> None:
     model_categories = categories_for_model("demo", demo_predictor.id2label, categories)
-    lower = InferenceSettings(threshold=0.5, mask_threshold=0.4, overlap_threshold=0.6)
+    lower = SWITCHES_ON.with_changes(threshold=0.5, mask_threshold=0.4, overlap_threshold=0.6)
     changed = 0
     for stem, scene in fresh_scenes.items():
         raw, _context, before = outputs[stem]

@@ -175,8 +175,8 @@ def test_picker_offers_the_models_top_5_with_probabilities_and_digits_pick(qtbot
 def test_threshold_slider_reruns_postprocessing_equal_to_a_fresh_one(qtbot, window):
     panel = window.thresholds
     assert panel.values() == {"threshold": 0.8, "mask_threshold": 0.5,
-                              "overlap_threshold": 0.8, "snap_edges": True,
-                              "split_parts": True}
+                              "overlap_threshold": 0.8, "snap_edges": False,
+                              "split_parts": False}
     before = len(window.editor.document.segments)
     with qtbot.waitSignal(window.session.document_replaced, timeout=10_000):
         panel.sliders["threshold"].setValue(0.999)
@@ -197,21 +197,23 @@ def test_the_snap_switch_reruns_with_and_without_the_image_edges(qtbot, window):
     panel, session = window.thresholds, window.session
     context = context_of(window)
     image = session.project.load_image(session.key)
-    plain = postprocess_document(context.raw, context.model_categories,
-                                 SETTINGS.with_changes(snap_edges=False)).document
-    snapped = postprocess_document(context.raw, context.model_categories, SETTINGS,
-                                   image).document
-    with qtbot.waitSignal(session.document_replaced, timeout=10_000):
-        panel.switches["snap_edges"].setChecked(False)
-    assert np.array_equal(window.editor.document.id_map, plain.id_map)
-    assert session.settings.snap_edges is False  # kept for the project
+    plain = postprocess_document(context.raw, context.model_categories, SETTINGS).document
+    snapped = postprocess_document(context.raw, context.model_categories,
+                                   SETTINGS.with_changes(snap_edges=True), image).document
+    assert not panel.switches["snap_edges"].isChecked()  # off by default
     with qtbot.waitSignal(session.document_replaced, timeout=10_000):
         panel.switches["snap_edges"].setChecked(True)
     assert np.array_equal(window.editor.document.id_map, snapped.id_map)
+    assert session.settings.snap_edges is True  # kept for the project
+    with qtbot.waitSignal(session.document_replaced, timeout=10_000):
+        panel.switches["snap_edges"].setChecked(False)
+    assert np.array_equal(window.editor.document.id_map, plain.id_map)
+    with qtbot.waitSignal(session.document_replaced, timeout=10_000):
+        panel.switches["snap_edges"].setChecked(True)
     person = session.project.categories.find("person").id
     people = [i for i, s in snapped.segments.items() if s.category_id == person]
     assert np.isin(snapped.id_map, people).sum() > np.isin(plain.id_map, people).sum()
-    window.thresholds.show_settings(SETTINGS.with_changes(snap_edges=False))
+    window.thresholds.show_settings(SETTINGS)
     assert not panel.switches["snap_edges"].isChecked()  # shown without a re-run
     assert np.array_equal(window.editor.document.id_map, snapped.id_map)
 
@@ -219,11 +221,11 @@ def test_the_snap_switch_reruns_with_and_without_the_image_edges(qtbot, window):
 def test_proposals_snap_to_the_edges_of_the_image_in_view(qtbot, window):
     session = window.session
     image = session.project.load_image(session.key)
+    assert context_of(window).index.guide is None  # off: the model's masks as they are
+    with qtbot.waitSignal(session.document_replaced, timeout=10_000):
+        window.thresholds.switches["snap_edges"].setChecked(True)
     assert np.array_equal(context_of(window).index.guide,
                           cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
-    with qtbot.waitSignal(session.document_replaced, timeout=10_000):
-        window.thresholds.switches["snap_edges"].setChecked(False)
-    assert context_of(window).index.guide is None  # the model's masks as they are
 
 
 def test_a_threshold_rerun_is_saved_on_the_saver_thread(qtbot, window, monkeypatch):

@@ -146,9 +146,9 @@ def test_segment_snaps_only_when_given_the_image() -> None:
 
 
 def test_the_switch_is_a_stored_setting() -> None:
-    settings = InferenceSettings(snap_edges=False)
-    assert InferenceSettings.from_stored(settings.stored()).snap_edges is False
-    assert InferenceSettings.from_stored({}).snap_edges is True  # older projects: on
+    settings = InferenceSettings(snap_edges=True)
+    assert InferenceSettings.from_stored(settings.stored()).snap_edges is True
+    assert InferenceSettings.from_stored({}).snap_edges is False  # off unless asked
     with pytest.raises(SettingsError, match="snap edges"):
         InferenceSettings(snap_edges="yes")  # type: ignore[arg-type]
 

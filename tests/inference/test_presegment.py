@@ -79,7 +79,7 @@ def test_presegment_then_export_gives_a_valid_dataset(images: Path, tmp_path: Pa
     assert main(["validate", str(tmp_path / "export" / "panoptic_val.json")]) == 0
 
 
-def test_edges_snap_and_parts_split_as_in_the_window_unless_switched_off(
+def test_edges_snap_and_parts_split_as_in_the_window_when_switched_on(
         tmp_path: Path) -> None:
     samples = tmp_path / "samples"
     samples.mkdir()
@@ -107,8 +107,8 @@ def test_edges_snap_and_parts_split_as_in_the_window_unless_switched_off(
                                          settings.snap_edges and settings.split_parts)
         return found
 
-    snapped = documents(tmp_path / "snapped")
-    plain = documents(tmp_path / "plain", "--no-snap-edges", "--no-split-parts")
+    snapped = documents(tmp_path / "snapped", "--snap-edges", "--split-parts")
+    plain = documents(tmp_path / "plain")
     for name in names:
         assert snapped[name][2] and not plain[name][2]
         assert np.array_equal(*snapped[name][:2]) and np.array_equal(*plain[name][:2])

@@ -78,8 +78,8 @@ def test_the_post_processing_switches_reach_the_study(tmp_path: Path,
     for name in ("presegment", "assisted_start"):
         real = getattr(study, name)
         monkeypatch.setattr(study, name, lambda *a, real=real, **k: seen.append(a) or real(*a, **k))
-    config = StudyConfig("street", 1, size=SIZE, snap_edges=False, split_parts=False)
-    saved = run_study(config, tmp_path / "off").to_json()
-    assert saved["config"]["snap_edges"] is False and saved["config"]["split_parts"] is False
+    config = StudyConfig("street", 1, size=SIZE, snap_edges=True, split_parts=True)
+    saved = run_study(config, tmp_path / "on").to_json()
+    assert saved["config"]["snap_edges"] is True and saved["config"]["split_parts"] is True
     settings, snap = seen[0][-1], seen[1][-1]
-    assert (settings.snap_edges, settings.split_parts, snap) == (False, False, False)
+    assert (settings.snap_edges, settings.split_parts, snap) == (True, True, True)

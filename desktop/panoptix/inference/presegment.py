@@ -66,10 +66,10 @@ def add_presegment_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overlap-threshold", type=float, metavar="T",
                         help="share of its own mask a segment must keep (default 0.8)")
     parser.add_argument("--snap-edges", action=argparse.BooleanOptionalAction, default=None,
-                        help="move segment boundaries onto the image's edges (default: on)")
+                        help="move segment boundaries onto the image's edges (default: off)")
     parser.add_argument("--split-parts", action=argparse.BooleanOptionalAction, default=None,
                         help="make each large detached part of an object segment an object "
-                             "of its own (default: on)")
+                             "of its own (default: off)")
     parser.add_argument("--shortest-edge", type=int, metavar="PX",
                         help="model input size; smaller is faster (default: the checkpoint's)")
     parser.add_argument("--batch-size", type=int, default=1, metavar="N",

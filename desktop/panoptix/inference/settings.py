@@ -28,12 +28,13 @@ class InferenceSettings:
     threshold: float = 0.8
     mask_threshold: float = 0.5
     overlap_threshold: float = 0.8
-    snap_edges: bool = True
+    snap_edges: bool = False
     """Move segment boundaries onto the image's edges after thresholding
-    (:mod:`panoptix.inference.edges`)."""
-    split_parts: bool = True
+    (:mod:`panoptix.inference.edges`). Off unless asked: it helped the rough demo model and
+    cost time on the stand-in's near-exact masks of textured scenes (README)."""
+    split_parts: bool = False
     """Make each large detached part of an object segment an object of its own
-    (:mod:`panoptix.inference.parts`)."""
+    (:mod:`panoptix.inference.parts`); off unless asked, as ``snap_edges``."""
     shortest_edge: int | None = None
     """None: the checkpoint's processor setting."""
     half: bool = False

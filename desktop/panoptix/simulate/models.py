@@ -65,9 +65,9 @@ def presegment(project: Project, keys: Sequence[str], model: str,
 
 
 def assisted_start(project: Project, key: str,
-                   snap_edges: bool = True) -> tuple[Document, AssistContext]:
+                   snap_edges: bool = False) -> tuple[Document, AssistContext]:
     """The pre-segmented document and the assist context the window would build for it
-    (its proposals snapped to the image's edges with ``snap_edges``, as by default)."""
+    (its proposals snapped to the image's edges with ``snap_edges``)."""
     image = project.load_image(key) if snap_edges else None
     return (project.load_document(key),
             AssistContext.load(project.raw_outputs_path(key), project.categories, image))

@@ -47,8 +47,8 @@ class StudyConfig:
     niceness: int = 10
     standin_level: str = "default"
     """The stand-in's mistakes (``standin.LEVELS``) when the model is the stand-in."""
-    snap_edges: bool = True
-    split_parts: bool = True
+    snap_edges: bool = False
+    split_parts: bool = False
     """The post-processing switches (``InferenceSettings``), as the window's dock has them."""
 
     @property
