@@ -15,13 +15,13 @@ def readme(record: dict) -> str:
     rows = []
     for kind, result in evaluation.items():
         seen = "trained on" if result["seen_in_training"] else "**held out**"
-        plain = result.get("plain")
-        as_made = (f"{100 * plain['all']['pq']:.1f} / {100 * plain['things']['pq']:.1f}"
-                   if plain else "–")
+        on = result.get("switches_on")
+        switched = (f"{100 * on['all']['pq']:.1f} / {100 * on['things']['pq']:.1f}"
+                    if on else "–")
         rows.append(f"| {kind} | {seen} | {100 * result['all']['pq']:.1f} | "
                     f"{100 * result['things']['pq']:.1f} | {100 * result['stuff']['pq']:.1f} "
                     f"| {100 * result['all']['sq']:.1f} | {100 * result['all']['rq']:.1f} "
-                    f"| {as_made} |")
+                    f"| {switched} |")
     found, missed = _categories_found(record)
     best = record.get("best") or {}
     eval_data = recipe["eval_data"]
@@ -55,11 +55,11 @@ def readme(record: dict) -> str:
         f"Panoptic quality (%) at the default thresholds on {eval_data['count']} fresh "
         f"generated scenes per kind (dataset seed {eval_data['seed']}, {eval_data['size']}: "
         "none trained or validated on), through `panoptix presegment` and `panoptix "
-        "evaluate`; the last column is PQ / PQ things with `--no-snap-edges "
-        "--no-split-parts` (the masks as the model made them: boundaries not moved onto the "
-        "image's edges, detached parts of an object not split into objects):",
+        "evaluate`; the last column is PQ / PQ things with `--snap-edges --split-parts` "
+        "(both off by default: boundaries moved onto the image's edges, detached parts of "
+        "an object split into objects; this model's rough masks gain from both):",
         "",
-        "| scenes | in training | PQ | PQ things | PQ stuff | SQ | RQ | masks as made |",
+        "| scenes | in training | PQ | PQ things | PQ stuff | SQ | RQ | both switches on |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",

@@ -21,10 +21,9 @@
    second's model, trains and runs at 384 px instead of 256 (its validation things PQ
    22.5 % -> 26.1 %): at 256 px most small objects had no segment of their own;
 4. evaluation on fresh scenes (another dataset seed) of every kind, harbour included:
-   ``panoptix presegment`` with the trained model at the default settings (boundaries
-   snapped to the image's edges, detached parts of objects split), and again with
-   ``--no-snap-edges --no-split-parts``, then ``panoptix evaluate`` against the exact
-   ground truth;
+   ``panoptix presegment`` with the trained model at the default settings, and again
+   with ``--snap-edges --split-parts`` (boundaries snapped to the image's edges, detached
+   parts of objects split), then ``panoptix evaluate`` against the exact ground truth;
 5. the CPU forward time at the sample size, and the weights' size;
 6. installing the model folder into ``panoptix/resources/models/demo`` with its ``training.json``
    (``panoptix train``'s record plus a ``demo`` section: this recipe, the hardware, the
@@ -224,17 +223,18 @@ def untrained_model(folder: Path, config: dict | None = None, size: int = SIZE) 
 
 def _evaluate(kind: str, model: Path, root: Path, environment: dict,
               times: dict) -> dict:
-    """PQ on the kind's fresh scenes at the default settings (edges snapped to the
-    image, detached parts of objects split), and beside it without either (``plain``:
-    the model's own masks, as transformers' post-processing gives them)."""
+    """PQ on the kind's fresh scenes at the default settings (the model's own masks, as
+    transformers' post-processing gives them), and beside it with both post-processing
+    switches on (``switches_on``: edges snapped to the image, detached parts of objects
+    split)."""
     folder = root / kind
     data = folder / "scenes"
     if not data.is_dir():
         run_panoptix(["demo-data", str(data), "--scenes", kind, "--count", str(EVAL_DATA["count"]),
               "--seed", str(EVAL_DATA["seed"]), "--size", EVAL_DATA["size"]], environment)
     scores = {}
-    for variant, options in (("default", []),
-                             ("plain", ["--no-snap-edges", "--no-split-parts"])):
+    for variant, options in (("switches-off", []),
+                             ("switches-on", ["--snap-edges", "--split-parts"])):
         prediction = folder / f"prediction-{model.name}-{variant}.panoptix"
         result = folder / f"evaluation-{model.name}-{variant}.json"
         if not result.is_file():
@@ -242,7 +242,7 @@ def _evaluate(kind: str, model: Path, root: Path, environment: dict,
             seconds = run_panoptix(
                 ["presegment", str(data / "images"), "--out", str(prediction), "--model",
                  str(model), "--device", "cpu", "--no-raw-outputs", *options], environment)
-            if variant == "default":
+            if variant == "switches-off":
                 times[f"presegment_{kind}"] = seconds
             output = subprocess.run(
                 [sys.executable, "-m", "panoptix.cli", "evaluate",
@@ -253,12 +253,12 @@ def _evaluate(kind: str, model: Path, root: Path, environment: dict,
     parts = ("All", "Things", "Stuff")
     return {"images": EVAL_DATA["count"], "seed": EVAL_DATA["seed"],
             "seen_in_training": kind in SEEN,
-            **{part.lower(): {k: round(scores["default"][part][k], 4)
+            **{part.lower(): {k: round(scores["switches-off"][part][k], 4)
                               for k in ("pq", "sq", "rq", "n")} for part in parts},
             "per_class": {str(c): round(v["pq"], 4)
-                          for c, v in scores["default"]["per_class"].items()},
-            "plain": {part.lower(): {k: round(scores["plain"][part][k], 4)
-                                     for k in ("pq", "sq", "rq")} for part in parts}}
+                          for c, v in scores["switches-off"]["per_class"].items()},
+            "switches_on": {part.lower(): {k: round(scores["switches-on"][part][k], 4)
+                                           for k in ("pq", "sq", "rq")} for part in parts}}
 
 
 def _recorded_forward(target: Path, model: Path) -> dict | None:
