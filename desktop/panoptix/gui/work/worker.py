@@ -10,6 +10,7 @@ built), else the first time a model is needed; never on the GUI thread.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -52,20 +53,6 @@ class Job:
     save: Callable[[Document, str], bool] | None = None
     """Called on the worker thread with the document and model id; True if it saved."""
     cancel: threading.Event = field(default_factory=threading.Event)
-
-
-class _Once:
-    """A job's image, decoded on first use only: the forward pass and the edge snapping
-    after it share one decode."""
-
-    def __init__(self, load: Callable[[], np.ndarray]) -> None:
-        self._load = load
-        self._image: np.ndarray | None = None
-
-    def __call__(self) -> np.ndarray:
-        if self._image is None:
-            self._image = self._load()
-        return self._image
 
 
 @dataclass(eq=False)
@@ -144,7 +131,7 @@ class InferenceWorker(QObject):
         try:
             self._check(job)
             started = time.perf_counter()
-            image = _Once(job.load_image)
+            image = functools.cache(job.load_image)  # one decode: forward and snapping
             raw = self._raw_outputs(job, image)
             self._check(job)
             self.stage.emit(job.job_id, "post-processing")
@@ -176,7 +163,7 @@ class InferenceWorker(QObject):
         if job.cancel.is_set():
             raise Cancelled
 
-    def _raw_outputs(self, job: Job, image: _Once) -> RawOutputs:
+    def _raw_outputs(self, job: Job, image: Callable[[], np.ndarray]) -> RawOutputs:
         from panoptix.inference.pipeline import segment_image
         from panoptix.inference.raw_outputs import RawOutputs
 
@@ -210,7 +197,7 @@ class InferenceWorker(QObject):
         return self._predictor
 
     def _to_document(self, job: Job, raw: RawOutputs,
-                     image: _Once) -> tuple[Document, dict[str, int]]:
+                     image: Callable[[], np.ndarray]) -> tuple[Document, dict[str, int]]:
         from panoptix.inference.pipeline import postprocess
 
         segmented = postprocess(raw, job.categories, job.settings,
