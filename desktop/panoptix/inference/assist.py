@@ -21,9 +21,8 @@ import numpy as np
 
 from panoptix.core.categories import CategorySet
 from panoptix.core.document import Document
-from panoptix.inference.edges import edge_guide
 from panoptix.inference.labels import ModelCategories, categories_for_model
-from panoptix.inference.postprocess import WORKING_SIZE, segment, working_shape
+from panoptix.inference.postprocess import segment, working_guide
 from panoptix.inference.proposals import Box, Proposal, ProposalIndex
 from panoptix.inference.raw_outputs import RawOutputs
 from panoptix.inference.settings import InferenceSettings
@@ -78,7 +77,7 @@ class AssistContext:
         self.raw = raw
         self.model_categories = model_categories
         fits = image is not None and image.shape[:2] == tuple(raw.image_size)
-        guide = edge_guide(image, working_shape(raw.image_size, WORKING_SIZE)) if fits else None
+        guide = working_guide(image) if fits else None
         self.index = ProposalIndex(raw, guide=guide)
         lookup = model_categories.match.label_to_category
         self.category_ids = np.array(sorted(set(lookup.values())), np.int64)

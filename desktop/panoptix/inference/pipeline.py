@@ -29,10 +29,9 @@ from panoptix.core.messages import one_line
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
 from panoptix.inference.assist import postprocess_document
-from panoptix.inference.edges import edge_guide
 from panoptix.inference.engine import Predictor, Prepared
 from panoptix.inference.labels import ModelCategories, categories_for_model
-from panoptix.inference.postprocess import WORKING_SIZE, working_shape
+from panoptix.inference.postprocess import working_guide
 from panoptix.inference.raw_outputs import RawOutputs
 from panoptix.inference.settings import InferenceSettings
 
@@ -138,7 +137,7 @@ def guide_of(image: np.ndarray, settings: InferenceSettings) -> np.ndarray | Non
     batch carries this to the post-processing stage, not the image."""
     if not settings.snap_edges:
         return None
-    return edge_guide(image, working_shape(image.shape[:2], WORKING_SIZE))
+    return working_guide(image)
 
 
 @dataclass(frozen=True, eq=False)

@@ -98,6 +98,12 @@ def resize_stack(stack: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
 
 
+def working_guide(image: np.ndarray) -> np.ndarray:
+    """The image's edge guide on its default working grid (what snapping reads): grey,
+    uint8, at ``working_shape(image size, WORKING_SIZE)``."""
+    return edge_guide(image, working_shape(image.shape[:2], WORKING_SIZE))
+
+
 def to_full_size(id_map: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
     """Nearest-neighbour resize of a working-grid id map to the image size (pixel centres)."""
     if id_map.shape == tuple(image_size):
