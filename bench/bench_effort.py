@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 from panoptix.inference.demo_model import demo_folder, is_demo_spec
+from panoptix.inference.settings import InferenceSettings
 from panoptix.simulate import report
 from panoptix.simulate.models import STANDIN
 from panoptix.simulate.policies import TARGETS
@@ -70,10 +71,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("bench/effort"))
     parser.add_argument("--standin-level", default="default",
                         help="with --model standin: mistake levels, a comma list")
-    parser.add_argument("--snap-edges", action="store_true",
-                        help="post-process snapping boundaries to the image's edges")
-    parser.add_argument("--split-parts", action="store_true",
-                        help="post-process splitting detached parts of objects")
+    parser.add_argument("--snap-edges", action=argparse.BooleanOptionalAction, default=None,
+                        help="post-process snapping boundaries to the image's edges "
+                             "(default: as the model advises; the demo model does)")
+    parser.add_argument("--split-parts", action=argparse.BooleanOptionalAction, default=None,
+                        help="post-process splitting detached parts of objects (default: "
+                             "as the model advises)")
     parser.add_argument("--operations", action="store_true",
                         help="seconds per operation of every policy, not only assisted")
     parser.add_argument("--from-json", type=Path, help="report a saved run again")
@@ -97,10 +100,12 @@ def run(args: argparse.Namespace) -> dict:
     unknown = sorted(set(levels) - set(LEVELS))
     if unknown:
         sys.exit(f"unknown stand-in level {unknown[0]!r}; known: {', '.join(LEVELS)}")
+    given = InferenceSettings(model=args.model, snap_edges=args.snap_edges,
+                              split_parts=args.split_parts)
     configs = []
     for level in levels:
-        switches = {"standin_level": level, "snap_edges": args.snap_edges,
-                    "split_parts": args.split_parts}
+        switches = {"standin_level": level, "snap_edges": given.resolved_snap_edges,
+                    "split_parts": given.resolved_split_parts}
         configs.append(StudyConfig(args.unseen, args.count, args.seed, args.size, args.model,
                                    stops, args.steps, args.batch, args.train_size, args.lr,
                                    **switches))

@@ -12,16 +12,15 @@ def readme(record: dict) -> str:
     recipe = demo["recipe"]
     train = recipe["train_data"]
     evaluation = demo["evaluation"]
+    advised = _advised(demo)
     rows = []
     for kind, result in evaluation.items():
         seen = "trained on" if result["seen_in_training"] else "**held out**"
-        on = result.get("switches_on")
-        switched = (f"{100 * on['all']['pq']:.1f} / {100 * on['things']['pq']:.1f}"
-                    if on else "–")
-        rows.append(f"| {kind} | {seen} | {100 * result['all']['pq']:.1f} | "
-                    f"{100 * result['things']['pq']:.1f} | {100 * result['stuff']['pq']:.1f} "
-                    f"| {100 * result['all']['sq']:.1f} | {100 * result['all']['rq']:.1f} "
-                    f"| {switched} |")
+        shown, other = _scores(result, advised)
+        rows.append(f"| {kind} | {seen} | {100 * shown['all']['pq']:.1f} | "
+                    f"{100 * shown['things']['pq']:.1f} | {100 * shown['stuff']['pq']:.1f} "
+                    f"| {100 * shown['all']['sq']:.1f} | {100 * shown['all']['rq']:.1f} "
+                    f"| {_pair(other)} |")
     found, missed = _categories_found(record)
     best = record.get("best") or {}
     eval_data = recipe["eval_data"]
@@ -42,7 +41,8 @@ def readme(record: dict) -> str:
         f"trained on it finds (PQ above zero): {', '.join(found) or 'nothing'}.",
         f"- **Cannot:** {', '.join(missed) or 'none'}: it has these labels but did not "
         "segment them on the fresh scenes; its PQ on things is at most "
-        f"{100 * max(r['things']['pq'] for r in evaluation.values()):.1f} on any kind. It "
+        f"{100 * max(_scores(r, advised)[0]['things']['pq'] for r in evaluation.values()):.1f}"
+        " on any kind. It "
         "cannot segment anything real: "
         "it has never "
         "seen a photograph, so on your own images it is no use, and the hub's COCO model "
@@ -52,14 +52,13 @@ def readme(record: dict) -> str:
         "",
         "## Quality",
         "",
-        f"Panoptic quality (%) at the default thresholds on {eval_data['count']} fresh "
+        f"Panoptic quality (%) at the default settings on {eval_data['count']} fresh "
         f"generated scenes per kind (dataset seed {eval_data['seed']}, {eval_data['size']}: "
         "none trained or validated on), through `panoptix presegment` and `panoptix "
-        "evaluate`; the last column is PQ / PQ things with `--snap-edges --split-parts` "
-        "(both off by default: boundaries moved onto the image's edges, detached parts of "
-        "an object split into objects; this model's rough masks gain from both):",
+        "evaluate`. " + (_ADVISED if advised else _PLAIN),
         "",
-        "| scenes | in training | PQ | PQ things | PQ stuff | SQ | RQ | both switches on |",
+        "| scenes | in training | PQ | PQ things | PQ stuff | SQ | RQ | "
+        f"{'both switches off' if advised else 'both switches on'} |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
@@ -88,6 +87,40 @@ def readme(record: dict) -> str:
         "Licence: Apache-2.0, like Panoptix (weights and training data are Panoptix's own).",
         "",
     ])
+
+
+_ADVISED = (
+    "The default settings are this model's advice in its `config.json` "
+    "(`panoptix_postprocess`): both post-processing switches on, boundaries moved onto the "
+    "image's edges and detached parts of an object split into objects, which its coarse "
+    "masks gain from on every kind. The last column is PQ / PQ things with both off "
+    "(`--no-snap-edges --no-split-parts`: its masks as transformers' post-processing "
+    "gives them); the found and missed categories above are from those plain masks:")
+_PLAIN = (
+    "The last column is PQ / PQ things with `--snap-edges --split-parts` (boundaries moved "
+    "onto the image's edges, detached parts of an object split into objects):")
+
+
+def _advised(demo: dict) -> bool:
+    """Whether the installed model advises both post-processing switches on."""
+    advice = demo.get("advice") or {}
+    return bool(advice.get("snap_edges") and advice.get("split_parts"))
+
+
+def _scores(result: dict, advised: bool) -> tuple[dict, dict | None]:
+    """A kind's scores at the model's default settings, and with the switches the other
+    way (None when not evaluated)."""
+    on = result.get("switches_on")
+    off = {part: result[part] for part in ("all", "things", "stuff")}
+    if advised and on:
+        return on, off
+    return off, on
+
+
+def _pair(scores: dict | None) -> str:
+    if not scores:
+        return "–"
+    return f"{100 * scores['all']['pq']:.1f} / {100 * scores['things']['pq']:.1f}"
 
 
 def _what_it_is(record: dict) -> list[str]:

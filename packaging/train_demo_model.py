@@ -21,13 +21,15 @@
    second's model, trains and runs at 384 px instead of 256 (its validation things PQ
    22.5 % -> 26.1 %): at 256 px most small objects had no segment of their own;
 4. evaluation on fresh scenes (another dataset seed) of every kind, harbour included:
-   ``panoptix presegment`` with the trained model at the default settings, and again
-   with ``--snap-edges --split-parts`` (boundaries snapped to the image's edges, detached
-   parts of objects split), then ``panoptix evaluate`` against the exact ground truth;
+   ``panoptix presegment`` with the trained model, both post-processing switches off
+   and both on (``--snap-edges --split-parts``: boundaries snapped to the image's edges,
+   detached parts of objects split), then ``panoptix evaluate`` against the exact ground
+   truth;
 5. the CPU forward time at the sample size, and the weights' size;
 6. installing the model folder into ``panoptix/resources/models/demo`` with its ``training.json``
    (``panoptix train``'s record plus a ``demo`` section: this recipe, the hardware, the
-   times and the evaluation) and a README saying what it can and cannot segment.
+   times and the evaluation), its ``config.json`` advising both switches on (``ADVICE``)
+   and a README saying what it can and cannot segment.
 
 Every stage that is done is skipped when the script runs again, and an interrupted
 training resumes from its last checkpoint (``panoptix train --resume``), so a killed run
@@ -50,6 +52,8 @@ import time
 from pathlib import Path
 
 from demo_model_readme import readme
+
+from panoptix.inference.model_advice import with_advice
 
 REPO = Path(__file__).resolve().parents[1]
 RESOURCES = REPO / "desktop" / "panoptix" / "resources"  # the source tree's: written here
@@ -106,6 +110,10 @@ NOTES = [
     "options, as a trial before it joined the recipe; the script then found it done and "
     "went on from there."]
 FORWARD_RUNS = 7
+ADVICE = {"snap_edges": True, "split_parts": True}
+"""The post-processing the installed model advises in its ``config.json``
+(:mod:`panoptix.inference.model_advice`): with both on, its PQ and things PQ rose on every
+kind of its evaluation (``switches_on`` beside the plain figures in ``training.json``)."""
 SHIPPED = ("model.safetensors", "config.json", "preprocessor_config.json")
 
 
@@ -223,8 +231,8 @@ def untrained_model(folder: Path, config: dict | None = None, size: int = SIZE) 
 
 def _evaluate(kind: str, model: Path, root: Path, environment: dict,
               times: dict) -> dict:
-    """PQ on the kind's fresh scenes at the default settings (the model's own masks, as
-    transformers' post-processing gives them), and beside it with both post-processing
+    """PQ on the kind's fresh scenes with both post-processing switches off (the model's
+    own masks, as transformers' post-processing gives them), and beside it with both
     switches on (``switches_on``: edges snapped to the image, detached parts of objects
     split)."""
     folder = root / kind
@@ -233,7 +241,7 @@ def _evaluate(kind: str, model: Path, root: Path, environment: dict,
         run_panoptix(["demo-data", str(data), "--scenes", kind, "--count", str(EVAL_DATA["count"]),
               "--seed", str(EVAL_DATA["seed"]), "--size", EVAL_DATA["size"]], environment)
     scores = {}
-    for variant, options in (("switches-off", []),
+    for variant, options in (("switches-off", ["--no-snap-edges", "--no-split-parts"]),
                              ("switches-on", ["--snap-edges", "--split-parts"])):
         prediction = folder / f"prediction-{model.name}-{variant}.panoptix"
         result = folder / f"evaluation-{model.name}-{variant}.json"
@@ -314,7 +322,7 @@ def _install(model: Path, stages: list[dict], target: Path, evaluation: dict,
                    "held_out": list(HELD_OUT), "config": DEMO_CONFIG, "init_seed": INIT_SEED,
                    "stages": stages, "eval_data": EVAL_DATA, "threads": threads},
         "notes": NOTES,
-        "evaluation": evaluation, "forward": forward,
+        "evaluation": evaluation, "forward": forward, "advice": ADVICE,
         "weights_bytes": weights.stat().st_size,
         "parameters": _parameters(weights),
         "hardware": _hardware(), "seconds": times,
@@ -324,6 +332,9 @@ def _install(model: Path, stages: list[dict], target: Path, evaluation: dict,
     stage.mkdir(parents=True)
     for name in SHIPPED:
         shutil.copy2(model / name, stage / name)
+    config = json.loads((stage / "config.json").read_text(encoding="utf-8"))
+    (stage / "config.json").write_text(json.dumps(with_advice(config, ADVICE), indent=2) + "\n",
+                                       encoding="utf-8")
     (stage / "training.json").write_text(json.dumps(record, indent=1) + "\n",
                                          encoding="utf-8")
     (stage / "README.md").write_text(readme(record), encoding="utf-8")

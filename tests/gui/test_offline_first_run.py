@@ -57,6 +57,8 @@ def test_no_argument_offline_opens_the_samples_segmented_by_the_demo_model(
         assert window.session.status(window.session.key) == ImageStatus.PRESEGMENTED
         assert window.session.project.folder.parent == data
         assert window.session.settings.model == "demo"  # stored in the samples' project
+        switches = window.thresholds.switches  # unset: as the demo model advises, on
+        assert switches["snap_edges"].isChecked() and switches["split_parts"].isChecked()
         assert not no_network
         print(f"segments in view after {seconds:.1f} s")
     finally:
@@ -82,12 +84,14 @@ def test_an_unavailable_model_offers_the_demo_model_in_one_click(
     assert "someone/not-cached-anywhere" in message and BUTTON_TEXT in message
     assert DEMO_SCOPE in message and "--model demo" not in message
     assert window.editor.document is not None and not window.editor.document.segments
+    assert not window.thresholds.switches["snap_edges"].isChecked()
 
     qtbot.mouseClick(offer, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(window.editor.document.segments) > 0, timeout=60_000)
     assert not offer.isVisible()
     assert "Panoptix demo model" in window.status.model.text()
     assert window.session.settings.model == "demo"
+    assert window.thresholds.switches["snap_edges"].isChecked()  # the demo model's advice
     window.close()
     reopened = Project.open(image_folder.with_name("images.panoptix"))
     try:  # only for the session: the project keeps the model it asked for

@@ -44,8 +44,9 @@ def test_a_mask_over_two_people_gives_two_people() -> None:
     assert np.array_equal(split.id_map > 0, whole.id_map > 0)
 
 
-def test_the_switch_is_a_stored_setting_off_by_default() -> None:
-    assert InferenceSettings().split_parts is False
+def test_the_switch_is_a_stored_setting_off_unless_the_model_advises_it() -> None:
+    assert InferenceSettings().resolved_split_parts is False  # the hub model: no advice
+    assert InferenceSettings(model="demo").resolved_split_parts is True
     settings = InferenceSettings(split_parts=True)
     assert InferenceSettings.from_stored(settings.stored()).split_parts is True
 

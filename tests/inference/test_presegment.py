@@ -79,8 +79,9 @@ def test_presegment_then_export_gives_a_valid_dataset(images: Path, tmp_path: Pa
     assert main(["validate", str(tmp_path / "export" / "panoptic_val.json")]) == 0
 
 
-def test_edges_snap_and_parts_split_as_in_the_window_when_switched_on(
+def test_edges_snap_and_parts_split_as_in_the_window_when_switched_on_or_advised(
         tmp_path: Path) -> None:
+    """On (asked, or unset with the demo model, which advises both) and off (asked)."""
     samples = tmp_path / "samples"
     samples.mkdir()
     names = ["street_01.jpg", "kitchen_01.jpg"]
@@ -104,14 +105,18 @@ def test_edges_snap_and_parts_split_as_in_the_window_when_switched_on(
                                              project.load_image(entry.key)).document
                 found[entry.rel_path] = (project.load_document(entry.key).id_map,
                                          again.id_map,
-                                         settings.snap_edges and settings.split_parts)
+                                         (settings.snap_edges, settings.split_parts))
         return found
 
     snapped = documents(tmp_path / "snapped", "--snap-edges", "--split-parts")
-    plain = documents(tmp_path / "plain")
+    plain = documents(tmp_path / "plain", "--no-snap-edges", "--no-split-parts")
+    advised = documents(tmp_path / "advised")
     for name in names:
-        assert snapped[name][2] and not plain[name][2]
+        assert snapped[name][2] == (True, True) and plain[name][2] == (False, False)
+        assert advised[name][2] == (None, None)  # kept unset: it follows the model
         assert np.array_equal(*snapped[name][:2]) and np.array_equal(*plain[name][:2])
+        assert np.array_equal(*advised[name][:2])
+        assert np.array_equal(advised[name][0], snapped[name][0])
         moved = (snapped[name][0] != plain[name][0]).mean()
         assert 0.001 < moved < 0.05  # boundary pixels only
 

@@ -20,6 +20,7 @@ from panoptix.core import atomic
 from panoptix.core.manifest import ImageStatus
 from panoptix.core.pq import PQResult
 from panoptix.inference.loading import load_model
+from panoptix.inference.model_advice import advised_switches, with_advice
 from panoptix.inference.settings import InferenceSettings
 from panoptix.training import progress
 from panoptix.training.models import scratch_model
@@ -233,6 +234,8 @@ def test_fine_tuning_a_base_keeps_its_matching_rows_and_takes_the_new_size(
     from tiny_models import build_mask2former
 
     base = build_mask2former(tmp_path / "base", {0: "person", 1: "sky", 2: "ball"})
+    config = json.loads((base / "config.json").read_text())
+    (base / "config.json").write_text(json.dumps(with_advice(config, {"split_parts": True})))
     code = main(["train", str(scenes_project), "--base", str(base), "--steps", "2",
                  "--size", "96", "--val", "0.3", "--progress", "json", "--name", "tuned"])
     assert code == 0, capsys.readouterr().err
@@ -247,6 +250,8 @@ def test_fine_tuning_a_base_keeps_its_matching_rows_and_takes_the_new_size(
     tuned = load_model(str(scenes_project / "models" / "tuned"))
     assert tuned.image_processor.size.shortest_edge == 96
     assert tuned.id2label == {0: "sky", 1: "grass", 2: "ball", 3: "box", 4: "flag"}
+    # the base's post-processing advice goes with it (a model fine-tuned from the demo model)
+    assert advised_switches(str(scenes_project / "models" / "tuned")) == {"split_parts": True}
 
 
 @pytest.mark.parametrize("kind", ["tiny", "oneformer-tiny"])

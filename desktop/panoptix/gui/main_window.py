@@ -252,7 +252,7 @@ class MainWindow(QMainWindow):
         self.client.busy_changed.connect(lambda busy: busy or status.set_stage(""))
         self.client.model_status.connect(status.set_stage)
         self.client.model_ready.connect(self.training.show_model_in_use)
-        self.demo_offer.switched.connect(self.training.show_model_to_load)
+        self.demo_offer.switched.connect(self.training.show_session_model)
         self.view.hiding_changed.connect(self.actions["show_all_categories"].setEnabled)
         session.background_progress.connect(status.set_background)
         status.cancel.clicked.connect(self.client.cancel_background)

@@ -51,14 +51,15 @@ def postprocess_document(raw: RawOutputs, model_categories: ModelCategories,
                          settings: InferenceSettings,
                          image: np.ndarray | None = None) -> Conversion:
     """The document the model's outputs give at ``settings``' thresholds (what a fresh
-    pre-segmentation with those settings produces): with ``settings.snap_edges``, its
-    boundaries on ``image``'s edges (the image, or its guide from
-    :func:`panoptix.inference.edges.edge_guide` at the working grid's size); with
-    ``settings.split_parts``, the detached parts of objects as objects of their own."""
+    pre-segmentation with those settings produces). The switches are as the settings say
+    or, unset, as the model advises: snapping puts the boundaries on ``image``'s edges
+    (the image, or its guide from :func:`panoptix.inference.edges.edge_guide` at the
+    working grid's size), splitting makes the detached parts of objects objects of their
+    own."""
     segmentation = segment(raw, model_categories.thing_labels, settings.threshold,
                            settings.mask_threshold, settings.overlap_threshold,
-                           image=image if settings.snap_edges else None,
-                           split_parts=settings.split_parts)
+                           image=image if settings.resolved_snap_edges else None,
+                           split_parts=settings.resolved_split_parts)
     return to_document(segmentation, model_categories)
 
 

@@ -17,8 +17,8 @@ DEMO_SPEC = "demo"
 """What ``--model`` (and the window's model settings) accept for the demo model."""
 DEMO_TITLE = "Panoptix demo model"
 DEMO_SCOPE = ("it segments only scenes like Panoptix's generated samples (streets, parks, "
-              "kitchens: mainly sky, road, grass, trees, buildings, walls; it misses most "
-              "objects), nothing real")
+              "kitchens: sky, road, grass, trees, buildings, walls well; cars, people and "
+              "other objects roughly, and misses many), nothing real")
 """What the demo model can and cannot segment, in words for messages."""
 
 

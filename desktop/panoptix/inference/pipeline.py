@@ -135,7 +135,7 @@ class ModelBatch(Batch):
 def guide_of(image: np.ndarray, settings: InferenceSettings) -> np.ndarray | None:
     """The grey image at the working grid's size when edges are snapped, else None: a
     batch carries this to the post-processing stage, not the image."""
-    if not settings.snap_edges:
+    if not settings.resolved_snap_edges:
         return None
     return working_guide(image)
 

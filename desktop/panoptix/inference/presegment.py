@@ -66,10 +66,12 @@ def add_presegment_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overlap-threshold", type=float, metavar="T",
                         help="share of its own mask a segment must keep (default 0.8)")
     parser.add_argument("--snap-edges", action=argparse.BooleanOptionalAction, default=None,
-                        help="move segment boundaries onto the image's edges (default: off)")
+                        help="move segment boundaries onto the image's edges (default: the "
+                             "project's setting, else as the model advises, else off)")
     parser.add_argument("--split-parts", action=argparse.BooleanOptionalAction, default=None,
                         help="make each large detached part of an object segment an object "
-                             "of its own (default: off)")
+                             "of its own (default: the project's setting, else as the model "
+                             "advises, else off)")
     parser.add_argument("--shortest-edge", type=int, metavar="PX",
                         help="model input size; smaller is faster (default: the checkpoint's)")
     parser.add_argument("--batch-size", type=int, default=1, metavar="N",
@@ -146,7 +148,7 @@ def _run(project: Project, predictor: Predictor, settings: InferenceSettings,
     _say(f"{len(keys)} image(s) to pre-segment with {settings.model} "
          f"{'on Ray' if cluster else f'on {predictor.device}'}"
          + (f"; {done_before} already pre-segmented (--force redoes them)" if done_before else "")
-         + (f"; {edited} edited by hand, kept" if edited else ""))
+         + (f"; {edited} edited by hand, kept" if edited else "") + _switches_said(settings))
     overwrite = {ImageStatus.NEW, *([ImageStatus.PRESEGMENTED] if args.force else [])}
     with tqdm(total=len(keys), unit="img", dynamic_ncols=True, file=sys.stderr) as bar:
         failures = 0
@@ -218,6 +220,22 @@ def _all_files(files: list[Path], folders: list[Path], out: Path) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+def _switches_said(settings: InferenceSettings) -> str:
+    """The post-processing switches that are on, and whether the model chose them."""
+    on = [(words, settings.follows_model(name))
+          for name, words, value in (("snap_edges", "boundaries snapped to the image's edges",
+                                      settings.resolved_snap_edges),
+                                     ("split_parts", "detached parts of objects split",
+                                      settings.resolved_split_parts)) if value]
+    if not on:
+        return ""
+    if len({advised for _, advised in on}) == 1:
+        source = "as the model advises" if on[0][1] else "as asked"
+        return f"; {' and '.join(words for words, _ in on)} ({source})"
+    return "; " + ", ".join(f"{words} ({'as the model advises' if advised else 'as asked'})"
+                            for words, advised in on)
+
+
 def _settings(args: argparse.Namespace, stored: dict) -> InferenceSettings:
     """The project's settings (if any), with the options given on the command line."""
     base = InferenceSettings.from_stored(stored) if stored else InferenceSettings()
@@ -231,8 +249,10 @@ def _settings(args: argparse.Namespace, stored: dict) -> InferenceSettings:
              "shortest_edge": args.shortest_edge,
              "half": args.half or None, "allow_pickle": args.allow_pickle or None}
     changes = {name: value for name, value in given.items() if value is not None}
-    if "model" in changes and changes["model"] != base.model and args.task is None:
-        changes["task"] = None  # another model: its own task, not the previous model's
+    if "model" in changes and changes["model"] != base.model:
+        # another model: its own task and post-processing advice, not the previous one's
+        changes.update({name: None for name in ("task", "snap_edges", "split_parts")
+                        if getattr(args, name) is None})
     return base.with_changes(**changes)
 
 

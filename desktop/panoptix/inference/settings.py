@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from panoptix.inference.model_advice import advised_switches
 from panoptix.inference.raw_outputs import TASKS
 from panoptix.inference.registry import DEFAULT_MODEL_ID, default_task
 
@@ -28,13 +29,14 @@ class InferenceSettings:
     threshold: float = 0.8
     mask_threshold: float = 0.5
     overlap_threshold: float = 0.8
-    snap_edges: bool = False
+    snap_edges: bool | None = None
     """Move segment boundaries onto the image's edges after thresholding
-    (:mod:`panoptix.inference.edges`). Off unless asked: it helped the rough demo model and
-    cost time on the stand-in's near-exact masks of textured scenes (README)."""
-    split_parts: bool = False
+    (:mod:`panoptix.inference.edges`). None: as the model advises
+    (:mod:`panoptix.inference.model_advice`), else off: it helps a model with coarse masks
+    (the demo model advises it) and costs time on near-exact ones (README)."""
+    split_parts: bool | None = None
     """Make each large detached part of an object segment an object of its own
-    (:mod:`panoptix.inference.parts`); off unless asked, as ``snap_edges``."""
+    (:mod:`panoptix.inference.parts`); None: as the model advises, else off."""
     shortest_edge: int | None = None
     """None: the checkpoint's processor setting."""
     half: bool = False
@@ -56,8 +58,8 @@ class InferenceSettings:
             if not 0.0 <= value <= 1.0:
                 raise SettingsError(f"{name.replace('_', ' ')} {value} is not between 0 and 1")
         for name in ("snap_edges", "split_parts"):
-            if not isinstance(getattr(self, name), bool):
-                raise SettingsError(f"{name.replace('_', ' ')} must be true or false, "
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), bool):
+                raise SettingsError(f"{name.replace('_', ' ')} must be true, false or unset, "
                                     f"not {getattr(self, name)!r}")
         if self.shortest_edge is not None and self.shortest_edge < 32:
             raise SettingsError(f"shortest edge {self.shortest_edge} is below 32 pixels")
@@ -65,6 +67,24 @@ class InferenceSettings:
     @property
     def resolved_task(self) -> str:
         return self.task or default_task(self.model)
+
+    @property
+    def resolved_snap_edges(self) -> bool:
+        """:attr:`snap_edges`, or what the model advises when it is unset."""
+        return self._resolved_switch("snap_edges")
+
+    @property
+    def resolved_split_parts(self) -> bool:
+        """:attr:`split_parts`, or what the model advises when it is unset."""
+        return self._resolved_switch("split_parts")
+
+    def follows_model(self, switch: str) -> bool:
+        """Whether ``switch`` is unset, so follows the model's advice."""
+        return getattr(self, switch) is None
+
+    def _resolved_switch(self, name: str) -> bool:
+        value = getattr(self, name)
+        return advised_switches(self.model).get(name, False) if value is None else value
 
     def with_changes(self, **changes: Any) -> InferenceSettings:
         return replace(self, **changes)

@@ -143,7 +143,7 @@ class AssistController(QObject):
         stamp = _stamp(path) if path is not None else None
         if path is None or stamp is None or project is None or self._closed:
             return None
-        snap = self.session.settings.snap_edges and self._image_key == self.session.key
+        snap = self.session.settings.resolved_snap_edges and self._image_key == self.session.key
         image = self._image if snap else None  # proposals snap to the edges of this image
         cached = self._contexts.get(path)
         if cached is not None and cached[0] == (stamp, image is not None):

@@ -89,6 +89,12 @@ class TrainingController(QObject):
         """The project's model before the worker has loaded it."""
         self._show_model(self.session.settings.model, "(loads when needed)")
 
+    def show_session_model(self) -> None:
+        """The session switched to another model for now (the demo model): its name, and
+        the switches as the project has them or, unset, as that model advises."""
+        self.thresholds.show_settings(self.session.settings)
+        self.show_model_to_load()
+
     def _show_model(self, model: str, where: str) -> None:
         origin = demo_origin(model) or describe(model, is_local_spec(model))
         self.status.model.setText(f"model: {origin.text} {where}")

@@ -9,15 +9,20 @@ Moving a slider (or a switch) announces the values once it rests for ``DEBOUNCE_
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QWidget
 from superqt import QLabeledDoubleSlider
 from superqt.utils import qdebounced
 
+from panoptix.inference.model_advice import advised_switches
 from panoptix.inference.settings import InferenceSettings
 
 DEBOUNCE_MS = 200
 HINT = "Moving a slider post-processes this image again"
+ADVISED = ("{} as this model advises (its config.json); a click sets it for this project "
+           "instead")
 SWITCHES = (("snap_edges", "Snap to image edges",
              "Move each segment's boundary onto the nearest edge in the image (within a "
              "few pixels): the model's masks are coarser than the image"),
@@ -34,8 +39,8 @@ THRESHOLDS = (("threshold", "Score threshold",
 
 class ThresholdPanel(QWidget):
     thresholds_changed = Signal(dict)
-    """``{"threshold": t, "mask_threshold": m, "overlap_threshold": o, "snap_edges": b,
-    "split_parts": b}`` after a change."""
+    """``{"threshold": t, "mask_threshold": m, "overlap_threshold": o}`` after a change,
+    with ``"snap_edges": b`` and ``"split_parts": b`` for a switch clicked."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,10 +57,13 @@ class ThresholdPanel(QWidget):
             self.sliders[name] = slider
             form.addRow(label.replace(" threshold", ""), slider)
         self.switches: dict[str, QCheckBox] = {}
+        self._set_here: set[str] = set()
+        """Switches clicked since the settings were shown: only these are announced, so
+        a switch the project leaves unset goes on following the model's advice."""
         for name, label, tip in SWITCHES:
             switch = QCheckBox(label)
             switch.setToolTip(tip)
-            switch.toggled.connect(self._announce)
+            switch.toggled.connect(partial(self._switched, name))
             self.switches[name] = switch
             form.addRow(switch)
         self.status = QLabel(HINT)
@@ -71,7 +79,8 @@ class ThresholdPanel(QWidget):
     def values(self) -> dict[str, float | bool]:
         values: dict[str, float | bool] = {name: round(slider.value(), 4)
                                            for name, slider in self.sliders.items()}
-        values.update({name: switch.isChecked() for name, switch in self.switches.items()})
+        values.update({name: switch.isChecked() for name, switch in self.switches.items()
+                       if name in self._set_here})
         return values
 
     def show_settings(self, settings: InferenceSettings) -> None:
@@ -79,9 +88,20 @@ class ThresholdPanel(QWidget):
         for name, slider in self.sliders.items():
             with QSignalBlocker(slider):
                 slider.setValue(getattr(settings, name))
-        for name, switch in self.switches.items():
+        self._set_here.clear()
+        advice = advised_switches(settings.model)
+        for name, _label, tip in SWITCHES:
+            switch = self.switches[name]
             with QSignalBlocker(switch):
-                switch.setChecked(getattr(settings, name))
+                switch.setChecked(getattr(settings, f"resolved_{name}"))
+            advised = settings.follows_model(name) and name in advice
+            switch.setToolTip(f"{tip}.\n{ADVISED.format('On' if advice.get(name) else 'Off')}"
+                              if advised else tip)
+
+    def _switched(self, name: str, _checked: bool) -> None:
+        self._set_here.add(name)
+        self.switches[name].setToolTip(next(tip for n, _, tip in SWITCHES if n == name))
+        self._announce()
 
     @qdebounced(timeout=DEBOUNCE_MS)
     def _announce(self, _value: float | bool = 0.0) -> None:

@@ -201,5 +201,5 @@ class InferenceWorker(QObject):
         from panoptix.inference.pipeline import postprocess
 
         segmented = postprocess(raw, job.categories, job.settings,
-                                image() if job.settings.snap_edges else None)
+                                image() if job.settings.resolved_snap_edges else None)
         return segmented.document, segmented.dropped

@@ -1,0 +1,49 @@
+"""The threshold dock's switches with a model that advises them (as the demo model does):
+shown as the model advises, kept unset until clicked, so they go on following the model."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+
+from gui.test_assist import SETTINGS, make_project
+from panoptix.core.project import Project
+from panoptix.inference.assist import postprocess_document
+from panoptix.inference.demo_model import demo_folder
+
+
+def test_switches_follow_the_models_advice_until_clicked(qtbot, make_window, tmp_path):  # noqa: ANN001
+    folder, image = make_project(tmp_path)
+    model = tmp_path / "advising-model"
+    model.mkdir()
+    shutil.copy(demo_folder() / "config.json", model)  # advises both switches on
+    with Project.open_or_create_for_images(folder) as project:
+        project.settings["inference"] = {"model": str(model), "device": "cpu"}
+        project.save_manifest()
+    window = make_window()
+    window.session.auto_presegment = False
+    with qtbot.waitSignal(window.session.image_opened, timeout=10_000):
+        assert window.open_path(folder)
+    panel, session = window.thresholds, window.session
+    assert panel.switches["snap_edges"].isChecked() and panel.switches["split_parts"].isChecked()
+    assert "as this model advises" in panel.switches["snap_edges"].toolTip()
+
+    qtbot.waitUntil(lambda: window.assist.context() is not None)
+    context = window.assist.context()
+    advised = SETTINGS.with_changes(model=str(model), threshold=0.5)
+    with qtbot.waitSignal(session.document_replaced, timeout=10_000):
+        panel.sliders["threshold"].setValue(0.5)
+    fresh = postprocess_document(context.raw, context.model_categories, advised, image).document
+    assert np.array_equal(window.editor.document.id_map, fresh.id_map)  # snapped and split
+    assert session.settings.snap_edges is None and session.settings.split_parts is None
+    assert session.project.settings["inference"]["snap_edges"] is None  # follows the model
+
+    with qtbot.waitSignal(session.document_replaced, timeout=10_000):
+        panel.switches["snap_edges"].setChecked(False)
+    assert session.settings.snap_edges is False and session.settings.split_parts is None
+    assert "as this model advises" not in panel.switches["snap_edges"].toolTip()
+    assert "as this model advises" in panel.switches["split_parts"].toolTip()
+    plain = postprocess_document(context.raw, context.model_categories,
+                                 advised.with_changes(snap_edges=False), image).document
+    assert np.array_equal(window.editor.document.id_map, plain.id_map)
