@@ -79,6 +79,21 @@ def test_presegment_then_export_gives_a_valid_dataset(images: Path, tmp_path: Pa
     assert main(["validate", str(tmp_path / "export" / "panoptic_val.json")]) == 0
 
 
+def test_a_projects_switch_stays_when_another_model_is_given(
+        images: Path, tmp_path: Path, mask2former_dir: Path,
+        capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "project"
+    first = [str(images / "a.jpg"), "--out", str(out), "--model", "demo", "--no-snap-edges"]
+    assert run_presegment(parse(*first)) == 0
+    assert "split (as the model advises)" in capsys.readouterr().err
+    assert run_presegment(parse(str(images / "a.jpg"), "--out", str(out), "--model",
+                                str(mask2former_dir), "--force")) == 0
+    with Project.open(out) as project:
+        stored = project.settings["inference"]
+    assert stored["model"] == str(mask2former_dir)
+    assert stored["snap_edges"] is False and stored["split_parts"] is None  # as set, unset
+
+
 def test_edges_snap_and_parts_split_as_in_the_window_when_switched_on_or_advised(
         tmp_path: Path) -> None:
     """On (asked, or unset with the demo model, which advises both) and off (asked)."""

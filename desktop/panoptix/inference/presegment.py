@@ -249,10 +249,8 @@ def _settings(args: argparse.Namespace, stored: dict) -> InferenceSettings:
              "shortest_edge": args.shortest_edge,
              "half": args.half or None, "allow_pickle": args.allow_pickle or None}
     changes = {name: value for name, value in given.items() if value is not None}
-    if "model" in changes and changes["model"] != base.model:
-        # another model: its own task and post-processing advice, not the previous one's
-        changes.update({name: None for name in ("task", "snap_edges", "split_parts")
-                        if getattr(args, name) is None})
+    if "model" in changes and changes["model"] != base.model and args.task is None:
+        changes["task"] = None  # another model: its own task, not the previous model's
     return base.with_changes(**changes)
 
 
