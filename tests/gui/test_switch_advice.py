@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
+from PySide6.QtCore import Qt
 
 from gui.test_assist import SETTINGS, make_project
 from panoptix.core.project import Project
@@ -47,3 +48,26 @@ def test_switches_follow_the_models_advice_until_clicked(qtbot, make_window, tmp
     plain = postprocess_document(context.raw, context.model_categories,
                                  advised.with_changes(snap_edges=False), image).document
     assert np.array_equal(window.editor.document.id_map, plain.id_map)
+
+
+def test_defaults_restores_the_thresholds_and_the_models_advice(qtbot, make_window, tmp_path):  # noqa: ANN001
+    folder, _image = make_project(tmp_path)
+    with Project.open_or_create_for_images(folder) as project:
+        project.settings["inference"] = {"model": "demo", "device": "cpu", "threshold": 0.6,
+                                         "snap_edges": False, "split_parts": False}
+        project.save_manifest()
+    window = make_window()
+    window.session.auto_presegment = False
+    with qtbot.waitSignal(window.session.image_opened, timeout=10_000):
+        assert window.open_path(folder)
+    panel, session = window.thresholds, window.session
+    assert not panel.switches["snap_edges"].isChecked()
+    assert panel.sliders["threshold"].value() == 0.6
+    qtbot.waitUntil(lambda: window.assist.context() is not None)
+    with qtbot.waitSignal(session.document_replaced, timeout=10_000):
+        qtbot.mouseClick(panel.defaults, Qt.MouseButton.LeftButton)
+    assert panel.sliders["threshold"].value() == 0.8
+    assert panel.switches["snap_edges"].isChecked() and panel.switches["split_parts"].isChecked()
+    settings = session.settings
+    assert (settings.threshold, settings.snap_edges, settings.split_parts) == (0.8, None, None)
+    assert settings.resolved_snap_edges and settings.resolved_split_parts  # the demo advises

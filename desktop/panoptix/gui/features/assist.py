@@ -217,7 +217,7 @@ class AssistController(QObject):
             chosen(category_id)
 
     # -- live thresholds ---------------------------------------------------------------------
-    def thresholds_moved(self, values: dict[str, float | bool]) -> None:
+    def thresholds_moved(self, values: dict[str, float | bool | None]) -> None:
         """The threshold panel moved: keep the thresholds for the project (new
         pre-segmentations use them) and re-run the image in view."""
         if self.session.project is None:

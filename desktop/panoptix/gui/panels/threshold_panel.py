@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import partial
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 from superqt import QLabeledDoubleSlider
 from superqt.utils import qdebounced
 
@@ -21,6 +21,8 @@ from panoptix.inference.settings import InferenceSettings
 
 DEBOUNCE_MS = 200
 HINT = "Moving a slider post-processes this image again"
+DEFAULTS_TIP = ("Back to the default thresholds, and both switches as the model advises "
+                "(each follows the model again until you click it)")
 ADVISED = ("{} as this model advises (its config.json); a click sets it for this project "
            "instead")
 SWITCHES = (("snap_edges", "Snap to image edges",
@@ -40,7 +42,8 @@ THRESHOLDS = (("threshold", "Score threshold",
 class ThresholdPanel(QWidget):
     thresholds_changed = Signal(dict)
     """``{"threshold": t, "mask_threshold": m, "overlap_threshold": o}`` after a change,
-    with ``"snap_edges": b`` and ``"split_parts": b`` for a switch clicked."""
+    with ``"snap_edges": b`` and ``"split_parts": b`` for a switch clicked (None for both
+    after *Defaults*: unset, as the model advises)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +69,14 @@ class ThresholdPanel(QWidget):
             switch.toggled.connect(partial(self._switched, name))
             self.switches[name] = switch
             form.addRow(switch)
+        self._model = InferenceSettings().model
+        self.defaults = QPushButton("Defaults")
+        self.defaults.setToolTip(DEFAULTS_TIP)
+        self.defaults.clicked.connect(self.restore_defaults)
+        row = QHBoxLayout()
+        row.addStretch()
+        row.addWidget(self.defaults)
+        form.addRow(row)
         self.status = QLabel(HINT)
         self.status.setWordWrap(True)
         self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing())
@@ -89,6 +100,7 @@ class ThresholdPanel(QWidget):
             with QSignalBlocker(slider):
                 slider.setValue(getattr(settings, name))
         self._set_here.clear()
+        self._model = settings.model
         advice = advised_switches(settings.model)
         for name, _label, tip in SWITCHES:
             switch = self.switches[name]
@@ -97,6 +109,13 @@ class ThresholdPanel(QWidget):
             advised = settings.follows_model(name) and name in advice
             switch.setToolTip(f"{tip}.\n{ADVISED.format('On' if advice.get(name) else 'Off')}"
                               if advised else tip)
+
+    def restore_defaults(self) -> None:
+        """The default thresholds, and both switches unset again: as the model advises."""
+        self.show_settings(InferenceSettings(model=self._model))
+        values: dict[str, float | bool | None] = dict(self.values())
+        values.update({name: None for name, _label, _tip in SWITCHES})
+        self.thresholds_changed.emit(values)
 
     def _switched(self, name: str, _checked: bool) -> None:
         self._set_here.add(name)
