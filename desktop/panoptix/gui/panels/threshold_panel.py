@@ -31,6 +31,7 @@ SWITCHES = (("snap_edges", "Snap to image edges",
             ("split_parts", "Split detached parts of objects",
              "An object segment made of parts that do not touch becomes one object per "
              "large part (a model often covers two people with one mask)"))
+SWITCH_TIPS = {name: tip for name, _label, tip in SWITCHES}
 THRESHOLDS = (("threshold", "Score threshold",
                "Queries whose class score is below this are dropped"),
               ("mask_threshold", "Mask threshold",
@@ -119,7 +120,7 @@ class ThresholdPanel(QWidget):
 
     def _switched(self, name: str, _checked: bool) -> None:
         self._set_here.add(name)
-        self.switches[name].setToolTip(next(tip for n, _, tip in SWITCHES if n == name))
+        self.switches[name].setToolTip(SWITCH_TIPS[name])
         self._announce()
 
     @qdebounced(timeout=DEBOUNCE_MS)
