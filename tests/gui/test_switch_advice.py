@@ -4,6 +4,7 @@ shown as the model advises, kept unset until clicked, so they go on following th
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -14,18 +15,24 @@ from panoptix.inference.assist import postprocess_document
 from panoptix.inference.demo_model import demo_folder
 
 
-def test_switches_follow_the_models_advice_until_clicked(qtbot, make_window, tmp_path):  # noqa: ANN001
-    folder, image = make_project(tmp_path)
-    model = tmp_path / "advising-model"
-    model.mkdir()
-    shutil.copy(demo_folder() / "config.json", model)  # advises both switches on
+def open_with(qtbot, make_window, folder: Path, settings: dict):  # noqa: ANN001, ANN201
+    """A window on ``folder``, whose project holds these inference ``settings``."""
     with Project.open_or_create_for_images(folder) as project:
-        project.settings["inference"] = {"model": str(model), "device": "cpu"}
+        project.settings["inference"] = settings
         project.save_manifest()
     window = make_window()
     window.session.auto_presegment = False
     with qtbot.waitSignal(window.session.image_opened, timeout=10_000):
         assert window.open_path(folder)
+    return window
+
+
+def test_switches_follow_the_models_advice_until_clicked(qtbot, make_window, tmp_path):  # noqa: ANN001
+    model = tmp_path / "advising-model"
+    model.mkdir()
+    shutil.copy(demo_folder() / "config.json", model)  # advises both switches on
+    folder, image = make_project(tmp_path)
+    window = open_with(qtbot, make_window, folder, {"model": str(model), "device": "cpu"})
     panel, session = window.thresholds, window.session
     assert panel.switches["snap_edges"].isChecked() and panel.switches["split_parts"].isChecked()
     assert "as this model advises" in panel.switches["snap_edges"].toolTip()
@@ -52,14 +59,9 @@ def test_switches_follow_the_models_advice_until_clicked(qtbot, make_window, tmp
 
 def test_defaults_restores_the_thresholds_and_the_models_advice(qtbot, make_window, tmp_path):  # noqa: ANN001
     folder, _image = make_project(tmp_path)
-    with Project.open_or_create_for_images(folder) as project:
-        project.settings["inference"] = {"model": "demo", "device": "cpu", "threshold": 0.6,
-                                         "snap_edges": False, "split_parts": False}
-        project.save_manifest()
-    window = make_window()
-    window.session.auto_presegment = False
-    with qtbot.waitSignal(window.session.image_opened, timeout=10_000):
-        assert window.open_path(folder)
+    window = open_with(qtbot, make_window, folder, {
+        "model": "demo", "device": "cpu", "threshold": 0.6, "snap_edges": False,
+        "split_parts": False})
     panel, session = window.thresholds, window.session
     assert not panel.switches["snap_edges"].isChecked()
     assert panel.sliders["threshold"].value() == 0.6
