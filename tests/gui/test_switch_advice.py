@@ -39,6 +39,7 @@ def test_switches_follow_the_models_advice_until_clicked(qtbot, make_window, tmp
 
     qtbot.waitUntil(lambda: window.assist.context() is not None)
     context = window.assist.context()
+    assert context.split_parts  # a proposal at a click: the object's part there
     advised = SETTINGS.with_changes(model=str(model), threshold=0.5)
     with qtbot.waitSignal(session.document_replaced, timeout=10_000):
         panel.sliders["threshold"].setValue(0.5)
@@ -66,6 +67,7 @@ def test_defaults_restores_the_thresholds_and_the_models_advice(qtbot, make_wind
     assert not panel.switches["snap_edges"].isChecked()
     assert panel.sliders["threshold"].value() == 0.6
     qtbot.waitUntil(lambda: window.assist.context() is not None)
+    assert not window.assist.context().split_parts
     with qtbot.waitSignal(session.document_replaced, timeout=10_000):
         qtbot.mouseClick(panel.defaults, Qt.MouseButton.LeftButton)
     assert panel.sliders["threshold"].value() == 0.8
@@ -73,3 +75,4 @@ def test_defaults_restores_the_thresholds_and_the_models_advice(qtbot, make_wind
     settings = session.settings
     assert (settings.threshold, settings.snap_edges, settings.split_parts) == (0.8, None, None)
     assert settings.resolved_snap_edges and settings.resolved_split_parts  # the demo advises
+    assert window.assist.context().split_parts

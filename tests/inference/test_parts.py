@@ -6,9 +6,14 @@ from __future__ import annotations
 import numpy as np
 from synthetic import COCO_THINGS, Query, ellipse, synthetic_raw
 
+from panoptix.core.categories import load_table
+from panoptix.core.document import Document
+from panoptix.inference.assist import AssistContext
 from panoptix.inference.boxes import id_boxes
-from panoptix.inference.parts import split_detached_parts
+from panoptix.inference.labels import categories_for_model
+from panoptix.inference.parts import part_at, split_detached_parts
 from panoptix.inference.postprocess import segment
+from panoptix.inference.proposals import accept_proposal
 from panoptix.inference.settings import InferenceSettings
 
 
@@ -60,3 +65,35 @@ def test_every_box_in_one_pass() -> None:
     assert boxes[3] == (slice(3, 12), slice(5, 22))
     assert boxes[1] == (slice(38, 50), slice(0, 4))
     assert boxes[0] == (slice(0, 50), slice(0, 60))
+
+
+def test_the_part_at_a_point_is_the_object_splitting_would_leave_there() -> None:
+    mask = np.zeros((120, 160), bool)
+    mask[10:40, 10:40] = True  # the largest part
+    mask[60:85, 100:130] = True  # a large part: split off
+    mask[100:104, 10:14] = True  # a speck: stays with the largest
+    right = part_at(mask, 70, 110, mask.size)
+    assert right.sum() == 25 * 30 and right[70, 110] and not right[20, 20]
+    for row, col in ((20, 20), (101, 11)):  # the largest part, or the speck that stays with it
+        rest = part_at(mask, row, col, mask.size)
+        assert rest.sum() == 900 + 16 and not rest[70, 110]
+    assert part_at(mask, 0, 0, mask.size) is mask  # outside it: the whole mask
+    one = mask[:50]
+    assert part_at(one, 20, 20, mask.size) is one  # nothing splits off
+
+
+def test_a_proposal_at_a_click_is_the_person_there_when_parts_split() -> None:
+    raw = _two_people_in_one_mask()
+    categories = load_table("coco_panoptic")
+    model_categories = categories_for_model(raw.model_id, raw.id2label, categories)
+    person = categories.find("person").id
+    for split in (True, False):
+        context = AssistContext(raw, model_categories, split_parts=split)
+        candidate = context.candidates_at(180, 80)[0]
+        assert candidate.category_id == person
+        doc = Document.blank(*raw.image_size, categories)
+        created = accept_proposal(doc, context.index, candidate.proposal, person)
+        columns = np.flatnonzero((doc.id_map == created).any(axis=0))
+        assert (columns.min() > 120) == split  # only the right one, or both
+    road = AssistContext(raw, model_categories, split_parts=True).candidates_at(120, 5)[0]
+    assert road.proposal.point is None  # stuff is never cut

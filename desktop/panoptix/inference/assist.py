@@ -22,7 +22,7 @@ import numpy as np
 from panoptix.core.categories import CategorySet
 from panoptix.core.document import Document
 from panoptix.inference.labels import ModelCategories, categories_for_model
-from panoptix.inference.postprocess import segment, working_guide
+from panoptix.inference.postprocess import is_thing_function, segment, working_guide
 from panoptix.inference.proposals import Box, Proposal, ProposalIndex
 from panoptix.inference.raw_outputs import RawOutputs
 from panoptix.inference.settings import InferenceSettings
@@ -72,11 +72,15 @@ class AssistContext:
     """
 
     def __init__(self, raw: RawOutputs, model_categories: ModelCategories,
-                 image: np.ndarray | None = None) -> None:
+                 image: np.ndarray | None = None, split_parts: bool = False) -> None:
         """With ``image`` (the image the outputs are for; one of another size is not
-        used), proposals come with their boundaries snapped to its edges."""
+        used), proposals come with their boundaries snapped to its edges; with
+        ``split_parts``, an object's proposal is its detached part under the click, as the
+        pre-segmentation splits it."""
         self.raw = raw
         self.model_categories = model_categories
+        self.split_parts = split_parts
+        self._is_thing = is_thing_function(model_categories.thing_labels)
         fits = image is not None and image.shape[:2] == tuple(raw.image_size)
         guide = working_guide(image) if fits else None
         self.index = ProposalIndex(raw, guide=guide)
@@ -93,11 +97,12 @@ class AssistContext:
 
     @classmethod
     def load(cls, path: str | Path, categories: CategorySet,
-             image: np.ndarray | None = None) -> AssistContext:
+             image: np.ndarray | None = None, split_parts: bool = False) -> AssistContext:
         """Read raw outputs (raises ``RawOutputsError``) and map their labels onto
-        ``categories``; ``image`` as for the constructor."""
+        ``categories``; ``image`` and ``split_parts`` as for the constructor."""
         raw = RawOutputs.load(path)
-        return cls(raw, categories_for_model(raw.model_id, raw.id2label, categories), image)
+        return cls(raw, categories_for_model(raw.model_id, raw.id2label, categories), image,
+                   split_parts)
 
     def candidates_at(self, x: float, y: float, limit: int = 20,
                       min_score: float | None = None) -> list[Candidate]:
@@ -114,7 +119,8 @@ class AssistContext:
             probability = float(self.category_probs[proposal.query, column])
             labels = self.label_to_column[:, column] > 0
             label = int(np.where(labels, index.label_probs[proposal.query], -1.0).argmax())
-            offered = replace(proposal, label_id=label, class_score=probability)
+            point = (int(x), int(y)) if self.split_parts and self._is_thing(label) else None
+            offered = replace(proposal, label_id=label, class_score=probability, point=point)
             if probability > 0 and offered.score >= floor:
                 candidates.append(Candidate(offered, int(self.category_ids[column])))
         candidates.sort(key=lambda c: -c.score)

@@ -30,25 +30,45 @@ def split_detached_parts(id_map: np.ndarray, thing_ids: Iterable[int],
                          next_id: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """``id_map`` with every large detached part of the segments ``thing_ids`` under a new
     id from ``next_id`` on, and the new ids as (new id, the segment it came from)."""
-    least_of_image = MIN_PART_OF_IMAGE * id_map.size
     boxes = id_boxes(id_map)
     split, made = id_map, []
     for segment_id in thing_ids:
         box = boxes.get(segment_id)
         if box is None:
             continue
-        inside = (id_map[box] == segment_id).view(np.uint8)
-        count, parts, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
-        if count <= 2:
-            continue
-        areas = stats[1:, cv2.CC_STAT_AREA]
-        least = max(least_of_image, MIN_PART_OF_SEGMENT * float(areas.sum()))
-        for index in np.argsort(-areas, kind="stable")[1:].tolist():
-            if areas[index] < least:
-                break
+        parts, split_off = _split_off(id_map[box] == segment_id, id_map.size)
+        for label in split_off:
             if split is id_map:
                 split = id_map.copy()
-            split[box][parts == index + 1] = next_id
+            split[box][parts == label] = next_id
             made.append((next_id, segment_id))
             next_id += 1
     return split, made
+
+
+def part_at(mask: np.ndarray, row: int, col: int, image_area: int) -> np.ndarray:
+    """The object of ``mask`` (bool) at (``row``, ``col``) once its detached parts are
+    split as :func:`split_detached_parts` splits a segment: a large part split off, or the
+    rest (the largest part with the specks); ``mask`` itself when nothing splits off or the
+    point is outside it."""
+    if not (0 <= row < mask.shape[0] and 0 <= col < mask.shape[1]) or not mask[row, col]:
+        return mask
+    parts, split_off = _split_off(mask, image_area)
+    if not split_off:
+        return mask
+    here = int(parts[row, col])
+    return parts == here if here in split_off else mask & ~np.isin(parts, split_off)
+
+
+def _split_off(mask: np.ndarray, image_area: int) -> tuple[np.ndarray, list[int]]:
+    """The connected parts of ``mask`` (labels) and those large enough to become objects of
+    their own: every part but the largest that holds ``MIN_PART_OF_IMAGE`` of the image and
+    ``MIN_PART_OF_SEGMENT`` of the mask, largest first."""
+    inside = np.ascontiguousarray(mask).view(np.uint8)
+    count, parts, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
+    if count <= 2:
+        return parts, []
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    least = max(MIN_PART_OF_IMAGE * image_area, MIN_PART_OF_SEGMENT * float(areas.sum()))
+    order = np.argsort(-areas, kind="stable")[1:].tolist()
+    return parts, [index + 1 for index in order if areas[index] >= least]

@@ -18,6 +18,7 @@ import numpy as np
 from panoptix.core.document import Document
 from panoptix.core.edits import add_mask
 from panoptix.inference.edges import snap_radius, snap_to_edges
+from panoptix.inference.parts import part_at
 from panoptix.inference.postprocess import WORKING_SIZE, sigmoid, softmax, working_shape
 from panoptix.inference.raw_outputs import RawOutputs
 
@@ -42,6 +43,9 @@ class Proposal:
     """The label's probability (softmax over labels and "no object")."""
     mask_confidence: float
     """Mean mask probability over the mask's own pixels, as Mask2Former scores masks."""
+    point: tuple[int, int] | None = None
+    """(x, y) of the click when the proposal is an object's detached part there
+    (:func:`panoptix.inference.parts.part_at`), None for the query's whole mask."""
 
     @property
     def score(self) -> float:
@@ -102,8 +106,10 @@ class ProposalIndex:
         return [Proposal(int(q), int(self.labels[q]), float(self.class_scores[q]),
                          float(self.mask_confidence[q])) for q in ranked]
 
-    def mask(self, query: int) -> tuple[Box, np.ndarray] | None:
-        """The query's mask at image resolution, as (box, mask inside the box).
+    def mask(self, query: int, point: tuple[int, int] | None = None
+             ) -> tuple[Box, np.ndarray] | None:
+        """The query's mask at image resolution, as (box, mask inside the box); with a
+        ``point`` (x, y), only the detached part there, as splitting would leave it.
 
         Only the part of the low-resolution logits around the mask is upsampled, with
         the same pixel-centre alignment a full-size bilinear resize would use. With a
@@ -112,9 +118,13 @@ class ProposalIndex:
         """
         size = self.raw.image_size if self.guide is None else self.guide.shape
         placed = self._mask_at(query, size)
-        if placed is None or self.guide is None:
+        if placed is not None and self.guide is not None:
+            placed = self._to_image(*self._snapped(*placed))
+        if placed is None or point is None:
             return placed
-        return self._to_image(*self._snapped(*placed))
+        (y0, x0, _, _), mask = placed
+        height, width = self.raw.image_size
+        return placed[0], part_at(mask, point[1] - y0, point[0] - x0, height * width)
 
     def _mask_at(self, query: int, size: tuple[int, int]) -> tuple[Box, np.ndarray] | None:
         """The query's mask on a grid of ``size`` (h, w) over the image."""
@@ -207,7 +217,7 @@ def accept_proposal(doc: Document, index: ProposalIndex, proposal: Proposal,
                     category_id: int) -> int | None:
     """Insert a proposal as a segment of ``category_id``, taking its pixels from whatever
     held them, as one undo step. A stuff category joins its existing segment."""
-    placed = index.mask(proposal.query)
+    placed = index.mask(proposal.query, proposal.point)
     if placed is None:
         return None
     (y0, x0, _, _), mask = placed

@@ -64,13 +64,15 @@ def presegment(project: Project, keys: Sequence[str], model: str,
         raise StudyError(f"pre-segmenting {path} failed: {error}")
 
 
-def assisted_start(project: Project, key: str,
-                   snap_edges: bool = False) -> tuple[Document, AssistContext]:
+def assisted_start(project: Project, key: str, snap_edges: bool = False,
+                   split_parts: bool = False) -> tuple[Document, AssistContext]:
     """The pre-segmented document and the assist context the window would build for it
-    (its proposals snapped to the image's edges with ``snap_edges``)."""
+    (its proposals snapped to the image's edges with ``snap_edges``, cut to the detached
+    part under the click with ``split_parts``)."""
     image = project.load_image(key) if snap_edges else None
     return (project.load_document(key),
-            AssistContext.load(project.raw_outputs_path(key), project.categories, image))
+            AssistContext.load(project.raw_outputs_path(key), project.categories, image,
+                               split_parts))
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ def choose(candidates: list[Candidate], annotator: Annotator,
     wanted_area = int(wanted.sum())
     scores = []
     for position, candidate in enumerate(candidates[:SCAN]):
-        placed = index.mask(candidate.proposal.query)
+        placed = index.mask(candidate.proposal.query, candidate.proposal.point)
         iou = 0.0
         if placed is not None:
             (y0, x0, y1, x1), mask = placed

@@ -116,7 +116,8 @@ def _walk(config: StudyConfig, folder: Path, project: Project, keys: Sequence[st
         clock = time.perf_counter()
         for index in range(start, len(keys)):
             key = keys[index]
-            document, context = assisted_start(project, key, config.snap_edges)
+            document, context = assisted_start(project, key, config.snap_edges,
+                                               config.split_parts)
             outcome = annotate_assisted(truth_of[key], document, context, images[key],
                                         config.targets, policy, config.settings)
             result.images[index]["results"][policy] = outcome.to_json()

@@ -143,14 +143,18 @@ class AssistController(QObject):
         stamp = _stamp(path) if path is not None else None
         if path is None or stamp is None or project is None or self._closed:
             return None
-        snap = self.session.settings.resolved_snap_edges and self._image_key == self.session.key
+        settings = self.session.settings
+        snap = settings.resolved_snap_edges and self._image_key == self.session.key
         image = self._image if snap else None  # proposals snap to the edges of this image
+        split = settings.resolved_split_parts  # an object's proposal: its part at the click
+        made = (stamp, image is not None, split)
         cached = self._contexts.get(path)
-        if cached is not None and cached[0] == (stamp, image is not None):
+        if cached is not None and cached[0] == made:
             self._contexts.move_to_end(path)
             return cached[1]
-        future = self._executor.submit(AssistContext.load, path, project.categories, image)
-        self._contexts[path] = ((stamp, image is not None), future)
+        future = self._executor.submit(AssistContext.load, path, project.categories, image,
+                                       split)
+        self._contexts[path] = (made, future)
         while len(self._contexts) > CACHED_IMAGES:
             self._contexts.popitem(last=False)
         return future

@@ -235,7 +235,7 @@ class ProposalTool(Tool):
     def _mask(self, candidate: Candidate) -> tuple[Box, np.ndarray] | None:
         query = candidate.proposal.query
         if query not in self._masks and self._context is not None:
-            self._masks[query] = self._context.index.mask(query)
+            self._masks[query] = self._context.index.mask(query, candidate.proposal.point)
         return self._masks.get(query)
 
     def _name(self, category_id: int) -> str:
