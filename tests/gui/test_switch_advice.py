@@ -76,3 +76,13 @@ def test_defaults_restores_the_thresholds_and_the_models_advice(qtbot, make_wind
     assert (settings.threshold, settings.snap_edges, settings.split_parts) == (0.8, None, None)
     assert settings.resolved_snap_edges and settings.resolved_split_parts  # the demo advises
     assert window.assist.context().split_parts
+
+
+def test_the_dock_waits_for_a_project(qtbot, make_window, tmp_path):  # noqa: ANN001
+    window = make_window()
+    panel = window.thresholds
+    assert not panel.isEnabled() and panel.sliders["threshold"].value() == 0.8
+    folder, _image = make_project(tmp_path)
+    with qtbot.waitSignal(window.session.image_opened, timeout=10_000):
+        assert window.open_path(folder)
+    assert panel.isEnabled()

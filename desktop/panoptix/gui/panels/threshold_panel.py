@@ -70,7 +70,6 @@ class ThresholdPanel(QWidget):
             switch.toggled.connect(partial(self._switched, name))
             self.switches[name] = switch
             form.addRow(switch)
-        self._model = InferenceSettings().model
         self.defaults = QPushButton("Defaults")
         self.defaults.setToolTip(DEFAULTS_TIP)
         self.defaults.clicked.connect(self.restore_defaults)
@@ -83,6 +82,8 @@ class ThresholdPanel(QWidget):
         self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing())
         self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         form.addRow(self.status)
+        self.show_settings(InferenceSettings())
+        self.setEnabled(False)  # until a project's settings are shown
 
     def clear_note(self) -> None:
         """Another image is shown: the last re-run's line was about the one before."""
@@ -100,6 +101,7 @@ class ThresholdPanel(QWidget):
         for name, slider in self.sliders.items():
             with QSignalBlocker(slider):
                 slider.setValue(getattr(settings, name))
+        self.setEnabled(True)
         self._set_here.clear()
         self._model = settings.model
         advice = advised_switches(settings.model)
