@@ -364,3 +364,23 @@ def test_a_folder_with_a_file_name_that_is_not_utf8_opens_and_names_it(
         assert window.open_path(image_folder)
     assert len(window.images.keys()) == 3
     assert any("caf\\xe9.jpg" in e and "not valid UTF-8" in e for e in errors)
+
+
+def test_a_project_open_in_another_window_says_so_in_one_short_line_that_stays(
+        qtbot, make_window, image_folder, monkeypatch):
+    """The window stays empty, so the reason must not vanish with the message timer, and
+    it must fit the bar: the lock's own message repeats the whole path."""
+    from panoptix.gui.panels import status
+
+    monkeypatch.setattr(status, "MESSAGE_MS", 20)
+    elsewhere = Project.open_or_create_for_images(image_folder)  # holds the lock
+    try:
+        window = make_window()
+        assert not window.open_path(image_folder)
+        qtbot.wait(200)  # ten times as long as a message is shown
+        message = window.status.currentMessage()
+        assert message == (f"⚠ cannot open {image_folder.name}: it is open in "
+                           "another Panoptix window or process")
+        assert window.session.project is None
+    finally:
+        elsewhere.close()

@@ -248,6 +248,7 @@ class MainWindow(QMainWindow):
         self.sam.error.connect(status.error)
         session.message.connect(status.message)
         session.error.connect(status.error)
+        session.open_failed.connect(lambda text: status.error(text, stay=True))
         self.client.stage.connect(status.set_stage)
         self.client.busy_changed.connect(lambda busy: busy or status.set_stage(""))
         self.client.model_status.connect(status.set_stage)

@@ -37,6 +37,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from panoptix.core.annotation_file import DocumentSnapshot
 from panoptix.core.atomic import StoreError
 from panoptix.core.document import Document
+from panoptix.core.folder_lock import ProjectLockedError
 from panoptix.core.project import ImageStatus, Project
 from panoptix.core.review import image_uncertainty
 from panoptix.gui.work.off_thread import built_frozen, wait_off_thread
@@ -78,6 +79,13 @@ def _read(project: Project, key: str,
     return image, document
 
 
+def _shown(path: str | Path | list[str]) -> str:
+    """A project's or folder's name for a one-line message (a list: how many images)."""
+    if isinstance(path, list):
+        return f"{len(path)} images"
+    return Path(path).name or str(path)
+
+
 class Session(ModelRequests, QObject):
     project_opened = Signal(object)
     image_requested = Signal(str)
@@ -89,6 +97,9 @@ class Session(ModelRequests, QObject):
     status_changed = Signal(str, object)
     message = Signal(str)
     error = Signal(str)
+    open_failed = Signal(str)
+    """Why a project could not be opened: shown until the next message, since the window
+    stays empty."""
     saved = Signal(str)
     """An autosave of this image's key finished."""
     uncertainty_changed = Signal(str, float)
@@ -152,8 +163,12 @@ class Session(ModelRequests, QObject):
         try:  # read off this thread: a list of 100,000 images takes seconds to check
             project = wait_off_thread(self._loader, lambda: built_frozen(
                 lambda: Project.open_or_create_for_images(path)))
+        except ProjectLockedError:  # its message repeats the path, too long for the bar
+            self.open_failed.emit(f"cannot open {_shown(path)}: it is open in another "
+                                  "Panoptix window or process")
+            return False
         except Exception as exc:  # noqa: BLE001 - any failure is a message, never a crash
-            self.error.emit(f"cannot open {path}: {exc}")
+            self.open_failed.emit(f"cannot open {path}: {exc}")
             return False
         finally:
             self.busy.emit(LOADING, "")
