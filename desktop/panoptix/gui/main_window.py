@@ -14,7 +14,6 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -43,6 +42,7 @@ from panoptix.gui.features.demo_offer import DemoOffer
 from panoptix.gui.features.keyboard import KeyboardReturn
 from panoptix.gui.features.locks import LockControls
 from panoptix.gui.features.notes import ImageNotesControls
+from panoptix.gui.features.opening import Opening
 from panoptix.gui.features.read_only import MESSAGE as READ_ONLY_MESSAGE
 from panoptix.gui.features.read_only import ReadOnlyMode
 from panoptix.gui.features.rerun import Rerun
@@ -61,7 +61,6 @@ from panoptix.gui.tools.editor import MAX_BRUSH, MIN_BRUSH, Editor
 from panoptix.gui.work.session import Session
 from panoptix.gui.work.worker_client import WorkerClient
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 REVIEW_SORTS = {"review_sort": "review/segments_least_confident_first",
                 "review_images_sort": "review/images_least_confident_first"}
 """The Review menu's sort toggles and the preference each is remembered under."""
@@ -84,6 +83,7 @@ class MainWindow(QMainWindow):
         self.thresholds = ThresholdPanel()
         self.status = StatusBar()
         self.setStatusBar(self.status)
+        self.opening = Opening(self.open_path, self.prefs, self.status, self)
         self._dock("Images", self.images, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Thresholds", self.thresholds, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.segments_dock = self._dock("Segments", self.segments,
@@ -129,7 +129,8 @@ class MainWindow(QMainWindow):
     def _handlers(self) -> dict:
         editor, session = self.editor, self.session
         handlers = {
-            "open_folder": self.choose_folder, "open_images": self.choose_images,
+            "open_folder": self.opening.choose_folder,
+            "open_images": self.opening.choose_images,
             "save": session.save, "split_min_area": self.choose_split_min_area,
             "instances": self.view.set_color_by_instance,
             "show_all_categories": self.view.visibility.show_all,
@@ -178,7 +179,8 @@ class MainWindow(QMainWindow):
                     menu.addSeparator()
                 elif name == "recent":
                     self.recent_menu = menu.addMenu("Open &Recent")
-                    self.recent_menu.aboutToShow.connect(self._fill_recent)
+                    self.recent_menu.aboutToShow.connect(
+                        lambda: self.opening.fill_recent(self.recent_menu))
                 elif name == "docks":
                     for dock in self.findChildren(QDockWidget):
                         menu.addAction(dock.toggleViewAction())
@@ -399,33 +401,6 @@ class MainWindow(QMainWindow):
             return False
         return self.session.open(path, model, device)
 
-    def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of images or a project")
-        if folder:
-            self.open_path(folder)
-
-    def choose_images(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(
-            self, "Open images", "", "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")")
-        if files:
-            self.open_path(files[0] if len(files) == 1 else str(Path(files[0]).parent))
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in self.prefs.recent():
-            self.recent_menu.addAction(path, lambda p=path: self.open_recent(p))
-        if self.recent_menu.isEmpty():
-            self.recent_menu.addAction("(none)").setEnabled(False)
-
-    def open_recent(self, path: str) -> bool:
-        """Open a recent project; one whose folder is gone is reported and dropped from the
-        list (opening it would make a new project for a path that is not there)."""
-        if not Path(path).is_dir():
-            self.prefs.remove_recent(path)
-            self.status.error(f"{path} no longer exists; removed from recent projects")
-            return False
-        return self.open_path(path)
-
     def open_relabel_popup(self) -> None:
         doc = self.editor.document
         if doc is None:
@@ -489,13 +464,9 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
-        if not paths:
-            return
-        event.acceptProposedAction()
-        target = paths[0]
-        if len(paths) > 1 and target.is_file():
-            target = target.parent
-        self.open_path(target)
+        if paths:
+            event.acceptProposedAction()
+            self.opening.open_dropped(paths)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         """Quit: unsaved work is settled first (save again, discard or cancel); then every
