@@ -105,3 +105,25 @@ def test_a_demo_model_that_fails_offers_nothing(qtbot, make_window) -> None:
     window.demo_offer.offer("demo", "no model folder at /x")
     assert not window.demo_offer.button.isVisible()
 
+
+
+def test_a_second_window_on_the_samples_says_why_it_is_empty_and_not_that_it_still_loads(
+        qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_network) -> None:
+    """The samples' project is open elsewhere: the window stays empty and says so, and
+    once the model it loaded ahead is ready the status bar stops saying "loading"."""
+    data = tmp_path / "user-data"
+    monkeypatch.setattr(app, "user_data_dir", lambda *args, **kwargs: str(data))
+    elsewhere = Project.open_or_create_for_images(app.sample_folder())  # holds the lock
+    try:
+        window = app.create_window()
+        qtbot.addWidget(window)
+        try:
+            qtbot.waitUntil(lambda: "Panoptix demo model" in window.status.model.text(),
+                            timeout=FIRST_RUN_BOUND_S * 1000)
+            qtbot.waitUntil(lambda: window.status.stage.text() == "", timeout=5_000)
+            assert "is open in another Panoptix window" in window.status.currentMessage()
+            assert window.session.project is None
+        finally:
+            window.close()
+    finally:
+        elsewhere.close()

@@ -112,7 +112,9 @@ class InferenceWorker(QObject):
     def warm_up(self, settings: InferenceSettings | None) -> None:
         """Before the first job: import torch and transformers and, given ``settings``,
         load their model, while the GUI thread builds the window. A failure is left to
-        the first job that needs the model, which tries again and says what failed."""
+        the first job that needs the model, which tries again and says what failed. The
+        loading messages end with it: with no job after it (a project that could not be
+        opened), the status bar would say "loading" for ever."""
         try:
             if settings is None:
                 from panoptix.inference.loading import import_libraries
@@ -122,6 +124,8 @@ class InferenceWorker(QObject):
                 self._ensure_model(settings, 0)
         except Exception:  # noqa: BLE001, S110 - reported by the job that needs the model
             pass
+        finally:
+            self.model_status.emit("")
 
     @Slot(object)
     def run(self, job: Job | SamEmbedJob) -> None:
