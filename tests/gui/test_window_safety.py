@@ -384,3 +384,19 @@ def test_a_project_open_in_another_window_says_so_in_one_short_line_that_stays(
         assert window.session.project is None
     finally:
         elsewhere.close()
+
+
+def test_an_empty_window_after_a_failed_open_says_how_to_open_something(
+        qtbot, make_window, image_folder, tmp_path):
+    window = make_window()
+    window.resize(1000, 700)
+    assert not window.open_path(tmp_path / "not-there")
+    hint = window.canvas.empty_hint
+    assert hint.startswith("Open a folder of images or a project") and "Ctrl+O" in hint
+    qtbot.wait(50)
+    middle = window.canvas.viewport().grab().toImage()
+    texts = {middle.pixelColor(x, middle.height() // 2).name()
+             for x in range(0, middle.width(), 2)}
+    assert len(texts) > 2  # the hint's letters across the middle of the empty canvas
+    assert window.open_path(image_folder)
+    assert window.canvas.empty_hint == ""

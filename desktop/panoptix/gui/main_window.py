@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QInputDialog,
@@ -251,6 +251,8 @@ class MainWindow(QMainWindow):
         session.message.connect(status.message)
         session.error.connect(status.error)
         session.open_failed.connect(lambda text: status.error(text, stay=True))
+        session.open_failed.connect(lambda _text: self.canvas.set_empty_hint(self._empty_hint()))
+        session.project_opened.connect(lambda _project: self.canvas.set_empty_hint(""))
         self.client.stage.connect(status.set_stage)
         self.client.busy_changed.connect(lambda busy: busy or status.set_stage(""))
         self.client.model_status.connect(status.set_stage)
@@ -259,6 +261,12 @@ class MainWindow(QMainWindow):
         self.view.hiding_changed.connect(self.actions["show_all_categories"].setEnabled)
         session.background_progress.connect(status.set_background)
         status.cancel.clicked.connect(self.client.cancel_background)
+
+    def _empty_hint(self) -> str:
+        native = QKeySequence.SequenceFormat.NativeText
+        keys = self.actions["open_folder"].shortcut().toString(native)
+        return ("Open a folder of images or a project: File ▸ Open Folder…"
+                + (f" ({keys})" if keys else "") + ", or drop it here")
 
     def _build_features(self) -> None:
         """Locks and crowds, image notes, the overview, the segment search, shortcuts and

@@ -29,6 +29,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QPalette,
     QResizeEvent,
     QWheelEvent,
 )
@@ -97,6 +98,8 @@ class Canvas(QGraphicsView):
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.empty_hint = ""
+        """Drawn in the middle while no image is shown: how to get one."""
         self._fitted = True
         self._space_held = False
         self._pan_from: QPointF | None = None
@@ -127,6 +130,22 @@ class Canvas(QGraphicsView):
         self._image_rect = QRectF(0, 0, width, height)
         self.scene().setSceneRect(self._image_rect)
         self.fit()
+
+    def set_empty_hint(self, text: str) -> None:
+        self.empty_hint = text
+        self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt override
+        super().drawForeground(painter, rect)
+        if not self.empty_hint or not self._image_rect.isEmpty():
+            return
+        painter.save()
+        painter.resetTransform()  # in the viewport's pixels, whatever the zoom
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(self.viewport().rect().adjusted(24, 24, -24, -24),
+                         int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
+                         self.empty_hint)
+        painter.restore()
 
     def set_document(self, doc: Document | None) -> None:
         if self._doc is not None:
