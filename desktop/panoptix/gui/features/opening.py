@@ -53,10 +53,8 @@ class Opening(QObject):
         return self.open_path(path)
 
     def open_dropped(self, paths: Sequence[Path]) -> None:
-        """Files or folders dropped on the window: the first, or the folder of several
-        files."""
-        if not paths:
-            return
+        """Files or folders dropped on the window (at least one): the first, or the
+        folder of several files."""
         target = paths[0]
         if len(paths) > 1 and target.is_file():
             target = target.parent
