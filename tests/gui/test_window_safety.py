@@ -386,7 +386,7 @@ def test_a_project_open_in_another_window_says_so_in_one_short_line_that_stays(
         elsewhere.close()
 
 
-def test_an_empty_window_after_a_failed_open_says_how_to_open_something(
+def test_an_empty_window_after_a_failed_open_says_how_to_open_something_and_has_nothing_to_step_to(
         qtbot, make_window, image_folder, tmp_path):
     window = make_window()
     window.resize(1000, 700)
@@ -398,5 +398,9 @@ def test_an_empty_window_after_a_failed_open_says_how_to_open_something(
     texts = {middle.pixelColor(x, middle.height() // 2).name()
              for x in range(0, middle.width(), 2)}
     assert len(texts) > 2  # the hint's letters across the middle of the empty canvas
+    assert not window.actions["next"].isEnabled() and not window.actions["previous"].isEnabled()
     assert window.open_path(image_folder)
     assert window.canvas.empty_hint == ""
+    assert window.actions["next"].isEnabled() and window.actions["previous"].isEnabled()
+    assert not window.open_path(tmp_path / "not-there either")  # the project is closed first
+    assert not window.actions["next"].isEnabled()

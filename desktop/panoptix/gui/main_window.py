@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self._build_features()
         self._restore_prefs()
         self._enable_for_document(None)
+        self._enable_stepping(False)
 
     # -- construction -----------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -251,7 +252,7 @@ class MainWindow(QMainWindow):
         session.message.connect(status.message)
         session.error.connect(status.error)
         session.open_failed.connect(lambda text: status.error(text, stay=True))
-        session.open_failed.connect(lambda _text: self.canvas.set_empty_hint(self._empty_hint()))
+        session.open_failed.connect(lambda _text: self._show_no_project())
         session.project_opened.connect(lambda _project: self.canvas.set_empty_hint(""))
         self.client.stage.connect(status.set_stage)
         self.client.busy_changed.connect(lambda busy: busy or status.set_stage(""))
@@ -261,6 +262,15 @@ class MainWindow(QMainWindow):
         self.view.hiding_changed.connect(self.actions["show_all_categories"].setEnabled)
         session.background_progress.connect(status.set_background)
         status.cancel.clicked.connect(self.client.cancel_background)
+
+    def _show_no_project(self) -> None:
+        """After an open that failed: no image to step to, and a hint how to open one."""
+        self._enable_stepping(False)
+        self.canvas.set_empty_hint(self._empty_hint())
+
+    def _enable_stepping(self, on: bool) -> None:
+        for name in ("next", "previous"):
+            self.actions[name].setEnabled(on)
 
     def _empty_hint(self) -> str:
         native = QKeySequence.SequenceFormat.NativeText
@@ -342,6 +352,7 @@ class MainWindow(QMainWindow):
     # -- session events ------------------------------------------------------------------------
     def _project_opened(self, project: object) -> None:
         self.images.set_project(project)  # type: ignore[arg-type]
+        self._enable_stepping(True)
         self.thresholds.show_settings(self.session.settings)
         categories = project.categories  # type: ignore[attr-defined]
         self.categories.picker.set_categories(categories)
