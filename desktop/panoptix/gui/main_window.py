@@ -251,9 +251,7 @@ class MainWindow(QMainWindow):
         self.sam.error.connect(status.error)
         session.message.connect(status.message)
         session.error.connect(status.error)
-        session.open_failed.connect(lambda text: status.error(text, stay=True))
-        session.open_failed.connect(lambda _text: self._show_no_project())
-        session.project_opened.connect(lambda _project: self.canvas.set_empty_hint(""))
+        session.open_failed.connect(self._show_no_project)
         self.client.stage.connect(status.set_stage)
         self.client.busy_changed.connect(lambda busy: busy or status.set_stage(""))
         self.client.model_status.connect(status.set_stage)
@@ -263,8 +261,9 @@ class MainWindow(QMainWindow):
         session.background_progress.connect(status.set_background)
         status.cancel.clicked.connect(self.client.cancel_background)
 
-    def _show_no_project(self) -> None:
-        """After an open that failed: no image to step to, and a hint how to open one."""
+    def _show_no_project(self, reason: str) -> None:
+        """After a failed open: why (kept shown), nothing to step to, how to open one."""
+        self.status.error(reason, stay=True)
         self._enable_stepping(False)
         self.canvas.set_empty_hint(self._empty_hint())
 
@@ -353,6 +352,7 @@ class MainWindow(QMainWindow):
     def _project_opened(self, project: object) -> None:
         self.images.set_project(project)  # type: ignore[arg-type]
         self._enable_stepping(True)
+        self.canvas.set_empty_hint("")
         self.thresholds.show_settings(self.session.settings)
         categories = project.categories  # type: ignore[attr-defined]
         self.categories.picker.set_categories(categories)
