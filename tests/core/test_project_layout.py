@@ -117,3 +117,10 @@ def test_another_folder_holding_a_project_is_never_scanned(tmp_path: Path, categ
     Project.create(photos / "old", photos / "old", [photos / "old" / "b.jpg"],
                    categories).close()
     assert [p.name for p in find_images(photos, recursive=True)] == ["a.jpg"]
+
+
+def test_a_path_that_does_not_exist_is_named_as_missing_and_nothing_is_made(tmp_path: Path):
+    missing = tmp_path / "holiday photos"
+    with pytest.raises(ProjectError, match=r"^.*holiday photos does not exist$"):
+        Project.open_or_create_for_images(missing)
+    assert list(tmp_path.iterdir()) == []

@@ -135,6 +135,8 @@ def open_or_create_for_images(
         excluded = [project_folder] if project_folder is not None else []
         images: list[Path] = imageio.find_images(root, recursive, exclude=excluded,
                                                  skipped=skipped)
+    elif len(paths) == 1 and not os.path.lexists(paths[0]):
+        raise ProjectError(f"{shown_name(os.path.abspath(paths[0]))} does not exist")
     elif paths:
         images = [Path(os.path.abspath(p)) for p in paths]
         if not any(imageio.is_image_file(p) for p in images):
